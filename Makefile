@@ -1,0 +1,39 @@
+# The README's two commands: `make run` and `make test`. Both create .venv when it is missing.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+# The complete official MNIST for tests and benchmarks, when it sits beside the project.
+MNIST_TEST_DATA ?= $(abspath ../shared/data/mnist)
+export MNIST_TEST_DATA
+
+.PHONY: run test lint bench clean-models
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.installed
+	$(PY) -m streamlit run app.py
+
+test: $(VENV)/.dev-installed
+	$(PY) -m ruff check .
+	$(PY) -m pytest
+
+lint: $(VENV)/.dev-installed
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+bench: $(VENV)/.installed
+	MNIST_DATA=$(MNIST_TEST_DATA) $(PY) bench/train_speed.py
+	MNIST_DATA=$(MNIST_TEST_DATA) $(PY) bench/inference.py
+
+clean-models:
+	rm -f models/*.keras models/*.json models/*.lock

@@ -1,0 +1,313 @@
+"""Turn a drawing, photo or scan into a 28x28 image prepared the way MNIST's own digits were.
+
+MNIST's recipe (LeCun et al.): crop to the ink, fit the longer side into 20 px keeping the aspect
+ratio with anti-aliasing, paste into 28x28 so that the intensity centre of mass is at the centre.
+Demos that just resize the whole canvas to 28x28 misread small or off-centre digits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+from scipy import ndimage as ndi
+
+from mnist_viz.errors import BlankImageError, ImageError
+
+MNIST_SIZE = 28
+FIT_SIZE = 20  # MNIST digits fill a 20x20 box inside the 28x28 frame
+CENTRE = 14.0  # mean centre of mass of MNIST training digits, row and column (measured: 14.0, 14.0)
+MAX_PIXELS = 50_000_000  # refuse larger images: decompression bombs, not photos of digits
+WORK_SIZE = 400  # larger inputs are shrunk to this longer side first; plenty for a 20-px result
+INK_LEVEL = 0.5  # pixels at least this bright count as ink when measuring strokes
+CROP_LEVEL = 0.1  # faint anti-aliased edges still belong to the ink box
+MIN_CONTRAST = 0.12  # ink must differ from the background by this much, else the image is blank
+MIN_INK_FRACTION = (
+    0.0005  # fewer ink pixels than this (of the image) is a blank canvas with a speck
+)
+SPECK_FRACTION = 0.02  # ink blobs smaller than this part of the largest one are noise (photos)
+# MNIST strokes are ~14% of the digit's longer side (median, measured); a pen line in a photo is
+# often 2-5%, which shrinks to an invisible hairline at 20 px. Thinner strokes are thickened.
+MIN_STROKE_FRACTION = 0.09
+TARGET_STROKE_FRACTION = 0.12
+
+
+@dataclass(frozen=True)
+class PreprocessStages:
+    """Every stage, each float32 in [0, 1] with white ink on black, for the app to show."""
+
+    raw: np.ndarray  # the input as grey levels (inverted if needed), at most WORK_SIZE on a side
+    ink_crop: np.ndarray  # the box around the ink
+    fit: np.ndarray  # the crop scaled so its longer side is 20 px
+    centred: np.ndarray  # (28, 28): the fit pasted with its centre of mass at the centre
+    inverted: bool  # dark ink on light paper was turned into light ink on black
+    thickened: bool  # thin strokes were thickened towards MNIST's stroke width
+
+
+def to_mnist(image: Any) -> np.ndarray:
+    """The (28, 28) float32 image in [0, 1] the model expects, from any supported input."""
+    return preprocess(image).centred
+
+
+def preprocess(image: Any) -> PreprocessStages:
+    """Run MNIST's preprocessing on ``image`` and keep every stage.
+
+    ``image``: a canvas RGBA array, an RGB or grey-scale array (uint8, uint16, bool or float in [0, 1]),
+    a PIL image, or the bytes of an image file. Raises ``BlankImageError`` when there is no ink and
+    ``ImageError`` when the input cannot be read as an image.
+    """
+    grey = _to_grey(image)
+    grey = _shrink(grey, WORK_SIZE)
+    inverted = _is_light_background(grey)
+    if inverted:
+        grey = 1.0 - grey
+    ink = _isolate_ink(grey, flatten_background=inverted or float(np.median(grey)) > 0.02)
+
+    rows, cols = np.nonzero(ink > CROP_LEVEL)
+    crop = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    crop, thickened = _normalise_stroke(crop)
+    fit = _fit(crop, FIT_SIZE)
+    return PreprocessStages(
+        raw=grey.astype(np.float32),
+        ink_crop=crop.astype(np.float32),
+        fit=fit,
+        centred=_centre(fit),
+        inverted=inverted,
+        thickened=thickened,
+    )
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+
+def _to_grey(image: Any) -> np.ndarray:
+    if isinstance(image, bytes | bytearray | memoryview):
+        image = _open(bytes(image))
+    if isinstance(image, Image.Image):
+        return _pil_to_grey(image)
+    if isinstance(image, np.ndarray):
+        return _array_to_grey(image)
+    raise ImageError(f"cannot read a {type(image).__name__} as an image")
+
+
+def _open(data: bytes) -> Image.Image:
+    if not data:
+        raise ImageError("the file is empty")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+            _check_size(img)
+            img.seek(0)  # animated GIF / WebP: the first frame
+            img.draft("RGB", (WORK_SIZE, WORK_SIZE))  # JPEG: decode at reduced size, much faster
+            img.load()
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError("this file is not an image we can read, or it is far too large") from None
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise ImageError(f"the image file is damaged or truncated ({exc})") from None
+    return img
+
+
+def _check_size(img: Image.Image) -> None:
+    width, height = img.size
+    if width * height > MAX_PIXELS:
+        raise ImageError(
+            f"the image is {width} x {height} pixels; images above {MAX_PIXELS // 1_000_000} "
+            "megapixels are refused"
+        )
+    if width == 0 or height == 0:
+        raise ImageError("the image has no pixels")
+
+
+def _pil_to_grey(img: Image.Image) -> np.ndarray:
+    _check_size(img)
+    # Phone photos store their rotation in EXIF; a broken EXIF block is no reason to refuse one.
+    with contextlib.suppress(Exception):
+        img = ImageOps.exif_transpose(img)
+    if img.mode.startswith("I;16") or img.mode in ("I", "F"):
+        arr = np.asarray(img, dtype=np.float64)
+        # 16-bit images are scaled to [0, 1] by their full range, not clipped at 255.
+        full = 65535.0 if img.mode.startswith("I;16") or arr.max() > 255 else 255.0
+        if img.mode == "F":
+            full = max(1.0, float(arr.max()))
+        return np.clip(arr / full, 0.0, 1.0)
+    has_alpha = img.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in img.info
+    img = img.convert("RGBA" if has_alpha else "L")
+    # Shrink big photos before converting to floats: a 48 MP photo would otherwise need GBs.
+    img.thumbnail((WORK_SIZE, WORK_SIZE), Image.Resampling.BOX)
+    arr = np.asarray(img, dtype=np.float64) / 255.0
+    return _composite(arr) if has_alpha else arr
+
+
+def _array_to_grey(arr: np.ndarray) -> np.ndarray:
+    if arr.size == 0:
+        raise ImageError("the image has no pixels")
+    if arr.size > MAX_PIXELS * 4:
+        raise ImageError("the image array is far too large")
+    if arr.dtype == bool:
+        arr = arr.astype(np.float64)
+    elif arr.dtype == np.uint8:
+        arr = arr / 255.0
+    elif arr.dtype == np.uint16:
+        arr = arr / 65535.0
+    elif np.issubdtype(arr.dtype, np.floating):
+        arr = np.nan_to_num(arr.astype(np.float64))
+        if arr.max() > 1.0:  # floats in 0-255
+            arr = arr / 255.0
+        arr = np.clip(arr, 0.0, 1.0)
+    else:
+        raise ImageError(f"unsupported pixel type {arr.dtype}")
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[..., 0]
+    if arr.ndim == 2:
+        return arr
+    if arr.ndim == 3 and arr.shape[2] == 4:
+        return _composite(arr)
+    if arr.ndim == 3 and arr.shape[2] == 3:
+        return _luminance(arr)
+    raise ImageError(f"unsupported image array shape {arr.shape}")
+
+
+def _luminance(rgb: np.ndarray) -> np.ndarray:
+    # ITU-R 601 weights, the same as PIL's convert("L").
+    return rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
+
+
+def _composite(rgba: np.ndarray) -> np.ndarray:
+    """Flatten transparency onto a background that contrasts with the visible ink.
+
+    The canvas is opaque (alpha 255 everywhere, white ink on black), so its colour is read as is.
+    A transparent PNG with dark ink goes onto white paper; one with light ink onto black.
+    """
+    grey, alpha = _luminance(rgba[..., :3]), rgba[..., 3]
+    if alpha.min() >= 0.999:
+        return grey
+    if alpha.sum() == 0:
+        raise BlankImageError("the image is fully transparent")
+    ink_level = float((grey * alpha).sum() / alpha.sum())
+    background = 1.0 if ink_level < 0.5 else 0.0
+    return grey * alpha + background * (1.0 - alpha)
+
+
+# -- cleaning ----------------------------------------------------------------------------------
+
+
+def _shrink(grey: np.ndarray, size: int) -> np.ndarray:
+    height, width = grey.shape
+    scale = size / max(height, width)
+    if scale >= 1:
+        return grey
+    new = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return np.asarray(Image.fromarray(grey.astype(np.float32)).resize(new, Image.Resampling.BOX))
+
+
+def _is_light_background(grey: np.ndarray) -> bool:
+    # The border is mostly background: light border = dark ink on paper, which MNIST inverts.
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    return float(np.median(border)) > 0.5
+
+
+def _isolate_ink(grey: np.ndarray, flatten_background: bool) -> np.ndarray:
+    """Ink as [0, 1] on an exact black background; raises ``BlankImageError`` if there is none."""
+    ink = grey
+    if flatten_background:
+        # Photos: subtract the slowly varying paper brightness (shadows, vignetting), estimated by
+        # a grey opening with a window far wider than any stroke, then drop noise below Otsu/2.
+        window = max(3, max(grey.shape) // 5) | 1
+        paper = ndi.grey_opening(grey, size=(window, window))
+        paper = ndi.uniform_filter(paper, size=window)
+        ink = np.clip(grey - paper, 0.0, None)
+    contrast = float(ndi.uniform_filter(ink, size=3).max())
+    if contrast < MIN_CONTRAST:
+        raise BlankImageError("no ink found: draw or upload a digit")
+    ink = np.clip(ink / contrast, 0.0, 1.0)
+    if flatten_background:
+        floor = 0.5 * _otsu_threshold(ink)
+        ink = np.clip((ink - floor) / (1.0 - floor), 0.0, 1.0)
+        ink = _remove_specks(ink)
+    if np.count_nonzero(ink >= INK_LEVEL) < max(4, MIN_INK_FRACTION * ink.size):
+        raise BlankImageError("almost no ink found: draw or upload a digit")
+    return ink
+
+
+def _otsu_threshold(values: np.ndarray) -> float:
+    hist, edges = np.histogram(values, bins=256, range=(0.0, 1.0))
+    centres = (edges[:-1] + edges[1:]) / 2
+    weight_low = np.cumsum(hist)
+    weight_high = weight_low[-1] - weight_low
+    mean_low = np.cumsum(hist * centres) / np.maximum(weight_low, 1)
+    total = (hist * centres).sum()
+    mean_high = (total - np.cumsum(hist * centres)) / np.maximum(weight_high, 1)
+    between = weight_low * weight_high * (mean_low - mean_high) ** 2
+    return float(centres[int(np.argmax(between))])
+
+
+def _remove_specks(ink: np.ndarray) -> np.ndarray:
+    labels, count = ndi.label(ink > CROP_LEVEL)
+    if count <= 1:
+        return ink
+    areas = np.bincount(labels.ravel())[1:]
+    keep = np.flatnonzero(areas >= SPECK_FRACTION * areas.max()) + 1
+    return np.where(np.isin(labels, keep), ink, 0.0)
+
+
+def _normalise_stroke(crop: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Thicken hairline strokes towards MNIST's width; never thins (that would lose ink)."""
+    mask = crop >= INK_LEVEL
+    side = max(crop.shape)
+    boundary = np.count_nonzero(mask & ~ndi.binary_erosion(mask))
+    # For a stroke of width w and length L: area = w L and the boundary has about 2 L pixels.
+    width = 2.0 * np.count_nonzero(mask) / max(boundary, 1)
+    if width >= MIN_STROKE_FRACTION * side:
+        return crop, False
+    radius = round((TARGET_STROKE_FRACTION * side - width) / 2)
+    if radius < 1:
+        return crop, False
+    padded = np.pad(crop, radius)
+    yy, xx = np.mgrid[-radius : radius + 1, -radius : radius + 1]
+    return ndi.grey_dilation(padded, footprint=yy**2 + xx**2 <= radius**2), True
+
+
+# -- MNIST's geometry --------------------------------------------------------------------------
+
+
+def _fit(crop: np.ndarray, size: int) -> np.ndarray:
+    """Scale so the longer side is ``size`` px, keeping the aspect ratio, with anti-aliasing."""
+    height, width = crop.shape
+    scale = size / max(height, width)
+    new = (max(1, round(width * scale)), max(1, round(height * scale)))
+    # BOX averages every source pixel under each target pixel: true anti-aliasing when shrinking.
+    method = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
+    fit = np.asarray(Image.fromarray(crop.astype(np.float32)).resize(new, method))
+    fit = np.clip(fit, 0.0, 1.0)
+    # Every MNIST digit has full-intensity pixels (max 255): scale the brightest pixel to 1.
+    return (fit / max(float(fit.max()), 1e-6)).astype(np.float32)
+
+
+def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
+    """Intensity-weighted (row, column) centre of an image, in pixel-index coordinates."""
+    total = float(image.sum())
+    if total <= 0:
+        return ((image.shape[0] - 1) / 2, (image.shape[1] - 1) / 2)
+    rows = np.arange(image.shape[0])
+    cols = np.arange(image.shape[1])
+    return (
+        float((image.sum(axis=1) * rows).sum() / total),
+        float((image.sum(axis=0) * cols).sum() / total),
+    )
+
+
+def _centre(fit: np.ndarray) -> np.ndarray:
+    """Paste ``fit`` into 28x28 with its centre of mass on MNIST's centre, keeping all ink inside."""
+    out = np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32)
+    height, width = fit.shape
+    com_row, com_col = centre_of_mass(fit)
+    top = int(np.clip(round(CENTRE - com_row), 0, MNIST_SIZE - height))
+    left = int(np.clip(round(CENTRE - com_col), 0, MNIST_SIZE - width))
+    out[top : top + height, left : left + width] = fit
+    return out

@@ -1,0 +1,213 @@
+"""The training recipe: fast on a 2-core CPU, >= 99% test accuracy on the full MNIST.
+
+Measured here (2 cores, float32): ~9 s per epoch whatever the batch size, so the recipe buys accuracy
+per epoch rather than speed per step: Adam with a short linear warm-up to a high peak learning rate,
+then cosine decay to zero within 2 epochs (a one-cycle schedule), plus label smoothing. XLA is left
+to Keras' "auto", which turns it off on CPU-only machines (it was 4-9x slower here).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from mnist_viz.data import NUM_CLASSES, MnistData
+from mnist_viz.model import DEFAULT_DROPOUT, build_model, evaluate, to_model_input
+
+# Bump whenever the architecture or a default below changes: cached models then retrain.
+RECIPE_VERSION = 1
+
+# Augmentation ranges: small, like the variation between people's handwriting.
+AUGMENT_ROTATION_DEGREES = 12
+AUGMENT_SHIFT_PIXELS = 2
+AUGMENT_SCALE = 0.12  # zoom in or out by up to 12 %
+AUGMENT_THICKNESS = 0.5  # blend up to halfway towards a 1-px thicker or thinner stroke
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyperparameters of one training run; the defaults are the tested recipe."""
+
+    epochs: int = 2
+    batch_size: int = 128
+    peak_learning_rate: float = 3e-3
+    warmup_fraction: float = 0.1
+    label_smoothing: float = 0.1
+    dropout: float = DEFAULT_DROPOUT
+    augment: bool = False
+    seed: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TrainingProgress:
+    """Where training is: reported after batches and at the end of every epoch."""
+
+    epoch: int  # 1-based
+    epochs: int
+    batch: int  # 1-based, within the epoch
+    batches: int
+    loss: float
+    accuracy: float
+
+    @property
+    def fraction(self) -> float:
+        """Overall progress in [0, 1]."""
+        return ((self.epoch - 1) * self.batches + self.batch) / (self.epochs * self.batches)
+
+
+ProgressFn = Callable[[TrainingProgress], None]
+
+
+@dataclass
+class TrainingResult:
+    """A trained model with its history (per epoch; "test_*" is measured on the test set)."""
+
+    model: keras.Model
+    history: dict[str, list[float]]
+    test_accuracy: float
+    per_class_accuracy: list[float]
+    seconds: float
+    config: TrainConfig
+
+
+class _ProgressCallback(keras.callbacks.Callback):
+    """Forwards Keras' batch logs to ``report``, about 100 times per epoch."""
+
+    def __init__(self, report: ProgressFn, epochs: int, batches: int):
+        super().__init__()
+        self.report, self.epochs, self.batches = report, epochs, batches
+        self.every = max(1, batches // 100)
+        self.epoch = 1
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch + 1
+
+    def on_train_batch_end(self, batch, logs=None):
+        done = batch + 1
+        if done % self.every == 0 or done == self.batches:
+            logs = logs or {}
+            self.report(
+                TrainingProgress(
+                    epoch=self.epoch,
+                    epochs=self.epochs,
+                    batch=done,
+                    batches=self.batches,
+                    loss=float(logs.get("loss", math.nan)),
+                    accuracy=float(logs.get("accuracy", math.nan)),
+                )
+            )
+
+
+def _vary_thickness(x: tf.Tensor, amount: tf.Tensor) -> tf.Tensor:
+    # Grey-scale dilation / erosion with a 3x3 window, blended in by |amount| per image.
+    thicker = tf.nn.max_pool2d(x, 3, 1, "SAME")
+    thinner = -tf.nn.max_pool2d(-x, 3, 1, "SAME")
+    target = tf.where(amount > 0, thicker, thinner)
+    return x + tf.abs(amount) * (target - x)
+
+
+def make_augmenter(seed: int) -> Callable[[tf.Tensor], tf.Tensor]:
+    """A batch transform: random rotation, shift, scale and stroke thickness."""
+    geometric = keras.Sequential(
+        [
+            keras.layers.RandomRotation(
+                AUGMENT_ROTATION_DEGREES / 360, fill_mode="constant", seed=seed
+            ),
+            keras.layers.RandomZoom(AUGMENT_SCALE, fill_mode="constant", seed=seed + 1),
+            keras.layers.RandomTranslation(
+                AUGMENT_SHIFT_PIXELS / 28,
+                AUGMENT_SHIFT_PIXELS / 28,
+                fill_mode="constant",
+                seed=seed + 2,
+            ),
+        ],
+        name="augment",
+    )
+    rng = tf.random.Generator.from_seed(seed + 3)
+
+    def augment(x: tf.Tensor) -> tf.Tensor:
+        x = geometric(x, training=True)
+        amount = rng.uniform((tf.shape(x)[0], 1, 1, 1), -AUGMENT_THICKNESS, AUGMENT_THICKNESS)
+        return tf.clip_by_value(_vary_thickness(x, amount), 0.0, 1.0)
+
+    return augment
+
+
+def _augmented_dataset(x: np.ndarray, y: np.ndarray, config: TrainConfig) -> tf.data.Dataset:
+    augment = make_augmenter(config.seed)
+    return (
+        tf.data.Dataset.from_tensor_slices((x, y))
+        .shuffle(len(x), seed=config.seed, reshuffle_each_iteration=True)
+        .batch(config.batch_size)
+        .map(lambda a, b: (augment(a), b), num_parallel_calls=tf.data.AUTOTUNE)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
+def train_model(
+    data: MnistData, config: TrainConfig = TrainConfig(), progress: ProgressFn | None = None
+) -> TrainingResult:
+    """Train a fresh model on ``data`` with ``config``; evaluates on the test set after every epoch."""
+    keras.utils.set_random_seed(config.seed)
+    x_train, x_test = to_model_input(data.x_train), to_model_input(data.x_test)
+    y_train = keras.utils.to_categorical(data.y_train, NUM_CLASSES)
+    y_test = keras.utils.to_categorical(data.y_test, NUM_CLASSES)
+
+    batches = math.ceil(len(x_train) / config.batch_size)
+    steps = config.epochs * batches
+    warmup = int(config.warmup_fraction * steps)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=config.peak_learning_rate / 10,
+        decay_steps=max(1, steps - warmup),
+        warmup_target=config.peak_learning_rate,
+        warmup_steps=warmup,
+    )
+    model = build_model(config.dropout)
+    model.compile(
+        optimizer=keras.optimizers.Adam(schedule),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
+        metrics=["accuracy"],
+    )
+    callbacks = [_ProgressCallback(progress, config.epochs, batches)] if progress else []
+    if config.augment:
+        fit_args = {"x": _augmented_dataset(x_train, y_train, config)}
+    else:
+        fit_args = {"x": x_train, "y": y_train, "batch_size": config.batch_size}
+
+    start = time.perf_counter()
+    fit = model.fit(
+        **fit_args,
+        epochs=config.epochs,
+        validation_data=(x_test, y_test),
+        validation_batch_size=1000,
+        callbacks=callbacks,
+        verbose=0,
+    )
+    seconds = time.perf_counter() - start
+
+    # Keras calls the validation set "val_"; here it is the test set, never used to stop or select.
+    history = {
+        "loss": fit.history["loss"],
+        "accuracy": fit.history["accuracy"],
+        "test_loss": fit.history["val_loss"],
+        "test_accuracy": fit.history["val_accuracy"],
+    }
+    history = {k: [float(v) for v in vals] for k, vals in history.items()}
+    result = evaluate(model, data.x_test, data.y_test)
+    return TrainingResult(
+        model=model,
+        history=history,
+        test_accuracy=result.accuracy,
+        per_class_accuracy=[float(a) for a in result.per_class_accuracy],
+        seconds=seconds,
+        config=config,
+    )

@@ -1,0 +1,74 @@
+"""The app's cached loaders, shared by every page: the one place that holds Streamlit caches.
+
+The dataset and the model are shared read-only by all sessions, so both use ``st.cache_resource``
+(no copy per call; ``st.cache_data`` would unpickle ~55 MB of images on every rerun).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from mnist_viz.cache import CachedModel, ModelCache
+from mnist_viz.data import MnistData, load_mnist
+from mnist_viz.errors import DataError, ModelCacheError
+from mnist_viz.training import TrainingProgress
+
+
+@st.cache_resource(show_spinner="Loading MNIST...")
+def load_data() -> MnistData:
+    """MNIST from the first source that has it (``MNIST_DATA``, Keras, or the offline sample)."""
+    return load_mnist()
+
+
+@st.cache_resource(show_spinner="Loading the trained model...")
+def _load_model(models_dir: str, model_sha256: str) -> CachedModel:
+    # Keyed on the file's hash: a retrained model (new hash) is loaded once, then shared.
+    return ModelCache(models_dir).load()
+
+
+def _train_with_progress(cache: ModelCache) -> CachedModel:
+    status = st.empty()
+    status.info(
+        "**First run: training the network.** This happens once (about half a minute on a "
+        "laptop); the trained model is cached in `models/` for every later visit."
+    )
+    bar = st.progress(0.0, text="Loading MNIST...")
+
+    def report(p: TrainingProgress) -> None:
+        bar.progress(
+            p.fraction,
+            text=f"Epoch {p.epoch} of {p.epochs}, batch {p.batch} of {p.batches}: "
+            f"loss {p.loss:.3f}, training accuracy {p.accuracy:.1%}",
+        )
+
+    def waiting() -> None:
+        bar.progress(0.0, text="Another session is training the model; waiting for it...")
+
+    try:
+        return cache.load_or_train(load_data, progress=report, on_wait=waiting)
+    finally:
+        bar.empty()
+        status.empty()
+
+
+def get_model() -> CachedModel:
+    """The trained model, training it first (with a progress bar) if the cache has none.
+
+    On a data or cache problem, shows a clear message and stops the page.
+    """
+    cache = ModelCache()
+    try:
+        try:
+            info = cache.read_info()
+            return _load_model(str(cache.directory), info.model_sha256)
+        except ModelCacheError:
+            trained = _train_with_progress(cache)
+            return _load_model(str(cache.directory), trained.info.model_sha256)
+    except DataError as exc:
+        st.error(
+            f"**MNIST could not be loaded.** {exc}\n\nPoint `MNIST_DATA` at a folder with the "
+            "four official IDX files (or an `mnist.npz`), or unset it to use the built-in sources."
+        )
+    except ModelCacheError as exc:
+        st.error(f"**The model cache cannot be used.** {exc}")
+    st.stop()
