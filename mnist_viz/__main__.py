@@ -11,7 +11,8 @@ from mnist_viz.errors import MnistVizError
 BAR_WIDTH = 30
 
 
-def _progress_printer(stream=sys.stderr):
+def _progress_printer(stream=None):
+    stream = stream or sys.stderr
     interactive = stream.isatty()
 
     def report(p) -> None:

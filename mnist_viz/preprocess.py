@@ -34,6 +34,7 @@ SPECK_FRACTION = 0.02  # ink blobs smaller than this part of the largest one are
 # MNIST strokes are ~14% of the digit's longer side (median, measured); a pen line in a photo is
 # often 2-5%, which shrinks to an invisible hairline at 20 px. Thinner strokes are thickened.
 MIN_STROKE_FRACTION = 0.09
+SATURATED_INK_FRACTION = 0.32
 TARGET_STROKE_FRACTION = 0.12
 
 
@@ -106,8 +107,13 @@ def _open(data: bytes) -> Image.Image:
             img.seek(0)  # animated GIF / WebP: the first frame
             img.draft("RGB", (WORK_SIZE, WORK_SIZE))  # JPEG: decode at reduced size, much faster
             img.load()
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError("this file is not an image we can read, or it is far too large") from None
+    except UnidentifiedImageError:
+        raise ImageError("this file is not an image (PNG, JPEG, BMP, GIF or WebP)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError(
+            f"the image is far too large; images above {MAX_PIXELS // 1_000_000} megapixels "
+            "are refused"
+        ) from None
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise ImageError(f"the image file is damaged or truncated ({exc})") from None
     return img
@@ -285,8 +291,11 @@ def _fit(crop: np.ndarray, size: int) -> np.ndarray:
     method = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
     fit = np.asarray(Image.fromarray(crop.astype(np.float32)).resize(new, method))
     fit = np.clip(fit, 0.0, 1.0)
-    # Every MNIST digit has full-intensity pixels (max 255): scale the brightest pixel to 1.
-    return (fit / max(float(fit.max()), 1e-6)).astype(np.float32)
+    # MNIST strokes are bold: about a third of their ink pixels are at full intensity (measured:
+    # 32%). Faint inputs (pencil, blurry photos) are brightened until as much of their ink is.
+    ink = fit[fit > CROP_LEVEL]
+    level = float(np.quantile(ink, 1.0 - SATURATED_INK_FRACTION)) if ink.size else float(fit.max())
+    return np.clip(fit / max(level, 1e-6), 0.0, 1.0).astype(np.float32)
 
 
 def centre_of_mass(image: np.ndarray) -> tuple[float, float]:

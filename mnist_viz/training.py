@@ -36,7 +36,7 @@ class TrainConfig:
 
     epochs: int = 2
     batch_size: int = 128
-    peak_learning_rate: float = 3e-3
+    peak_learning_rate: float = 5e-3
     warmup_fraction: float = 0.1
     label_smoothing: float = 0.1
     dropout: float = DEFAULT_DROPOUT
@@ -179,7 +179,7 @@ def train_model(
     )
     callbacks = [_ProgressCallback(progress, config.epochs, batches)] if progress else []
     if config.augment:
-        fit_args = {"x": _augmented_dataset(x_train, y_train, config)}
+        fit_args = {"x": _augmented_dataset(x_train, y_train, config), "shuffle": False}
     else:
         fit_args = {"x": x_train, "y": y_train, "batch_size": config.batch_size}
 

@@ -1,0 +1,78 @@
+"""Shared fixtures: tiny synthetic MNIST-like data, IDX writers, and the official MNIST when present."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the app's pages import as `pages.*`, as under `streamlit run`
+
+from mnist_viz.data import IMAGES_MAGIC, LABELS_MAGIC, MnistData  # noqa: E402
+
+
+def write_idx(path: Path, array: np.ndarray, magic: int, *, compress: bool | None = None) -> Path:
+    """Write ``array`` (uint8) as an IDX file, gzip-compressed when the name ends in .gz."""
+    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
+    raw = header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
+    compress = path.suffix == ".gz" if compress is None else compress
+    path.write_bytes(gzip.compress(raw) if compress else raw)
+    return path
+
+
+def synthetic_digits(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """n uint8 28x28 images of 10 easily separable classes (a bar at a class-specific place)."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, n).astype(np.uint8)
+    images = (rng.random((n, 28, 28)) * 40).astype(np.uint8)
+    for i, label in enumerate(labels):
+        row = 4 + 2 * int(label)
+        images[i, row : row + 3, 6:22] = 255
+    return images, labels
+
+
+def tiny_mnist(n_train: int = 512, n_test: int = 128) -> MnistData:
+    x_train, y_train = synthetic_digits(n_train, seed=1)
+    x_test, y_test = synthetic_digits(n_test, seed=2)
+    return MnistData(x_train, y_train, x_test, y_test, "path", "synthetic")
+
+
+def write_idx_folder(folder: Path, data: MnistData, suffix: str = ".gz") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    write_idx(folder / f"train-images-idx3-ubyte{suffix}", data.x_train, IMAGES_MAGIC)
+    write_idx(folder / f"train-labels-idx1-ubyte{suffix}", data.y_train, LABELS_MAGIC)
+    write_idx(folder / f"t10k-images-idx3-ubyte{suffix}", data.x_test, IMAGES_MAGIC)
+    write_idx(folder / f"t10k-labels-idx1-ubyte{suffix}", data.y_test, LABELS_MAGIC)
+    return folder
+
+
+@pytest.fixture
+def tiny_data() -> MnistData:
+    return tiny_mnist()
+
+
+@pytest.fixture
+def tiny_idx_folder(tmp_path: Path) -> Path:
+    return write_idx_folder(tmp_path / "mnist", tiny_mnist())
+
+
+@pytest.fixture(scope="session")
+def official_mnist_path() -> Path:
+    """The complete official MNIST (set MNIST_TEST_DATA; the Makefile points it at ../shared)."""
+    path = os.environ.get("MNIST_TEST_DATA") or str(ROOT.parent / "shared" / "data" / "mnist")
+    if not Path(path, "train-images-idx3-ubyte.gz").is_file():
+        pytest.skip(f"the official MNIST is not at {path} (set MNIST_TEST_DATA)")
+    return Path(path)
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_config(monkeypatch, tmp_path):
+    """Tests never read the developer's MNIST_DATA, Keras cache or models/ folder by accident."""
+    monkeypatch.delenv("MNIST_DATA", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(tmp_path / "models"))

@@ -1,0 +1,237 @@
+import json
+import os
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+from conftest import ROOT, tiny_mnist
+
+from mnist_viz import cache as cache_module
+from mnist_viz.cache import ModelCache
+from mnist_viz.errors import ModelCacheError
+from mnist_viz.training import RECIPE_VERSION, TrainConfig
+
+TINY = TrainConfig(epochs=1, batch_size=64)
+
+
+class CountingLoader:
+    """A data loader that counts how often training asked for data."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self):
+        self.calls += 1
+        return tiny_mnist()
+
+
+@pytest.fixture
+def cache(tmp_path):
+    return ModelCache(tmp_path / "models")
+
+
+@pytest.fixture
+def trained(cache):
+    loader = CountingLoader()
+    first = cache.load_or_train(loader, TINY)
+    assert loader.calls == 1 and first.trained_now
+    return first
+
+
+def test_first_call_trains_and_writes_model_and_metadata(cache, trained):
+    assert cache.model_path.is_file() and cache.info_path.is_file()
+    meta = json.loads(cache.info_path.read_text())
+    for key in (
+        "recipe_version",
+        "created",
+        "config",
+        "data_source",
+        "data_description",
+        "n_train",
+        "n_test",
+        "test_accuracy",
+        "per_class_accuracy",
+        "training_seconds",
+        "history",
+        "versions",
+        "model_sha256",
+    ):
+        assert key in meta, key
+    assert meta["recipe_version"] == RECIPE_VERSION
+    assert meta["n_train"] == 512 and meta["config"]["epochs"] == 1
+    assert {"tensorflow", "keras", "numpy", "python"} <= set(meta["versions"])
+    assert meta["history"]["test_accuracy"][-1] == pytest.approx(meta["test_accuracy"], abs=1e-6)
+    # Nothing half-written is left behind, and the files are readable like any saved file.
+    assert sorted(p.name for p in cache.directory.iterdir()) == [
+        "mnist_cnn.json",
+        "mnist_cnn.keras",
+        "mnist_cnn.lock",
+    ]
+    assert stat.S_IMODE(cache.model_path.stat().st_mode) == 0o644
+
+
+def test_second_call_loads_without_training(cache, trained):
+    loader = CountingLoader()
+    again = cache.load_or_train(loader, TINY)
+    assert loader.calls == 0 and not again.trained_now
+    assert again.info == trained.info
+    images = tiny_mnist().x_test[:4]
+    assert (
+        again.model(images[..., None] / 255.0).numpy().argmax(1)
+        == trained.model(images[..., None] / 255.0).numpy().argmax(1)
+    ).all()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda c: c.model_path.write_bytes(b"PK\x03\x04 this is not a keras archive"),
+        lambda c: c.model_path.write_bytes(c.model_path.read_bytes()[:1000]),
+        lambda c: c.info_path.write_text("{ not json"),
+        lambda c: c.info_path.write_text("[]"),
+        lambda c: c.info_path.write_text(json.dumps({"recipe_version": RECIPE_VERSION})),
+        lambda c: c.model_path.unlink(),
+        lambda c: c.info_path.unlink(),
+    ],
+    ids=[
+        "garbage-model",
+        "truncated-model",
+        "bad-json",
+        "json-list",
+        "json-fields",
+        "no-model",
+        "no-json",
+    ],
+)
+def test_corrupt_or_missing_cache_retrains(cache, trained, damage):
+    damage(cache)
+    with pytest.raises(ModelCacheError):
+        cache.load()
+    loader = CountingLoader()
+    again = cache.load_or_train(loader, TINY)
+    assert loader.calls == 1 and again.trained_now
+    assert cache.load().info == again.info
+
+
+def test_model_replaced_behind_the_metadata_is_not_trusted(cache, trained, tmp_path):
+    other = ModelCache(tmp_path / "other")
+    other.load_or_train(CountingLoader(), TrainConfig(epochs=1, batch_size=64, seed=7))
+    cache.model_path.write_bytes(other.model_path.read_bytes())
+    with pytest.raises(ModelCacheError, match="does not match its metadata"):
+        cache.load()
+
+
+def test_recipe_change_retrains(cache, trained, monkeypatch):
+    monkeypatch.setattr(cache_module, "RECIPE_VERSION", RECIPE_VERSION + 1)
+    with pytest.raises(ModelCacheError, match=f"recipe v{RECIPE_VERSION}"):
+        cache.load()
+    loader = CountingLoader()
+    assert cache.load_or_train(loader, TINY).trained_now and loader.calls == 1
+    assert json.loads(cache.info_path.read_text())["recipe_version"] == RECIPE_VERSION + 1
+
+
+def test_train_always_replaces_the_cache(cache, trained):
+    loader = CountingLoader()
+    again = cache.train(loader, TrainConfig(epochs=1, batch_size=64, seed=3))
+    assert loader.calls == 1 and again.info.model_sha256 != trained.info.model_sha256
+    assert cache.load().info.model_sha256 == again.info.model_sha256
+
+
+def test_a_failed_training_leaves_the_old_cache_intact(cache, trained):
+    def broken_loader():
+        raise RuntimeError("disk on fire")
+
+    with pytest.raises(RuntimeError):
+        cache.train(broken_loader, TINY)
+    assert cache.load().info == trained.info
+
+
+def test_unwritable_folder_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the folder should be")
+    with pytest.raises(ModelCacheError, match="cannot create the model folder"):
+        ModelCache(blocker / "models").load_or_train(CountingLoader(), TINY)
+
+
+def test_lock_waits_for_another_process_and_says_so(cache):
+    cache.directory.mkdir(parents=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
+            import time, filelock
+            with filelock.FileLock({str(cache.lock_path)!r}):
+                print("locked", flush=True)
+                time.sleep(1.5)
+        """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout.readline().strip() == "locked"
+    waited = []
+    start = time.monotonic()
+    with cache.lock(on_wait=lambda: waited.append(True)):
+        held_after = time.monotonic() - start
+    holder.wait(timeout=30)
+    assert waited == [True] and held_after > 0.5
+    with cache.lock(on_wait=lambda: waited.append(True)):
+        pass
+    assert waited == [True]  # a free lock does not report waiting
+
+
+WORKER = textwrap.dedent(
+    """
+    import sys, time
+    sys.path.insert(0, {root!r}); sys.path.insert(0, {tests!r})
+    from conftest import tiny_mnist
+    from mnist_viz.cache import ModelCache
+    from mnist_viz.training import TrainConfig
+
+    def loader():
+        with open({count!r}, "a") as f:
+            f.write("trained\\n")
+        time.sleep(3)  # hold the lock long enough for the other process to arrive
+        return tiny_mnist()
+
+    waited = []
+    result = ModelCache({models!r}).load_or_train(
+        loader, TrainConfig(epochs=1, batch_size=64), on_wait=lambda: waited.append(1)
+    )
+    print(result.info.model_sha256, result.trained_now, bool(waited))
+    """
+)
+
+
+def test_two_processes_starting_together_train_once(tmp_path):
+    count = tmp_path / "count.txt"
+    script = WORKER.format(
+        root=str(ROOT), tests=str(ROOT / "tests"), count=str(count), models=str(tmp_path / "models")
+    )
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    for proc, (_out, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, err[-2000:]
+    lines = [out.split() for out, _ in outputs]
+    assert count.read_text().count("trained") == 1
+    assert lines[0][0] == lines[1][0]  # both ended with the same model
+    assert sorted(line[1] for line in lines) == ["False", "True"]  # one trained, one loaded
+    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == [
+        "mnist_cnn.json",
+        "mnist_cnn.keras",
+        "mnist_cnn.lock",
+    ]

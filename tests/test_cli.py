@@ -1,0 +1,26 @@
+from mnist_viz.__main__ import main
+
+
+def test_train_then_evaluate(tiny_idx_folder, tmp_path, capsys):
+    models = tmp_path / "cli-models"
+    assert (
+        main(
+            ["train", "--data", str(tiny_idx_folder), "--models-dir", str(models), "--epochs", "1"]
+        )
+        == 0
+    )
+    out = capsys.readouterr()
+    assert "512 training and 128 test images" in out.out
+    assert "Test accuracy:" in out.out and (models / "mnist_cnn.keras").is_file()
+    assert "epoch 1/1" in out.err  # progress, one line per epoch when not on a terminal
+
+    assert main(["evaluate", "--data", str(tiny_idx_folder), "--models-dir", str(models)]) == 0
+    out = capsys.readouterr().out
+    assert "Test accuracy:" in out and out.count("%") >= 11  # overall + one line per digit
+
+
+def test_errors_are_one_line_messages(tmp_path, capsys):
+    assert main(["evaluate", "--models-dir", str(tmp_path / "empty")]) == 1
+    assert capsys.readouterr().err.startswith("error: no cached model")
+    assert main(["train", "--data", str(tmp_path / "missing")]) == 1
+    assert "no such file or folder" in capsys.readouterr().err
