@@ -79,6 +79,18 @@ class TrainingResult:
     config: TrainConfig
 
 
+class _EpochClock(keras.callbacks.Callback):
+    """Seconds since the start of training at the end of each epoch (after its test evaluation)."""
+
+    def __init__(self):
+        super().__init__()
+        self.start = time.perf_counter()
+        self.ends: list[float] = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.ends.append(time.perf_counter() - self.start)
+
+
 class _ProgressCallback(keras.callbacks.Callback):
     """Forwards Keras' batch logs to ``report``, about 100 times per epoch."""
 
@@ -177,13 +189,16 @@ def train_model(
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
         metrics=["accuracy"],
     )
-    callbacks = [_ProgressCallback(progress, config.epochs, batches)] if progress else []
+    clock = _EpochClock()
+    callbacks = (
+        [clock, _ProgressCallback(progress, config.epochs, batches)] if progress else [clock]
+    )
     if config.augment:
         fit_args = {"x": _augmented_dataset(x_train, y_train, config), "shuffle": False}
     else:
         fit_args = {"x": x_train, "y": y_train, "batch_size": config.batch_size}
 
-    start = time.perf_counter()
+    start = clock.start = time.perf_counter()
     fit = model.fit(
         **fit_args,
         epochs=config.epochs,
@@ -200,6 +215,7 @@ def train_model(
         "accuracy": fit.history["accuracy"],
         "test_loss": fit.history["val_loss"],
         "test_accuracy": fit.history["val_accuracy"],
+        "seconds": clock.ends,
     }
     history = {k: [float(v) for v in vals] for k, vals in history.items()}
     result = evaluate(model, data.x_test, data.y_test)

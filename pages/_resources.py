@@ -6,6 +6,8 @@ The dataset and the model are shared read-only by all sessions, so both use ``st
 
 from __future__ import annotations
 
+import dataclasses
+
 import streamlit as st
 
 from mnist_viz.cache import CachedModel, ModelCache
@@ -63,7 +65,8 @@ def get_model() -> CachedModel:
             return _load_model(str(cache.directory), info.model_sha256)
         except ModelCacheError:
             trained = _train_with_progress(cache)
-            return _load_model(str(cache.directory), trained.info.model_sha256)
+            loaded = _load_model(str(cache.directory), trained.info.model_sha256)
+            return dataclasses.replace(loaded, trained_now=True)
     except DataError as exc:
         st.error(
             f"**MNIST could not be loaded.** {exc}\n\nPoint `MNIST_DATA` at a folder with the "

@@ -17,8 +17,9 @@ def test_training_learns_reports_progress_and_keeps_history(tiny_data):
     reports: list[TrainingProgress] = []
     result = train_model(tiny_data, TINY, progress=reports.append)
     assert result.test_accuracy > 0.9  # the synthetic classes are trivially separable
-    assert set(result.history) == {"loss", "accuracy", "test_loss", "test_accuracy"}
+    assert set(result.history) == {"loss", "accuracy", "test_loss", "test_accuracy", "seconds"}
     assert all(len(v) == 2 for v in result.history.values())
+    assert 0 < result.history["seconds"][0] < result.history["seconds"][1] <= result.seconds
     assert result.history["test_accuracy"][-1] == pytest.approx(result.test_accuracy, abs=1e-6)
     assert reports[-1].epoch == 2 and reports[-1].batch == reports[-1].batches == 8
     assert reports[-1].fraction == pytest.approx(1.0)

@@ -1,0 +1,91 @@
+"""AppTest: the pages run without exceptions and show what they should."""
+
+from dataclasses import replace
+
+import pytest
+import streamlit as st
+from conftest import ROOT, tiny_mnist
+from streamlit.testing.v1 import AppTest
+
+from mnist_viz.cache import ModelCache
+from mnist_viz.data import SOURCE_SAMPLE
+from mnist_viz.training import TrainConfig, train_model
+
+TIMEOUT = 120  # TensorFlow start-up and a first model load take several seconds
+
+
+@pytest.fixture(autouse=True)
+def _fresh_streamlit_caches():
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def run_app() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    return at.run()
+
+
+def save_tiny_model(models_dir, data=None):
+    data = data or tiny_mnist()
+    result = train_model(data, TrainConfig(epochs=1, batch_size=64))
+    with ModelCache(models_dir).lock():
+        ModelCache(models_dir).save(result, data)
+
+
+def test_status_page_shows_the_cached_model(tmp_path, monkeypatch):
+    monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(tmp_path / "models"))
+    save_tiny_model(tmp_path / "models")
+    at = run_app()
+    assert not at.exception
+    assert at.title[0].value == "The model"
+    labels = [m.label for m in at.metric]
+    assert labels == ["Test accuracy", "Training time", "Epochs", "Parameters"]
+    assert at.metric[3].value == "225,034"
+    table = at.dataframe[0].value
+    assert (
+        list(table["Layer"])[:3] == ["image", "conv1", "pool1"]
+        and list(table["Parameters"])[-1] == 225_034
+    )
+    assert not at.warning  # trained on a real path, not the sample
+
+
+def test_first_run_trains_with_progress_and_caches(tmp_path, monkeypatch, tiny_idx_folder):
+    monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(tmp_path / "models"))
+    monkeypatch.setenv("MNIST_DATA", str(tiny_idx_folder))
+    at = run_app()
+    assert not at.exception
+    assert any("Trained and cached" in s.value for s in at.success)
+    assert ModelCache(tmp_path / "models").load().info.n_train == 512
+    at.run()  # a rerun loads the cache instead of training again
+    assert not at.exception and not at.success
+
+
+def test_offline_sample_is_flagged(tmp_path, monkeypatch):
+    monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(tmp_path / "models"))
+    save_tiny_model(tmp_path / "models", replace(tiny_mnist(), source=SOURCE_SAMPLE))
+    at = run_app()
+    assert not at.exception
+    assert "offline sample" in at.warning[0].value and "MNIST_DATA" in at.warning[0].value
+
+
+def test_missing_data_is_a_message_not_a_traceback(tmp_path, monkeypatch):
+    monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(tmp_path / "models"))
+    monkeypatch.setenv("MNIST_DATA", str(tmp_path / "no-such-folder"))
+    at = run_app()
+    assert not at.exception
+    assert "MNIST could not be loaded" in at.error[0].value
+    assert "no such file or folder" in at.error[0].value
+
+
+def test_corrupt_cache_retrains(tmp_path, monkeypatch, tiny_idx_folder):
+    models = tmp_path / "models"
+    monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(models))
+    monkeypatch.setenv("MNIST_DATA", str(tiny_idx_folder))
+    save_tiny_model(models)
+    (models / "mnist_cnn.keras").write_bytes(b"garbage")
+    at = run_app()
+    assert not at.exception
+    assert any("Trained and cached" in s.value for s in at.success)
