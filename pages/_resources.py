@@ -13,7 +13,9 @@ import streamlit as st
 from mnist_viz.cache import CachedModel, ModelCache
 from mnist_viz.data import MnistData, load_mnist
 from mnist_viz.errors import DataError, ModelCacheError
-from mnist_viz.training import TrainingProgress
+from mnist_viz.jobs import JobRegistry
+
+POLL_SECONDS = 0.25
 
 
 @st.cache_resource(show_spinner="Loading MNIST...")
@@ -28,29 +30,40 @@ def _load_model(models_dir: str, model_sha256: str) -> CachedModel:
     return ModelCache(models_dir).load()
 
 
+@st.cache_resource
+def _training_jobs() -> JobRegistry:
+    # One registry per server process: every session sees the same running training.
+    return JobRegistry()
+
+
 def _train_with_progress(cache: ModelCache) -> CachedModel:
+    """Train in a background thread (it survives a closed tab) and show its progress here."""
+    job = _training_jobs().get_or_start(
+        str(cache.model_path),
+        lambda report, waiting: cache.load_or_train(load_mnist, progress=report, on_wait=waiting),
+    )
     status = st.empty()
     status.info(
         "**First run: training the network.** This happens once (about half a minute on a "
-        "laptop); the trained model is cached in `models/` for every later visit."
+        "laptop); the trained model is cached in `models/` for every later visit. Training goes "
+        "on if you close this tab."
     )
     bar = st.progress(0.0, text="Loading MNIST...")
-
-    def report(p: TrainingProgress) -> None:
-        bar.progress(
-            p.fraction,
-            text=f"Epoch {p.epoch} of {p.epochs}, batch {p.batch} of {p.batches}: "
-            f"loss {p.loss:.3f}, training accuracy {p.accuracy:.1%}",
-        )
-
-    def waiting() -> None:
-        bar.progress(0.0, text="Another session is training the model; waiting for it...")
-
-    try:
-        return cache.load_or_train(load_data, progress=report, on_wait=waiting)
-    finally:
-        bar.empty()
-        status.empty()
+    while not job.wait(POLL_SECONDS):
+        p = job.progress
+        if p is not None:
+            bar.progress(
+                p.fraction,
+                text=f"Epoch {p.epoch} of {p.epochs}, batch {p.batch} of {p.batches}: "
+                f"loss {p.loss:.3f}, training accuracy {p.accuracy:.1%}",
+            )
+        elif job.waiting:
+            bar.progress(0.0, text="Another process is training the model; waiting for it...")
+    bar.empty()
+    status.empty()
+    if job.error is not None:
+        raise job.error
+    return job.result
 
 
 def get_model() -> CachedModel:

@@ -57,7 +57,13 @@ table = [
 table.append(
     {"Layer": "total", "Type": "", "Output shape": "", "Parameters": sum(r.params for r in rows)}
 )
-st.dataframe(table, hide_index=True, width="stretch")
+st.dataframe(
+    table,
+    hide_index=True,
+    width="stretch",
+    height="content",  # every layer and the total, without an inner scrollbar
+    column_config={"Parameters": st.column_config.NumberColumn(format="localized")},
+)
 
 with st.expander("Per-class test accuracy"):
     st.bar_chart(
