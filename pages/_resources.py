@@ -1,7 +1,7 @@
 """The app's cached loaders, shared by every page: the one place that holds Streamlit caches.
 
-The dataset and the model are shared read-only by all sessions, so both use ``st.cache_resource``
-(no copy per call; ``st.cache_data`` would unpickle ~55 MB of images on every rerun).
+The model is shared read-only by all sessions, so it uses ``st.cache_resource`` (no copy per call).
+Training runs in one background job per model cache (``mnist_viz.jobs``), also shared.
 """
 
 from __future__ import annotations
@@ -11,17 +11,11 @@ import dataclasses
 import streamlit as st
 
 from mnist_viz.cache import CachedModel, ModelCache
-from mnist_viz.data import MnistData, load_mnist
+from mnist_viz.data import load_mnist
 from mnist_viz.errors import DataError, ModelCacheError
 from mnist_viz.jobs import JobRegistry
 
 POLL_SECONDS = 0.25
-
-
-@st.cache_resource(show_spinner="Loading MNIST...")
-def load_data() -> MnistData:
-    """MNIST from the first source that has it (``MNIST_DATA``, Keras, or the offline sample)."""
-    return load_mnist()
 
 
 @st.cache_resource(show_spinner="Loading the trained model...")
@@ -79,7 +73,7 @@ def get_model() -> CachedModel:
         except ModelCacheError:
             trained = _train_with_progress(cache)
             loaded = _load_model(str(cache.directory), trained.info.model_sha256)
-            return dataclasses.replace(loaded, trained_now=True)
+            return dataclasses.replace(loaded, trained_now=trained.trained_now)
     except DataError as exc:
         st.error(
             f"**MNIST could not be loaded.** {exc}\n\nPoint `MNIST_DATA` at a folder with the "
