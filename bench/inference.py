@@ -37,9 +37,9 @@ def median_ms(fn, runs: int = RUNS) -> float:
 
 
 def main() -> None:
-    cached = ModelCache().load_or_train(load_mnist)
-    model = cached.model
-    image = load_mnist().x_test[0]
+    data = load_mnist()
+    model = ModelCache().load_or_train(lambda: data).model
+    image = data.x_test[0]
     activation_model = build_activation_model(model)
     results = {
         "one prediction (predict_proba, traced model call)": median_ms(

@@ -84,8 +84,11 @@ class _EpochClock(keras.callbacks.Callback):
 
     def __init__(self):
         super().__init__()
-        self.start = time.perf_counter()
+        self.start = 0.0
         self.ends: list[float] = []
+
+    def on_train_begin(self, logs=None):
+        self.start = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
         self.ends.append(time.perf_counter() - self.start)
@@ -198,7 +201,7 @@ def train_model(
     else:
         fit_args = {"x": x_train, "y": y_train, "batch_size": config.batch_size}
 
-    start = clock.start = time.perf_counter()
+    start = time.perf_counter()
     fit = model.fit(
         **fit_args,
         epochs=config.epochs,
