@@ -6,6 +6,8 @@ st.set_page_config(page_title="mnist-viz", page_icon=":material/draw:", layout="
 
 st.navigation(
     [
-        st.Page("pages/model_status.py", title="The model", icon=":material/memory:", default=True),
+        st.Page("pages/draw.py", title="Draw & predict", icon=":material/draw:", default=True),
+        st.Page("pages/network.py", title="Inside the network", icon=":material/hub:"),
+        st.Page("pages/training.py", title="Training & evaluation", icon=":material/monitoring:"),
     ]
 ).run()

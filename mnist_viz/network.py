@@ -1,0 +1,80 @@
+"""What the trained network holds: conv kernels, the data-flow diagram, ranked dense units."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+
+from mnist_viz.model import LayerInfo
+
+# What each layer type does, in one line a learner can read beside the diagram.
+LAYER_ROLE = {
+    "InputLayer": "the 28x28 grey image",
+    "Conv2D": "3x3 filters + ReLU",
+    "MaxPooling2D": "keep the max of each 2x2",
+    "Flatten": "unroll into one vector",
+    "Dropout": "training only",
+    "Dense": "weighted sums",
+    "Activation": "softmax: scores to probabilities",
+}
+
+
+def conv_kernels(model: keras.Model, layer: str) -> tuple[np.ndarray, np.ndarray]:
+    """The kernels (k, k, inputs, filters) and biases (filters,) of a Conv2D layer."""
+    kernel, bias = model.get_layer(layer).get_weights()
+    return kernel, bias
+
+
+def kernels_of_filter(kernel: np.ndarray, filter_index: int) -> np.ndarray:
+    """The (inputs, k, k) kernels one filter applies to each input channel."""
+    return np.moveaxis(kernel[:, :, :, filter_index], -1, 0)
+
+
+def kernels_on_input(kernel: np.ndarray, channel: int) -> np.ndarray:
+    """The (filters, k, k) kernels that every filter applies to one input channel."""
+    return np.moveaxis(kernel[:, :, channel, :], -1, 0)
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    return " x ".join(str(d) for d in shape)
+
+
+def data_flow_dot(rows: list[LayerInfo]) -> str:
+    """A left-to-right Graphviz diagram of the layers with their output shapes."""
+    nodes, edges = [], []
+    for i, row in enumerate(rows):
+        dashed = ', style="rounded,dashed"' if row.kind == "Dropout" else ""
+        shape = shape_text(row.output_shape).replace(" ", "")
+        nodes.append(f'  n{i} [label="{row.name}\\n{shape}"{dashed}];')
+        if i:
+            edges.append(f"  n{i - 1} -> n{i};")
+    return "\n".join(
+        [
+            "digraph G {",
+            '  rankdir=LR; bgcolor="transparent";',
+            '  node [shape=box, style=rounded, fontname="sans-serif", fontsize=14, margin="0.08,0.04",'
+            ' color="#888888", fontcolor="#888888"];',
+            '  edge [color="#888888"];',
+            *nodes,
+            *edges,
+            "}",
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class UnitRanking:
+    """Dense units sorted from most to least active."""
+
+    order: np.ndarray  # unit indices, most active first
+    values: np.ndarray  # their activations, in that order
+    active: int  # how many units are above zero (ReLU lets the rest through as exact zeros)
+
+
+def rank_units(activations: np.ndarray) -> UnitRanking:
+    """Sort a dense layer's activations (units,) in decreasing order."""
+    activations = np.asarray(activations).ravel()
+    order = np.argsort(activations, kind="stable")[::-1]
+    return UnitRanking(order, activations[order], int(np.sum(activations > 0)))

@@ -1,0 +1,168 @@
+"""Pictures as numpy arrays: channel grids, colour maps, legends and annotated pixel grids.
+
+Everything here returns a uint8 RGB array that ``st.image`` shows directly. One tiled image is
+~100x faster to draw than a matplotlib figure with one axis per channel, and upscaling by
+repetition keeps every pixel a crisp square in the browser instead of a blur.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import matplotlib
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+SEQUENTIAL_CMAP = "magma"  # activations: >= 0 after ReLU, dark = silent, bright = strongly active
+DIVERGING_CMAP = "RdBu_r"  # weights: blue negative, white zero, red positive
+GRID_COLOUR = (128, 128, 128)  # mid-grey separates tiles in both the light and the dark theme
+
+
+@lru_cache(maxsize=8)
+def _lut(cmap: str) -> np.ndarray:
+    """The colour map as a (256, 3) uint8 lookup table."""
+    colours = matplotlib.colormaps[cmap](np.linspace(0.0, 1.0, 256))[:, :3]
+    return np.round(colours * 255).astype(np.uint8)
+
+
+def colourise(values: np.ndarray, cmap: str, vmin: float, vmax: float) -> np.ndarray:
+    """Map ``values`` linearly from [vmin, vmax] onto ``cmap``; returns (..., 3) uint8."""
+    span = vmax - vmin if vmax > vmin else 1.0
+    index = np.clip((np.asarray(values, np.float32) - vmin) / span, 0.0, 1.0)
+    return _lut(cmap)[np.round(index * 255).astype(np.uint8)]
+
+
+def symmetric_limit(values: np.ndarray) -> float:
+    """The largest absolute value, so a diverging map puts zero exactly at its centre (white)."""
+    limit = float(np.max(np.abs(values))) if np.size(values) else 0.0
+    return limit if limit > 0 else 1.0
+
+
+def upscale(image: np.ndarray, factor: int) -> np.ndarray:
+    """Nearest-neighbour enlargement: every pixel becomes a ``factor`` x ``factor`` square."""
+    return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
+
+
+def tile(
+    tiles: np.ndarray, columns: int, scale: int = 1, gap: int = 2, colour=GRID_COLOUR
+) -> np.ndarray:
+    """Lay out RGB tiles (N, h, w, 3) in a grid with ``columns`` per row, separated by ``gap`` px.
+
+    Each tile is first enlarged ``scale`` times. Empty cells of the last row stay background.
+    """
+    tiles = np.asarray(tiles, np.uint8)
+    n, h, w = tiles.shape[:3]
+    h, w = h * scale, w * scale
+    columns = max(1, min(columns, n))
+    rows = -(-n // columns)
+    grid = np.empty((rows * (h + gap) + gap, columns * (w + gap) + gap, 3), np.uint8)
+    grid[:] = colour
+    for i in range(n):
+        r, c = divmod(i, columns)
+        y, x = gap + r * (h + gap), gap + c * (w + gap)
+        grid[y : y + h, x : x + w] = upscale(tiles[i], scale) if scale > 1 else tiles[i]
+    return grid
+
+
+def channel_grid(
+    maps: np.ndarray,
+    columns: int = 8,
+    scale: int = 4,
+    cmap: str = SEQUENTIAL_CMAP,
+    per_channel: bool = False,
+) -> np.ndarray:
+    """Every channel of a layer's output (h, w, C) as one tiled, coloured image.
+
+    By default all channels share one scale (0 to the layer's maximum), so brightness can be
+    compared between channels; ``per_channel`` stretches each one to its own maximum instead.
+    """
+    maps = np.moveaxis(np.asarray(maps, np.float32), -1, 0)  # (C, h, w)
+    if per_channel:
+        peak = maps.max(axis=(1, 2), keepdims=True)
+        lo = maps.min(axis=(1, 2), keepdims=True)
+        scaled = (maps - lo) / np.where(peak > lo, peak - lo, 1.0)
+        coloured = colourise(scaled, cmap, 0.0, 1.0)
+    else:
+        coloured = colourise(maps, cmap, min(0.0, float(maps.min())), float(maps.max()) or 1.0)
+    return tile(coloured, columns, scale)
+
+
+def kernel_grid(
+    kernels: np.ndarray, columns: int = 8, scale: int = 12, limit: float | None = None
+) -> np.ndarray:
+    """Convolution kernels (N, k, k) in the diverging map, zero = white, shared +/- ``limit``."""
+    limit = symmetric_limit(kernels) if limit is None else limit
+    return tile(colourise(kernels, DIVERGING_CMAP, -limit, limit), columns, scale)
+
+
+@lru_cache(maxsize=4)
+def _font(size: int) -> ImageFont.ImageFont:
+    return ImageFont.load_default(size=size)
+
+
+def colour_bar(
+    cmap: str, vmin: float, vmax: float, width: int = 320, height: int = 14, fmt: str = "{:+.2f}"
+) -> np.ndarray:
+    """A horizontal legend for ``cmap`` with its two ends (and zero, when inside) labelled."""
+    ramp = colourise(np.linspace(vmin, vmax, width)[None].repeat(height, 0), cmap, vmin, vmax)
+    label_h = 16
+    canvas = Image.new("RGB", (width + 80, height + label_h), (255, 255, 255))
+    canvas.paste(Image.fromarray(ramp), (40, 0))
+    draw = ImageDraw.Draw(canvas)
+    font = _font(12)
+    ticks = [(vmin, 40), (vmax, 40 + width - 1)]
+    if vmin < 0 < vmax:
+        ticks.append((0.0, 40 + round(-vmin / (vmax - vmin) * (width - 1))))
+    for value, x in ticks:
+        text = "0" if value == 0 else fmt.format(value)
+        draw.line([(x, height), (x, height + 3)], fill=(0, 0, 0))
+        draw.text((x, height + 3), text, fill=(0, 0, 0), font=font, anchor="mt")
+    return np.asarray(canvas)
+
+
+def pixel_values(image: np.ndarray, cell: int = 26) -> np.ndarray:
+    """The 28x28 input drawn large with each pixel's value (0-255) written in its square.
+
+    Text is dark on bright pixels and light on dark ones so every number stays readable.
+    """
+    values = to_bytes(image)
+    big = upscale(np.stack([values] * 3, axis=-1), cell)
+    canvas = Image.fromarray(big)
+    draw = ImageDraw.Draw(canvas)
+    font = _font(max(8, cell * 2 // 5))
+    for (r, c), v in np.ndenumerate(values):
+        if v == 0:
+            continue  # blank background stays clean; zero is the obvious value there
+        fill = (0, 0, 0) if v >= 128 else (230, 230, 230)
+        draw.text((c * cell + cell / 2, r * cell + cell / 2), str(v), fill=fill, font=font, anchor="mm")
+    # faint grid lines make rows and columns easy to follow
+    out = np.asarray(canvas).copy()
+    out[::cell, :] = (out[::cell, :] * 0.6 + 40).astype(np.uint8)
+    out[:, ::cell] = (out[:, ::cell] * 0.6 + 40).astype(np.uint8)
+    return out
+
+
+def to_bytes(image: np.ndarray) -> np.ndarray:
+    """uint8 images pass through; float images in [0, 1] become 0-255 as MNIST stores them."""
+    image = np.asarray(image)
+    if image.dtype == np.uint8:
+        return image
+    return np.round(np.clip(image, 0.0, 1.0) * 255).astype(np.uint8)
+
+
+def grey_image(image: np.ndarray, scale: int = 1) -> np.ndarray:
+    """A [0, 1] or uint8 grey image as uint8 RGB, optionally enlarged (for crisp thumbnails)."""
+    grey = to_bytes(image)
+    rgb = np.stack([grey] * 3, axis=-1)
+    return upscale(rgb, scale) if scale > 1 else rgb
+
+
+def pad_square(image: np.ndarray) -> np.ndarray:
+    """Pad a grey image with black to a square, centred, so tall and wide crops show alike."""
+    image = np.asarray(image)
+    h, w = image.shape[:2]
+    side = max(h, w)
+    out = np.zeros((side, side, *image.shape[2:]), image.dtype)
+    y, x = (side - h) // 2, (side - w) // 2
+    out[y : y + h, x : x + w] = image
+    return out

@@ -1,0 +1,56 @@
+"""The current digit every page works on (kept in session state) and the sidebar that shows it."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from mnist_viz.data import SOURCE_SAMPLE
+from mnist_viz.digit import Digit, judge
+from mnist_viz.model import predict_proba
+from mnist_viz.render import grey_image
+from pages._resources import get_model
+
+DIGIT_KEY = "current_digit"
+
+
+def current_digit() -> Digit | None:
+    """The digit the user drew, uploaded or picked last, or None before the first one."""
+    return st.session_state.get(DIGIT_KEY)
+
+
+def set_digit(digit: Digit | None) -> None:
+    st.session_state[DIGIT_KEY] = digit
+
+
+def no_digit_prompt(what: str) -> None:
+    """Say that ``what`` needs a digit, with a link to where one is made."""
+    st.info(f"There is no digit yet: draw, upload or pick one to see {what}.")
+    st.page_link("pages/draw.py", label="Draw & predict", icon=":material/draw:")
+
+
+def render_sidebar() -> None:
+    """The current digit's thumbnail and prediction, and what the model was trained on."""
+    cached = get_model()
+    info = cached.info
+    with st.sidebar:
+        digit = current_digit()
+        if digit is None:
+            st.caption("No digit yet: draw, upload or pick one on **Draw & predict**.")
+        else:
+            verdict = judge(predict_proba(cached.model, digit.image)[0], digit.image)
+            left, right = st.columns([1, 1.4], vertical_alignment="center")
+            left.image(grey_image(digit.image, scale=3), caption="28 x 28 input")
+            right.metric(
+                "Current prediction",
+                str(verdict.digit),
+                f"{verdict.confidence:.1%} sure",
+                delta_color="off",
+                delta_arrow="off",
+            )
+            right.caption(digit.description + (f", true label {digit.label}" if digit.label is not None else ""))
+        st.divider()
+        source = "the offline sample" if info.data_source == SOURCE_SAMPLE else "MNIST"
+        st.caption(
+            f"**Model:** {info.test_accuracy:.2%} test accuracy, trained on {source} "
+            f"({info.n_train:,} images, {info.epochs} epochs)."
+        )

@@ -1,0 +1,201 @@
+"""Training & evaluation: how the model learned, where it errs, and the data it learned from."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from mnist_viz import charts, dataset_stats, render
+from mnist_viz.data import DATA_ENV_VAR, NUM_CLASSES
+from mnist_viz.digit import from_test_set
+from mnist_viz.errors import MnistVizError
+from mnist_viz.training import TrainConfig
+from pages._digit import render_sidebar, set_digit
+from pages._resources import (
+    follow_training,
+    get_data,
+    get_evaluation,
+    get_mean_images,
+    get_model,
+    running_training,
+    start_retraining,
+)
+
+MAX_EXAMPLES = 24  # misclassified images shown for one cell
+EXAMPLE_COLUMNS = 8
+SAMPLES_PER_CLASS = 12
+
+st.title("Training & evaluation")
+cached = get_model()
+info = cached.info
+data = get_data()
+state = st.session_state
+
+if state.pop("retrained", False):
+    st.success(f"Retrained: the new model reaches {info.test_accuracy:.2%} on the test set.")
+
+cols = st.columns(4)
+cols[0].metric(
+    "Test accuracy",
+    f"{info.test_accuracy:.2%}",
+    help=f"On {info.n_test:,} test images the network never saw during training.",
+)
+cols[1].metric("Training time", f"{info.training_seconds:.1f} s")
+cols[2].metric("Epochs", info.epochs, help="Passes over the whole training set.")
+cols[3].metric("Training images", f"{info.n_train:,}")
+
+st.header("Training history")
+st.caption(
+    "Each epoch is one pass over the training images. The test set is only measured after each "
+    "epoch, never trained on, so it shows how well the network generalises. Training accuracy is "
+    "averaged over the epoch while the network was still learning and with dropout switched on, "
+    "which is why it can sit below the test accuracy. The loss cannot reach 0 here: label "
+    f"smoothing ({info.config.get('label_smoothing', 0)}) keeps the targets slightly below 100% "
+    "so the network does not grow over-confident."
+)
+h1, h2 = st.columns(2, gap="large")
+h1.altair_chart(charts.history_chart(info.history, "accuracy"), width="stretch")
+h2.altair_chart(charts.history_chart(info.history, "loss"), width="stretch")
+
+st.header("Where it goes wrong")
+evaluation = get_evaluation(info.model_sha256, cached.model, data)
+errors = int(len(data.y_test) - np.trace(evaluation.confusion))
+st.caption(
+    f"The confusion matrix counts every one of the {len(data.y_test):,} test images by true "
+    f"digit (row) and predicted digit (column). The diagonal holds the {evaluation.accuracy:.2%} "
+    f"that are right; the {errors:,} errors are everything else. **Click a cell** to see its "
+    "images."
+)
+off_diagonal = evaluation.confusion * (1 - np.eye(NUM_CLASSES, dtype=np.int64))
+worst = np.unravel_index(np.argmax(off_diagonal), off_diagonal.shape)
+state.setdefault("cm_true", int(worst[0]))  # start on the most frequent mistake
+state.setdefault("cm_pred", int(worst[1]))
+
+
+def _select_cell() -> None:
+    cells = state.confusion.selection.cells
+    if cells:
+        row, column = cells[0]
+        state.cm_true, state.cm_pred = int(row), int(column)
+
+
+matrix = {str(p): evaluation.confusion[:, p] for p in range(NUM_CLASSES)}
+m1, m2 = st.columns([2.3, 1], gap="large")
+with m1:
+    frame = pd.DataFrame(matrix, index=pd.Index(range(NUM_CLASSES), name="true"))
+    styled = frame.style.background_gradient(cmap="Blues", gmap=np.log1p(frame), axis=None)
+    st.dataframe(
+        styled,
+        key="confusion",
+        on_select=_select_cell,
+        selection_mode="single-cell",
+        width="stretch",
+        height="content",
+    )
+    st.caption(
+        "Rows: true digit. Columns: predicted digit. Colour is on a log scale. The most frequent "
+        f"mistake: {worst[0]} read as {worst[1]} ({off_diagonal[worst]} times)."
+    )
+with m2:
+    st.dataframe(
+        {
+            "digit": list(range(NUM_CLASSES)),
+            "accuracy": evaluation.per_class_accuracy,
+        },
+        hide_index=True,
+        height="content",
+        width="stretch",
+        column_config={
+            "accuracy": st.column_config.ProgressColumn(
+                "per-class accuracy", format="percent", min_value=0, max_value=1
+            )
+        },
+    )
+
+t_col, p_col, _ = st.columns([1, 1, 2])
+t_col.selectbox("True digit", range(NUM_CLASSES), key="cm_true")
+p_col.selectbox("Predicted as", range(NUM_CLASSES), key="cm_pred")
+true, predicted = state.cm_true, state.cm_pred
+indices = dataset_stats.confused_indices(data.y_test, evaluation.predictions, true, predicted)
+kind = "correctly recognised" if true == predicted else f"misread as {predicted}"
+if len(indices) == 0:
+    st.info(f"No test image of a {true} was {kind}.")
+else:
+    shown = indices[:MAX_EXAMPLES]
+    st.write(
+        f"**{len(indices)} test image{'s' if len(indices) != 1 else ''} of a {true} {kind}**"
+        + (f" (the first {len(shown)})" if len(shown) < len(indices) else "")
+        + ". Choose one to make it the current digit and follow it through the network."
+    )
+
+    def _use(index: int) -> None:
+        set_digit(from_test_set(data.x_test, data.y_test, index))
+        state.used_test_index = index
+
+    for start in range(0, len(shown), EXAMPLE_COLUMNS):
+        row = st.columns(EXAMPLE_COLUMNS)
+        for col, index in zip(row, shown[start : start + EXAMPLE_COLUMNS], strict=False):
+            col.image(render.grey_image(data.x_test[index], scale=3), caption=f"#{index}")
+            col.button("Use", key=f"use_{index}", on_click=_use, args=(int(index),), width="stretch")
+    if "used_test_index" in state:
+        st.page_link(
+            "pages/network.py",
+            label=f"Test image #{state.used_test_index} is the current digit: see it inside the network",
+            icon=":material/arrow_forward:",
+        )
+
+st.header("The data")
+st.write(data.describe() + ".")
+if data.is_sample:
+    st.warning(
+        "This is the small offline sample, because MNIST could not be downloaded. Set "
+        f"`{DATA_ENV_VAR}` to a folder with the four official IDX files for all 70,000 digits."
+    )
+if info.data_source != data.source:
+    st.warning(
+        f"The model was trained on {info.data_description}; the data below is {data.describe()}."
+    )
+d1, d2 = st.columns([1, 1], gap="large")
+with d1:
+    st.subheader("Samples of each class")
+    picks = dataset_stats.sample_per_class(data.y_train, SAMPLES_PER_CLASS)
+    samples = np.stack([render.grey_image(data.x_train[i]) for i in picks.ravel() if i >= 0])
+    st.image(render.tile(samples, SAMPLES_PER_CLASS, scale=2), width="stretch")
+    st.caption("One row per digit, 0 to 9, drawn at random from the training set.")
+with d2:
+    st.subheader("How many of each")
+    st.altair_chart(charts.class_count_chart(dataset_stats.class_counts(data.y_train)), width="stretch")
+    st.subheader("The average digit")
+    means = get_mean_images(data.location, data)
+    st.image(render.tile(np.stack([render.grey_image(m) for m in means]), 10, scale=2), width="stretch")
+    st.caption(
+        "Each class's training images averaged pixel by pixel: a blurry template. A network "
+        "that only matched these templates would reach about 82%; the CNN learns much more."
+    )
+
+st.header("Retrain")
+st.caption(
+    "Train a fresh model with other settings. It replaces the cached one only when it is "
+    "finished; everyone using the app keeps the current model until then."
+)
+job = running_training()
+if job is None:
+    with st.form("retrain"):
+        epochs = st.number_input("Epochs", 1, 20, int(info.epochs))
+        augment = st.toggle(
+            "Augmentation",
+            value=bool(info.config.get("augment", False)),
+            help="Randomly rotate, shift, scale and thicken training digits: slower, but more "
+            "robust to drawings that differ from MNIST.",
+        )
+        if st.form_submit_button("Retrain the model", icon=":material/model_training:"):
+            job = start_retraining(TrainConfig(epochs=int(epochs), augment=augment))
+if job is not None:
+    try:
+        follow_training(job, "**Training a new model.** You can leave this page; training goes on.")
+    except MnistVizError as exc:
+        st.error(f"Retraining failed: {exc}. The previous model is still in use.")
+    else:
+        state.retrained = True
+        st.rerun()
+
+render_sidebar()
