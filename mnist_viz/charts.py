@@ -58,7 +58,9 @@ def values_chart(values: np.ndarray, labels: list[str], title: str, height: int 
     )
 
 
-def unit_chart(order: np.ndarray, values: np.ndarray, highlight: int, height: int = 200) -> alt.Chart:
+def unit_chart(
+    order: np.ndarray, values: np.ndarray, highlight: int, height: int = 200
+) -> alt.Chart:
     """Dense units sorted by activation; the ``highlight`` most active ones coloured."""
     frame = pd.DataFrame(
         {
@@ -72,7 +74,9 @@ def unit_chart(order: np.ndarray, values: np.ndarray, highlight: int, height: in
         alt.Chart(frame, height=height)
         .mark_bar()
         .encode(
-            x=alt.X("rank:O", title="units, most active first", axis=alt.Axis(labels=False, ticks=False)),
+            x=alt.X(
+                "rank:O", title="units, most active first", axis=alt.Axis(labels=False, ticks=False)
+            ),
             y=alt.Y("activation:Q", title="activation (after ReLU)"),
             color=alt.condition(alt.datum.top, alt.value(HIGHLIGHT), alt.value(BASE)),
             tooltip=["unit:Q", "rank:Q", alt.Tooltip("activation:Q", format=".3f")],

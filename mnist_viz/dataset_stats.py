@@ -35,6 +35,8 @@ def sample_per_class(labels: np.ndarray, per_class: int, seed: int = 0) -> np.nd
     return out
 
 
-def confused_indices(labels: np.ndarray, predictions: np.ndarray, true: int, predicted: int) -> np.ndarray:
+def confused_indices(
+    labels: np.ndarray, predictions: np.ndarray, true: int, predicted: int
+) -> np.ndarray:
     """Indices of the images of class ``true`` that the model called ``predicted``."""
     return np.flatnonzero((np.asarray(labels) == true) & (np.asarray(predictions) == predicted))

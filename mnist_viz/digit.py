@@ -92,4 +92,6 @@ def judge(probabilities: np.ndarray, image: np.ndarray) -> Verdict:
             f"while MNIST digits have {INK_RANGE[0]:.0%}-{INK_RANGE[1]:.0%}. The network must "
             "still answer with one of 0-9, so the prediction means little here."
         )
-    return Verdict(best, float(probabilities[best]), second, float(probabilities[second]), tuple(notes))
+    return Verdict(
+        best, float(probabilities[best]), second, float(probabilities[second]), tuple(notes)
+    )

@@ -134,7 +134,9 @@ def pixel_values(image: np.ndarray, cell: int = 26) -> np.ndarray:
         if v == 0:
             continue  # blank background stays clean; zero is the obvious value there
         fill = (0, 0, 0) if v >= 128 else (230, 230, 230)
-        draw.text((c * cell + cell / 2, r * cell + cell / 2), str(v), fill=fill, font=font, anchor="mm")
+        draw.text(
+            (c * cell + cell / 2, r * cell + cell / 2), str(v), fill=fill, font=font, anchor="mm"
+        )
     # faint grid lines make rows and columns easy to follow
     out = np.asarray(canvas).copy()
     out[::cell, :] = (out[::cell, :] * 0.6 + 40).astype(np.uint8)

@@ -47,7 +47,10 @@ def render_sidebar() -> None:
                 delta_color="off",
                 delta_arrow="off",
             )
-            right.caption(digit.description + (f", true label {digit.label}" if digit.label is not None else ""))
+            right.caption(
+                digit.description
+                + (f", true label {digit.label}" if digit.label is not None else "")
+            )
         st.divider()
         source = "the offline sample" if info.data_source == SOURCE_SAMPLE else "MNIST"
         st.caption(

@@ -32,7 +32,9 @@ def _clear_canvas() -> None:
 def _pick_test_digit() -> None:
     data = get_data()
     wanted = state.pick_class
-    index = random_index(data.y_test, None if wanted == ANY else int(wanted), np.random.default_rng())
+    index = random_index(
+        data.y_test, None if wanted == ANY else int(wanted), np.random.default_rng()
+    )
     set_digit(from_test_set(data.x_test, data.y_test, index))
 
 
@@ -54,7 +56,9 @@ with left:
             key="canvas",
         )
         st.button("Clear the canvas", on_click=_clear_canvas, icon=":material/delete:")
-        st.caption("Draw one digit, as big as you like; it is predicted when you release the mouse.")
+        st.caption(
+            "Draw one digit, as big as you like; it is predicted when you release the mouse."
+        )
         png = canvas.image_bytes
         drawing_id = hashlib.sha1(png).hexdigest() if png else None
         if drawing_id is not None and drawing_id != state.get("last_drawing"):

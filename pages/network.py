@@ -106,9 +106,12 @@ c_input, c_maps = st.columns([1, 4], gap="medium")
 with c_input:
     st.image(render.grey_image(digit.image, scale=5), caption=f"Input: {digit.description}")
 with c_maps:
-    layer = st.segmented_control(
-        "Layer", list(MAP_LAYERS), default=CONV1, format_func=MAP_LAYERS.get, key="map_layer"
-    ) or CONV1
+    layer = (
+        st.segmented_control(
+            "Layer", list(MAP_LAYERS), default=CONV1, format_func=MAP_LAYERS.get, key="map_layer"
+        )
+        or CONV1
+    )
     per_channel = st.toggle(
         "Stretch each map to its own maximum",
         key="per_channel",

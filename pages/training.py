@@ -135,7 +135,9 @@ else:
         row = st.columns(EXAMPLE_COLUMNS)
         for col, index in zip(row, shown[start : start + EXAMPLE_COLUMNS], strict=False):
             col.image(render.grey_image(data.x_test[index], scale=3), caption=f"#{index}")
-            col.button("Use", key=f"use_{index}", on_click=_use, args=(int(index),), width="stretch")
+            col.button(
+                "Use", key=f"use_{index}", on_click=_use, args=(int(index),), width="stretch"
+            )
     if "used_test_index" in state:
         st.page_link(
             "pages/network.py",
@@ -163,10 +165,14 @@ with d1:
     st.caption("One row per digit, 0 to 9, drawn at random from the training set.")
 with d2:
     st.subheader("How many of each")
-    st.altair_chart(charts.class_count_chart(dataset_stats.class_counts(data.y_train)), width="stretch")
+    st.altair_chart(
+        charts.class_count_chart(dataset_stats.class_counts(data.y_train)), width="stretch"
+    )
     st.subheader("The average digit")
     means = get_mean_images(data.location, data)
-    st.image(render.tile(np.stack([render.grey_image(m) for m in means]), 10, scale=2), width="stretch")
+    st.image(
+        render.tile(np.stack([render.grey_image(m) for m in means]), 10, scale=2), width="stretch"
+    )
     st.caption(
         "Each class's training images averaged pixel by pixel: a blurry template. A network "
         "that only matched these templates would reach about 82%; the CNN learns much more."
