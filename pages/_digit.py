@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mnist_viz.data import SOURCE_SAMPLE
+from mnist_viz.data import DATA_ENV_VAR, SOURCE_SAMPLE
 from mnist_viz.digit import Digit, judge
 from mnist_viz.model import predict_proba
 from mnist_viz.render import grey_image
@@ -57,3 +57,9 @@ def render_sidebar() -> None:
             f"**Model:** {info.test_accuracy:.2%} test accuracy, trained on {source} "
             f"({info.n_train:,} images, {info.epochs} epochs)."
         )
+        if info.data_source == SOURCE_SAMPLE:
+            st.warning(
+                "MNIST could not be downloaded, so the model learned from the small offline "
+                f"sample. For all 70,000 digits, set `{DATA_ENV_VAR}` to a folder holding the four "
+                "official IDX files (or a Keras `mnist.npz`), delete `models/`, and restart."
+            )

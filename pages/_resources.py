@@ -135,6 +135,11 @@ def get_model() -> CachedModel:
         except ModelCacheError:
             trained = _train_with_progress(cache)
             loaded = _load_model(str(cache.directory), trained.info.model_sha256)
+            if trained.trained_now:
+                st.success(
+                    f"Trained and cached in {trained.info.training_seconds:.1f} s: "
+                    f"{trained.info.test_accuracy:.2%} on the test set."
+                )
             return dataclasses.replace(loaded, trained_now=trained.trained_now)
     except DataError as exc:
         _data_error(exc)

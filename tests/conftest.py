@@ -76,3 +76,53 @@ def _no_ambient_config(monkeypatch, tmp_path):
     monkeypatch.delenv("MNIST_DATA", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
     monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(tmp_path / "models"))
+
+
+def canvas_drawing(digit: str, size: int = 280, width: int = 18) -> np.ndarray:
+    """A canvas-like RGBA drawing (white ink on opaque black) of a "1" or a "0"."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGBA", (size, size), (0, 0, 0, 255))
+    draw = ImageDraw.Draw(img)
+    if digit == "1":
+        draw.line([(145, 45), (138, 235)], fill=(255, 255, 255, 255), width=width)
+    elif digit == "0":
+        draw.ellipse([(85, 40), (195, 240)], outline=(255, 255, 255, 255), width=width)
+    else:
+        raise ValueError(digit)
+    return np.asarray(img)
+
+
+def canvas_state(image: np.ndarray) -> dict:
+    """What streamlit-drawable-canvas keeps in session state after a drawing: a PNG data URL."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": url}}
+
+
+@pytest.fixture(scope="session")
+def mnist_model_dir(official_mnist_path, tmp_path_factory) -> Path:
+    """A small model trained for real (1 epoch on 20,000 MNIST digits, ~98%), cached once per
+    test session: for tests that need real predictions, such as drawn digits."""
+    from mnist_viz.cache import ModelCache
+    from mnist_viz.data import load_mnist
+    from mnist_viz.training import TrainConfig
+
+    full = load_mnist(official_mnist_path)
+    subset = MnistData(
+        full.x_train[:20_000],
+        full.y_train[:20_000],
+        full.x_test,
+        full.y_test,
+        "path",
+        "MNIST subset",
+    )
+    directory = tmp_path_factory.mktemp("mnist_model")
+    ModelCache(directory).train(lambda: subset, TrainConfig(epochs=1))
+    return directory

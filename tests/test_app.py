@@ -35,21 +35,14 @@ def save_tiny_model(models_dir, data=None):
         ModelCache(models_dir).save(result, data)
 
 
-def test_status_page_shows_the_cached_model(tmp_path, monkeypatch):
+def test_cached_model_is_loaded_not_retrained(tmp_path, monkeypatch):
     monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(tmp_path / "models"))
     save_tiny_model(tmp_path / "models")
     at = run_app()
     assert not at.exception
-    assert at.title[0].value == "The model"
-    labels = [m.label for m in at.metric]
-    assert labels == ["Test accuracy", "Training time", "Epochs", "Parameters"]
-    assert at.metric[3].value == "225,034"
-    table = at.dataframe[0].value
-    assert (
-        list(table["Layer"])[:3] == ["image", "conv1", "pool1"]
-        and list(table["Parameters"])[-1] == 225_034
-    )
-    assert not at.warning  # trained on a real path, not the sample
+    assert at.title[0].value == "Draw & predict"
+    assert "test accuracy" in at.sidebar.caption[-1].value
+    assert not at.sidebar.warning  # trained on a real path, not the sample
 
 
 def test_first_run_trains_with_progress_and_caches(tmp_path, monkeypatch, tiny_idx_folder):
@@ -68,7 +61,8 @@ def test_offline_sample_is_flagged(tmp_path, monkeypatch):
     save_tiny_model(tmp_path / "models", replace(tiny_mnist(), source=SOURCE_SAMPLE))
     at = run_app()
     assert not at.exception
-    assert "offline sample" in at.warning[0].value and "MNIST_DATA" in at.warning[0].value
+    warning = at.sidebar.warning[0].value
+    assert "offline" in warning and "MNIST_DATA" in warning
 
 
 def test_missing_data_is_a_message_not_a_traceback(tmp_path, monkeypatch):

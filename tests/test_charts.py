@@ -1,0 +1,40 @@
+"""The Altair charts carry the right data (what the browser draws is Vega-Lite's job)."""
+
+import numpy as np
+import pytest
+
+from mnist_viz import charts
+
+
+def chart_values(chart) -> list[dict]:
+    spec = chart.to_dict()
+    return next(iter(spec["datasets"].values()))
+
+
+def test_probability_chart_highlights_only_the_predicted_class():
+    p = np.full(10, 0.02)
+    p[3] = 0.82
+    values = chart_values(charts.probability_chart(p))
+    assert [v["digit"] for v in values] == [str(d) for d in range(10)]
+    assert [v["predicted"] for v in values] == [d == 3 for d in range(10)]
+    assert sum(v["probability"] for v in values) == pytest.approx(1.0)
+
+
+def test_history_chart_has_training_and_test_series():
+    history = {"accuracy": [0.9, 0.95], "test_accuracy": [0.97, 0.98]}
+    values = chart_values(charts.history_chart(history, "accuracy"))
+    assert {(v["epoch"], v["set"]) for v in values} == {
+        (1, "training"),
+        (2, "training"),
+        (1, "test (held out)"),
+        (2, "test (held out)"),
+    }
+
+
+def test_unit_chart_marks_the_top_units():
+    values = chart_values(charts.unit_chart(np.array([7, 2, 0]), np.array([3.0, 1.0, 0.0]), 2))
+    assert [v["unit"] for v in values] == [7, 2, 0] and [v["top"] for v in values] == [
+        True,
+        True,
+        False,
+    ]

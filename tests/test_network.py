@@ -1,0 +1,65 @@
+"""Kernels, the diagram and unit rankings, checked against independent numpy computations."""
+
+import numpy as np
+import pytest
+
+from mnist_viz import network
+from mnist_viz.activations import build_activation_model, layer_activations
+from mnist_viz.model import CONV1, CONV2, architecture, build_model
+
+
+@pytest.fixture(scope="module")
+def model():
+    m = build_model()
+    rng = np.random.default_rng(0)
+    # random non-zero biases too, so the reference checks cover them
+    for name in (CONV1, CONV2):
+        kernel, bias = m.get_layer(name).get_weights()
+        m.get_layer(name).set_weights([kernel, rng.normal(0, 0.1, bias.shape).astype(np.float32)])
+    return m
+
+
+def correlate_valid(image: np.ndarray, kernel: np.ndarray, bias: float) -> np.ndarray:
+    """A 3x3 'valid' cross-correlation by explicit loops (what Conv2D computes), then ReLU."""
+    h, w = image.shape[0] - 2, image.shape[1] - 2
+    out = np.empty((h, w))
+    for y in range(h):
+        for x in range(w):
+            out[y, x] = np.sum(image[y : y + 3, x : x + 3] * kernel) + bias
+    return np.maximum(out, 0)
+
+
+def test_conv1_feature_maps_are_the_kernels_slid_over_the_image(model, tiny_data):
+    image = tiny_data.x_test[0]
+    kernel, bias = network.conv_kernels(model, CONV1)
+    maps = layer_activations(build_activation_model(model), image)[CONV1]
+    x = image / 255.0
+    for f in (0, 7, 31):
+        expected = correlate_valid(x, network.kernels_of_filter(kernel, f)[0], bias[f])
+        np.testing.assert_allclose(maps[..., f], expected, atol=1e-4)
+
+
+def test_kernel_views_pick_the_right_slices(model):
+    kernel, _ = network.conv_kernels(model, CONV2)
+    assert kernel.shape == (3, 3, 32, 64)
+    of_filter = network.kernels_of_filter(kernel, 5)
+    on_input = network.kernels_on_input(kernel, 9)
+    assert of_filter.shape == (32, 3, 3) and on_input.shape == (64, 3, 3)
+    for i in range(3):
+        for j in range(3):
+            assert of_filter[9, i, j] == kernel[i, j, 9, 5] == on_input[5, i, j]
+
+
+def test_diagram_lists_every_layer_with_its_shape(model):
+    dot = network.data_flow_dot(architecture(model))
+    for row in architecture(model):
+        assert f'label="{row.name}\\n' in dot
+    assert "26x26x32" in dot and "5x5x64" in dot and "\\n10" in dot
+    assert dot.count("->") == len(architecture(model)) - 1
+
+
+def test_rank_units_sorts_and_counts_the_active_ones():
+    ranking = network.rank_units(np.array([0.0, 2.0, 0.5, 0.0, 3.0]))
+    assert ranking.order.tolist()[:3] == [4, 1, 2]
+    assert ranking.values.tolist()[:3] == [3.0, 2.0, 0.5]
+    assert ranking.active == 3

@@ -1,0 +1,185 @@
+"""AppTest, one behaviour per test: every page runs without an exception and shows what it should."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import streamlit as st
+from conftest import ROOT, canvas_drawing, canvas_state, tiny_mnist, write_idx_folder
+from streamlit.testing.v1 import AppTest
+
+from mnist_viz.cache import ModelCache
+from mnist_viz.digit import DRAWING, TEST_SET, Digit, from_test_set
+from mnist_viz.training import TrainConfig, train_model
+
+TIMEOUT = 120  # TensorFlow start-up and a first model load take several seconds
+
+
+def current_digit(at: AppTest) -> Digit | None:
+    # AppTest's session state has no .get()
+    return at.session_state["current_digit"] if "current_digit" in at.session_state else None  # noqa: SIM401
+
+
+def blank_canvas() -> np.ndarray:
+    canvas = np.zeros((280, 280, 4), np.uint8)
+    canvas[..., 3] = 255  # the canvas is opaque black
+    return canvas
+
+
+@pytest.fixture(autouse=True)
+def _fresh_streamlit_caches():
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+@pytest.fixture(scope="module")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    """A tiny model trained on synthetic data: enough for pages that only need some model."""
+    data = tiny_mnist()
+    directory = tmp_path_factory.mktemp("tiny_model")
+    cache = ModelCache(directory)
+    with cache.lock():
+        cache.save(train_model(data, TrainConfig(epochs=1, batch_size=64)), data)
+    return directory
+
+
+@pytest.fixture
+def tiny_app(tiny_model_dir, tmp_path, monkeypatch) -> AppTest:
+    monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(tiny_model_dir))
+    monkeypatch.setenv("MNIST_DATA", str(write_idx_folder(tmp_path / "mnist", tiny_mnist())))
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+
+
+@pytest.fixture
+def mnist_app(mnist_model_dir, official_mnist_path, monkeypatch) -> AppTest:
+    monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(mnist_model_dir))
+    monkeypatch.setenv("MNIST_DATA", str(official_mnist_path))
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+
+
+def test_fresh_visit_prompts_for_a_digit(tiny_app):
+    at = tiny_app.run()
+    assert not at.exception
+    assert at.title[0].value == "Draw & predict"
+    assert "Draw a digit" in at.info[0].value
+    assert not [m for m in at.metric if m.label == "Prediction"]
+
+
+@pytest.mark.parametrize("digit", ["1", "0"])
+def test_injected_drawing_is_predicted(mnist_app, digit):
+    mnist_app.session_state["canvas"] = canvas_state(canvas_drawing(digit))
+    at = mnist_app.run()
+    assert not at.exception
+    prediction = next(m for m in at.metric if m.label == "Prediction")
+    assert prediction.value == digit
+    assert at.session_state["current_digit"].source == DRAWING
+    # the sidebar shows the same digit and prediction
+    assert at.sidebar.metric[0].value == digit
+    assert len(at.main.get("image")) >= 5  # 4 preprocessing stages + the pixel grid (+ thumbnail)
+
+
+def test_blank_drawing_gives_a_prompt_not_a_prediction(tiny_app):
+    tiny_app.session_state["canvas"] = canvas_state(blank_canvas())
+    at = tiny_app.run()
+    assert not at.exception
+    assert "Draw a digit" in at.info[0].value
+    assert current_digit(at) is None
+
+
+def test_scribble_is_flagged_as_not_a_digit(tiny_app):
+    filled = blank_canvas()
+    yy, xx = np.mgrid[:280, :280]
+    filled[(yy - 140) ** 2 + (xx - 140) ** 2 < 90**2, :3] = 255  # a solid disc: far too much ink
+    tiny_app.session_state["canvas"] = canvas_state(filled)
+    at = tiny_app.run()
+    assert not at.exception
+    assert any("does not look like a handwritten digit" in w.value for w in at.warning)
+
+
+def test_clear_button_removes_the_drawn_digit(tiny_app):
+    tiny_app.session_state["canvas"] = canvas_state(canvas_drawing("1"))
+    at = tiny_app.run()
+    assert at.session_state["current_digit"] is not None
+    next(b for b in at.button if "Clear" in b.label).click()
+    at.run()
+    assert not at.exception
+    assert current_digit(at) is None
+    assert at.session_state["canvas_clears"] == 1
+
+
+def test_pick_a_test_digit_of_a_chosen_class(tiny_app):
+    at = tiny_app.run()
+    at.selectbox(key="pick_class").select(7)
+    next(b for b in at.button if b.label == "Random test digit").click()
+    at.run()
+    assert not at.exception
+    digit = at.session_state["current_digit"]
+    assert digit.source == TEST_SET and digit.label == 7
+    assert any("true label is 7" in e.value for e in [*at.success, *at.error])
+
+
+def test_picked_digit_survives_page_changes(tiny_app):
+    at = tiny_app.run()
+    next(b for b in at.button if b.label == "Random test digit").click()
+    at.run()
+    picked = at.session_state["current_digit"]
+    at.switch_page("pages/network.py").run()
+    assert not at.exception
+    assert at.session_state["current_digit"] is picked
+
+
+def test_network_page_without_a_digit_shows_filters_and_a_prompt(tiny_app):
+    at = tiny_app.switch_page("pages/network.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Inside the network"
+    assert "no digit yet" in at.info[0].value
+    assert list(at.dataframe[0].value["Parameters"])[-1] == 225_034
+
+
+def test_network_page_shows_every_layer_of_the_current_digit(tiny_app):
+    data = tiny_mnist()
+    tiny_app.session_state["current_digit"] = from_test_set(data.x_test, data.y_test, 3)
+    at = tiny_app.switch_page("pages/network.py").run()
+    assert not at.exception
+    for layer in ["conv1", "pool1", "conv2", "pool2"]:
+        at.segmented_control(key="map_layer").set_value(layer).run()
+        assert not at.exception
+    at.toggle(key="per_channel").set_value(True).run()
+    at.segmented_control(key="conv2_browse").set_value("input channel").run()
+    at.slider(key="conv2_channel").set_value(31).run()
+    assert not at.exception
+    assert any("128 units" in s.value for s in at.subheader)
+
+
+def test_training_page_shows_history_confusion_and_data(tiny_app):
+    at = tiny_app.switch_page("pages/training.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Training & evaluation"
+    assert [m.label for m in at.metric][:4] == [
+        "Test accuracy",
+        "Training time",
+        "Epochs",
+        "Training images",
+    ]
+    confusion = at.dataframe[0].value
+    assert confusion.shape == (10, 10) and confusion.to_numpy().sum() == 128
+
+
+def test_choosing_a_confused_image_makes_it_the_current_digit(tiny_app):
+    at = tiny_app.switch_page("pages/training.py").run()
+    true, predicted = at.session_state["cm_true"], at.session_state["cm_pred"]
+    at.selectbox(key="cm_true").select(true).run()
+    use = [b for b in at.button if b.label == "Use"]
+    if not use:  # the tiny model may make no mistake: then the diagonal cell has examples
+        at.selectbox(key="cm_pred").select(true).run()
+        use = [b for b in at.button if b.label == "Use"]
+        predicted = true
+    use[0].click()
+    at.run()
+    assert not at.exception
+    digit: Digit = at.session_state["current_digit"]
+    assert digit.source == TEST_SET and digit.label == true
+    assert predicted in range(10)

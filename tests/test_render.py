@@ -1,0 +1,75 @@
+"""Pictures as arrays: colour maps, tiling, legends and the annotated pixel grid."""
+
+import matplotlib
+import numpy as np
+import pytest
+
+from mnist_viz import render
+
+
+def test_colourise_maps_the_ends_and_the_centre_of_a_diverging_map():
+    cmap = matplotlib.colormaps[render.DIVERGING_CMAP]
+    out = render.colourise(np.array([-2.0, 0.0, 2.0, 5.0]), render.DIVERGING_CMAP, -2.0, 2.0)
+    expected = np.round(np.array([cmap(0.0), cmap(128 / 255), cmap(1.0), cmap(1.0)])[:, :3] * 255)
+    np.testing.assert_array_equal(out, expected.astype(np.uint8))  # values beyond vmax clip
+    assert out[1].min() > 230  # zero is (nearly) white: neither sign
+
+
+def test_symmetric_limit_is_the_largest_magnitude():
+    assert render.symmetric_limit(np.array([-0.7, 0.2])) == pytest.approx(0.7)
+    assert render.symmetric_limit(np.zeros(3)) == 1.0  # no division by zero for dead filters
+
+
+def test_tile_places_each_tile_in_row_major_order():
+    tiles = np.stack([np.full((2, 3, 3), i * 10, np.uint8) for i in range(5)])
+    grid = render.tile(tiles, columns=3, scale=2, gap=1)
+    assert grid.shape == (2 * (4 + 1) + 1, 3 * (6 + 1) + 1, 3)
+    for i in range(5):
+        r, c = divmod(i, 3)
+        y, x = 1 + r * 5, 1 + c * 7
+        assert np.all(grid[y : y + 4, x : x + 6] == i * 10)
+    assert np.all(grid[6:10, 15:21] == render.GRID_COLOUR)  # the empty sixth cell
+
+
+def test_channel_grid_shares_one_scale_unless_asked_per_channel():
+    maps = np.zeros((4, 4, 2), np.float32)
+    maps[..., 0] = 1.0
+    maps[..., 1] = 0.5
+    shared = render.channel_grid(maps, columns=2, scale=1, cmap="gray")
+    stretched = render.channel_grid(maps, columns=2, scale=1, cmap="gray", per_channel=True)
+    assert shared[3, 3, 0] == 255 and shared[3, 9, 0] == 128  # 0.5 of the layer's maximum
+    assert stretched[3, 9, 0] == 0  # a constant map stretched to its own range is flat
+
+
+def test_kernel_grid_puts_zero_at_the_centre_colour():
+    kernels = np.array([[[0.0, 1.0], [-1.0, 0.5]]])
+    grid = render.kernel_grid(kernels, columns=1, scale=1)
+    lut = render.colourise(np.array([-1.0, 0.0, 1.0]), render.DIVERGING_CMAP, -1, 1)
+    assert np.array_equal(grid[2, 2], lut[1])
+    assert np.array_equal(grid[2, 3], lut[2]) and np.array_equal(grid[3, 2], lut[0])
+
+
+def test_pixel_values_draws_every_pixel_large_with_its_value():
+    image = np.zeros((28, 28), np.uint8)
+    image[5, 7] = 200
+    out = render.pixel_values(image, cell=20)
+    assert out.shape == (560, 560, 3)
+    cell = out[5 * 20 + 1 : 6 * 20, 7 * 20 + 1 : 8 * 20]
+    assert (cell == 200).mean() > 0.5 and cell.min() < 50  # the square's grey, and dark text
+    assert out[15 * 20 + 10, 15 * 20 + 10].max() == 0  # blank pixels stay blank
+
+
+def test_to_bytes_scales_floats_like_mnist_and_keeps_uint8():
+    assert render.to_bytes(np.array([0.0, 0.5, 1.0, 1.5])).tolist() == [0, 128, 255, 255]
+    raw = np.array([3, 250], np.uint8)
+    assert render.to_bytes(raw) is raw
+
+
+def test_pad_square_centres_the_image():
+    out = render.pad_square(np.ones((4, 2)))
+    assert out.shape == (4, 4) and out[:, 1:3].all() and not out[:, 0].any()
+
+
+def test_colour_bar_is_an_rgb_image():
+    bar = render.colour_bar(render.DIVERGING_CMAP, -0.3, 0.3, width=200)
+    assert bar.ndim == 3 and bar.shape[2] == 3 and bar.shape[1] == 280
