@@ -55,7 +55,7 @@ def render_sidebar() -> None:
         source = "the offline sample" if info.data_source == SOURCE_SAMPLE else "MNIST"
         st.caption(
             f"**Model:** {info.test_accuracy:.2%} test accuracy, trained on {source} "
-            f"({info.n_train:,} images, {info.epochs} epochs)."
+            f"({info.n_train:,} images, {info.epochs} epoch{'s' if info.epochs != 1 else ''})."
         )
         if info.data_source == SOURCE_SAMPLE:
             st.warning(

@@ -9,10 +9,10 @@ from pages._digit import current_digit, no_digit_prompt, render_sidebar
 from pages._resources import get_activation_model, get_model
 
 MAP_LAYERS = {
-    CONV1: "conv1: 32 maps of 26 x 26",
-    POOL1: "pool1: 32 maps of 13 x 13",
-    CONV2: "conv2: 64 maps of 11 x 11",
-    POOL2: "pool2: 64 maps of 5 x 5",
+    CONV1: "conv1 (32 x 26x26)",
+    POOL1: "pool1 (32 x 13x13)",
+    CONV2: "conv2 (64 x 11x11)",
+    POOL2: "pool2 (64 x 5x5)",
 }
 MAP_SCALE = {CONV1: 4, POOL1: 6, CONV2: 6, POOL2: 12}  # similar on-screen size per tile
 TOP_UNITS = 10

@@ -79,7 +79,7 @@ def _select_cell() -> None:
 
 
 matrix = {str(p): evaluation.confusion[:, p] for p in range(NUM_CLASSES)}
-m1, m2 = st.columns([2.3, 1], gap="large")
+m1, m2 = st.columns([3, 1.15], gap="medium")
 with m1:
     frame = pd.DataFrame(matrix, index=pd.Index(range(NUM_CLASSES), name="true"))
     styled = frame.style.background_gradient(cmap="Blues", gmap=np.log1p(frame), axis=None)
@@ -89,6 +89,7 @@ with m1:
         on_select=_select_cell,
         selection_mode="single-cell",
         width="stretch",
+        column_config={str(p): st.column_config.NumberColumn(width=52) for p in range(NUM_CLASSES)},
         height="content",
     )
     st.caption(

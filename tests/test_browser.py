@@ -1,0 +1,250 @@
+"""The app in a real Chromium: draw digits on the canvas, upload files, visit every page.
+
+Serves the app on a free 127.0.0.1 port with a small model trained on real MNIST. Screenshots of
+every page go to ``test-output/``. Skipped where Chromium is missing, unless
+``MNIST_VIZ_REQUIRE_BROWSER=1`` (set by ``.ci/run``), where a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+from PIL import Image, ImageDraw
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+CANVAS = "[data-testid='stBidiComponentIsolated'] canvas.upper-canvas"
+OUTPUT = ROOT / "test-output"
+WIDTH = 1280
+SETTLE = 60_000  # ms: the first page load imports TensorFlow
+
+
+def _browser_or_skip() -> str:
+    path = shutil.which(CHROMIUM) or (CHROMIUM if Path(CHROMIUM).is_file() else None)
+    if path is None:
+        if os.environ.get("MNIST_VIZ_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"Chromium is required here but {CHROMIUM} is missing")
+        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(mnist_model_dir, official_mnist_path, tmp_path_factory):
+    port = _free_port()
+    env = os.environ | {
+        "MNIST_VIZ_MODELS_DIR": str(mnist_model_dir),
+        "MNIST_DATA": str(official_mnist_path),
+    }
+    log = tmp_path_factory.mktemp("server") / "streamlit.log"
+    with open(log, "wb") as out:
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.address=127.0.0.1",
+                f"--server.port={port}",
+                "--server.headless=true",
+                "--browser.gatherUsageStats=false",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("the app did not start:\n" + log.read_text(errors="replace"))
+                time.sleep(0.3)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = _browser_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    context = browser.new_context(viewport={"width": WIDTH, "height": 1000})
+    page = context.new_page()
+    page.goto(app_url)
+    page.locator(CANVAS).wait_for(timeout=SETTLE)
+    yield page
+    context.close()
+
+
+def stroke(page, points: list[tuple[float, float]]) -> None:
+    """One pen stroke through ``points`` (canvas pixels): mouse down, moves, mouse up."""
+    box = page.locator(CANVAS).bounding_box()
+    page.mouse.move(box["x"] + points[0][0], box["y"] + points[0][1])
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(box["x"] + x, box["y"] + y, steps=6)
+    page.mouse.up()
+
+
+def prediction(page, previous: str | None = None) -> str:
+    """The "Prediction" metric's value, once the app has answered (and changed from ``previous``)."""
+    value = page.locator("[data-testid='stMetric']").filter(has_text="Prediction").first
+    value = value.locator("[data-testid='stMetricValue']")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if value.count() and (text := value.inner_text().strip()) and text != previous:
+            return text
+        time.sleep(0.2)
+    raise AssertionError("no new prediction appeared")
+
+
+def assert_no_exception(page) -> None:
+    assert page.locator("[data-testid='stException']").count() == 0
+    text = page.locator("body").inner_text()
+    assert "Traceback" not in text and "Error:" not in text, text[:2000]
+    overflow = page.evaluate(
+        "() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
+        " return m.scrollWidth - m.clientWidth; }"
+    )
+    assert overflow <= 0, f"the page overflows {WIDTH} px by {overflow} px"
+
+
+def wait_until_idle(page) -> None:
+    """Until Streamlit has finished the current run (its status widget disappears)."""
+    page.wait_for_timeout(500)
+    page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=SETTLE)
+    page.wait_for_timeout(500)
+
+
+def screenshot(page, name: str) -> None:
+    """The whole page: Streamlit scrolls inside its own container, so the viewport is grown to
+    the content's height instead of using Playwright's full_page."""
+    OUTPUT.mkdir(exist_ok=True)
+    page.set_viewport_size({"width": WIDTH, "height": 6000})
+    page.wait_for_timeout(1500)
+    height = page.evaluate(
+        "() => document.querySelector('[data-testid=\"stMainBlockContainer\"]').scrollHeight"
+    )
+    page.set_viewport_size({"width": WIDTH, "height": max(800, min(height + 80, 6000))})
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(OUTPUT / f"{name}.png"))
+    page.set_viewport_size({"width": WIDTH, "height": 1000})
+
+
+def open_page(page, title: str) -> None:
+    page.locator("[data-testid='stSidebarNav'] a").filter(has_text=title).click()
+    page.get_by_role("heading", name=title).first.wait_for(timeout=SETTLE)
+    wait_until_idle(page)
+
+
+def draw_one(page) -> None:
+    stroke(page, [(145, 40), (141, 140), (137, 240)])
+
+
+def draw_zero(page) -> None:
+    points = [
+        (140 + 55 * math.sin(2 * math.pi * t / 24), 140 - 95 * math.cos(2 * math.pi * t / 24))
+        for t in range(26)
+    ]
+    stroke(page, points)
+
+
+def test_drawn_one_and_zero_are_recognised(page):
+    draw_one(page)
+    assert prediction(page) == "1"
+    wait_until_idle(page)
+    assert_no_exception(page)
+    screenshot(page, "draw-1")
+
+    page.get_by_role("button", name="Clear the canvas").click()
+    page.get_by_text("Draw a digit").first.wait_for(timeout=SETTLE)
+    draw_zero(page)
+    assert prediction(page) == "0"
+    wait_until_idle(page)
+    assert_no_exception(page)
+
+
+def test_every_page_runs_with_a_drawn_digit(page):
+    draw_zero(page)
+    assert prediction(page) == "0"
+    wait_until_idle(page)
+    screenshot(page, "draw-0")
+    for title, name in [("Inside the network", "network"), ("Training & evaluation", "training")]:
+        open_page(page, title)
+        assert_no_exception(page)
+        screenshot(page, name)
+    # the digit drawn on the first page is still the current digit in the sidebar
+    sidebar = page.locator("[data-testid='stSidebar'] [data-testid='stMetricValue']").first
+    assert sidebar.inner_text().strip() == "0"
+
+
+def _png(draw_fn) -> bytes:
+    img = Image.new("RGB", (300, 400), (235, 232, 220))  # paper
+    draw_fn(ImageDraw.Draw(img))
+    buffer = io.BytesIO()
+    img.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_uploads_a_photo_then_refuses_a_broken_file(page):
+    page.get_by_role("tab", name="Upload a photo").click()
+    seven = _png(lambda d: d.line([(70, 90), (230, 90), (120, 330)], fill=(30, 30, 40), width=22))
+    page.locator("input[type='file']").set_input_files(
+        {"name": "seven.png", "mimeType": "image/png", "buffer": seven}
+    )
+    assert prediction(page) == "7"
+    wait_until_idle(page)
+    assert_no_exception(page)
+    screenshot(page, "upload")
+
+    page.locator("input[type='file']").set_input_files(
+        {"name": "notes.png", "mimeType": "image/png", "buffer": b"not an image at all"}
+    )
+    page.get_by_text("could not be used").first.wait_for(timeout=SETTLE)
+    wait_until_idle(page)
+    assert prediction(page) == "7"  # the previous digit stays
+    assert page.locator("[data-testid='stException']").count() == 0
