@@ -39,7 +39,11 @@ def render_sidebar() -> None:
         else:
             verdict = judge(predict_proba(cached.model, digit.image)[0], digit.image)
             left, right = st.columns([1, 1.4], vertical_alignment="center")
-            left.image(grey_image(digit.image, scale=3), caption="28 x 28 input")
+            left.image(
+                grey_image(digit.image, scale=3),
+                caption="28 x 28 input",
+                output_format="PNG",  # crisp pixels: RGB arrays would go out as JPEG
+            )
             right.metric(
                 "Current prediction",
                 str(verdict.digit),

@@ -123,7 +123,7 @@ with right:
                     st.error(f"Wrong: the true label is {digit.label}.")
             for note in verdict.notes:
                 st.warning(note)
-        st.altair_chart(charts.probability_chart(probabilities), width="stretch")
+        st.vega_lite_chart(charts.probability_chart(probabilities), width="stretch")
         st.caption(
             "The last layer (softmax) turns the network's ten scores into probabilities that add "
             "up to 100%. Hover a bar for its exact value."
@@ -149,7 +149,12 @@ if digit is not None:
             ],
             strict=True,
         ):
-            col.image(render.grey_image(render.pad_square(image)), caption=title, width="stretch")
+            col.image(
+                render.grey_image(render.pad_square(image)),
+                caption=title,
+                width="stretch",
+                output_format="PNG",
+            )
     else:
         st.caption("Test digits are already in MNIST's format: 28 x 28, centred by mass.")
     with st.expander("Every pixel of the 28 x 28 input, with its value", expanded=True):
@@ -157,6 +162,6 @@ if digit is not None:
             "This grid of 784 numbers (0 = black, 255 = white) is all the network receives; "
             "it scales them to 0-1 first."
         )
-        st.image(render.pixel_values(digit.image), width=560)
+        st.image(render.pixel_values(digit.image), width=560, output_format="PNG")
 
 render_sidebar()

@@ -67,8 +67,14 @@ limit1 = render.symmetric_limit(kernel1)
 f1, f2 = st.columns([1, 1], gap="large")
 with f1:
     st.subheader("conv1: 32 filters, 3 x 3")
-    st.image(render.kernel_grid(network.kernels_on_input(kernel1, 0), 8, 14, limit1))
-    st.image(render.colour_bar(render.DIVERGING_CMAP, -limit1, limit1), caption="weight")
+    st.image(
+        render.kernel_grid(network.kernels_on_input(kernel1, 0), 8, 14, limit1), output_format="PNG"
+    )
+    st.image(
+        render.colour_bar(render.DIVERGING_CMAP, -limit1, limit1),
+        caption="weight",
+        output_format="PNG",
+    )
 with f2:
     st.subheader("conv2: 64 filters, 3 x 3 x 32")
     kernel2, _ = network.conv_kernels(model, CONV2)
@@ -78,15 +84,25 @@ with f2:
     )
     if browse == "input channel":
         channel = st.slider("Input channel (a conv1 map)", 0, 31, 0, key="conv2_channel")
-        st.image(render.kernel_grid(network.kernels_on_input(kernel2, channel), 16, 10, limit2))
+        st.image(
+            render.kernel_grid(network.kernels_on_input(kernel2, channel), 16, 10, limit2),
+            output_format="PNG",
+        )
         st.caption(f"The 3 x 3 kernel each of the 64 filters applies to conv1's map {channel}.")
     else:
         index = st.slider("Filter", 0, 63, 0, key="conv2_filter")
-        st.image(render.kernel_grid(network.kernels_of_filter(kernel2, index), 8, 14, limit2))
+        st.image(
+            render.kernel_grid(network.kernels_of_filter(kernel2, index), 8, 14, limit2),
+            output_format="PNG",
+        )
         st.caption(
             f"Filter {index} looks at all 32 conv1 maps at once: one 3 x 3 kernel per map, summed."
         )
-    st.image(render.colour_bar(render.DIVERGING_CMAP, -limit2, limit2), caption="weight")
+    st.image(
+        render.colour_bar(render.DIVERGING_CMAP, -limit2, limit2),
+        caption="weight",
+        output_format="PNG",
+    )
 
 st.header("The current digit, layer by layer")
 digit = current_digit()
@@ -104,7 +120,11 @@ st.caption(
 )
 c_input, c_maps = st.columns([1, 4], gap="medium")
 with c_input:
-    st.image(render.grey_image(digit.image, scale=5), caption=f"Input: {digit.description}")
+    st.image(
+        render.grey_image(digit.image, scale=5),
+        caption=f"Input: {digit.description}",
+        output_format="PNG",
+    )
 with c_maps:
     layer = (
         st.segmented_control(
@@ -120,12 +140,16 @@ with c_maps:
     )
     maps = acts[layer]
     columns = 8 if maps.shape[-1] == 32 else 16
-    st.image(render.channel_grid(maps, columns, MAP_SCALE[layer], per_channel=per_channel))
+    st.image(
+        render.channel_grid(maps, columns, MAP_SCALE[layer], per_channel=per_channel),
+        output_format="PNG",
+    )
     peak = float(maps.max())
     legend = (0.0, 1.0) if per_channel else (min(0.0, float(maps.min())), peak or 1.0)
     st.image(
         render.colour_bar(render.SEQUENTIAL_CMAP, *legend, fmt="{:.2f}"),
         caption="activation" + (" (share of each map's maximum)" if per_channel else ""),
+        output_format="PNG",
     )
     silent = int((maps.max(axis=(0, 1)) <= 0).sum())
     st.caption(f"{silent} of {maps.shape[-1]} maps are entirely zero for this digit.")
@@ -137,16 +161,16 @@ st.caption(
     f"weighted sum of all of them, then ReLU. For this digit {ranking.active} of 128 units are "
     f"active; the {TOP_UNITS} most active are highlighted (hover for the unit number)."
 )
-st.altair_chart(charts.unit_chart(ranking.order, ranking.values, TOP_UNITS), width="stretch")
+st.vega_lite_chart(charts.unit_chart(ranking.order, ranking.values, TOP_UNITS), width="stretch")
 
 st.subheader("Output: logits and probabilities")
 o1, o2 = st.columns(2, gap="large")
 labels = [str(d) for d in range(10)]
 with o1:
-    st.altair_chart(charts.values_chart(acts[LOGITS], labels, "logit (score)"), width="stretch")
+    st.vega_lite_chart(charts.values_chart(acts[LOGITS], labels, "logit (score)"), width="stretch")
     st.caption("Logits: one score per digit, a weighted sum of the 128 dense units. Any sign.")
 with o2:
-    st.altair_chart(charts.probability_chart(acts[PROBABILITIES], height=200), width="stretch")
+    st.vega_lite_chart(charts.probability_chart(acts[PROBABILITIES], height=200), width="stretch")
     st.caption(
         "Softmax: exp(score) / sum of exp(all scores). A score 2 higher means e^2 = 7.4 times "
         "more probable."

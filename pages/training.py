@@ -53,8 +53,8 @@ st.caption(
     "so the network does not grow over-confident."
 )
 h1, h2 = st.columns(2, gap="large")
-h1.altair_chart(charts.history_chart(info.history, "accuracy"), width="stretch")
-h2.altair_chart(charts.history_chart(info.history, "loss"), width="stretch")
+h1.vega_lite_chart(charts.history_chart(info.history, "accuracy"), width="stretch")
+h2.vega_lite_chart(charts.history_chart(info.history, "loss"), width="stretch")
 
 st.header("Where it goes wrong")
 evaluation = get_evaluation(info.model_sha256, cached.model, data)
@@ -135,7 +135,11 @@ else:
     for start in range(0, len(shown), EXAMPLE_COLUMNS):
         row = st.columns(EXAMPLE_COLUMNS)
         for col, index in zip(row, shown[start : start + EXAMPLE_COLUMNS], strict=False):
-            col.image(render.grey_image(data.x_test[index], scale=3), caption=f"#{index}")
+            col.image(
+                render.grey_image(data.x_test[index], scale=3),
+                caption=f"#{index}",
+                output_format="PNG",
+            )
             col.button(
                 "Use", key=f"use_{index}", on_click=_use, args=(int(index),), width="stretch"
             )
@@ -162,17 +166,19 @@ with d1:
     st.subheader("Samples of each class")
     picks = dataset_stats.sample_per_class(data.y_train, SAMPLES_PER_CLASS)
     samples = np.stack([render.grey_image(data.x_train[i]) for i in picks.ravel() if i >= 0])
-    st.image(render.tile(samples, SAMPLES_PER_CLASS, scale=2), width="stretch")
+    st.image(render.tile(samples, SAMPLES_PER_CLASS, scale=2), width="stretch", output_format="PNG")
     st.caption("One row per digit, 0 to 9, drawn at random from the training set.")
 with d2:
     st.subheader("How many of each")
-    st.altair_chart(
+    st.vega_lite_chart(
         charts.class_count_chart(dataset_stats.class_counts(data.y_train)), width="stretch"
     )
     st.subheader("The average digit")
     means = get_mean_images(data.location, data)
     st.image(
-        render.tile(np.stack([render.grey_image(m) for m in means]), 10, scale=2), width="stretch"
+        render.tile(np.stack([render.grey_image(m) for m in means]), 10, scale=2),
+        width="stretch",
+        output_format="PNG",
     )
     st.caption(
         "Each class's training images averaged pixel by pixel: a blurry template. A network "

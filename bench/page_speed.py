@@ -1,0 +1,88 @@
+"""How long each page takes to rerun after warm-up, timed with AppTest (the target: 300 ms).
+
+Uses the cached model (trains it first if there is none) and a test digit as the current digit.
+Each rerun changes a widget, as a user would (another layer, another filter...), so nothing is
+served from a browser-side cache; Streamlit caches (model, data, evaluation) are warm, as they
+are for every visit after the first.
+
+    MNIST_DATA=../shared/data/mnist .venv/bin/python bench/page_speed.py
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from mnist_viz.cache import ModelCache  # noqa: E402
+from mnist_viz.data import load_mnist  # noqa: E402
+from mnist_viz.digit import from_test_set  # noqa: E402
+
+TARGET_MS = 300
+RERUNS = 12
+
+
+def timed(action) -> float:
+    start = time.perf_counter()
+    at = action()
+    elapsed = (time.perf_counter() - start) * 1000
+    if at.exception:
+        raise SystemExit(f"the page raised: {at.exception[0].value}")
+    return elapsed
+
+
+def bench_page(path: str, actions) -> list[float]:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    data = load_mnist()
+    at.session_state["current_digit"] = from_test_set(data.x_test, data.y_test, 0)
+    at.switch_page(path).run()  # warm-up: loads the model, data and caches
+    at.run()
+    return [timed(lambda i=i: actions(at, i)) for i in range(RERUNS)]
+
+
+def network_actions(at: AppTest, i: int):
+    layers = ["conv1", "pool1", "conv2", "pool2"]
+    if i % 3 == 0:
+        return at.segmented_control(key="map_layer").set_value(layers[i % 4]).run()
+    if i % 3 == 1:
+        return at.slider(key="conv2_filter").set_value(i % 64).run()
+    return at.toggle(key="per_channel").set_value(i % 2 == 0).run()
+
+
+def training_actions(at: AppTest, i: int):
+    return at.selectbox(key="cm_pred").select((i + 1) % 10).run()
+
+
+def draw_actions(at: AppTest, i: int):
+    return at.slider(key="stroke_width").set_value(10 + i).run()
+
+
+def main() -> None:
+    ModelCache().load_or_train(load_mnist)
+    results = {}
+    for name, path, actions in [
+        ("Inside the network", "pages/network.py", network_actions),
+        ("Training & evaluation", "pages/training.py", training_actions),
+        ("Draw & predict", "pages/draw.py", draw_actions),
+    ]:
+        times = bench_page(path, actions)
+        results[name] = times
+        print(
+            f"{name:24s} rerun: median {statistics.median(times):6.1f} ms, "
+            f"max {max(times):6.1f} ms over {len(times)} reruns"
+        )
+    worst = statistics.median(results["Inside the network"])
+    verdict = "meets" if worst <= TARGET_MS else "MISSES"
+    print(f"Inside the network {verdict} the {TARGET_MS} ms target (median {worst:.0f} ms).")
+
+
+if __name__ == "__main__":
+    main()
