@@ -4,10 +4,24 @@ import streamlit as st
 
 st.set_page_config(page_title="mnist-viz", page_icon=":material/draw:", layout="wide")
 
+# URL paths differ from the file names on purpose: because a `pages/` folder exists, Streamlit
+# starts a fresh server in its old folder-based mode, where a deep link such as /training would
+# run pages/training.py directly, bypassing this router. An unknown path falls back to this
+# script, which switches Streamlit to these pages at once.
 st.navigation(
     [
         st.Page("pages/draw.py", title="Draw & predict", icon=":material/draw:", default=True),
-        st.Page("pages/network.py", title="Inside the network", icon=":material/hub:"),
-        st.Page("pages/training.py", title="Training & evaluation", icon=":material/monitoring:"),
+        st.Page(
+            "pages/network.py",
+            title="Inside the network",
+            icon=":material/hub:",
+            url_path="inside-the-network",
+        ),
+        st.Page(
+            "pages/training.py",
+            title="Training & evaluation",
+            icon=":material/monitoring:",
+            url_path="training-and-evaluation",
+        ),
     ]
 ).run()

@@ -183,3 +183,24 @@ def test_choosing_a_confused_image_makes_it_the_current_digit(tiny_app):
     digit: Digit = at.session_state["current_digit"]
     assert digit.source == TEST_SET and digit.label == true
     assert predicted in range(10)
+
+
+def test_retraining_replaces_the_cached_model(tiny_model_dir, tmp_path, monkeypatch):
+    import shutil
+
+    models = shutil.copytree(tiny_model_dir, tmp_path / "models")  # not the shared tiny model
+    monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(models))
+    monkeypatch.setenv("MNIST_DATA", str(write_idx_folder(tmp_path / "mnist", tiny_mnist())))
+    before = ModelCache(models).read_info()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.switch_page("pages/training.py").run()
+    at.number_input[0].set_value(2)
+    at.toggle[0].set_value(True)
+    next(b for b in at.button if b.label == "Retrain the model").click()
+    at.run()
+    assert not at.exception
+    after = ModelCache(models).read_info()
+    assert after.model_sha256 != before.model_sha256
+    assert after.config["epochs"] == 2 and after.config["augment"] is True
+    assert any("Retrained" in s.value for s in at.success)
+    assert at.metric[2].value == "2"  # the page now shows the new model
