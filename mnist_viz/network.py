@@ -41,24 +41,33 @@ def shape_text(shape: tuple[int, ...]) -> str:
     return " x ".join(str(d) for d in shape)
 
 
-def data_flow_dot(rows: list[LayerInfo]) -> str:
-    """A left-to-right Graphviz diagram of the layers with their output shapes."""
-    nodes, edges = [], []
+def data_flow_dot(rows: list[LayerInfo], per_row: int = 5) -> str:
+    """A Graphviz diagram of the layers with their output shapes, ``per_row`` boxes per row
+    (one long row would shrink the text to nothing on a laptop screen)."""
+    nodes, edges, ranks = [], [], []
     for i, row in enumerate(rows):
         dashed = ', style="rounded,dashed"' if row.kind == "Dropout" else ""
         shape = shape_text(row.output_shape).replace(" ", "")
         nodes.append(f'  n{i} [label="{row.name}\\n{shape}"{dashed}];')
         if i:
-            edges.append(f"  n{i - 1} -> n{i};")
+            same_row = i % per_row != 0
+            edges.append(f"  n{i - 1} -> n{i}{'' if same_row else ' [constraint=false]'};")
+    for start in range(0, len(rows), per_row):
+        members = " ".join(f"n{i};" for i in range(start, min(start + per_row, len(rows))))
+        ranks.append(f"  {{ rank=same; {members} }}")
+    # invisible edges stack the rows top to bottom, each row's first box under the last row's
+    stack = [f"  n{s - per_row} -> n{s} [style=invis];" for s in range(per_row, len(rows), per_row)]
     return "\n".join(
         [
             "digraph G {",
-            '  rankdir=LR; bgcolor="transparent";',
-            '  node [shape=box, style=rounded, fontname="sans-serif", fontsize=14, margin="0.08,0.04",'
-            ' color="#888888", fontcolor="#888888"];',
+            '  rankdir=TB; bgcolor="transparent"; nodesep=0.35; ranksep=0.35;',
+            '  node [shape=box, style=rounded, fontname="sans-serif", fontsize=14,'
+            ' margin="0.12,0.06", color="#888888", fontcolor="#888888"];',
             '  edge [color="#888888"];',
             *nodes,
             *edges,
+            *stack,
+            *ranks,
             "}",
         ]
     )

@@ -24,7 +24,7 @@ rows = architecture(model)
 
 st.header("Architecture")
 st.caption(
-    "The image flows left to right. Each box is a layer with its output shape (height x width x "
+    "The image flows left to right, then on to the second row. Each box is a layer with its output shape (height x width x "
     "channels, or a number of values). Every digit takes exactly the same path. Dropout (dashed) "
     "only acts during training; at prediction time it passes everything through."
 )
