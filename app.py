@@ -23,5 +23,11 @@ st.navigation(
             icon=":material/monitoring:",
             url_path="training-and-evaluation",
         ),
+        st.Page(
+            "pages/adversarial.py",
+            title="Adversarial lab",
+            icon=":material/bolt:",
+            url_path="adversarial-lab",
+        ),
     ]
 ).run()

@@ -59,7 +59,7 @@ def loss_gradient_fn(model: keras.Model) -> Callable[[tf.Tensor, tf.Tensor], tf.
         return fn
     names = [layer.name for layer in model.layers]
     from_logits = LOGITS in names
-    scorer = keras.Model(model.inputs, model.get_layer(LOGITS).output) if from_logits else model
+    scorer = keras.Model(model.input, model.get_layer(LOGITS).output) if from_logits else model
     ref = weakref.ref(scorer)
 
     def gradient(x: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:

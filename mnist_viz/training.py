@@ -12,6 +12,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import keras
 import numpy as np
@@ -76,7 +77,7 @@ class TrainingResult:
     test_accuracy: float
     per_class_accuracy: list[float]
     seconds: float
-    config: TrainConfig
+    config: Any  # TrainConfig, or another recipe's config with a to_dict()
 
 
 class _EpochClock(keras.callbacks.Callback):

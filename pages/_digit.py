@@ -7,7 +7,7 @@ import streamlit as st
 from mnist_viz.data import DATA_ENV_VAR, SOURCE_SAMPLE
 from mnist_viz.digit import Digit, judge
 from mnist_viz.model import predict_proba
-from mnist_viz.render import grey_image
+from mnist_viz.render import grey_image, png
 from pages._resources import get_model
 
 DIGIT_KEY = "current_digit"
@@ -40,9 +40,8 @@ def render_sidebar() -> None:
             verdict = judge(predict_proba(cached.model, digit.image)[0], digit.image)
             left, right = st.columns([1, 1.4], vertical_alignment="center")
             left.image(
-                grey_image(digit.image, scale=3),
+                png(grey_image(digit.image, scale=3)),
                 caption="28 x 28 input",
-                output_format="PNG",  # crisp pixels: RGB arrays would go out as JPEG
             )
             right.metric(
                 "Current prediction",

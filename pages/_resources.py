@@ -7,41 +7,57 @@ Training runs in one background job per model cache (``mnist_viz.jobs``), also s
 from __future__ import annotations
 
 import dataclasses
-import gc
+import sys
 
 import keras
 import numpy as np
 import streamlit as st
+from streamlit.runtime.scriptrunner import script_runner as script_runner_module
 
-from mnist_viz import dataset_stats
+from mnist_viz import attacks, dataset_stats
 from mnist_viz.activations import build_activation_model
-from mnist_viz.cache import CachedModel, ModelCache
+from mnist_viz.adversarial_training import ADVERSARIAL_MODEL, AdversarialConfig, train_adversarial
+from mnist_viz.cache import STANDARD_MODEL, CachedModel, ModelCache
 from mnist_viz.data import MnistData, load_mnist
 from mnist_viz.errors import DataError, ModelCacheError
 from mnist_viz.jobs import JobRegistry, TrainingJob
-from mnist_viz.model import Evaluation, evaluate
+from mnist_viz.lab import AttackOutcome, RobustnessCurve, attack_digit, measure_robustness
+from mnist_viz.model import Evaluation, evaluate, to_model_input
 from mnist_viz.training import TrainConfig
 
 POLL_SECONDS = 0.25
 
 
-@st.cache_resource(show_spinner="Loading the trained model...", max_entries=2)
-def _load_model(models_dir: str, model_sha256: str) -> CachedModel:
-    # Keyed on the file's hash: a retrained model (new hash) is loaded once, then shared.
-    cached = ModelCache(models_dir).load()
-    _freeze_heap()
-    return cached
+def _keep_keras_state() -> None:
+    """Stop Streamlit from calling ``keras.backend.clear_session()`` after every script run.
 
-
-def _freeze_heap() -> None:
-    """Move everything alive now (TensorFlow, Keras, the model) out of the garbage collector's view.
-
-    After every script run Streamlit calls ``keras.backend.clear_session()``, which runs a full
-    ``gc.collect()``: about 200 ms with TensorFlow's hundreds of thousands of objects, on every
-    rerun. Frozen objects are skipped, which brings it to a few ms. They are long-lived anyway.
+    Streamlit does it for apps that build a new model on each rerun. This app builds models once
+    and caches them, and the call cost every rerun ~200 ms (a full ``gc.collect()``) plus ~15 ms
+    on each later TensorFlow call (it empties TensorFlow's kernel cache); it also resets Keras'
+    global state under a training job running in a background thread. Matplotlib figures are
+    still closed, as Streamlit does. If Streamlit's internals change, the app just stays slower.
     """
-    gc.collect()
-    gc.freeze()
+    runner = script_runner_module
+    original = getattr(runner, "_clean_problem_modules", None)
+    if original is None or getattr(original, "keeps_keras", False):
+        return
+
+    def close_matplotlib_figures() -> None:
+        plt = sys.modules.get("matplotlib.pyplot")
+        if plt is not None:
+            plt.close("all")
+
+    close_matplotlib_figures.keeps_keras = True
+    runner._clean_problem_modules = close_matplotlib_figures
+
+
+_keep_keras_state()
+
+
+@st.cache_resource(show_spinner="Loading the trained model...", max_entries=4)
+def _load_model(models_dir: str, model_sha256: str, name: str = STANDARD_MODEL) -> CachedModel:
+    # Keyed on the file's hash: a retrained model (new hash) is loaded once, then shared.
+    return ModelCache(models_dir, name).load()
 
 
 @st.cache_resource(show_spinner="Loading MNIST...")
@@ -167,3 +183,101 @@ def _data_error(exc: DataError) -> None:
         f"**MNIST could not be loaded.** {exc}\n\nPoint `MNIST_DATA` at a folder with the "
         "four official IDX files (or an `mnist.npz`), or unset it to use the built-in sources."
     )
+
+
+# -- the adversarial lab ------------------------------------------------------------------------
+
+
+def get_adversarial_model() -> CachedModel | None:
+    """The adversarially trained model if one is cached (it is only trained on request)."""
+    cache = ModelCache(name=ADVERSARIAL_MODEL)
+    try:
+        info = cache.read_info()
+        return _load_model(str(cache.directory), info.model_sha256, ADVERSARIAL_MODEL)
+    except ModelCacheError:
+        return None
+
+
+def running_adversarial_training() -> TrainingJob | None:
+    return _training_jobs().running(str(ModelCache(name=ADVERSARIAL_MODEL).model_path))
+
+
+def start_adversarial_training(config: AdversarialConfig) -> TrainingJob:
+    """Adversarial training in the background, cached beside the standard model (same atomic,
+    locked writes)."""
+    cache = ModelCache(name=ADVERSARIAL_MODEL)
+
+    def train(report, waiting) -> CachedModel:
+        return cache.train(load_mnist, config, report, waiting, trainer=train_adversarial)
+
+    return _training_jobs().get_or_start(str(cache.model_path), train)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def get_fgsm_direction(
+    model_sha256: str, digit_key: str, target: int | None, _model: keras.Model, _image: np.ndarray
+) -> np.ndarray:
+    """sign(grad): computed once per (model, digit, target), reused for every epsilon."""
+    return attacks.fgsm_direction(_model, to_model_input(_image)[0, ..., 0], None, target)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def get_minimal_epsilon(
+    model_sha256: str,
+    digit_key: str,
+    method: str,
+    target: int | None,
+    _model: keras.Model,
+    _image: np.ndarray,
+) -> float | None:
+    """The smallest epsilon at which ``method`` fools the model on this digit (None: not by 0.5)."""
+    x = to_model_input(_image)[0, ..., 0]
+    if method == attacks.FGSM:
+        return attacks.minimal_epsilon_fgsm(_model, x, target=target)
+    return attacks.minimal_epsilon_pgd(_model, x, target=target)
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def get_attack(
+    model_sha256: str,
+    digit_key: str,
+    method: str,
+    target: int | None,
+    epsilon: float,
+    _model: keras.Model,
+    _image: np.ndarray,
+) -> AttackOutcome:
+    """One attack on one digit; FGSM reuses the cached direction."""
+    direction = None
+    if method == attacks.FGSM:
+        direction = get_fgsm_direction(model_sha256, digit_key, target, _model, _image)
+    return attack_digit(_model, _image, epsilon, method, target, direction)
+
+
+@st.cache_resource
+def _robustness_store() -> dict:
+    # Shared by every session: {(model sha, attack): RobustnessCurve}. Computed on request.
+    return {}
+
+
+def robustness_curves(model_sha256: str) -> dict[str, RobustnessCurve]:
+    """The robustness curves computed so far for one model, by attack name."""
+    store = _robustness_store()
+    return {m: store[(model_sha256, m)] for m in attacks.ATTACKS if (model_sha256, m) in store}
+
+
+def compute_robustness(model_sha256: str, model: keras.Model, method: str, label: str) -> None:
+    """Compute (once per model) the accuracy-vs-epsilon curve for ``method``, with a progress bar."""
+    store = _robustness_store()
+    if (model_sha256, method) in store:
+        return
+    data = get_data()
+    bar = st.progress(0.0, text=f"{method} on the {label}...")
+    curve = measure_robustness(
+        model,
+        data,
+        method,
+        progress=lambda f: bar.progress(f, text=f"{method} on the {label}: {f:.0%}"),
+    )
+    store[(model_sha256, method)] = curve
+    bar.empty()

@@ -150,10 +150,9 @@ if digit is not None:
             strict=True,
         ):
             col.image(
-                render.grey_image(render.pad_square(image)),
+                render.png(render.grey_image(render.pad_square(image))),
                 caption=title,
                 width="stretch",
-                output_format="PNG",
             )
     else:
         st.caption("Test digits are already in MNIST's format: 28 x 28, centred by mass.")
@@ -162,6 +161,6 @@ if digit is not None:
             "This grid of 784 numbers (0 = black, 255 = white) is all the network receives; "
             "it scales them to 0-1 first."
         )
-        st.image(render.pixel_values(digit.image), width=560, output_format="PNG")
+        st.image(render.png(render.pixel_values(digit.image)), width=560)
 
 render_sidebar()

@@ -67,13 +67,9 @@ limit1 = render.symmetric_limit(kernel1)
 f1, f2 = st.columns([1, 1], gap="large")
 with f1:
     st.subheader("conv1: 32 filters, 3 x 3")
+    st.image(render.png(render.kernel_grid(network.kernels_on_input(kernel1, 0), 8, 14, limit1)))
     st.image(
-        render.kernel_grid(network.kernels_on_input(kernel1, 0), 8, 14, limit1), output_format="PNG"
-    )
-    st.image(
-        render.colour_bar(render.DIVERGING_CMAP, -limit1, limit1),
-        caption="weight",
-        output_format="PNG",
+        render.png(render.colour_bar(render.DIVERGING_CMAP, -limit1, limit1)), caption="weight"
     )
 with f2:
     st.subheader("conv2: 64 filters, 3 x 3 x 32")
@@ -85,23 +81,21 @@ with f2:
     if browse == "input channel":
         channel = st.slider("Input channel (a conv1 map)", 0, 31, 0, key="conv2_channel")
         st.image(
-            render.kernel_grid(network.kernels_on_input(kernel2, channel), 16, 10, limit2),
-            output_format="PNG",
+            render.png(
+                render.kernel_grid(network.kernels_on_input(kernel2, channel), 16, 10, limit2)
+            )
         )
         st.caption(f"The 3 x 3 kernel each of the 64 filters applies to conv1's map {channel}.")
     else:
         index = st.slider("Filter", 0, 63, 0, key="conv2_filter")
         st.image(
-            render.kernel_grid(network.kernels_of_filter(kernel2, index), 8, 14, limit2),
-            output_format="PNG",
+            render.png(render.kernel_grid(network.kernels_of_filter(kernel2, index), 8, 14, limit2))
         )
         st.caption(
             f"Filter {index} looks at all 32 conv1 maps at once: one 3 x 3 kernel per map, summed."
         )
     st.image(
-        render.colour_bar(render.DIVERGING_CMAP, -limit2, limit2),
-        caption="weight",
-        output_format="PNG",
+        render.png(render.colour_bar(render.DIVERGING_CMAP, -limit2, limit2)), caption="weight"
     )
 
 st.header("The current digit, layer by layer")
@@ -121,9 +115,7 @@ st.caption(
 c_input, c_maps = st.columns([1, 4], gap="medium")
 with c_input:
     st.image(
-        render.grey_image(digit.image, scale=5),
-        caption=f"Input: {digit.description}",
-        output_format="PNG",
+        render.png(render.grey_image(digit.image, scale=5)), caption=f"Input: {digit.description}"
     )
 with c_maps:
     layer = (
@@ -141,15 +133,13 @@ with c_maps:
     maps = acts[layer]
     columns = 8 if maps.shape[-1] == 32 else 16
     st.image(
-        render.channel_grid(maps, columns, MAP_SCALE[layer], per_channel=per_channel),
-        output_format="PNG",
+        render.png(render.channel_grid(maps, columns, MAP_SCALE[layer], per_channel=per_channel))
     )
     peak = float(maps.max())
     legend = (0.0, 1.0) if per_channel else (min(0.0, float(maps.min())), peak or 1.0)
     st.image(
-        render.colour_bar(render.SEQUENTIAL_CMAP, *legend, fmt="{:.2f}"),
+        render.png(render.colour_bar(render.SEQUENTIAL_CMAP, *legend, fmt="{:.2f}")),
         caption="activation" + (" (share of each map's maximum)" if per_channel else ""),
-        output_format="PNG",
     )
     silent = int((maps.max(axis=(0, 1)) <= 0).sum())
     st.caption(f"{silent} of {maps.shape[-1]} maps are entirely zero for this digit.")

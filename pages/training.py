@@ -136,9 +136,7 @@ else:
         row = st.columns(EXAMPLE_COLUMNS)
         for col, index in zip(row, shown[start : start + EXAMPLE_COLUMNS], strict=False):
             col.image(
-                render.grey_image(data.x_test[index], scale=3),
-                caption=f"#{index}",
-                output_format="PNG",
+                render.png(render.grey_image(data.x_test[index], scale=3)), caption=f"#{index}"
             )
             col.button(
                 "Use", key=f"use_{index}", on_click=_use, args=(int(index),), width="stretch"
@@ -166,7 +164,7 @@ with d1:
     st.subheader("Samples of each class")
     picks = dataset_stats.sample_per_class(data.y_train, SAMPLES_PER_CLASS)
     samples = np.stack([render.grey_image(data.x_train[i]) for i in picks.ravel() if i >= 0])
-    st.image(render.tile(samples, SAMPLES_PER_CLASS, scale=2), width="stretch", output_format="PNG")
+    st.image(render.png(render.tile(samples, SAMPLES_PER_CLASS, scale=2)), width="stretch")
     st.caption("One row per digit, 0 to 9, drawn at random from the training set.")
 with d2:
     st.subheader("How many of each")
@@ -176,9 +174,8 @@ with d2:
     st.subheader("The average digit")
     means = get_mean_images(data.location, data)
     st.image(
-        render.tile(np.stack([render.grey_image(m) for m in means]), 10, scale=2),
+        render.png(render.tile(np.stack([render.grey_image(m) for m in means]), 10, scale=2)),
         width="stretch",
-        output_format="PNG",
     )
     st.caption(
         "Each class's training images averaged pixel by pixel: a blurry template. A network "

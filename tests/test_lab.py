@@ -1,0 +1,99 @@
+"""The lab's per-digit computations and adversarial training, on tiny models."""
+
+import numpy as np
+import pytest
+
+from mnist_viz import attacks
+from mnist_viz.adversarial_training import ADVERSARIAL_MODEL, AdversarialConfig, train_adversarial
+from mnist_viz.attacks import FGSM, PGD
+from mnist_viz.cache import ModelCache
+from mnist_viz.lab import AttackOutcome, attack_digit, layer_changes, measure_robustness
+from mnist_viz.model import predict_proba
+from mnist_viz.training import TrainConfig, train_model
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    from conftest import tiny_mnist
+
+    data = tiny_mnist()
+    return data, train_model(data, TrainConfig(epochs=2, batch_size=64)).model
+
+
+def test_attack_digit_is_fgsm_on_the_models_own_answer(tiny):
+    data, model = tiny
+    image = data.x_test[3]
+    outcome = attack_digit(model, image, 0.2)
+    x = image / 255.0
+    np.testing.assert_allclose(outcome.adversarial, attacks.fgsm(model, x, None, 0.2), atol=1e-6)
+    np.testing.assert_allclose(outcome.clean_probabilities, predict_proba(model, x)[0], atol=1e-6)
+    assert outcome.clean_class == int(predict_proba(model, x).argmax())
+
+
+def test_attack_digit_pgd_and_targets_stay_in_the_ball(tiny):
+    data, model = tiny
+    for method in (FGSM, PGD):
+        for target in (None, 5):
+            outcome = attack_digit(model, data.x_test[0], 0.15, method, target)
+            assert outcome.linf <= 0.15 + 1e-6
+            assert outcome.adversarial.min() >= 0 and outcome.adversarial.max() <= 1
+
+
+def test_outcome_norms_and_verdicts():
+    clean = np.zeros((28, 28), np.float32)
+    adv = clean.copy()
+    adv[0, 0], adv[1, 1] = 0.3, 0.4
+    p_clean, p_adv = np.eye(10)[2], np.eye(10)[7]
+    outcome = AttackOutcome(clean, adv, p_clean, p_adv)
+    assert outcome.linf == pytest.approx(0.4)
+    assert outcome.l2 == pytest.approx(0.5)  # a 3-4-5 triangle
+    assert outcome.changed_pixels == 2
+    assert outcome.fooled() and outcome.fooled(target=7) and not outcome.fooled(target=3)
+
+
+def test_layer_changes_are_relative_l2():
+    clean = {"a": np.array([3.0, 4.0]), "b": np.zeros(2)}
+    adv = {"a": np.array([3.0, 9.0]), "b": np.ones(2)}
+    assert layer_changes(clean, adv) == {"a": pytest.approx(1.0), "b": 0.0}
+
+
+def test_measure_robustness_fgsm_uses_every_test_image(tiny):
+    data, model = tiny
+    curve = measure_robustness(model, data, FGSM)
+    assert curve.images == len(data.x_test) and curve.epsilons[0] == 0.0
+    clean = np.mean(predict_proba(model, data.x_test).argmax(1) == data.y_test)
+    assert curve.at(0.0) == pytest.approx(clean)
+    assert curve.at(0.5) <= curve.at(0.0)
+
+
+def test_adversarial_training_runs_and_caches_beside_the_standard_model(tiny, tmp_path):
+    data, standard = tiny
+    reports = []
+    config = AdversarialConfig(epochs=2, epsilon=0.2, batch_size=64)
+    cache = ModelCache(tmp_path, ADVERSARIAL_MODEL)
+    cached = cache.train(lambda: data, config, reports.append, trainer=train_adversarial)
+    assert reports and reports[-1].fraction == 1.0
+    info = cache.read_info()
+    assert info.config["attack"] == FGSM and info.config["epsilon"] == 0.2
+    assert set(info.history) >= {"loss", "accuracy", "test_accuracy", "test_attacked_accuracy"}
+    assert cache.model_path.name == f"{ADVERSARIAL_MODEL}.keras"
+    # trained on attacked images, it resists the attack better than the standard model
+    y = data.y_test
+    robust_acc = np.mean(
+        predict_proba(cached.model, attacks.fgsm(cached.model, data.x_test / 255, y, 0.2)).argmax(1)
+        == y
+    )
+    standard_acc = np.mean(
+        predict_proba(standard, attacks.fgsm(standard, data.x_test / 255, y, 0.2)).argmax(1) == y
+    )
+    assert robust_acc >= standard_acc
+
+
+def test_pgd_adversarial_training_runs(tiny):
+    data, _ = tiny
+    result = train_adversarial(
+        data, AdversarialConfig(attack=PGD, epochs=1, pgd_steps=2, batch_size=128)
+    )
+    assert 0.0 <= result.test_accuracy <= 1.0 and len(result.history["loss"]) == 1
+    with pytest.raises(ValueError):
+        train_adversarial(data, AdversarialConfig(attack="CW"))

@@ -1,0 +1,133 @@
+"""AppTest for the adversarial lab: the slider breaks a known digit; no setting raises."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import streamlit as st
+from conftest import ROOT, tiny_mnist, write_idx_folder
+from streamlit.testing.v1 import AppTest
+
+from mnist_viz import attacks
+from mnist_viz.adversarial_training import ADVERSARIAL_MODEL
+from mnist_viz.cache import ModelCache
+from mnist_viz.data import load_mnist
+from mnist_viz.digit import from_test_set
+from mnist_viz.model import predict_proba
+from mnist_viz.training import TrainConfig, train_model
+
+TIMEOUT = 120
+LAB = "pages/adversarial.py"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_streamlit_caches():
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+@pytest.fixture(scope="module")
+def tiny_models(tmp_path_factory) -> Path:
+    data = tiny_mnist()
+    directory = tmp_path_factory.mktemp("models")
+    with ModelCache(directory).lock():
+        ModelCache(directory).save(train_model(data, TrainConfig(epochs=1, batch_size=64)), data)
+    return directory
+
+
+@pytest.fixture
+def tiny_app(tiny_models, tmp_path, monkeypatch) -> AppTest:
+    import shutil
+
+    models = shutil.copytree(tiny_models, tmp_path / "models")
+    monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(models))
+    monkeypatch.setenv("MNIST_DATA", str(write_idx_folder(tmp_path / "mnist", tiny_mnist())))
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_lab_without_a_digit_prompts_for_one(tiny_app):
+    at = tiny_app.switch_page(LAB).run()
+    assert not at.exception
+    assert at.title[0].value == "Adversarial lab"
+    assert "no digit yet" in at.info[0].value
+
+
+def test_moving_the_slider_breaks_a_known_digit(mnist_model_dir, official_mnist_path, monkeypatch):
+    monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(mnist_model_dir))
+    monkeypatch.setenv("MNIST_DATA", str(official_mnist_path))
+    data = load_mnist(official_mnist_path)
+    model = ModelCache(mnist_model_dir).load().model
+    # a correctly classified test digit that FGSM flips, and the epsilon that does it (computed
+    # here independently of the page)
+    for index in range(50):
+        x = data.x_test[index] / 255.0
+        if predict_proba(model, x).argmax() != data.y_test[index]:
+            continue
+        flip = attacks.minimal_epsilon_fgsm(model, x)
+        if flip is not None and flip <= 0.25:
+            break
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.session_state["current_digit"] = from_test_set(data.x_test, data.y_test, index)
+    at.switch_page(LAB).run()
+    at.slider(key="epsilon").set_value(0.0).run()
+    assert not at.exception
+    original = metric(at, "Original")
+    assert original == str(data.y_test[index]) and metric(at, "Adversarial") == original
+    epsilon = float(np.ceil(flip * 100) / 100)  # the first slider position at or above the flip
+    at.slider(key="epsilon").set_value(epsilon).run()
+    assert not at.exception
+    assert metric(at, "Adversarial") != original
+    assert any("Fooled" in e.value for e in at.error)
+    assert float(metric(at, "L-infinity size")) <= epsilon + 1e-9
+
+
+def test_no_setting_raises(tiny_app):
+    data = tiny_mnist()
+    tiny_app.session_state["current_digit"] = from_test_set(data.x_test, data.y_test, 0)
+    at = tiny_app.switch_page(LAB).run()
+    for attack in attacks.ATTACKS:
+        at.segmented_control(key="lab_attack").set_value(attack).run()
+        for goal in ["any wrong answer", 3]:
+            at.selectbox(key="lab_target").select(goal).run()
+            for epsilon in (0.0, 0.25, 0.5):
+                at.slider(key="epsilon").set_value(epsilon).run()
+                assert not at.exception, (attack, goal, epsilon)
+    for layer in ("conv1", "pool1", "conv2", "pool2"):
+        at.segmented_control(key="lab_layer").set_value(layer).run()
+        assert not at.exception
+
+
+def test_robustness_is_measured_on_request(tiny_app):
+    data = tiny_mnist()
+    tiny_app.session_state["current_digit"] = from_test_set(data.x_test, data.y_test, 0)
+    at = tiny_app.switch_page(LAB).run()
+    assert any("Not measured yet" in i.value for i in at.info)
+    next(b for b in at.button if b.label == "Measure robustness").click()
+    at.run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table["model"]) == ["standard"]
+    assert {"clean", "FGSM 0.1", "PGD 0.3"} <= set(table.columns)
+
+
+def test_adversarial_training_from_the_page(tiny_app, monkeypatch):
+    data = tiny_mnist()
+    tiny_app.session_state["current_digit"] = from_test_set(data.x_test, data.y_test, 0)
+    at = tiny_app.switch_page(LAB).run()
+    at.number_input[-1].set_value(1)  # epochs
+    next(b for b in at.button if b.label == "Train a robust model").click()
+    at.run()
+    assert not at.exception
+    info = ModelCache(name=ADVERSARIAL_MODEL).read_info()
+    assert info.config["epochs"] == 1
+    # both models can now be attacked
+    assert at.segmented_control(key="lab_model").options == ["standard", "adversarially trained"]
+    at.segmented_control(key="lab_model").set_value("adversarially trained").run()
+    assert not at.exception
