@@ -35,6 +35,7 @@ bench: $(VENV)/.installed
 	MNIST_DATA=$(MNIST_TEST_DATA) $(PY) bench/train_speed.py
 	MNIST_DATA=$(MNIST_TEST_DATA) $(PY) bench/inference.py
 	MNIST_DATA=$(MNIST_TEST_DATA) $(PY) bench/page_speed.py
+	MNIST_DATA=$(MNIST_TEST_DATA) $(PY) bench/lab_speed.py
 
 clean-models:
 	rm -f models/*.keras models/*.json models/*.lock

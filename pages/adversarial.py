@@ -244,13 +244,14 @@ if robust is not None and job is None:
 if job is None:
     with st.form("adversarial_training"):
         f1, f2, f3 = st.columns(3)
+        defaults = AdversarialConfig()
         attack = f1.selectbox(
             "Training attack",
-            [FGSM, PGD],
+            [PGD, FGSM],
             help="FGSM from a random start is fast (Wong et al. 2020); PGD is the stronger, slower classic.",
         )
-        epsilon = f2.number_input("Training epsilon", 0.05, 0.4, 0.3, 0.05)
-        epochs = f3.number_input("Epochs", 1, 20, 5)
+        epsilon = f2.number_input("Training epsilon", 0.05, 0.4, defaults.epsilon, 0.05)
+        epochs = f3.number_input("Epochs", 1, 20, defaults.epochs)
         label = "Retrain the robust model" if robust is not None else "Train a robust model"
         if st.form_submit_button(label, icon=":material/shield:"):
             job = start_adversarial_training(

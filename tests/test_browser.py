@@ -213,7 +213,11 @@ def test_every_page_runs_with_a_drawn_digit(page):
     assert prediction(page) == "0"
     wait_until_idle(page)
     screenshot(page, "draw-0")
-    for title, name in [("Inside the network", "network"), ("Training & evaluation", "training")]:
+    for title, name in [
+        ("Inside the network", "network"),
+        ("Training & evaluation", "training"),
+        ("Adversarial lab", "lab-1"),
+    ]:
         open_page(page, title)
         assert_no_exception(page)
         screenshot(page, name)
@@ -248,3 +252,30 @@ def test_uploads_a_photo_then_refuses_a_broken_file(page):
     wait_until_idle(page)
     assert prediction(page) == "7"  # the previous digit stays
     assert page.locator("[data-testid='stException']").count() == 0
+
+
+def metric_value(page, label: str) -> str:
+    loc = page.locator("[data-testid='stMetric']").filter(has_text=label).first
+    return loc.locator("[data-testid='stMetricValue']").inner_text().strip()
+
+
+def test_the_lab_slider_breaks_a_drawn_digit(page):
+    draw_one(page)
+    assert prediction(page) == "1"
+    wait_until_idle(page)
+    open_page(page, "Adversarial lab")
+    assert metric_value(page, "Original") == "1"
+    slider = page.get_by_role("slider").first
+    slider.focus()
+    page.keyboard.press("Home")  # epsilon 0: nothing changes
+    wait_until_idle(page)
+    assert metric_value(page, "Adversarial") == "1"
+    page.keyboard.press("End")  # epsilon 0.5: far beyond what this network withstands
+    wait_until_idle(page)
+    deadline = time.monotonic() + 30
+    while metric_value(page, "Adversarial") == "1" and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert metric_value(page, "Adversarial") != "1"
+    assert page.get_by_text("Fooled").count() > 0
+    assert_no_exception(page)
+    screenshot(page, "lab")

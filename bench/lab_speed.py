@@ -1,0 +1,81 @@
+"""The adversarial lab's two speed targets, on the cached standard model:
+
+1. moving the epsilon slider reruns the page in at most 100 ms after the first move for a digit
+   (timed with AppTest, which reruns the whole page: in the browser only the slider's fragment
+   reruns, so this is an upper bound);
+2. an FGSM robustness curve over all 10,000 test images at 11 epsilons in at most 10 s.
+
+    MNIST_DATA=../shared/data/mnist .venv/bin/python bench/lab_speed.py
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from mnist_viz.attacks import FGSM  # noqa: E402
+from mnist_viz.cache import ModelCache  # noqa: E402
+from mnist_viz.data import load_mnist  # noqa: E402
+from mnist_viz.digit import from_test_set  # noqa: E402
+from mnist_viz.lab import ROBUSTNESS_EPSILONS, measure_robustness  # noqa: E402
+
+SLIDER_TARGET_MS = 100
+CURVE_TARGET_S = 10
+POSITIONS = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.1, 0.2, 0.3, 0.05, 0.15, 0.25]
+
+
+def slider_times(index: int) -> list[float]:
+    data = load_mnist()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.session_state["current_digit"] = from_test_set(data.x_test, data.y_test, index)
+    at.switch_page("pages/adversarial.py").run()
+    at.slider(key="epsilon").set_value(0.0).run()  # the first move for this digit
+    times = []
+    for epsilon in POSITIONS:
+        start = time.perf_counter()
+        at.slider(key="epsilon").set_value(epsilon).run()
+        times.append((time.perf_counter() - start) * 1000)
+        if at.exception:
+            raise SystemExit(f"the page raised: {at.exception[0].value}")
+    return times
+
+
+def main() -> None:
+    cached = ModelCache().load_or_train(load_mnist)
+    slider_times(2)  # warm-up: the first page in a process loads the model, data and traces
+    for index in (0, 1):
+        times = slider_times(index)
+        verdict = "meets" if statistics.median(times) <= SLIDER_TARGET_MS else "MISSES"
+        print(
+            f"slider, test digit #{index}: median {statistics.median(times):.0f} ms, "
+            f"max {max(times):.0f} ms over {len(times)} moves "
+            f"({', '.join(f'{t:.0f}' for t in times)}): {verdict} the "
+            f"{SLIDER_TARGET_MS} ms target"
+        )
+    data = load_mnist()
+    measure_robustness(cached.model, data, FGSM)  # warm-up: traces the gradient function
+    curve = measure_robustness(cached.model, data, FGSM)
+    verdict = "meets" if curve.seconds <= CURVE_TARGET_S else "MISSES"
+    print(
+        f"FGSM robustness curve, {curve.images:,} images x {len(ROBUSTNESS_EPSILONS)} epsilons: "
+        f"{curve.seconds:.1f} s: {verdict} the {CURVE_TARGET_S} s target"
+    )
+    print(
+        "accuracy:",
+        ", ".join(
+            f"{e:.2f}: {a:.2%}" for e, a in zip(curve.epsilons, curve.accuracies, strict=True)
+        ),
+    )
+
+
+if __name__ == "__main__":
+    main()
