@@ -77,7 +77,8 @@ def main() -> None:
         results[name] = times
         print(
             f"{name:24s} rerun: median {statistics.median(times):6.1f} ms, "
-            f"max {max(times):6.1f} ms over {len(times)} reruns"
+            f"max {max(times):6.1f} ms over {len(times)} reruns "
+            f"({', '.join(f'{t:.0f}' for t in times)})"
         )
     worst = statistics.median(results["Inside the network"])
     verdict = "meets" if worst <= TARGET_MS else "MISSES"

@@ -162,7 +162,7 @@ def compare_probabilities_chart(
 
 
 def epsilon_ruler(
-    epsilon: float, flips: dict[str, float | None], max_epsilon: float = 0.5, height: int = 46
+    epsilon: float, flips: dict[str, float | None], max_epsilon: float = 0.5, height: int = 56
 ) -> Spec:
     """The slider's range 0 to ``max_epsilon`` with the current epsilon (a dot) and, for each
     attack, the smallest epsilon that flips the prediction (a labelled tick)."""

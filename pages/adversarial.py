@@ -202,6 +202,7 @@ if missing and st.button(
 ):
     for name, c, m in missing:
         compute_robustness(c.info.model_sha256, c.model, m, f"{name} model")
+    st.rerun()
 rows, table = [], []
 for name, c in models.items():
     curves = robustness_curves(c.info.model_sha256)
