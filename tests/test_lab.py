@@ -69,7 +69,7 @@ def test_measure_robustness_fgsm_uses_every_test_image(tiny):
 def test_adversarial_training_runs_and_caches_beside_the_standard_model(tiny, tmp_path):
     data, standard = tiny
     reports = []
-    config = AdversarialConfig(epochs=2, epsilon=0.2, batch_size=64)
+    config = AdversarialConfig(attack=FGSM, epochs=2, epsilon=0.2, batch_size=64)
     cache = ModelCache(tmp_path, ADVERSARIAL_MODEL)
     cached = cache.train(lambda: data, config, reports.append, trainer=train_adversarial)
     assert reports and reports[-1].fraction == 1.0
