@@ -1,0 +1,47 @@
+"""Grad-CAM (Selvaraju et al. 2017) on the last convolution layer: where in the image the
+features that vote for a class were found.
+
+Each conv2 channel is weighted by the mean gradient of the class score over its map; the weighted
+sum, through a ReLU, is a coarse 11 x 11 map, placed back on the 28 x 28 input at the centres of
+the units' receptive fields.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+from scipy import ndimage as ndi
+
+from mnist_viz.model import CONV2, LOGITS, predict_proba, to_model_input
+
+
+def gradcam(
+    model: keras.Model, image: np.ndarray, class_index: int | None = None, layer: str = CONV2
+) -> tuple[np.ndarray, np.ndarray]:
+    """(coarse map at the layer's resolution, the same map on the 28 x 28 input), both >= 0."""
+    x = tf.constant(to_model_input(image)[:1])
+    c = int(predict_proba(model, x.numpy()).argmax()) if class_index is None else int(class_index)
+    head = LOGITS if LOGITS in [lay.name for lay in model.layers] else model.layers[-1].name
+    probe = keras.Model(model.input, [model.get_layer(layer).output, model.get_layer(head).output])
+    with tf.GradientTape() as tape:
+        maps, scores = probe(x, training=False)
+        score = scores[0, c]
+    grads = tape.gradient(score, maps)[0].numpy()  # (h, w, channels)
+    maps = maps[0].numpy()
+    weights = grads.mean(axis=(0, 1))  # alpha_k: the channel's average gradient
+    coarse = np.maximum((maps * weights).sum(axis=-1), 0.0)
+    return coarse, to_input_grid(coarse, model, layer)
+
+
+def to_input_grid(coarse: np.ndarray, model: keras.Model, layer: str) -> np.ndarray:
+    """Place a layer's (h, w) map on the 28 x 28 input: unit (i, j) sits at the centre of its
+    receptive field, and values between centres are interpolated linearly."""
+    from mnist_viz.receptive_field import layer_geometry
+
+    geometry = layer_geometry(model)[layer]
+    size = model.input.shape[1]
+    # input coordinate of unit i's centre: start + i * jump (see receptive_field)
+    rows = (np.arange(size) - geometry.start) / geometry.jump
+    grid_r, grid_c = np.meshgrid(rows, rows, indexing="ij")
+    return ndi.map_coordinates(coarse, [grid_r, grid_c], order=1, mode="nearest")

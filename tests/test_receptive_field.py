@@ -1,0 +1,38 @@
+"""Receptive fields: the recurrence's numbers, checked against gradients (which input pixels can
+change a unit at all)."""
+
+import numpy as np
+import pytest
+
+from mnist_viz.model import CONV1, CONV2, POOL1, POOL2, build_model
+from mnist_viz.receptive_field import effective_field, field_box, layer_geometry
+
+
+@pytest.fixture(scope="module")
+def model():
+    return build_model()
+
+
+def test_theoretical_sizes(model):
+    sizes = {name: g.size for name, g in layer_geometry(model).items()}
+    assert sizes == {"image": 1, CONV1: 3, POOL1: 4, CONV2: 8, POOL2: 10}
+
+
+@pytest.mark.parametrize("layer", [CONV1, POOL1, CONV2, POOL2])
+def test_gradient_support_is_the_theoretical_field(model, layer):
+    # with random weights and a random input every pixel in the field has a non-zero gradient
+    # (almost surely), and no pixel outside it can have one
+    images = np.random.default_rng(0).uniform(0.2, 1, (16, 28, 28)).astype(np.float32)
+    field = effective_field(model, layer, images)
+    rows, cols = np.nonzero(field > 0)
+    geometry = layer_geometry(model)[layer]
+    out_h = model.get_layer(layer).output.shape[1]
+    top, left, bottom, right = field_box(geometry, out_h // 2, out_h // 2)
+    assert (rows.min(), cols.min(), rows.max(), cols.max()) == (top, left, bottom, right)
+    assert bottom - top + 1 == geometry.size
+
+
+def test_dense_layers_never_see_the_last_two_rows(model):
+    # pool2 keeps 10 of conv2's 11 rows, so input rows and columns 26-27 reach no unit after it
+    geometry = layer_geometry(model)[POOL2]
+    assert field_box(geometry, 4, 4)[2] == 25
