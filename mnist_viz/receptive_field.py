@@ -52,10 +52,10 @@ def field_box(geometry: Geometry, row: int, col: int) -> tuple[int, int, int, in
     top = geometry.start + row * geometry.jump - half
     left = geometry.start + col * geometry.jump - half
     return (
-        int(round(top)),
-        int(round(left)),
-        int(round(top + geometry.size - 1)),
-        int(round(left + geometry.size - 1)),
+        round(top),
+        round(left),
+        round(top + geometry.size - 1),
+        round(left + geometry.size - 1),
     )
 
 
