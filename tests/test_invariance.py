@@ -1,0 +1,51 @@
+"""The probes' transformations do what they say, checked on measurable quantities."""
+
+import numpy as np
+import pytest
+from scipy import ndimage as ndi
+
+from mnist_viz import invariance
+from mnist_viz.model import build_model
+
+
+@pytest.fixture
+def bar() -> np.ndarray:
+    image = np.zeros((28, 28), np.float32)
+    image[6:22, 12:16] = 1.0  # a vertical bar, centred
+    return image
+
+
+def test_shift_moves_the_centre_of_mass(bar):
+    before = np.array(ndi.center_of_mass(bar))
+    after = np.array(ndi.center_of_mass(invariance.shift(bar, 3)))
+    np.testing.assert_allclose(after - before, [0, 3], atol=1e-6)
+
+
+def test_rotation_by_90_degrees_turns_a_vertical_bar_horizontal(bar):
+    turned = invariance.rotate(bar, 90)
+    rows, cols = np.nonzero(turned > 0.5)
+    assert np.ptp(cols) > np.ptp(rows) * 2
+    np.testing.assert_allclose(invariance.rotate(bar, 0), bar, atol=1e-6)
+
+
+def test_scale_changes_the_size_about_the_centre(bar):
+    np.testing.assert_allclose(invariance.scale(bar, 1.0), bar, atol=1e-6)
+    rows = np.nonzero(invariance.scale(bar, 0.5).max(axis=1) > 0.5)[0]
+    assert 7 <= np.ptp(rows) + 1 <= 9  # 16 px tall -> 8 px
+    centre = np.array(ndi.center_of_mass(invariance.scale(bar, 0.5)))
+    np.testing.assert_allclose(centre, ndi.center_of_mass(bar), atol=0.6)
+
+
+def test_thickness_adds_or_removes_a_pixel_each_side(bar):
+    assert (invariance.thickness(bar, 1) > 0.5).sum(axis=1)[13] == 6
+    assert (invariance.thickness(bar, -1) > 0.5).sum(axis=1)[13] == 2
+
+
+def test_probe_follows_the_answer_along_an_axis(bar):
+    model = build_model()
+    probes = invariance.all_probes(model, bar)
+    assert [p.name for p in probes] == ["shift", "rotation", "scale", "stroke thickness"]
+    for p in probes:
+        assert len(p.values) == len(p.predicted) == len(p.confidence) == len(p.images)
+    low, high = probes[0].tolerated(0)
+    assert low <= 0 <= high
