@@ -24,6 +24,24 @@ st.navigation(
             url_path="training-and-evaluation",
         ),
         st.Page(
+            "pages/why.py",
+            title="Why this prediction",
+            icon=":material/lightbulb:",
+            url_path="why-this-prediction",
+        ),
+        st.Page(
+            "pages/filters.py",
+            title="What filters want to see",
+            icon=":material/filter_center_focus:",
+            url_path="what-filters-want-to-see",
+        ),
+        st.Page(
+            "pages/cortex.py",
+            title="Network and visual cortex",
+            icon=":material/neurology:",
+            url_path="network-and-visual-cortex",
+        ),
+        st.Page(
             "pages/adversarial.py",
             title="Adversarial lab",
             icon=":material/bolt:",

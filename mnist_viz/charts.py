@@ -231,3 +231,125 @@ def robustness_chart(rows: list[dict], height: int = 300) -> Spec:
             ],
         },
     }
+
+
+def probe_chart(
+    values, predicted, confidence, original_probability, unit: str, height: int = 200
+) -> Spec:
+    """One invariance probe: the probability of the original answer along the axis (line), and
+    the class predicted at each step (labels; red where it is no longer the original)."""
+    original = int(predicted[int(np.argmax(original_probability))])
+    rows = [
+        {
+            "value": float(v),
+            "original": float(po),
+            "predicted": str(int(c)),
+            "confidence": float(p),
+            "changed": bool(int(c) != original),
+        }
+        for v, c, p, po in zip(values, predicted, confidence, original_probability, strict=True)
+    ]
+    x = {"field": "value", "type": "quantitative", "title": unit}
+    return {
+        "data": {"values": rows},
+        "height": height,
+        "layer": [
+            {
+                "mark": {"type": "line", "point": True, "tooltip": True, "color": BASE},
+                "encoding": {
+                    "x": x,
+                    "y": {
+                        "field": "original",
+                        "type": "quantitative",
+                        "scale": {"domain": [0, 1.15]},
+                        "axis": {"format": "%"},
+                        "title": f"probability of {original}",
+                    },
+                    "tooltip": [
+                        {"field": "value"},
+                        {"field": "predicted", "title": "predicted"},
+                        {"field": "confidence", "format": ".1%"},
+                    ],
+                },
+            },
+            {
+                "mark": {"type": "text", "y": 8, "fontSize": 12, "fontWeight": "bold"},
+                "encoding": {
+                    "x": x,
+                    "text": {"field": "predicted"},
+                    "color": _flag_colour("changed", HIGHLIGHT, GREY),
+                },
+            },
+        ],
+    }
+
+
+def tuning_chart(orientations, responses: np.ndarray, height: int = 220) -> Spec:
+    """A tuning curve: response against stimulus orientation (degrees)."""
+    rows = [
+        {"orientation": float(o), "response": float(r)}
+        for o, r in zip(orientations, responses, strict=True)
+    ]
+    return {
+        "data": {"values": rows},
+        "mark": {"type": "line", "point": True, "tooltip": True, "color": BASE},
+        "height": height,
+        "encoding": {
+            "x": {
+                "field": "orientation",
+                "type": "quantitative",
+                "title": "orientation (degrees)",
+                "scale": {"domain": [0, 180]},
+            },
+            "y": {"field": "response", "type": "quantitative", "title": "mean response"},
+            "tooltip": [{"field": "orientation"}, {"field": "response", "format": ".3f"}],
+        },
+    }
+
+
+def polar_chart(orientations, responses: np.ndarray, height: int = 240) -> Spec:
+    """The tuning curve as a polar plot: distance from the centre = response, angle = orientation,
+    drawn over the full circle (an orientation and the one 180 degrees away are the same)."""
+    angles = np.deg2rad(
+        np.concatenate([orientations, np.asarray(orientations) + 180, orientations[:1]])
+    )
+    r = np.concatenate([responses, responses, responses[:1]])
+    rows = [
+        {"order": i, "x": float(v * np.cos(a)), "y": float(v * np.sin(a))}
+        for i, (a, v) in enumerate(zip(angles, r, strict=True))
+    ]
+    limit = float(max(np.max(r), 1e-9)) * 1.05
+    axis = {"domain": [-limit, limit]}
+    return {
+        "data": {"values": rows},
+        "mark": {"type": "line", "point": True, "color": HIGHLIGHT},
+        "width": height,
+        "height": height,
+        "encoding": {
+            "x": {"field": "x", "type": "quantitative", "scale": axis, "title": None},
+            "y": {"field": "y", "type": "quantitative", "scale": axis, "title": None},
+            "order": {"field": "order"},
+        },
+    }
+
+
+def histogram_chart(
+    labels: list[str], counts, x_title: str, y_title: str = "units", height: int = 200
+) -> Spec:
+    """Bars for precomputed counts."""
+    rows = [{"bin": b, "count": int(c)} for b, c in zip(labels, counts, strict=True)]
+    return {
+        "data": {"values": rows},
+        "mark": {"type": "bar", "tooltip": True, "color": BASE},
+        "height": height,
+        "encoding": {
+            "x": {
+                "field": "bin",
+                "type": "ordinal",
+                "sort": None,
+                "title": x_title,
+                "axis": {"labelAngle": 0},
+            },
+            "y": {"field": "count", "type": "quantitative", "title": y_title},
+        },
+    }

@@ -118,3 +118,37 @@ def top_images(
         [[field_box(geometry, p // w, p % w) for p in row] for row in positions], dtype=np.int64
     )
     return TopImages(order, best[order, channels], boxes)
+
+
+FILTER_LAYERS = ("conv1", "conv2")
+BLUR = {"conv1": 0.0, "conv2": 0.5}  # conv1's 3x3 optimum is exact; conv2's reads better smoothed
+
+
+@dataclass(frozen=True)
+class FilterReport:
+    """Everything the filter page shows for one layer."""
+
+    layer: str
+    preferred: np.ndarray  # (channels, 28, 28) activation-maximisation images
+    crop: tuple[int, int, int, int]  # the centre unit's field plus a margin: what is worth showing
+    top: TopImages
+
+
+def filter_reports(
+    model: keras.Model, test_images: np.ndarray, progress: Callable[[float], None] | None = None
+) -> dict[str, FilterReport]:
+    """Activation maximisation and top test images for every filter of conv1 and conv2."""
+    reports = {}
+    for i, layer in enumerate(FILTER_LAYERS):
+
+        def step(f: float, i: int = i) -> None:
+            if progress is not None:
+                progress((i + 0.8 * f) / len(FILTER_LAYERS))
+
+        images = maximise(model, layer, blur_sigma=BLUR[layer], progress=step)
+        top, left, bottom, right = centre_box(model, layer)
+        crop = (max(0, top - 2), max(0, left - 2), min(27, bottom + 2), min(27, right + 2))
+        reports[layer] = FilterReport(layer, images, crop, top_images(model, layer, test_images))
+        if progress is not None:
+            progress((i + 1) / len(FILTER_LAYERS))
+    return reports

@@ -8,6 +8,8 @@ the units' receptive fields.
 
 from __future__ import annotations
 
+import weakref
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -22,8 +24,7 @@ def gradcam(
     """(coarse map at the layer's resolution, the same map on the 28 x 28 input), both >= 0."""
     x = tf.constant(to_model_input(image)[:1])
     c = int(predict_proba(model, x.numpy()).argmax()) if class_index is None else int(class_index)
-    head = LOGITS if LOGITS in [lay.name for lay in model.layers] else model.layers[-1].name
-    probe = keras.Model(model.input, [model.get_layer(layer).output, model.get_layer(head).output])
+    probe = _probe(model, layer)
     with tf.GradientTape() as tape:
         maps, scores = probe(x, training=False)
         score = scores[0, c]
@@ -32,6 +33,19 @@ def gradcam(
     weights = grads.mean(axis=(0, 1))  # alpha_k: the channel's average gradient
     coarse = np.maximum((maps * weights).sum(axis=-1), 0.0)
     return coarse, to_input_grid(coarse, model, layer)
+
+
+_PROBES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _probe(model: keras.Model, layer: str) -> keras.Model:
+    """A sub-model returning (the layer's maps, the class scores); built once per model and layer."""
+    probes = _PROBES.setdefault(model, {})
+    if layer not in probes:
+        head = LOGITS if LOGITS in [lay.name for lay in model.layers] else model.layers[-1].name
+        outputs = [model.get_layer(layer).output, model.get_layer(head).output]
+        probes[layer] = keras.Model(model.input, outputs)
+    return probes[layer]
 
 
 def to_input_grid(coarse: np.ndarray, model: keras.Model, layer: str) -> np.ndarray:

@@ -185,3 +185,36 @@ def png(image: np.ndarray, compress_level: int = 1) -> bytes:
         buffer, format="PNG", compress_level=compress_level
     )
     return buffer.getvalue()
+
+
+HEAT_CMAP = "inferno"  # explanation heatmaps: dark = no influence, yellow = strongest
+
+
+def overlay(image: np.ndarray, heat: np.ndarray, scale: int = 8, alpha: float = 0.6) -> np.ndarray:
+    """A heatmap (28, 28) over the grey digit, both enlarged: the heat is normalised to its own
+    maximum and blended in proportion to its strength, so weak regions show the digit."""
+    grey = grey_image(image).astype(np.float32)
+    heat = np.maximum(np.asarray(heat, np.float32), 0)
+    peak = float(heat.max())
+    level = heat / peak if peak > 0 else heat
+    colour = colourise(level, HEAT_CMAP, 0.0, 1.0).astype(np.float32)
+    weight = alpha * level[..., None]
+    blended = (grey * (1 - weight) + colour * weight).astype(np.uint8)
+    return upscale(blended, scale) if scale > 1 else blended
+
+
+def outline(
+    rgb: np.ndarray, box: tuple[int, int, int, int], scale: int, colour=(228, 87, 46)
+) -> np.ndarray:
+    """Draw a 1-px rectangle around input pixels box = (top, left, bottom, right) on an image that
+    was enlarged ``scale`` times (the box is clipped to the image)."""
+    out = rgb.copy()
+    h, w = out.shape[:2]
+    top, left, bottom, right = box
+    y0, x0 = max(0, top * scale), max(0, left * scale)
+    y1, x1 = min(h - 1, (bottom + 1) * scale - 1), min(w - 1, (right + 1) * scale - 1)
+    out[y0, x0 : x1 + 1] = colour
+    out[y1, x0 : x1 + 1] = colour
+    out[y0 : y1 + 1, x0] = colour
+    out[y0 : y1 + 1, x1] = colour
+    return out

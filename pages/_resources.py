@@ -8,21 +8,27 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from collections.abc import Callable
 
 import keras
 import numpy as np
 import streamlit as st
 from streamlit.runtime.scriptrunner import script_runner as script_runner_module
 
-from mnist_viz import attacks, dataset_stats
+from mnist_viz import attacks, dataset_stats, invariance
 from mnist_viz.activations import build_activation_model
 from mnist_viz.adversarial_training import ADVERSARIAL_MODEL, AdversarialConfig, train_adversarial
 from mnist_viz.cache import STANDARD_MODEL, CachedModel, ModelCache
+from mnist_viz.cortex import CortexReport, cortex_report
 from mnist_viz.data import MnistData, load_mnist
 from mnist_viz.errors import DataError, ModelCacheError
+from mnist_viz.filter_vis import FilterReport, filter_reports
+from mnist_viz.gradcam import gradcam
 from mnist_viz.jobs import JobRegistry, TrainingJob
 from mnist_viz.lab import AttackOutcome, RobustnessCurve, attack_digit, measure_robustness
 from mnist_viz.model import Evaluation, evaluate, to_model_input
+from mnist_viz.occlusion import occlusion_map
+from mnist_viz.saliency import gradient_saliency, smoothgrad
 from mnist_viz.training import TrainConfig
 
 POLL_SECONDS = 0.25
@@ -281,3 +287,63 @@ def compute_robustness(model_sha256: str, model: keras.Model, method: str, label
     )
     store[(model_sha256, method)] = curve
     bar.empty()
+
+
+# -- heavy results, once per model ----------------------------------------------------------------
+
+
+@st.cache_resource
+def _results_store() -> dict:
+    # Shared by every session: {(what, model sha): result}. Filled on first request.
+    return {}
+
+
+def computed_once(what: str, model_sha256: str, compute: Callable, message: str):
+    """A heavy per-model result (``compute(progress)``): computed once per server with a progress
+    bar, then shared by every session and rerun."""
+    store = _results_store()
+    key = (what, model_sha256)
+    if key not in store:
+        bar = st.progress(0.0, text=message)
+        store[key] = compute(lambda f: bar.progress(min(1.0, float(f)), text=message))
+        bar.empty()
+    return store[key]
+
+
+def get_filter_reports(cached: CachedModel) -> dict[str, FilterReport]:
+    data = get_data()
+    return computed_once(
+        "filters",
+        cached.info.model_sha256,
+        lambda progress: filter_reports(cached.model, data.x_test, progress),
+        "Finding what each filter wants to see (once per model, a few seconds)...",
+    )
+
+
+def get_cortex_report(cached: CachedModel) -> CortexReport:
+    data = get_data()
+    return computed_once(
+        "cortex",
+        cached.info.model_sha256,
+        lambda progress: cortex_report(cached.model, data.x_test, progress),
+        "Recording from every unit and fitting Gabor functions (once per model)...",
+    )
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def get_explanations(
+    model_sha256: str, digit_key: str, class_index: int, _model: keras.Model, _image: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Saliency, SmoothGrad, Grad-CAM and occlusion maps (28, 28) for one digit and class."""
+    return {
+        "saliency": gradient_saliency(_model, _image, class_index),
+        "smoothgrad": smoothgrad(_model, _image, class_index),
+        "gradcam": gradcam(_model, _image, class_index)[1],
+        "occlusion": occlusion_map(_model, _image, class_index),
+    }
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def get_probes(model_sha256: str, digit_key: str, _model: keras.Model, _image: np.ndarray):
+    """The invariance probes (shift, rotation, scale, thickness) of one digit."""
+    return invariance.all_probes(_model, _image)

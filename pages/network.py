@@ -141,6 +141,19 @@ with c_maps:
         render.png(render.colour_bar(render.SEQUENTIAL_CMAP, *legend, fmt="{:.2f}")),
         caption="activation" + (" (share of each map's maximum)" if per_channel else ""),
     )
+    focus = st.session_state.get("focus")
+    if focus is not None and focus[0] == layer:
+        channel = focus[1]
+        f1, f2 = st.columns([1, 2])
+        f1.image(
+            render.png(render.channel_grid(maps[..., channel : channel + 1], 1, 8)),
+            caption=f"{layer} map {channel}, enlarged",
+        )
+        f2.caption(
+            f"Map {channel} (row {channel // columns + 1}, column {channel % columns + 1} above): "
+            f"peak {float(maps[..., channel].max()):.2f}. Bright where this digit contains the "
+            "pattern the filter wants to see."
+        )
     silent = int((maps.max(axis=(0, 1)) <= 0).sum())
     st.caption(f"{silent} of {maps.shape[-1]} maps are entirely zero for this digit.")
 

@@ -1,0 +1,178 @@
+"""The network and the visual cortex: receptive fields, V1-like filters, and electrophysiology."""
+
+import itertools
+
+import numpy as np
+import streamlit as st
+
+from mnist_viz import charts, gabor, render
+from mnist_viz.cortex import FIELD_LAYERS, GOOD_FIT
+from mnist_viz.model import CONV1, CONV2
+from mnist_viz.receptive_field import field_box
+from mnist_viz.tuning import bar, grating, orientation_selectivity
+from pages._digit import render_sidebar
+from pages._resources import get_cortex_report, get_model
+
+st.title("The network and the visual cortex")
+st.caption(
+    "Convolutional networks were inspired by the visual cortex: Fukushima's neocognitron (1980) "
+    "copied Hubel and Wiesel's simple and complex cells, and LeCun's networks (1989, 1998) "
+    "learned such filters from data. Here we test the analogy on this network with the methods "
+    "neuroscientists use, and say where it holds and where it does not."
+)
+cached = get_model()
+report = get_cortex_report(cached)
+
+st.header("Receptive fields")
+st.caption(
+    "A unit's receptive field is the patch of the input it can see. The theoretical field grows "
+    "layer by layer (each 3 x 3 convolution adds 2 steps, each 2 x 2 pooling doubles the step). "
+    "The effective field (Luo et al. 2016) is measured: the gradient of the centre unit with "
+    "respect to every input pixel, averaged over 200 test digits. It is concentrated in the middle "
+    "of the theoretical one, as in the cortex, where fields also grow from V1 to later areas."
+)
+cols = st.columns(len(FIELD_LAYERS))
+for col, layer in zip(cols, FIELD_LAYERS, strict=True):
+    geometry = report.geometry[layer]
+    field = report.effective_fields[layer]
+    h = cached.model.get_layer(layer).output.shape[1]
+    box = field_box(geometry, h // 2, h // 2)
+    heat = render.colourise(field / (field.max() or 1), render.HEAT_CMAP, 0, 1)
+    col.image(render.png(render.outline(render.upscale(heat, 6), box, 6, (120, 200, 255))))
+    col.markdown(f"**{layer}**: {geometry.size} x {geometry.size} px")
+st.caption(
+    "Blue box: the theoretical field of the centre unit. After pool2 a unit sees 10 x 10 pixels; "
+    "the dense layer combines all of pool2 and so sees 26 x 26: pool2 drops conv2's last row and "
+    "column, so the input's last two rows and columns reach no dense unit at all."
+)
+
+st.header("conv1 as V1 simple cells")
+fits = report.gabor_fits
+r2 = np.array([f.r2 for f in fits])
+good = r2 >= GOOD_FIT
+st.caption(
+    "V1 simple cells respond to an edge or bar at one orientation and position; their receptive "
+    "fields are well described by Gabor functions, a sinusoid under a Gaussian (Jones and Palmer "
+    "1987), and learning sparse codes of natural images produces such filters (Olshausen and Field "
+    "1996). Here each of conv1's 3 x 3 kernels is fitted with a Gabor (6 parameters for 9 "
+    "weights, so a good fit is easy; the orientation is the meaningful part)."
+)
+limit = render.symmetric_limit(report.kernels)
+pairs = []
+for k, f in zip(report.kernels, fits, strict=True):
+    pairs += [k, f.fitted]
+st.image(
+    render.png(render.kernel_grid(np.array(pairs), 16, 12, limit)),
+    caption="Pairs: each kernel, then its Gabor fit (same colour scale: red positive, blue negative)",
+    width="stretch",
+)
+m1, m2, m3 = st.columns(3)
+m1.metric("Median fit quality (R²)", f"{np.median(r2):.2f}")
+m2.metric(f"Kernels fitted with R² ≥ {GOOD_FIT}", f"{int(good.sum())} of {len(fits)}")
+orientations = np.array([f.orientation for f in fits])
+m3.metric("Orientations covered", f"{len(set(np.round(orientations[good] / 30) % 6))} of 6 bins")
+counts = gabor.orientation_histogram(orientations[good])
+st.vega_lite_chart(
+    charts.histogram_chart(
+        [f"{b}°" for b in range(0, 180, 30)], counts, "preferred orientation of well-fitted kernels"
+    ),
+    width="stretch",
+)
+st.caption(
+    "In V1 all orientations are represented, with somewhat more cells for horizontal and vertical "
+    "(the oblique effect; Li, Peterson and Freeman 2003). With 32 kernels this histogram is only "
+    "a rough count."
+)
+
+st.header("In-silico electrophysiology")
+st.caption(
+    "Hubel and Wiesel (1959, 1962) recorded single cells in cat V1 while moving bars of light "
+    "across a screen, and found cells that fire for one orientation only. We do the same to the "
+    "network: show it gratings (stripes, averaged over 8 phases as if drifting, at the best of 4 "
+    "spatial frequencies) and bars at 12 orientations, and record each channel's mean response."
+)
+s1, s2, s3 = st.columns([1, 1, 2])
+layer = s1.segmented_control("Layer", [CONV1, CONV2], default=CONV1, key="ephys_layer") or CONV1
+stimulus = (
+    s2.segmented_control("Stimulus", ["grating", "bar"], default="grating", key="ephys_stimulus")
+    or "grating"
+)
+tuned = report.tunings[(layer, stimulus)]
+osi, preferred = orientation_selectivity(tuned.responses, tuned.orientations)
+default_unit = int(np.argmax(osi))
+unit = s3.slider(
+    "Unit (channel)", 0, tuned.responses.shape[1] - 1, default_unit, key=f"ephys_unit_{layer}"
+)
+examples = [grating(o, 0.12) if stimulus == "grating" else bar(o) for o in tuned.orientations[::2]]
+st.image(
+    render.png(render.tile([render.grey_image(e) for e in examples], len(examples), 2)),
+    caption="Some of the stimuli",
+)
+t1, t2 = st.columns([3, 2])
+with t1:
+    st.vega_lite_chart(
+        charts.tuning_chart(tuned.orientations, tuned.responses[:, unit]), width="stretch"
+    )
+with t2:
+    st.vega_lite_chart(charts.polar_chart(tuned.orientations, tuned.responses[:, unit]))
+st.caption(
+    f"{layer} unit {unit}: preferred orientation {preferred[unit]:.0f}° (0 horizontal, 90 "
+    f"vertical), orientation selectivity index {osi[unit]:.2f} (0: no preference, 1: one "
+    "orientation only; Ringach et al. 2002)."
+)
+bins = np.linspace(0, 1, 6)
+hist = np.histogram(osi, bins)[0]
+st.vega_lite_chart(
+    charts.histogram_chart(
+        [f"{a:.1f}-{b:.1f}" for a, b in itertools.pairwise(bins)],
+        hist,
+        f"orientation selectivity of {layer}'s {len(osi)} units",
+    ),
+    width="stretch",
+)
+median = {
+    lay: float(
+        np.median(
+            orientation_selectivity(report.tunings[(lay, stimulus)].responses, tuned.orientations)[
+                0
+            ]
+        )
+    )
+    for lay in (CONV1, CONV2)
+}
+st.caption(
+    f"Median selectivity to {stimulus}s: conv1 {median[CONV1]:.2f}, conv2 {median[CONV2]:.2f}. "
+    "conv1's 3 x 3 kernels can only be broadly tuned; conv2 combines them into sharper detectors, "
+    "much as V1 cells are more sharply tuned than their inputs from the LGN, which hardly prefer "
+    "any orientation."
+)
+
+st.header("Centre-surround, as in the retina and LGN")
+dogs = report.dog_fits
+dog_r2 = np.array([d.r2 for d in dogs])
+st.caption(
+    "Retinal ganglion and LGN cells have round centre-surround fields: a bright spot in the centre "
+    "excites (or inhibits) and a ring around it does the opposite, a difference of Gaussians "
+    "(Rodieck 1965; Enroth-Cugell and Robson 1966). Fitting one to each conv1 kernel asks whether "
+    "this network learned such filters too."
+)
+d1, d2 = st.columns(2)
+d1.metric("Median R², difference of Gaussians", f"{np.median(dog_r2):.2f}")
+d2.metric("Median R², Gabor", f"{np.median(r2):.2f}")
+better = int(np.sum(dog_r2 > r2))
+st.write(
+    f"A centre-surround profile fits better than a Gabor for {better} of {len(dogs)} kernels. "
+    "So conv1 learned mostly oriented edge detectors, not centre-surround ones. One likely reason: "
+    "Lindsey et al. (2019) found that centre-surround filters appear in a network's first layers "
+    "when the next layer is narrowed into a bottleneck, like the optic nerve; this network has no "
+    "such bottleneck."
+)
+
+st.header("Adversarial examples and illusions")
+st.write(
+    "The network can be fooled by changes a person would not notice, which looks like a visual "
+    "illusion. The analogy holds only in part; the adversarial lab explains where, with sources."
+)
+st.page_link("pages/adversarial.py", label="Open the adversarial lab", icon=":material/bolt:")
+
+render_sidebar()

@@ -1,0 +1,82 @@
+"""What each filter wants to see: the input each filter likes best, and the test images it likes."""
+
+import numpy as np
+import streamlit as st
+
+from mnist_viz import render
+from mnist_viz.filter_vis import FILTER_LAYERS
+from pages._digit import current_digit, render_sidebar
+from pages._resources import get_data, get_filter_reports, get_model
+
+TILE_SCALE = {"conv1": 10, "conv2": 6}
+
+st.title("What each filter wants to see")
+st.caption(
+    "Activation maximisation (Erhan et al. 2009): start from a black image and change its pixels, "
+    "step by step, in whatever direction makes one filter's unit at the centre respond more. "
+    "Pixels stay between black and white, fade back to black unless they help, and conv2's images "
+    "are lightly smoothed (Yosinski et al. 2015), so what remains is the pattern the filter is "
+    "looking for. Only the unit's receptive field can change, so each image is cropped to it."
+)
+cached = get_model()
+reports = get_filter_reports(cached)
+data = get_data()
+
+layer = (
+    st.segmented_control("Layer", FILTER_LAYERS, default="conv1", key="filters_layer") or "conv1"
+)
+report = reports[layer]
+top, left, bottom, right = report.crop
+crops = report.preferred[:, top : bottom + 1, left : right + 1]
+channels = len(crops)
+st.image(
+    render.png(render.tile([render.grey_image(c) for c in crops], 16, TILE_SCALE[layer])),
+    caption=f"All {channels} {layer} filters, numbered left to right, top to bottom from 0.",
+    width="stretch",
+)
+
+st.header("One filter, up close")
+index = st.slider("Filter", 0, channels - 1, 0, key=f"filters_index_{layer}")
+c1, c2 = st.columns([1, 2], gap="large")
+with c1:
+    st.image(
+        render.png(render.grey_image(crops[index], scale=14)),
+        caption=f"{layer} filter {index}: what it wants",
+    )
+with c2:
+    tops = report.top
+    thumbs = [
+        render.outline(render.grey_image(data.x_test[i], scale=4), tuple(box), 4)
+        for i, box in zip(tops.indices[index], tops.boxes[index], strict=True)
+    ]
+    st.image(
+        render.png(render.tile(thumbs, 3)),
+        caption="The 9 test images it responds to most",
+        width=360,
+    )
+    st.caption(
+        "The orange box is the receptive field of the unit that responded most: the only pixels "
+        f"it could see. Strongest responses: {', '.join(f'{a:.2f}' for a in tops.activations[index][:3])}."
+    )
+
+
+def _show_feature_map() -> None:
+    st.session_state.map_layer = layer
+    st.session_state.focus = (layer, index)
+
+
+if current_digit() is None:
+    st.caption("Draw or pick a digit to see this filter's feature map for it.")
+elif st.button(
+    f"See filter {index}'s feature map for the current digit",
+    on_click=_show_feature_map,
+    icon=":material/arrow_forward:",
+):
+    st.switch_page("pages/network.py")
+
+st.caption(
+    f"Filters that never respond to any test image: "
+    f"{int(np.sum(tops.activations[:, 0] <= 0))} of {channels}."
+)
+
+render_sidebar()

@@ -1,0 +1,112 @@
+"""Why this prediction: which pixels matter, and how far the answer survives shifts and turns."""
+
+import streamlit as st
+
+from mnist_viz import charts, render
+from mnist_viz.invariance import SHIFTS
+from mnist_viz.model import predict_proba
+from pages._digit import current_digit, no_digit_prompt, render_sidebar
+from pages._resources import get_explanations, get_model, get_probes
+
+METHODS = {
+    "saliency": (
+        "Gradient saliency",
+        "How much a tiny change of each pixel would change the class's score (Simonyan et al. "
+        "2013). Sharp but speckled.",
+    ),
+    "smoothgrad": (
+        "SmoothGrad",
+        "The same gradient averaged over 50 noisy copies of the digit (Smilkov et al. 2017): the "
+        "speckle averages out.",
+    ),
+    "gradcam": (
+        "Grad-CAM",
+        "Which places in conv2's maps vote for the class (Selvaraju et al. 2017): coarse (11 x 11), "
+        "but about whole strokes.",
+    ),
+    "occlusion": (
+        "Occlusion",
+        "How much the class's probability drops when a 6 x 6 black patch covers each place "
+        "(Zeiler and Fergus 2014). No gradients: it just tries.",
+    ),
+}
+NEUTRAL = {"shift": 0, "rotation": 0, "scale": 1.0, "stroke thickness": 0}
+
+st.title("Why this prediction")
+cached = get_model()
+digit = current_digit()
+if digit is None:
+    no_digit_prompt("why the network answers as it does")
+    render_sidebar()
+    st.stop()
+
+model, sha = cached.model, cached.info.model_sha256
+probabilities = predict_proba(model, digit.image)[0]
+predicted = int(probabilities.argmax())
+class_index = st.selectbox(
+    "Explain the score of",
+    range(10),
+    index=predicted,
+    key="explain_class",
+    format_func=lambda c: (
+        f"{c} (predicted, {probabilities[c]:.0%})"
+        if c == predicted
+        else f"{c} ({probabilities[c]:.1%})"
+    ),
+    help="The predicted class by default; choose another to see what would speak for it.",
+)
+maps = get_explanations(sha, digit.key, int(class_index), model, digit.image)
+cols = st.columns(5)
+cols[0].image(render.png(render.grey_image(digit.image, scale=6)), caption=digit.description)
+for col, (name, (title, text)) in zip(cols[1:], METHODS.items(), strict=True):
+    col.image(render.png(render.overlay(digit.image, maps[name], scale=6)), caption=title)
+    col.caption(text)
+st.image(
+    render.png(render.colour_bar(render.HEAT_CMAP, 0.0, 1.0, width=260, fmt="{:.0%}")),
+    caption="influence, as a share of each map's maximum (drawn over the digit)",
+)
+st.caption(
+    "All four ask the same question in different ways, and none is the whole truth: saliency "
+    "maps show where the network is sensitive, which is not always where the evidence is "
+    '(Adebayo et al. 2018, "Sanity checks for saliency maps").'
+)
+
+st.header("Where its invariance ends")
+st.caption(
+    "The digit shifted, rotated, scaled, and drawn thicker or thinner, step by step. The line is "
+    "the probability of the original answer; the labels on top are the class predicted at each "
+    "step, red once it changed. Convolution and pooling make small shifts cheap to tolerate; "
+    "rotation and scale tolerance is only what was learned from MNIST's own variety."
+)
+probes = get_probes(sha, digit.key, model, digit.image)
+grid = st.columns(2)
+for i, probe in enumerate(probes):
+    with grid[i % 2]:
+        low, high = probe.tolerated(NEUTRAL[probe.name])
+        st.subheader(probe.name.capitalize())
+        st.vega_lite_chart(
+            charts.probe_chart(
+                probe.values,
+                probe.predicted,
+                probe.confidence,
+                probe.original_probability,
+                probe.unit,
+            ),
+            width="stretch",
+        )
+        step = max(1, len(probe.values) // 9)
+        strip = [render.grey_image(im) for im in probe.images[::step]]
+        st.image(render.png(render.tile(strip, len(strip), scale=2)), width="stretch")
+        st.caption(
+            f"Same answer from {low:g} to {high:g} {probe.unit}"
+            + (
+                " (the whole range tried)."
+                if (low, high) == (probe.values[0], probe.values[-1])
+                else "."
+            )
+        )
+st.caption(
+    f"Shifts are horizontal, {SHIFTS[0]} to +{SHIFTS[-1]} pixels; rotation is counter-clockwise."
+)
+
+render_sidebar()
