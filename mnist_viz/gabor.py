@@ -10,7 +10,6 @@ orientation of its stripes (the edge or bar it prefers): 0 = horizontal, 90 = ve
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -90,13 +89,12 @@ def fit_gabor(kernel: np.ndarray) -> GaborFit:
     lower = [-360.0, 0.0, -4 * np.pi, 0.3, -10 * scale, -scale]
     upper = [360.0, 0.5, 4 * np.pi, 2.0 * size, 10 * scale, scale]
     best = None
-    for theta, phase, freq in itertools.product(
-        range(0, 180, 30), (0.0, np.pi / 2, np.pi, -np.pi / 2), (0.1, 0.25, 0.4)
-    ):
-        start = [theta, freq, phase, size / 3, scale, 0.0]
-        result = least_squares(residual, start, bounds=(lower, upper))
-        if best is None or result.cost < best.cost:
-            best = result
+    for theta, freq in _spectral_guesses(kernel):
+        for phase in (0.0, np.pi / 2):  # the amplitude's sign covers pi and -pi/2
+            start = [theta, freq, phase, size / 3, scale, 0.0]
+            result = least_squares(residual, start, bounds=(lower, upper))
+            if best is None or result.cost < best.cost:
+                best = result
     theta, freq, phase, sigma, amplitude, offset = best.x
     if amplitude < 0:  # the same function with the sign moved into the phase
         amplitude, phase = -amplitude, phase + np.pi
@@ -112,6 +110,21 @@ def fit_gabor(kernel: np.ndarray) -> GaborFit:
         _r2(kernel, fitted),
         fitted,
     )
+
+
+def _spectral_guesses(kernel: np.ndarray, pad: int = 32) -> list[tuple[float, float]]:
+    """Starting (orientation, frequency) pairs: the strongest frequency in the zero-padded
+    kernel's spectrum, plus horizontal and vertical stripes as fall-backs."""
+    spectrum = np.abs(np.fft.fft2(kernel - kernel.mean(), (pad, pad)))
+    spectrum[0, 0] = 0
+    fy, fx = np.unravel_index(np.argmax(spectrum), spectrum.shape)
+    fy = fy - pad if fy > pad // 2 else fy
+    fx = fx - pad if fx > pad // 2 else fx
+    # the array's row axis points down, our y axis up: flip the sign of the vertical frequency
+    freq = float(np.hypot(fx, fy) / pad)
+    wave = np.rad2deg(np.arctan2(-fy, fx))
+    guess = (float((wave - 90) % 180), float(np.clip(freq, 0.05, 0.5)))
+    return [guess, (0.0, 0.25), (90.0, 0.25)]
 
 
 @dataclass(frozen=True)
