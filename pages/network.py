@@ -120,7 +120,12 @@ with c_input:
 with c_maps:
     layer = (
         st.segmented_control(
-            "Layer", list(MAP_LAYERS), default=CONV1, format_func=MAP_LAYERS.get, key="map_layer"
+            "Layer",
+            list(MAP_LAYERS),
+            # no default when another page chose the layer (the filter page's click-through)
+            default=None if "map_layer" in st.session_state else CONV1,
+            format_func=MAP_LAYERS.get,
+            key="map_layer",
         )
         or CONV1
     )

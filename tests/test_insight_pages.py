@@ -1,0 +1,102 @@
+"""AppTest for the explanation, filter and visual-cortex pages (a tiny model, synthetic data)."""
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from conftest import ROOT, tiny_mnist, write_idx_folder
+from streamlit.testing.v1 import AppTest
+
+from mnist_viz.cache import ModelCache
+from mnist_viz.digit import from_test_set
+from mnist_viz.training import TrainConfig, train_model
+
+TIMEOUT = 180
+
+
+@pytest.fixture(autouse=True)
+def _fresh_streamlit_caches():
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+@pytest.fixture(scope="module")
+def tiny_models(tmp_path_factory) -> Path:
+    data = tiny_mnist()
+    directory = tmp_path_factory.mktemp("models")
+    with ModelCache(directory).lock():
+        ModelCache(directory).save(train_model(data, TrainConfig(epochs=1, batch_size=64)), data)
+    return directory
+
+
+@pytest.fixture
+def app(tiny_models, tmp_path, monkeypatch) -> AppTest:
+    monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(tiny_models))
+    monkeypatch.setenv("MNIST_DATA", str(write_idx_folder(tmp_path / "mnist", tiny_mnist())))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    data = tiny_mnist()
+    at.session_state["current_digit"] = from_test_set(data.x_test, data.y_test, 0)
+    return at
+
+
+def image_captions(at: AppTest) -> list[str]:
+    return [img.caption for element in at.main.get("image") for img in element.proto.imgs]
+
+
+def test_why_page_shows_four_explanations_and_four_probes(app):
+    at = app.switch_page("pages/why.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Why this prediction"
+    captions = image_captions(at)
+    assert len(captions) >= 5 + 4  # input, 4 maps, legend; 4 probe strips
+    assert {"Gradient saliency", "SmoothGrad", "Grad-CAM", "Occlusion"} <= set(captions)
+    assert {s.value for s in at.subheader} == {"Shift", "Rotation", "Scale", "Stroke thickness"}
+    at.selectbox(key="explain_class").select(3).run()
+    assert not at.exception
+
+
+def test_why_page_without_a_digit(tiny_models, monkeypatch):
+    monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(tiny_models))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.switch_page("pages/why.py").run()
+    assert not at.exception and "no digit yet" in at.info[0].value
+
+
+def test_filters_page_and_the_click_through_to_the_feature_map(app):
+    at = app.switch_page("pages/filters.py").run()
+    assert not at.exception
+    assert at.title[0].value == "What each filter wants to see"
+    at.segmented_control(key="filters_layer").set_value("conv2").run()
+    at.slider(key="filters_index_conv2").set_value(17).run()
+    assert not at.exception
+    next(b for b in at.button if "feature map" in b.label).click()
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Inside the network"
+    assert at.session_state["focus"] == ("conv2", 17)
+    assert at.segmented_control(key="map_layer").value == "conv2"
+    assert "conv2 map 17, enlarged" in image_captions(at)
+
+
+def test_cortex_page_measures_and_explains(app):
+    at = app.switch_page("pages/cortex.py").run()
+    assert not at.exception
+    assert at.title[0].value == "The network and the visual cortex"
+    headers = [h.value for h in at.header]
+    assert headers[:4] == [
+        "Receptive fields",
+        "conv1 as V1 simple cells",
+        "In-silico electrophysiology",
+        "Centre-surround, as in the retina and LGN",
+    ]
+    labels = [m.label for m in at.metric]
+    assert "Median fit quality (R²)" in labels
+    for layer in ("conv1", "conv2"):
+        at.segmented_control(key="ephys_layer").set_value(layer).run()
+        at.segmented_control(key="ephys_stimulus").set_value("bar").run()
+        assert not at.exception
+    markdown = " ".join(m.value for m in at.markdown)
+    assert "conv2**: 8 x 8 px" in markdown
