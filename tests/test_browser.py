@@ -216,6 +216,9 @@ def test_every_page_runs_with_a_drawn_digit(page):
     for title, name in [
         ("Inside the network", "network"),
         ("Training & evaluation", "training"),
+        ("Why this prediction", "why"),
+        ("What filters want to see", "filters"),
+        ("Network and visual cortex", "cortex"),
         ("Adversarial lab", "lab-1"),
     ]:
         open_page(page, title)
