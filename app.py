@@ -31,13 +31,13 @@ st.navigation(
         ),
         st.Page(
             "pages/filters.py",
-            title="What filters want to see",
+            title="What each filter wants to see",
             icon=":material/filter_center_focus:",
             url_path="what-filters-want-to-see",
         ),
         st.Page(
             "pages/cortex.py",
-            title="Network and visual cortex",
+            title="The network and the visual cortex",
             icon=":material/neurology:",
             url_path="network-and-visual-cortex",
         ),

@@ -217,8 +217,8 @@ def test_every_page_runs_with_a_drawn_digit(page):
         ("Inside the network", "network"),
         ("Training & evaluation", "training"),
         ("Why this prediction", "why"),
-        ("What filters want to see", "filters"),
-        ("Network and visual cortex", "cortex"),
+        ("What each filter wants to see", "filters"),
+        ("The network and the visual cortex", "cortex"),
         ("Adversarial lab", "lab-1"),
     ]:
         open_page(page, title)
