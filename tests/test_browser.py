@@ -154,9 +154,12 @@ def assert_no_exception(page) -> None:
 
 
 def wait_until_idle(page) -> None:
-    """Until Streamlit has finished the current run (its status widget disappears)."""
+    """Until Streamlit has finished the current run: its status widget is gone and the sidebar's
+    model line, which every page draws last, is there."""
     page.wait_for_timeout(500)
     page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=SETTLE)
+    sidebar = page.locator("[data-testid='stSidebar']")
+    sidebar.get_by_text("test accuracy, trained on").first.wait_for(timeout=SETTLE)
     page.wait_for_timeout(500)
 
 
