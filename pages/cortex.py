@@ -66,6 +66,26 @@ st.image(
     caption="Pairs: each kernel, then its Gabor fit (same colour scale: red positive, blue negative)",
     width="stretch",
 )
+k1, k2 = st.columns([1, 2])
+kernel_index = k1.number_input("Kernel", 0, len(fits) - 1, int(np.argmax(r2)), key="gabor_kernel")
+chosen = fits[kernel_index]
+k1.image(
+    render.png(
+        render.kernel_grid(np.stack([report.kernels[kernel_index], chosen.fitted]), 2, 40, limit)
+    ),
+    caption=f"kernel {kernel_index} and its Gabor fit",
+)
+k2.dataframe(
+    [
+        {"": "fit quality (R²)", "value": f"{chosen.r2:.2f}"},
+        {"": "orientation of the stripes", "value": f"{chosen.orientation:.0f}°"},
+        {"": "spatial frequency", "value": f"{chosen.frequency:.2f} cycles/px"},
+        {"": "envelope width (sigma)", "value": f"{chosen.sigma:.2f} px"},
+        {"": "phase", "value": f"{np.rad2deg(chosen.phase):.0f}° (0 or 180: bar, ±90: edge)"},
+    ],
+    hide_index=True,
+    width="stretch",
+)
 m1, m2, m3 = st.columns(3)
 m1.metric("Median fit quality (R²)", f"{np.median(r2):.2f}")
 m2.metric(f"Kernels fitted with R² ≥ {GOOD_FIT}", f"{int(good.sum())} of {len(fits)}")
