@@ -126,3 +126,45 @@ def mnist_model_dir(official_mnist_path, tmp_path_factory) -> Path:
     directory = tmp_path_factory.mktemp("mnist_model")
     ModelCache(directory).train(lambda: subset, TrainConfig(epochs=1))
     return directory
+
+
+# -- AppTest --------------------------------------------------------------------------------------
+
+APP_TIMEOUT = 120  # seconds: TensorFlow start-up and a first model load take several
+
+
+def app_test(timeout: float = APP_TIMEOUT):
+    """An AppTest of the whole app (router included), not yet run."""
+    from streamlit.testing.v1 import AppTest
+
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+
+
+def save_tiny_model(models_dir: Path, data: MnistData | None = None) -> Path:
+    """Train a tiny model on synthetic data (1 epoch) and cache it in ``models_dir``."""
+    from mnist_viz.cache import ModelCache
+    from mnist_viz.training import TrainConfig, train_model
+
+    data = data or tiny_mnist()
+    cache = ModelCache(models_dir)
+    with cache.lock():
+        cache.save(train_model(data, TrainConfig(epochs=1, batch_size=64)), data)
+    return Path(models_dir)
+
+
+@pytest.fixture(scope="session")
+def tiny_models_dir(tmp_path_factory) -> Path:
+    """A cached tiny model, shared by the whole session: read it, or copy it before writing."""
+    return save_tiny_model(tmp_path_factory.mktemp("tiny_models"))
+
+
+@pytest.fixture
+def fresh_streamlit_caches():
+    """Streamlit's caches outlive an AppTest: empty them around each test."""
+    import streamlit as st
+
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+    st.cache_resource.clear()
+    st.cache_data.clear()

@@ -3,36 +3,17 @@
 from dataclasses import replace
 
 import pytest
-import streamlit as st
-from conftest import ROOT, tiny_mnist
+from conftest import app_test, save_tiny_model, tiny_mnist
 from streamlit.testing.v1 import AppTest
 
 from mnist_viz.cache import ModelCache
 from mnist_viz.data import SOURCE_SAMPLE
-from mnist_viz.training import TrainConfig, train_model
 
-TIMEOUT = 120  # TensorFlow start-up and a first model load take several seconds
-
-
-@pytest.fixture(autouse=True)
-def _fresh_streamlit_caches():
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield
-    st.cache_resource.clear()
-    st.cache_data.clear()
+pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 
 
 def run_app() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    return at.run()
-
-
-def save_tiny_model(models_dir, data=None):
-    data = data or tiny_mnist()
-    result = train_model(data, TrainConfig(epochs=1, batch_size=64))
-    with ModelCache(models_dir).lock():
-        ModelCache(models_dir).save(result, data)
+    return app_test().run()
 
 
 def test_cached_model_is_loaded_not_retrained(tmp_path, monkeypatch):

@@ -1,42 +1,20 @@
 """AppTest for the explanation, filter and visual-cortex pages (a tiny model, synthetic data)."""
 
-from pathlib import Path
-
 import pytest
-import streamlit as st
-from conftest import ROOT, tiny_mnist, write_idx_folder
+from conftest import app_test, tiny_mnist, write_idx_folder
 from streamlit.testing.v1 import AppTest
 
-from mnist_viz.cache import ModelCache
 from mnist_viz.digit import from_test_set
-from mnist_viz.training import TrainConfig, train_model
 
-TIMEOUT = 180
-
-
-@pytest.fixture(autouse=True)
-def _fresh_streamlit_caches():
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield
-    st.cache_resource.clear()
-    st.cache_data.clear()
-
-
-@pytest.fixture(scope="module")
-def tiny_models(tmp_path_factory) -> Path:
-    data = tiny_mnist()
-    directory = tmp_path_factory.mktemp("models")
-    with ModelCache(directory).lock():
-        ModelCache(directory).save(train_model(data, TrainConfig(epochs=1, batch_size=64)), data)
-    return directory
+TIMEOUT = 180  # the first visit computes the filter and cortex reports
+pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 
 
 @pytest.fixture
-def app(tiny_models, tmp_path, monkeypatch) -> AppTest:
-    monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(tiny_models))
+def app(tiny_models_dir, tmp_path, monkeypatch) -> AppTest:
+    monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(tiny_models_dir))
     monkeypatch.setenv("MNIST_DATA", str(write_idx_folder(tmp_path / "mnist", tiny_mnist())))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at = app_test(TIMEOUT)
     data = tiny_mnist()
     at.session_state["current_digit"] = from_test_set(data.x_test, data.y_test, 0)
     return at
@@ -58,9 +36,9 @@ def test_why_page_shows_four_explanations_and_four_probes(app):
     assert not at.exception
 
 
-def test_why_page_without_a_digit(tiny_models, monkeypatch):
-    monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(tiny_models))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+def test_why_page_without_a_digit(tiny_models_dir, monkeypatch):
+    monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(tiny_models_dir))
+    at = app_test(TIMEOUT)
     at.switch_page("pages/why.py").run()
     assert not at.exception and "no digit yet" in at.info[0].value
 

@@ -1,11 +1,8 @@
 """AppTest for the adversarial lab: the slider breaks a known digit; no setting raises."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
-import streamlit as st
-from conftest import ROOT, tiny_mnist, write_idx_folder
+from conftest import app_test, tiny_mnist, write_idx_folder
 from streamlit.testing.v1 import AppTest
 
 from mnist_viz import attacks
@@ -14,38 +11,19 @@ from mnist_viz.cache import ModelCache
 from mnist_viz.data import load_mnist
 from mnist_viz.digit import from_test_set
 from mnist_viz.model import predict_proba
-from mnist_viz.training import TrainConfig, train_model
 
-TIMEOUT = 120
+pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 LAB = "pages/adversarial.py"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_streamlit_caches():
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield
-    st.cache_resource.clear()
-    st.cache_data.clear()
-
-
-@pytest.fixture(scope="module")
-def tiny_models(tmp_path_factory) -> Path:
-    data = tiny_mnist()
-    directory = tmp_path_factory.mktemp("models")
-    with ModelCache(directory).lock():
-        ModelCache(directory).save(train_model(data, TrainConfig(epochs=1, batch_size=64)), data)
-    return directory
-
-
 @pytest.fixture
-def tiny_app(tiny_models, tmp_path, monkeypatch) -> AppTest:
+def tiny_app(tiny_models_dir, tmp_path, monkeypatch) -> AppTest:
     import shutil
 
-    models = shutil.copytree(tiny_models, tmp_path / "models")
+    models = shutil.copytree(tiny_models_dir, tmp_path / "models")
     monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(models))
     monkeypatch.setenv("MNIST_DATA", str(write_idx_folder(tmp_path / "mnist", tiny_mnist())))
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    return app_test()
 
 
 def metric(at: AppTest, label: str) -> str:
@@ -73,7 +51,7 @@ def test_moving_the_slider_breaks_a_known_digit(mnist_model_dir, official_mnist_
         flip = attacks.minimal_epsilon_fgsm(model, x)
         if flip is not None and flip <= 0.25:
             break
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at = app_test()
     at.session_state["current_digit"] = from_test_set(data.x_test, data.y_test, index)
     at.switch_page(LAB).run()
     at.slider(key="epsilon").set_value(0.0).run()

@@ -1,18 +1,14 @@
 """AppTest, one behaviour per test: every page runs without an exception and shows what it should."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
-import streamlit as st
-from conftest import ROOT, canvas_drawing, canvas_state, tiny_mnist, write_idx_folder
+from conftest import app_test, canvas_drawing, canvas_state, tiny_mnist, write_idx_folder
 from streamlit.testing.v1 import AppTest
 
 from mnist_viz.cache import ModelCache
 from mnist_viz.digit import DRAWING, TEST_SET, Digit, from_test_set
-from mnist_viz.training import TrainConfig, train_model
 
-TIMEOUT = 120  # TensorFlow start-up and a first model load take several seconds
+pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 
 
 def current_digit(at: AppTest) -> Digit | None:
@@ -26,38 +22,18 @@ def blank_canvas() -> np.ndarray:
     return canvas
 
 
-@pytest.fixture(autouse=True)
-def _fresh_streamlit_caches():
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield
-    st.cache_resource.clear()
-    st.cache_data.clear()
-
-
-@pytest.fixture(scope="module")
-def tiny_model_dir(tmp_path_factory) -> Path:
-    """A tiny model trained on synthetic data: enough for pages that only need some model."""
-    data = tiny_mnist()
-    directory = tmp_path_factory.mktemp("tiny_model")
-    cache = ModelCache(directory)
-    with cache.lock():
-        cache.save(train_model(data, TrainConfig(epochs=1, batch_size=64)), data)
-    return directory
-
-
 @pytest.fixture
-def tiny_app(tiny_model_dir, tmp_path, monkeypatch) -> AppTest:
-    monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(tiny_model_dir))
+def tiny_app(tiny_models_dir, tmp_path, monkeypatch) -> AppTest:
+    monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(tiny_models_dir))
     monkeypatch.setenv("MNIST_DATA", str(write_idx_folder(tmp_path / "mnist", tiny_mnist())))
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    return app_test()
 
 
 @pytest.fixture
 def mnist_app(mnist_model_dir, official_mnist_path, monkeypatch) -> AppTest:
     monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(mnist_model_dir))
     monkeypatch.setenv("MNIST_DATA", str(official_mnist_path))
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    return app_test()
 
 
 def test_fresh_visit_prompts_for_a_digit(tiny_app):
@@ -185,14 +161,14 @@ def test_choosing_a_confused_image_makes_it_the_current_digit(tiny_app):
     assert predicted in range(10)
 
 
-def test_retraining_replaces_the_cached_model(tiny_model_dir, tmp_path, monkeypatch):
+def test_retraining_replaces_the_cached_model(tiny_models_dir, tmp_path, monkeypatch):
     import shutil
 
-    models = shutil.copytree(tiny_model_dir, tmp_path / "models")  # not the shared tiny model
+    models = shutil.copytree(tiny_models_dir, tmp_path / "models")  # not the shared tiny model
     monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(models))
     monkeypatch.setenv("MNIST_DATA", str(write_idx_folder(tmp_path / "mnist", tiny_mnist())))
     before = ModelCache(models).read_info()
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at = app_test()
     at.switch_page("pages/training.py").run()
     at.number_input[0].set_value(2)
     at.toggle[0].set_value(True)
