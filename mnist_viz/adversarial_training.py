@@ -22,7 +22,7 @@ import tensorflow as tf
 from mnist_viz.attacks import FGSM, PGD, robustness_curve
 from mnist_viz.data import MnistData
 from mnist_viz.model import DEFAULT_DROPOUT, LOGITS, build_model, evaluate, to_model_input
-from mnist_viz.training import ProgressFn, TrainingProgress, TrainingResult
+from mnist_viz.training import ProgressFn, TrainingProgress, TrainingResult, one_cycle_schedule
 
 ADVERSARIAL_MODEL = "mnist_cnn_adversarial"  # cache name, beside the standard "mnist_cnn"
 MONITOR_IMAGES = 1000  # test images attacked after each epoch, to follow robustness
@@ -85,13 +85,7 @@ def train_adversarial(
     y_train = np.asarray(data.y_train, np.int32)
     batches = math.ceil(len(x_train) / config.batch_size)
     total = config.epochs * batches
-    warmup = int(config.warmup_fraction * total)
-    schedule = keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=config.peak_learning_rate / 10,
-        decay_steps=max(1, total - warmup),
-        warmup_target=config.peak_learning_rate,
-        warmup_steps=warmup,
-    )
+    schedule = one_cycle_schedule(config.peak_learning_rate, total, config.warmup_fraction)
     model = build_model(config.dropout)
     scorer = keras.Model(model.input, model.get_layer(LOGITS).output)  # shares the weights
     optimizer = keras.optimizers.Adam(schedule)

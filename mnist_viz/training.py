@@ -169,6 +169,20 @@ def _augmented_dataset(x: np.ndarray, y: np.ndarray, config: TrainConfig) -> tf.
     )
 
 
+def one_cycle_schedule(
+    peak_learning_rate: float, steps: int, warmup_fraction: float
+) -> keras.optimizers.schedules.LearningRateSchedule:
+    """Linear warm-up from a tenth of the peak over ``warmup_fraction`` of ``steps``, then cosine
+    decay to zero over the rest."""
+    warmup = int(warmup_fraction * steps)
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=peak_learning_rate / 10,
+        decay_steps=max(1, steps - warmup),
+        warmup_target=peak_learning_rate,
+        warmup_steps=warmup,
+    )
+
+
 def train_model(
     data: MnistData, config: TrainConfig = TrainConfig(), progress: ProgressFn | None = None
 ) -> TrainingResult:
@@ -179,13 +193,8 @@ def train_model(
     y_test = keras.utils.to_categorical(data.y_test, NUM_CLASSES)
 
     batches = math.ceil(len(x_train) / config.batch_size)
-    steps = config.epochs * batches
-    warmup = int(config.warmup_fraction * steps)
-    schedule = keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=config.peak_learning_rate / 10,
-        decay_steps=max(1, steps - warmup),
-        warmup_target=config.peak_learning_rate,
-        warmup_steps=warmup,
+    schedule = one_cycle_schedule(
+        config.peak_learning_rate, config.epochs * batches, config.warmup_fraction
     )
     model = build_model(config.dropout)
     model.compile(
