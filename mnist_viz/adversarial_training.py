@@ -21,7 +21,7 @@ import tensorflow as tf
 
 from mnist_viz.attacks import FGSM, PGD, robustness_curve
 from mnist_viz.data import MnistData
-from mnist_viz.model import DEFAULT_DROPOUT, LOGITS, build_model, evaluate, to_model_input
+from mnist_viz.model import DEFAULT_DROPOUT, build_model, class_scorer, evaluate, to_model_input
 from mnist_viz.training import ProgressFn, TrainingProgress, TrainingResult, one_cycle_schedule
 
 ADVERSARIAL_MODEL = "mnist_cnn_adversarial"  # cache name, beside the standard "mnist_cnn"
@@ -87,7 +87,7 @@ def train_adversarial(
     total = config.epochs * batches
     schedule = one_cycle_schedule(config.peak_learning_rate, total, config.warmup_fraction)
     model = build_model(config.dropout)
-    scorer = keras.Model(model.input, model.get_layer(LOGITS).output)  # shares the weights
+    scorer, _ = class_scorer(model)  # the logits, sharing the weights
     optimizer = keras.optimizers.Adam(schedule)
     ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     attack = _attack_step(scorer, config)

@@ -21,7 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from mnist_viz.data import IMAGE_SIZE
-from mnist_viz.model import LOGITS, predict_proba, to_model_input
+from mnist_viz.model import class_scorer, predict_proba, to_model_input
 
 FGSM, PGD = "FGSM", "PGD"
 ATTACKS = (FGSM, PGD)
@@ -57,9 +57,7 @@ def loss_gradient_fn(model: keras.Model) -> Callable[[tf.Tensor, tf.Tensor], tf.
     fn = _GRADIENT_FNS.get(model)
     if fn is not None:
         return fn
-    names = [layer.name for layer in model.layers]
-    from_logits = LOGITS in names
-    scorer = keras.Model(model.input, model.get_layer(LOGITS).output) if from_logits else model
+    scorer, from_logits = class_scorer(model)
     ref = weakref.ref(scorer)
 
     def gradient(x: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:

@@ -15,7 +15,7 @@ import numpy as np
 import tensorflow as tf
 from scipy import ndimage as ndi
 
-from mnist_viz.model import CONV2, LOGITS, predict_proba, to_model_input
+from mnist_viz.model import CONV2, class_scorer, predict_proba, to_model_input
 
 
 def gradcam(
@@ -42,8 +42,7 @@ def _probe(model: keras.Model, layer: str) -> keras.Model:
     """A sub-model returning (the layer's maps, the class scores); built once per model and layer."""
     probes = _PROBES.setdefault(model, {})
     if layer not in probes:
-        head = LOGITS if LOGITS in [lay.name for lay in model.layers] else model.layers[-1].name
-        outputs = [model.get_layer(layer).output, model.get_layer(head).output]
+        outputs = [model.get_layer(layer).output, class_scorer(model)[0].output]
         probes[layer] = keras.Model(model.input, outputs)
     return probes[layer]
 

@@ -109,6 +109,26 @@ def inference_fn(model: keras.Model) -> Callable[[tf.Tensor], Any]:
     return fn
 
 
+_SCORERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def class_scorer(model: keras.Model) -> tuple[keras.Model, bool]:
+    """The model's class scores before the softmax: a sub-model ending at its "logits" layer
+    (sharing the weights) and True, or the model itself and False when it has no such layer.
+
+    Gradients are taken of the logits: a softmax rounded to 1.0 has a zero gradient. Built once
+    per model, so attacks and explanations share it.
+    """
+    cached = _SCORERS.get(model)
+    if cached is None:
+        if LOGITS in [layer.name for layer in model.layers]:
+            cached = (keras.Model(model.input, model.get_layer(LOGITS).output), True)
+        else:
+            cached = (model, False)
+        _SCORERS[model] = cached
+    return cached
+
+
 def predict_proba(model: keras.Model, images: np.ndarray) -> np.ndarray:
     """Class probabilities (N, 10), through the traced ``inference_fn``."""
     x = to_model_input(images)

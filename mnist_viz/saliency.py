@@ -14,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from mnist_viz.data import IMAGE_SIZE
-from mnist_viz.model import LOGITS, predict_proba, to_model_input
+from mnist_viz.model import class_scorer, predict_proba, to_model_input
 
 _SCORE_GRADIENTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 SMOOTHGRAD_SAMPLES = 50
@@ -26,8 +26,7 @@ def score_gradient_fn(model: keras.Model):
     fn = _SCORE_GRADIENTS.get(model)
     if fn is not None:
         return fn
-    has_logits = LOGITS in [layer.name for layer in model.layers]
-    scorer = keras.Model(model.input, model.get_layer(LOGITS).output) if has_logits else model
+    scorer, _ = class_scorer(model)
     ref = weakref.ref(scorer)
 
     @tf.function(
