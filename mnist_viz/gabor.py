@@ -16,11 +16,18 @@ import numpy as np
 from scipy.optimize import least_squares
 
 
-def _grid(size: int) -> tuple[np.ndarray, np.ndarray]:
-    """x to the right and y upwards, 0 at the kernel's centre."""
+def centred_grid(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel coordinates x to the right and y upwards, 0 at the centre of a (size, size) image."""
     c = (size - 1) / 2
     rows, cols = np.mgrid[0:size, 0:size]
     return cols - c, c - rows
+
+
+def across_stripes(x: np.ndarray, y: np.ndarray, orientation: float) -> np.ndarray:
+    """Each point's position perpendicular to stripes at ``orientation`` degrees: the direction a
+    grating's wave runs in."""
+    across = np.deg2rad(orientation + 90.0)
+    return x * np.cos(across) + y * np.sin(across)
 
 
 def gabor(
@@ -34,9 +41,8 @@ def gabor(
 ) -> np.ndarray:
     """A (size, size) Gabor: stripes at ``orientation`` degrees, ``frequency`` cycles per pixel
     across them, ``phase`` in radians, a round Gaussian envelope of ``sigma`` pixels."""
-    x, y = _grid(size)
-    across = np.deg2rad(orientation + 90.0)  # the wave runs perpendicular to the stripes
-    u = x * np.cos(across) + y * np.sin(across)
+    x, y = centred_grid(size)
+    u = across_stripes(x, y, orientation)
     envelope = np.exp(-(x**2 + y**2) / (2 * sigma**2))
     return amplitude * envelope * np.cos(2 * np.pi * frequency * u + phase) + offset
 
@@ -50,7 +56,7 @@ def dog(
     offset: float = 0.0,
 ) -> np.ndarray:
     """A (size, size) difference of Gaussians: ``centre`` * narrow - ``surround`` * wide."""
-    x, y = _grid(size)
+    x, y = centred_grid(size)
     r2 = x**2 + y**2
     return (
         centre * np.exp(-r2 / (2 * sigma_centre**2))

@@ -18,25 +18,19 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from mnist_viz.gabor import across_stripes, centred_grid
+
 ORIENTATIONS = tuple(range(0, 180, 15))  # degrees: stripe orientation, 0 horizontal, 90 vertical
 FREQUENCIES = (0.08, 0.12, 0.17, 0.25)  # cycles per pixel (MNIST strokes are 2-4 px wide)
 PHASES = tuple(np.linspace(0, 2 * np.pi, 8, endpoint=False))
 SIZE = 28
 
 
-def _grid(size: int = SIZE) -> tuple[np.ndarray, np.ndarray]:
-    c = (size - 1) / 2
-    rows, cols = np.mgrid[0:size, 0:size]
-    return cols - c, c - rows
-
-
 def grating(
     orientation: float, frequency: float, phase: float = 0.0, size: int = SIZE
 ) -> np.ndarray:
     """Sinusoidal stripes at ``orientation`` degrees, in [0, 1] (0.5 +/- 0.5)."""
-    x, y = _grid(size)
-    across = np.deg2rad(orientation + 90.0)
-    u = x * np.cos(across) + y * np.sin(across)
+    u = across_stripes(*centred_grid(size), orientation)
     return (0.5 + 0.5 * np.cos(2 * np.pi * frequency * u + phase)).astype(np.float32)
 
 
@@ -44,10 +38,9 @@ def bar(
     orientation: float, width: float = 3.0, length: float = 20.0, size: int = SIZE
 ) -> np.ndarray:
     """A white bar on black through the centre, ``width`` by ``length`` pixels (anti-aliased)."""
-    x, y = _grid(size)
-    along = np.deg2rad(orientation)
-    a = x * np.cos(along) + y * np.sin(along)
-    b = -x * np.sin(along) + y * np.cos(along)
+    x, y = centred_grid(size)
+    a = across_stripes(x, y, orientation - 90.0)  # along the bar
+    b = across_stripes(x, y, orientation)  # across it
     inside_w = np.clip(width / 2 + 0.5 - np.abs(b), 0, 1)
     inside_l = np.clip(length / 2 + 0.5 - np.abs(a), 0, 1)
     return (inside_w * inside_l).astype(np.float32)
