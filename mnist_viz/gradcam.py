@@ -15,7 +15,8 @@ import numpy as np
 import tensorflow as tf
 from scipy import ndimage as ndi
 
-from mnist_viz.model import CONV2, class_scorer, predict_proba, to_model_input
+from mnist_viz.model import CONV2, class_scorer, to_model_input
+from mnist_viz.receptive_field import layer_geometry
 
 
 def gradcam(
@@ -23,10 +24,11 @@ def gradcam(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(coarse map at the layer's resolution, the same map on the 28 x 28 input), both >= 0."""
     x = tf.constant(to_model_input(image)[:1])
-    c = int(predict_proba(model, x.numpy()).argmax()) if class_index is None else int(class_index)
     probe = _probe(model, layer)
     with tf.GradientTape() as tape:
         maps, scores = probe(x, training=False)
+        # the predicted class by default: the highest score is the highest probability
+        c = int(tf.argmax(scores[0])) if class_index is None else int(class_index)
         score = scores[0, c]
     grads = tape.gradient(score, maps)[0].numpy()  # (h, w, channels)
     maps = maps[0].numpy()
@@ -50,8 +52,6 @@ def _probe(model: keras.Model, layer: str) -> keras.Model:
 def to_input_grid(coarse: np.ndarray, model: keras.Model, layer: str) -> np.ndarray:
     """Place a layer's (h, w) map on the 28 x 28 input: unit (i, j) sits at the centre of its
     receptive field, and values between centres are interpolated linearly."""
-    from mnist_viz.receptive_field import layer_geometry
-
     geometry = layer_geometry(model)[layer]
     size = model.input.shape[1]
     # input coordinate of unit i's centre: start + i * jump (see receptive_field)
