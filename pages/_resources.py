@@ -239,7 +239,8 @@ def get_minimal_epsilon(
     """The smallest epsilon at which ``method`` fools the model on this digit (None: not by 0.5)."""
     x = to_model_input(_image)[0, ..., 0]
     if method == attacks.FGSM:
-        return attacks.minimal_epsilon_fgsm(_model, x, target=target)
+        direction = get_fgsm_direction(model_sha256, digit_key, target, _model, _image)
+        return attacks.minimal_epsilon_fgsm(_model, x, target=target, direction=direction)
     return attacks.minimal_epsilon_pgd(_model, x, target=target)
 
 
@@ -260,33 +261,26 @@ def get_attack(
     return attack_digit(_model, _image, epsilon, method, target, direction)
 
 
-@st.cache_resource
-def _robustness_store() -> dict:
-    # Shared by every session: {(model sha, attack): RobustnessCurve}. Computed on request.
-    return {}
+def _robustness_key(method: str) -> str:
+    return f"robustness {method}"
 
 
 def robustness_curves(model_sha256: str) -> dict[str, RobustnessCurve]:
     """The robustness curves computed so far for one model, by attack name."""
-    store = _robustness_store()
-    return {m: store[(model_sha256, m)] for m in attacks.ATTACKS if (model_sha256, m) in store}
+    store = _results_store()
+    found = {m: store.get((_robustness_key(m), model_sha256)) for m in attacks.ATTACKS}
+    return {m: curve for m, curve in found.items() if curve is not None}
 
 
 def compute_robustness(model_sha256: str, model: keras.Model, method: str, label: str) -> None:
     """Compute (once per model) the accuracy-vs-epsilon curve for ``method``, with a progress bar."""
-    store = _robustness_store()
-    if (model_sha256, method) in store:
-        return
     data = get_data()
-    bar = st.progress(0.0, text=f"{method} on the {label}...")
-    curve = measure_robustness(
-        model,
-        data,
-        method,
-        progress=lambda f: bar.progress(f, text=f"{method} on the {label}: {f:.0%}"),
+    computed_once(
+        _robustness_key(method),
+        model_sha256,
+        lambda progress: measure_robustness(model, data, method, progress),
+        f"{method} on the {label}...",
     )
-    store[(model_sha256, method)] = curve
-    bar.empty()
 
 
 # -- heavy results, once per model ----------------------------------------------------------------
@@ -294,7 +288,8 @@ def compute_robustness(model_sha256: str, model: keras.Model, method: str, label
 
 @st.cache_resource
 def _results_store() -> dict:
-    # Shared by every session: {(what, model sha): result}. Filled on first request.
+    # Shared by every session: {(what, model sha): result}. Filled on first request: robustness
+    # curves, filter reports, the cortex report.
     return {}
 
 
