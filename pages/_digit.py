@@ -28,6 +28,19 @@ def no_digit_prompt(what: str) -> None:
     st.page_link("pages/draw.py", label="Draw & predict", icon=":material/draw:")
 
 
+def prediction_metric(
+    label: str, digit_class: int, probability: float, noun: str = "confidence", container=st
+) -> None:
+    """A predicted class as a metric, with its probability in the (uncoloured) delta line."""
+    container.metric(
+        label,
+        str(digit_class),
+        f"{probability:.1%} {noun}",
+        delta_color="off",
+        delta_arrow="off",
+    )
+
+
 def render_sidebar() -> None:
     """The current digit's thumbnail and prediction, and what the model was trained on."""
     cached = get_model()
@@ -43,12 +56,8 @@ def render_sidebar() -> None:
                 png(grey_image(digit.image, scale=3)),
                 caption="28 x 28 input",
             )
-            right.metric(
-                "Current prediction",
-                str(verdict.digit),
-                f"{verdict.confidence:.1%} sure",
-                delta_color="off",
-                delta_arrow="off",
+            prediction_metric(
+                "Current prediction", verdict.digit, verdict.confidence, "sure", container=right
             )
             right.caption(
                 digit.description

@@ -8,7 +8,7 @@ from mnist_viz.adversarial_training import AdversarialConfig
 from mnist_viz.attacks import ATTACKS, FGSM, PGD
 from mnist_viz.lab import GREY_LEVELS, PGD_CURVE_STEPS, layer_changes
 from mnist_viz.model import CONV1, CONV2, DENSE, POOL1, POOL2
-from pages._digit import current_digit, no_digit_prompt, render_sidebar
+from pages._digit import current_digit, no_digit_prompt, prediction_metric, render_sidebar
 from pages._resources import (
     compute_robustness,
     follow_training,
@@ -83,13 +83,7 @@ else:
         left, middle, right = st.columns(3)
         with left:
             st.image(render.png(render.grey_image(outcome.clean, scale=8)), caption="Original")
-            st.metric(
-                "Original",
-                str(outcome.clean_class),
-                f"{outcome.clean_probabilities.max():.1%} confidence",
-                delta_color="off",
-                delta_arrow="off",
-            )
+            prediction_metric("Original", outcome.clean_class, outcome.clean_probabilities.max())
         with middle:
             limit = max(epsilon, 1 / GREY_LEVELS)
             change = render.colourise(outcome.perturbation, render.DIVERGING_CMAP, -limit, limit)
@@ -104,12 +98,8 @@ else:
             st.image(
                 render.png(render.grey_image(outcome.adversarial, scale=8)), caption="Adversarial"
             )
-            st.metric(
-                "Adversarial",
-                str(outcome.adversarial_class),
-                f"{outcome.adversarial_probabilities.max():.1%} confidence",
-                delta_color="off",
-                delta_arrow="off",
+            prediction_metric(
+                "Adversarial", outcome.adversarial_class, outcome.adversarial_probabilities.max()
             )
         if epsilon == 0:
             st.info("Epsilon 0: nothing changes. Move the slider.")

@@ -10,7 +10,7 @@ from mnist_viz import charts, render
 from mnist_viz.digit import DRAWING, UPLOAD, from_image, from_test_set, judge, random_index
 from mnist_viz.errors import BlankImageError, ImageError
 from mnist_viz.model import predict_proba
-from pages._digit import current_digit, render_sidebar, set_digit
+from pages._digit import current_digit, prediction_metric, render_sidebar, set_digit
 from pages._resources import get_data, get_model
 
 CANVAS_SIZE = 280  # 10x MNIST's 28 px: room to draw, and a round factor for the eye
@@ -107,13 +107,7 @@ with right:
         probabilities = predict_proba(cached.model, digit.image)[0]
         verdict = judge(probabilities, digit.image)
         metric_col, note_col = st.columns([1, 2], vertical_alignment="center")
-        metric_col.metric(
-            "Prediction",
-            str(verdict.digit),
-            f"{verdict.confidence:.1%} confidence",
-            delta_color="off",
-            delta_arrow="off",
-        )
+        prediction_metric("Prediction", verdict.digit, verdict.confidence, container=metric_col)
         with note_col:
             st.caption(f"Input: {digit.description}.")
             if digit.label is not None:
