@@ -153,15 +153,6 @@ def pgd(
     return x.reshape(shape)
 
 
-def attack(model: keras.Model, images: np.ndarray, epsilon: float, method: str = FGSM, **kwargs):
-    """``fgsm`` or ``pgd`` by name (FGSM or PGD)."""
-    if method == FGSM:
-        return fgsm(model, images, epsilon=epsilon, **kwargs)
-    if method == PGD:
-        return pgd(model, images, epsilon=epsilon, **kwargs)
-    raise ValueError(f"unknown attack {method!r}; expected one of {ATTACKS}")
-
-
 def _fooled(predicted: np.ndarray, label: int, target: int | None) -> np.ndarray:
     return predicted == target if target is not None else predicted != label
 

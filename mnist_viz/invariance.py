@@ -71,9 +71,8 @@ class Probe:
     def tolerated(self, neutral: float) -> tuple[float, float]:
         """The range of values around ``neutral`` over which the answer stays the original one."""
         values = np.asarray(self.values)
-        original = self.predicted[int(np.argmin(np.abs(values - neutral)))]
-        same = self.predicted == original
         i = int(np.argmin(np.abs(values - neutral)))
+        same = self.predicted == self.predicted[i]
         low = i
         while low > 0 and same[low - 1]:
             low -= 1

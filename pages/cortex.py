@@ -9,7 +9,7 @@ from mnist_viz import charts, gabor, render
 from mnist_viz.cortex import FIELD_LAYERS, GOOD_FIT
 from mnist_viz.model import CONV1, CONV2
 from mnist_viz.receptive_field import field_box
-from mnist_viz.tuning import bar, grating, orientation_selectivity
+from mnist_viz.tuning import bar, grating
 from pages._digit import render_sidebar
 from pages._resources import get_cortex_report, get_model
 
@@ -118,7 +118,7 @@ stimulus = (
     or "grating"
 )
 tuned = report.tunings[(layer, stimulus)]
-osi, preferred = orientation_selectivity(tuned.responses, tuned.orientations)
+osi, preferred = tuned.selectivity, tuned.preferred
 default_unit = int(np.argmax(osi))
 unit = s3.slider(
     "Unit (channel)", 0, tuned.responses.shape[1] - 1, default_unit, key=f"ephys_unit_{layer}"
@@ -151,14 +151,7 @@ st.vega_lite_chart(
     width="stretch",
 )
 median = {
-    lay: float(
-        np.median(
-            orientation_selectivity(report.tunings[(lay, stimulus)].responses, tuned.orientations)[
-                0
-            ]
-        )
-    )
-    for lay in (CONV1, CONV2)
+    lay: float(np.median(report.tunings[(lay, stimulus)].selectivity)) for lay in (CONV1, CONV2)
 }
 st.caption(
     f"Median selectivity to {stimulus}s: conv1 {median[CONV1]:.2f}, conv2 {median[CONV2]:.2f}. "
