@@ -70,6 +70,11 @@ def tile(
     return out
 
 
+def grid_columns(channels: int) -> int:
+    """Tiles per row for a layer's channels: 8 (4 rows) for 32, 16 (4 rows) for 64."""
+    return 8 if channels <= 32 else 16
+
+
 def channel_grid(
     maps: np.ndarray,
     columns: int = 8,

@@ -143,7 +143,7 @@ else:
         )
         a, b = clean_acts[layer], adv_acts[layer]
         top = float(max(a.max(), b.max())) or 1.0
-        columns = 8 if a.shape[-1] == 32 else 16
+        columns = render.grid_columns(a.shape[-1])
         g1, g2 = st.columns(2)
         g1.image(
             render.png(render.channel_grid(a / top, columns, SCALE[layer])),

@@ -136,7 +136,7 @@ with c_maps:
         "maps become visible too.",
     )
     maps = acts[layer]
-    columns = 8 if maps.shape[-1] == 32 else 16
+    columns = render.grid_columns(maps.shape[-1])
     st.image(
         render.png(render.channel_grid(maps, columns, MAP_SCALE[layer], per_channel=per_channel))
     )
