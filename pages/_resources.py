@@ -7,13 +7,11 @@ Training runs in one background job per model cache (``mnist_viz.jobs``), also s
 from __future__ import annotations
 
 import dataclasses
-import sys
 from collections.abc import Callable
 
 import keras
 import numpy as np
 import streamlit as st
-from streamlit.runtime.scriptrunner import script_runner as script_runner_module
 
 from mnist_viz import attacks, dataset_stats, invariance
 from mnist_viz.activations import build_activation_model
@@ -26,44 +24,22 @@ from mnist_viz.filter_vis import FilterReport, filter_reports
 from mnist_viz.gradcam import gradcam
 from mnist_viz.jobs import JobRegistry, TrainingJob
 from mnist_viz.lab import AttackOutcome, RobustnessCurve, attack_digit, measure_robustness
-from mnist_viz.model import Evaluation, evaluate, to_model_input
+from mnist_viz.model import Evaluation, evaluate, predict_proba, to_model_input
 from mnist_viz.occlusion import occlusion_map
 from mnist_viz.saliency import gradient_saliency, smoothgrad
 from mnist_viz.training import TrainConfig
+from pages._runtime import settle_heap
 
 POLL_SECONDS = 0.25
-
-
-def _keep_keras_state() -> None:
-    """Stop Streamlit from calling ``keras.backend.clear_session()`` after every script run.
-
-    Streamlit does it for apps that build a new model on each rerun. This app builds models once
-    and caches them, and the call cost every rerun ~200 ms (a full ``gc.collect()``) plus ~15 ms
-    on each later TensorFlow call (it empties TensorFlow's kernel cache); it also resets Keras'
-    global state under a training job running in a background thread. Matplotlib figures are
-    still closed, as Streamlit does. If Streamlit's internals change, the app just stays slower.
-    """
-    runner = script_runner_module
-    original = getattr(runner, "_clean_problem_modules", None)
-    if original is None or getattr(original, "keeps_keras", False):
-        return
-
-    def close_matplotlib_figures() -> None:
-        plt = sys.modules.get("matplotlib.pyplot")
-        if plt is not None:
-            plt.close("all")
-
-    close_matplotlib_figures.keeps_keras = True
-    runner._clean_problem_modules = close_matplotlib_figures
-
-
-_keep_keras_state()
 
 
 @st.cache_resource(show_spinner="Loading the trained model...", max_entries=4)
 def _load_model(models_dir: str, model_sha256: str, name: str = STANDARD_MODEL) -> CachedModel:
     # Keyed on the file's hash: a retrained model (new hash) is loaded once, then shared.
-    return ModelCache(models_dir, name).load()
+    cached = ModelCache(models_dir, name).load()
+    predict_proba(cached.model, np.zeros((1, 28, 28), np.uint8))  # trace it before freezing
+    settle_heap()
+    return cached
 
 
 @st.cache_resource(show_spinner="Loading MNIST...")
