@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from mnist_viz.data import DATA_ENV_VAR, SOURCE_SAMPLE
-from mnist_viz.digit import Digit, judge
+from mnist_viz.digit import Digit, Verdict, judge
 from mnist_viz.model import predict_proba
 from mnist_viz.render import grey_image, png
 from pages._resources import get_model
@@ -42,28 +42,37 @@ def prediction_metric(
 
 
 def render_sidebar() -> None:
-    """The current digit's thumbnail and prediction, and what the model was trained on."""
-    cached = get_model()
-    info = cached.info
+    """The sidebar every page ends with: the current digit, then the model."""
+    sidebar_digit()
+    sidebar_model()
+
+
+def sidebar_digit(verdict: Verdict | None = None) -> None:
+    """The current digit's thumbnail and prediction (a fragment may redraw just this part);
+    ``verdict`` saves a second prediction when the page already made one."""
     with st.sidebar:
         digit = current_digit()
         if digit is None:
             st.caption("No digit yet: draw, upload or pick one on **Draw & predict**.")
-        else:
-            verdict = judge(predict_proba(cached.model, digit.image)[0], digit.image)
-            left, right = st.columns([1, 1.4], vertical_alignment="center")
-            left.image(
-                png(grey_image(digit.image, scale=3)),
-                caption="28 x 28 input",
-            )
-            prediction_metric(
-                "Current prediction", verdict.digit, verdict.confidence, "sure", container=right
-            )
-            right.caption(
-                digit.description
-                + (f", true label {digit.label}" if digit.label is not None else "")
-            )
-        st.divider()
+            return
+        if verdict is None:
+            verdict = judge(predict_proba(get_model().model, digit.image)[0], digit.image)
+        left, right = st.columns([1, 1.4], vertical_alignment="center")
+        left.image(png(grey_image(digit.image, scale=3)), caption="28 x 28 input")
+        prediction_metric(
+            "Current prediction", verdict.digit, verdict.confidence, "sure", container=right
+        )
+        right.caption(
+            digit.description + (f", true label {digit.label}" if digit.label is not None else "")
+        )
+
+
+def sidebar_model(divider: bool = True) -> None:
+    """What the model was trained on and how well it does (``divider``: under the digit)."""
+    info = get_model().info
+    with st.sidebar:
+        if divider:
+            st.divider()
         source = "the offline sample" if info.data_source == SOURCE_SAMPLE else "MNIST"
         st.caption(
             f"**Model:** {info.test_accuracy:.2%} test accuracy, trained on {source} "

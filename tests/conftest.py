@@ -93,8 +93,9 @@ def canvas_drawing(digit: str, size: int = 280, width: int = 18) -> np.ndarray:
     return np.asarray(img)
 
 
-def canvas_state(image: np.ndarray) -> dict:
-    """What streamlit-drawable-canvas keeps in session state after a drawing: a PNG data URL."""
+def canvas_state(image: np.ndarray, strokes: int = 1) -> dict:
+    """What streamlit-drawable-canvas keeps in session state after a drawing: its fabric.js JSON
+    (one Path object per stroke) and a PNG data URL of the canvas."""
     import base64
     import io
 
@@ -103,7 +104,7 @@ def canvas_state(image: np.ndarray) -> dict:
     buffer = io.BytesIO()
     Image.fromarray(image).save(buffer, format="PNG")
     url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-    return {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": url}}
+    return {"drawing": {"raw": {"objects": [{"type": "Path"}] * strokes}, "data": url}}
 
 
 @pytest.fixture(scope="session")

@@ -49,14 +49,18 @@ def test_kernel_grid_puts_zero_at_the_centre_colour():
     assert np.array_equal(grid[2, 3], lut[2]) and np.array_equal(grid[3, 2], lut[0])
 
 
-def test_pixel_values_draws_every_pixel_large_with_its_value():
+def test_pixel_grid_html_has_one_square_per_pixel_with_its_value():
+    import re
+
     image = np.zeros((28, 28), np.uint8)
-    image[5, 7] = 200
-    out = render.pixel_values(image, cell=20)
-    assert out.shape == (560, 560, 3)
-    cell = out[5 * 20 + 1 : 6 * 20, 7 * 20 + 1 : 8 * 20]
-    assert (cell == 200).mean() > 0.5 and cell.min() < 50  # the square's grey, and dark text
-    assert out[15 * 20 + 10, 15 * 20 + 10].max() == 0  # blank pixels stay blank
+    image[5, 7], image[20, 3] = 200, 60
+    html = render.pixel_grid_html(image)
+    cells = re.findall(r"<i(?: class=\"(\w)\" style=\"background:#(\w{6})\")?>(\d*)</i>", html)
+    assert len(cells) == 784
+    written = {i: (ink, colour, text) for i, (ink, colour, text) in enumerate(cells) if text}
+    # dark text on the bright square, light text on the dark one; every other square is blank
+    assert written == {5 * 28 + 7: ("d", "c8c8c8", "200"), 20 * 28 + 3: ("l", "3c3c3c", "60")}
+    assert "repeat(28,20px)" in html
 
 
 def test_to_bytes_scales_floats_like_mnist_and_keeps_uint8():

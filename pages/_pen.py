@@ -1,0 +1,87 @@
+"""The drawing pad: streamlit-drawable-canvas plus pen tools that make it answer at once.
+
+See ``_pen.js``: each stroke is sent the moment the pen lifts (instead of 200 ms later), and
+"Clear" empties the canvas in the browser, so neither waits for the server.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+CANVAS_SIZE = 280  # 10x MNIST's 28 px: room to draw, and a round factor for the eye
+_FALLBACK_CLEARS = "pen_fallback_clears"
+
+_pen_tools = st.components.v2.component(
+    "mnist_viz.pen_tools",
+    html='<button class="pen-clear" type="button" title="Empty the canvas">Clear</button>',
+    css="""
+    .pen-clear {
+      font: inherit; font-size: 0.95rem; cursor: pointer;
+      padding: 0.3rem 0.9rem; min-height: 2.4rem;
+      color: var(--st-text-color, #31333f);
+      background: var(--st-background-color, #fff);
+      border: 1px solid var(--st-border-color, rgba(49, 51, 63, 0.2));
+      border-radius: var(--st-button-radius, 0.5rem);
+    }
+    .pen-clear:hover { border-color: var(--st-primary-color, #ff4b4b);
+                       color: var(--st-primary-color, #ff4b4b); }
+    """,
+    js=(Path(__file__).with_name("_pen.js")).read_text(encoding="utf-8"),
+)
+
+
+def _server_clear() -> None:
+    # Only used when the browser-side reset is unavailable: a new initial drawing re-creates it.
+    st.session_state[_FALLBACK_CLEARS] = st.session_state.get(_FALLBACK_CLEARS, 0) + 1
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """What is on the canvas: its PNG (None before the first stroke) and how many strokes."""
+
+    png: bytes | None
+    strokes: int
+
+
+def drawing_pad(
+    stroke_width: int, on_change: Callable[[], None] | None = None, key: str = "canvas"
+) -> None:
+    """A 280 x 280 black canvas with white ink and a Clear button. ``on_change`` runs when a
+    stroke or a clear reaches the server; read the drawing with ``drawing_in_state``."""
+    st_canvas(
+        stroke_width=stroke_width,
+        stroke_color="#FFFFFF",
+        background_color="#000000",
+        width=CANVAS_SIZE,
+        height=CANVAS_SIZE,
+        drawing_mode="freedraw",
+        initial_drawing={"objects": [], "clears": st.session_state.get(_FALLBACK_CLEARS, 0)},
+        return_image_data=True,
+        on_change=on_change,
+        key=key,
+    )
+    _pen_tools(key=f"{key}_tools", on_clear_change=_server_clear)
+
+
+def drawing_in_state(key: str = "canvas") -> Drawing:
+    """The canvas' latest drawing, from session state: usable in callbacks, before the canvas is
+    drawn again (the component keeps {"drawing": {"raw": fabric JSON, "data": PNG data URL}})."""
+    value = st.session_state.get(key) or {}
+    drawing = value.get("drawing") or {}
+    objects = (drawing.get("raw") or {}).get("objects") or []
+    strokes = sum(1 for o in objects if o.get("type") in ("path", "Path"))
+    url = drawing.get("data")
+    png = None
+    if isinstance(url, str) and ";base64," in url:
+        try:
+            png = base64.b64decode(url.split(";base64,", 1)[1], validate=True)
+        except (binascii.Error, ValueError):
+            png = None
+    return Drawing(png, strokes)
