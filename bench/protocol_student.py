@@ -1,0 +1,183 @@
+"""A student without a browser: speaks Streamlit's websocket protocol to the Draw page.
+
+One Chromium page costs its machine ~0.5-1 s of CPU per drawing (rendering the page, the pointer
+events, the answer), so this 2-core machine cannot run 30 browsers on the core left over from the
+server. This student sends the server exactly what the browser sends after each stroke and clear:
+a ``rerun_script`` message with every widget's state, the canvas as its fabric.js JSON and a PNG
+of the canvas (drawn here with the same strokes, pen and colours). The server does the same work
+for it as for a browser; only the browser's own rendering is missing, and so is its share of the
+latency (measured by the Chromium students that run alongside).
+
+Widget ids and the page hash are learned from the first page run, as the browser learns them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import json
+import re
+import time
+import urllib.parse
+import urllib.request
+
+from PIL import Image, ImageDraw
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+CANVAS_SIZE = 280
+PEN = 18
+WIDGET_ID = re.compile(rb"\$\$ID-[0-9a-f]{32}-(\w+)")
+
+
+def canvas_png(strokes: list[list[tuple[float, float]]]) -> bytes:
+    """The canvas' own PNG for these strokes: white round pen strokes on opaque black."""
+    image = Image.new("RGBA", (CANVAS_SIZE, CANVAS_SIZE), (0, 0, 0, 255))
+    draw = ImageDraw.Draw(image)
+    r = PEN / 2
+    for points in strokes:
+        draw.line(points, fill=(255, 255, 255, 255), width=PEN, joint="curve")
+        for x, y in (points[0], points[-1]):
+            draw.ellipse([x - r, y - r, x + r, y + r], fill=(255, 255, 255, 255))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def fabric_json(strokes: list[list[tuple[float, float]]]) -> dict:
+    """The canvas' JSON for these strokes: one fabric.js Path object per stroke."""
+    objects = []
+    for points in strokes:
+        path = [["M", *points[0]]] + [["L", *p] for p in points[1:]]
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        objects.append(
+            {
+                "type": "Path",
+                "version": "7.4.0",
+                "originX": "center",
+                "originY": "center",
+                "left": (min(xs) + max(xs)) / 2,
+                "top": (min(ys) + max(ys)) / 2,
+                "width": max(xs) - min(xs),
+                "height": max(ys) - min(ys),
+                "fill": None,
+                "stroke": "#FFFFFF",
+                "strokeWidth": PEN,
+                "strokeLineCap": "round",
+                "strokeLineJoin": "round",
+                "path": path,
+            }
+        )
+    return {"version": "7.4.0", "objects": objects, "background": "#000000"}
+
+
+class ProtocolStudent:
+    """One session on the Draw page, driven over the websocket."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.ws = None
+        self.widget_ids: dict[str, str] = {}
+        self.page_hash = ""
+        self.answers: dict[bytes, float] = {}  # caption text -> arrival time
+        self._finished = asyncio.Event()
+        self._reader: asyncio.Task | None = None
+        self.connected = False
+
+    async def connect(self) -> None:
+        import websockets
+
+        xsrf = await asyncio.to_thread(self._xsrf_cookie)
+        ws_url = self.url.replace("http", "ws", 1) + "/_stcore/stream"
+        protocols = ["streamlit", xsrf] if xsrf else ["streamlit"]
+        self.ws = await websockets.connect(
+            ws_url,
+            subprotocols=protocols,
+            additional_headers={"Cookie": f"_streamlit_xsrf={xsrf}"} if xsrf else None,
+            max_size=None,
+            compression=None,
+        )
+        self._reader = asyncio.create_task(self._read())
+        await self._rerun(None)  # the first page run tells us the widget ids
+        await self._wait_finished()
+        if "canvas" not in self.widget_ids:
+            raise RuntimeError("the Draw page sent no canvas")
+        self.connected = True
+
+    def _xsrf_cookie(self) -> str | None:
+        with urllib.request.urlopen(self.url + "/", timeout=30) as response:
+            for header in response.headers.get_all("Set-Cookie") or []:
+                if header.startswith("_streamlit_xsrf="):
+                    return urllib.parse.unquote(header.split(";")[0].split("=", 1)[1])
+        return None
+
+    async def _read(self) -> None:
+        async for raw in self.ws:
+            now = time.perf_counter()
+            if b"your drawing (" in raw:
+                start = raw.index(b"your drawing (")
+                self.answers[raw[start : raw.index(b")", start) + 1]] = now
+            if self.connected:
+                continue  # only answers matter from now on: keep this client light
+            for match in WIDGET_ID.finditer(raw):
+                self.widget_ids.setdefault(match.group(1).decode(), match.group(0).decode())
+            msg = ForwardMsg()
+            msg.ParseFromString(raw)
+            kind = msg.WhichOneof("type")
+            if kind == "new_session" and msg.new_session.page_script_hash:
+                self.page_hash = msg.new_session.page_script_hash
+            elif kind == "script_finished":
+                self._finished.set()
+
+    async def _wait_finished(self, timeout: float = 120) -> None:
+        await asyncio.wait_for(self._finished.wait(), timeout)
+        self._finished.clear()
+
+    async def _rerun(self, strokes: list | None) -> None:
+        msg = BackMsg()
+        state = msg.rerun_script
+        state.context_info.timezone = "UTC"
+        state.context_info.locale = "en-US"
+        state.context_info.url = self.url + "/"
+        if strokes is not None:
+            state.page_script_hash = self.page_hash
+            ids = self.widget_ids
+            if "stroke_width" in ids:
+                w = state.widget_states.widgets.add()
+                w.id = ids["stroke_width"]
+                w.double_array_value.data.append(PEN)
+            if "pick_class" in ids:
+                w = state.widget_states.widgets.add()
+                w.id = ids["pick_class"]
+                w.string_value = "any"
+            w = state.widget_states.widgets.add()
+            w.id = ids["canvas"]
+            data = "data:image/png;base64," + base64.b64encode(canvas_png(strokes)).decode()
+            w.json_value = json.dumps({"drawing": {"raw": fabric_json(strokes), "data": data}})
+        self._finished.clear()
+        await self.ws.send(msg.SerializeToString())
+
+    async def draw(self, strokes: list[list[tuple[float, float]]]) -> None:
+        """Send the canvas as it is after these strokes (what the canvas sends on pen-up)."""
+        await self._rerun(strokes)
+
+    async def clear(self) -> None:
+        await self._rerun([])
+
+    async def answer(self, strokes: int, sent_at: float, timeout: float) -> float | None:
+        """Seconds from ``sent_at`` until the answer for a drawing of ``strokes`` strokes came."""
+        key = f"your drawing ({strokes} stroke{'s' if strokes != 1 else ''})".encode()
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            at = self.answers.get(key)
+            if at is not None and at >= sent_at:
+                return at - sent_at
+            await asyncio.sleep(0.005)
+        return None
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+        if self._reader is not None:
+            self._reader.cancel()

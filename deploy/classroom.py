@@ -1,0 +1,204 @@
+"""Serve mnist-viz to a class: one Streamlit server, or N replicas behind nginx on one address.
+
+    .venv/bin/python deploy/classroom.py --replicas 2 --port 8501   # or: make classroom
+
+Replicas listen on 127.0.0.1 only, on the ports after ``--port``; nginx (Debian's package) listens
+on ``--port`` and keeps each browser on one replica (see ``nginx.conf.template``). All replicas
+share one models/ folder: the first to need a model trains it under the cache's file lock and the
+others wait for it, and a teacher's retrain on one replica is picked up by every replica on its
+next page run. They share one cookie secret, so a browser's XSRF token is valid on any of them.
+
+``Classroom`` is also what ``bench/classroom.py`` starts, to measure exactly this setup.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = Path(__file__).with_name("nginx.conf.template")
+START_TIMEOUT_S = 120
+MAX_UPLOAD_MB = 20  # the app's own limit (server.maxUploadSize in .streamlit/config.toml)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def nginx_config(listen: str, replica_ports: list[int], prefix: Path) -> str:
+    """The nginx configuration for these replicas (see nginx.conf.template)."""
+    upstreams = "\n".join(f"        server 127.0.0.1:{p};" for p in replica_ports)
+    # Started as root, nginx would run its workers as "nobody", who cannot write the temp dirs.
+    user = f"user {getpass.getuser()};" if os.geteuid() == 0 else ""
+    text = TEMPLATE.read_text(encoding="utf-8")
+    for key, value in {
+        "{user}": user,
+        "{prefix}": str(prefix),
+        "{listen}": listen,
+        "{upstreams}": upstreams,
+        "{max_upload_mb}": str(MAX_UPLOAD_MB),
+    }.items():
+        text = text.replace(key, value)
+    return text
+
+
+def _wait_healthy(url: str, procs: list[subprocess.Popen], logs: list[Path]) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        dead = [i for i, p in enumerate(procs) if p.poll() is not None]
+        if dead or time.monotonic() > deadline:
+            log = logs[dead[0]] if dead else logs[0]
+            raise RuntimeError(
+                f"{url} did not start; log {log}:\n{log.read_text(errors='replace')}"
+            )
+        time.sleep(0.3)
+
+
+class Classroom:
+    """Start the app (``replicas=0``: one server; ``N``: N replicas and nginx) and stop it on exit.
+
+    ``cores`` pins every server process (taskset list, e.g. "0"); ``port=None`` picks a free one.
+    """
+
+    def __init__(
+        self,
+        replicas: int = 0,
+        port: int | None = None,
+        cores: str | None = None,
+        env: dict | None = None,
+        python: str = sys.executable,
+    ):
+        self.replicas = replicas
+        self.port = port or free_port()
+        self.cores = cores
+        self.env = os.environ | (env or {})
+        self.python = python
+        self.workdir = Path(tempfile.mkdtemp(prefix="mnist-viz-classroom-"))
+        self.servers: list[subprocess.Popen] = []
+        self.nginx: subprocess.Popen | None = None
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def _pinned(self, command: list[str]) -> list[str]:
+        return ["taskset", "-c", self.cores, *command] if self.cores else command
+
+    def _start_server(self, port: int, cookie_secret: str) -> tuple[subprocess.Popen, Path]:
+        log = self.workdir / f"streamlit-{port}.log"
+        command = [
+            self.python,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.address=127.0.0.1",
+            f"--server.port={port}",
+            "--server.headless=true",
+        ]
+        # Streamlit takes the secret only from its config file or the environment.
+        env = self.env | {"STREAMLIT_SERVER_COOKIE_SECRET": cookie_secret}
+        with open(log, "wb") as out:
+            proc = subprocess.Popen(
+                self._pinned(command), cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+            )
+        return proc, log
+
+    def __enter__(self) -> Classroom:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        cookie_secret = secrets.token_hex(32)
+        ports = [self.port] if self.replicas == 0 else [free_port() for _ in range(self.replicas)]
+        started = [self._start_server(p, cookie_secret) for p in ports]
+        self.servers = [proc for proc, _ in started]
+        logs = [log for _, log in started]
+        for port in ports:
+            _wait_healthy(f"http://127.0.0.1:{port}", self.servers, logs)
+        if self.replicas:
+            nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+            for sub in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+                (self.workdir / sub).mkdir(exist_ok=True)
+            conf = self.workdir / "nginx.conf"
+            conf.write_text(nginx_config(f"127.0.0.1:{self.port}", ports, self.workdir))
+            command = [nginx, "-p", str(self.workdir), "-c", str(conf), "-g", "daemon off;"]
+            log = self.workdir / "nginx.out"
+            with open(log, "wb") as out:
+                self.nginx = subprocess.Popen(
+                    self._pinned(command), stdout=out, stderr=subprocess.STDOUT
+                )
+            _wait_healthy(self.url, [self.nginx], [log])
+
+    def stop(self) -> None:
+        for proc in [*([self.nginx] if self.nginx else []), *self.servers]:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in [*([self.nginx] if self.nginx else []), *self.servers]:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    # -- what the servers cost -------------------------------------------------------------
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU of every Streamlit server so far (nginx is not counted)."""
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for proc in self.servers:
+            fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / tick
+
+    def peak_rss_mb(self) -> list[float]:
+        """Each server's peak resident memory (VmHWM), in MB."""
+        out = []
+        for proc in self.servers:
+            for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    out.append(int(line.split()[1]) / 1024)
+        return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--replicas", type=int, default=2, help="0: one server without nginx")
+    parser.add_argument("--port", type=int, default=8501, help="the address students open")
+    args = parser.parse_args(argv)
+    with Classroom(replicas=args.replicas, port=args.port) as classroom:
+        print(f"mnist-viz is being served at {classroom.url}", flush=True)
+        print(f"({max(1, args.replicas)} server(s); logs in {classroom.workdir}). Ctrl-C stops.")
+        # Blocked only now: the servers, started above, must not inherit a blocked SIGTERM.
+        stop = {signal.SIGINT, signal.SIGTERM}
+        signal.pthread_sigmask(signal.SIG_BLOCK, stop)
+        signal.sigwait(stop)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
