@@ -100,6 +100,7 @@ class Result:
     peak_rss_mb: list[float] = field(default_factory=list)
     wall_s: float = 0.0
     client_busy: float = 0.0
+    rss_mb: list[tuple[float, list[float]]] = field(default_factory=list)  # (minutes, per server)
 
     def summary(self) -> dict:
         answered = len(self.latencies_ms) + len(self.protocol_ms)
@@ -126,6 +127,9 @@ class Result:
             "server_cpu_ms_per_drawing": round(1000 * self.server_cpu_s / max(1, self.drawings), 1),
             "server_peak_rss_mb": [round(r) for r in self.peak_rss_mb],
             "drawings_per_s": round(self.drawings / self.wall_s, 2) if self.wall_s else None,
+            "rss_mb_first_last": (
+                [self.rss_mb[0][1], self.rss_mb[-1][1]] if len(self.rss_mb) > 1 else None
+            ),
         }
 
 
@@ -198,7 +202,23 @@ def _next_digit(rng: np.random.Generator, previous_strokes: int | None) -> tuple
             return digit, style
 
 
-async def _student(browser, url: str, index: int, drawings: int, result: Result, ready, go):
+class _Plan:
+    """How long students keep drawing: a number of drawings each, or until a deadline."""
+
+    def __init__(self, drawings: int, minutes: float | None):
+        self.drawings, self.minutes, self.deadline = drawings, minutes, None
+
+    def start(self) -> None:
+        if self.minutes:
+            self.deadline = time.perf_counter() + 60 * self.minutes
+
+    def more(self, done: int) -> bool:
+        if self.deadline is not None:
+            return time.perf_counter() < self.deadline
+        return done < self.drawings
+
+
+async def _student(browser, url: str, index: int, plan: _Plan, result: Result, ready, go):
     rng = np.random.default_rng(1000 + index)
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     page = await context.new_page()
@@ -217,8 +237,9 @@ async def _student(browser, url: str, index: int, drawings: int, result: Result,
         ready()
         await go.wait()
         await asyncio.sleep(rng.uniform(0, 3))  # students do not start in lockstep
-        previous = None
-        for _ in range(drawings):
+        previous, done = None, 0
+        while plan.more(done):
+            done += 1
             digit, style = _next_digit(rng, previous)
             drawing = digit_strokes(digit, rng, style=style)
             previous = len(drawing.strokes)
@@ -245,7 +266,7 @@ async def _student(browser, url: str, index: int, drawings: int, result: Result,
         await context.close()
 
 
-async def _protocol_student(url: str, index: int, drawings: int, result: Result, ready, go):
+async def _protocol_student(url: str, index: int, plan: _Plan, result: Result, ready, go):
     rng = np.random.default_rng(1000 + index)
     student = ProtocolStudent(url)
     try:
@@ -253,8 +274,9 @@ async def _protocol_student(url: str, index: int, drawings: int, result: Result,
         ready()
         await go.wait()
         await asyncio.sleep(rng.uniform(0, 3))
-        previous = None
-        for _ in range(drawings):
+        previous, done = None, 0
+        while plan.more(done):
+            done += 1
             digit, style = _next_digit(rng, previous)
             drawing = digit_strokes(digit, rng, style=style)
             previous = len(drawing.strokes)
@@ -282,7 +304,7 @@ async def _run_students(
     url: str,
     students: int,
     browsers: int,
-    drawings: int,
+    plan: _Plan,
     result: Result,
     server,
     client_cores: set[int],
@@ -302,9 +324,9 @@ async def _run_students(
 
         tasks = [
             asyncio.create_task(
-                _student(browser, url, i, drawings, result, ready, go)
+                _student(browser, url, i, plan, result, ready, go)
                 if i < browsers
-                else _protocol_student(url, i, drawings, result, ready, go)
+                else _protocol_student(url, i, plan, result, ready, go)
             )
             for i in range(students)
         ]
@@ -318,8 +340,12 @@ async def _run_students(
         await asyncio.sleep(2)  # let the initial page runs finish before measuring
         cpu0, start = server.cpu_seconds(), time.perf_counter()
         busy0 = _busy_ticks(client_cores)
+        plan.start()
         go.set()
+        sampler = asyncio.create_task(_sample_rss(server, result, start))
         await asyncio.gather(*tasks)
+        sampler.cancel()
+        result.rss_mb.append((round((time.perf_counter() - start) / 60, 2), server.rss_mb()))
         result.wall_s = time.perf_counter() - start
         result.server_cpu_s = server.cpu_seconds() - cpu0
         busy1 = _busy_ticks(client_cores)
@@ -328,11 +354,20 @@ async def _run_students(
         await browser.close()
 
 
+async def _sample_rss(server, result: Result, start: float, every: float = 30.0) -> None:
+    """The servers' resident memory every ``every`` seconds, for long runs (memory must stay
+    bounded over a whole lesson)."""
+    while True:
+        result.rss_mb.append((round((time.perf_counter() - start) / 60, 2), server.rss_mb()))
+        await asyncio.sleep(every)
+
+
 def run(
     students: int,
     drawings: int,
     replicas: int = 0,
     browsers: int | None = None,
+    minutes: float | None = None,
     server_cores: str = "0",
     client_cores: str | None = "1",
     env: dict | None = None,
@@ -345,7 +380,8 @@ def run(
     browsers = students if browsers is None else min(browsers, students)
     result = Result(students, drawings, replicas, browsers)
     with Classroom(replicas=replicas, cores=server_cores, env=env) as server:
-        asyncio.run(_run_students(server.url, students, browsers, drawings, result, server, cores))
+        plan = _Plan(drawings, minutes)
+        asyncio.run(_run_students(server.url, students, browsers, plan, result, server, cores))
     return result
 
 
@@ -361,6 +397,7 @@ def main(argv: list[str] | None = None) -> int:
         help="how many students are Chromium pages (default: all); the others speak the "
         "websocket protocol (bench/protocol_student.py)",
     )
+    parser.add_argument("--minutes", type=float, help="draw for this long instead (a soak test)")
     parser.add_argument("--replicas", type=int, default=0, help="0: one server, no nginx")
     parser.add_argument("--server-cores", default="0", help="taskset list for the server(s)")
     parser.add_argument("--client-cores", default="1", help="cores for Chromium ('' = any)")
@@ -371,6 +408,7 @@ def main(argv: list[str] | None = None) -> int:
         args.drawings,
         args.replicas,
         args.browsers,
+        args.minutes,
         args.server_cores,
         args.client_cores,
     )
@@ -378,7 +416,8 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(summary))
     if args.json:
         with open(args.json, "a") as f:
-            f.write(json.dumps(summary | {"latencies_ms": result.latencies_ms}) + "\n")
+            detail = {"latencies_ms": result.latencies_ms, "rss_mb": result.rss_mb}
+            f.write(json.dumps(summary | detail) + "\n")
     return 0 if summary["missing"] == 0 else 1
 
 

@@ -88,13 +88,17 @@ class ProtocolStudent:
     async def connect(self) -> None:
         import websockets
 
-        xsrf = await asyncio.to_thread(self._xsrf_cookie)
+        cookies = await asyncio.to_thread(self._cookies)
+        xsrf = cookies.get("_streamlit_xsrf")
         ws_url = self.url.replace("http", "ws", 1) + "/_stcore/stream"
         protocols = ["streamlit", xsrf] if xsrf else ["streamlit"]
+        # Like a browser, send back every cookie: behind nginx, the replica cookie keeps this
+        # student on the replica that served its page.
+        header = "; ".join(f"{k}={v}" for k, v in cookies.items())
         self.ws = await websockets.connect(
             ws_url,
             subprotocols=protocols,
-            additional_headers={"Cookie": f"_streamlit_xsrf={xsrf}"} if xsrf else None,
+            additional_headers={"Cookie": header} if header else None,
             max_size=None,
             compression=None,
         )
@@ -105,12 +109,14 @@ class ProtocolStudent:
             raise RuntimeError("the Draw page sent no canvas")
         self.connected = True
 
-    def _xsrf_cookie(self) -> str | None:
+    def _cookies(self) -> dict[str, str]:
+        """The cookies the page sets (Streamlit's XSRF token; nginx's replica key)."""
+        cookies = {}
         with urllib.request.urlopen(self.url + "/", timeout=30) as response:
             for header in response.headers.get_all("Set-Cookie") or []:
-                if header.startswith("_streamlit_xsrf="):
-                    return urllib.parse.unquote(header.split(";")[0].split("=", 1)[1])
-        return None
+                name, value = header.split(";")[0].split("=", 1)
+                cookies[name.strip()] = urllib.parse.unquote(value)
+        return cookies
 
     async def _read(self) -> None:
         async for raw in self.ws:

@@ -175,14 +175,21 @@ class Classroom:
             total += int(fields[11]) + int(fields[12])  # utime, stime
         return total / tick
 
-    def peak_rss_mb(self) -> list[float]:
-        """Each server's peak resident memory (VmHWM), in MB."""
+    def _status_mb(self, field: str) -> list[float]:
         out = []
         for proc in self.servers:
             for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    out.append(int(line.split()[1]) / 1024)
+                if line.startswith(field + ":"):
+                    out.append(round(int(line.split()[1]) / 1024, 1))
         return out
+
+    def peak_rss_mb(self) -> list[float]:
+        """Each server's peak resident memory so far (VmHWM), in MB."""
+        return self._status_mb("VmHWM")
+
+    def rss_mb(self) -> list[float]:
+        """Each server's resident memory now (VmRSS), in MB."""
+        return self._status_mb("VmRSS")
 
 
 def main(argv: list[str] | None = None) -> int:
