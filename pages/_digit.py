@@ -9,6 +9,7 @@ from mnist_viz.digit import Digit, Verdict, judge
 from mnist_viz.model import predict_proba
 from mnist_viz.render import grey_image, png
 from pages._resources import get_model
+from pages._teacher import teacher_sidebar
 
 DIGIT_KEY = "current_digit"
 
@@ -84,3 +85,4 @@ def sidebar_model(divider: bool = True) -> None:
                 f"sample. For all 70,000 digits, set `{DATA_ENV_VAR}` to a folder holding the four "
                 "official IDX files (or a Keras `mnist.npz`), delete `models/`, and restart."
             )
+    teacher_sidebar()

@@ -1,7 +1,9 @@
 """The app's cached loaders, shared by every page: the one place that holds Streamlit caches.
 
 The model is shared read-only by all sessions, so it uses ``st.cache_resource`` (no copy per call).
-Training runs in one background job per model cache (``mnist_viz.jobs``), also shared.
+Training and heavy one-off results run as background jobs (``mnist_viz.jobs``), one at a time per
+queue and once however many sessions ask; training itself runs in a niced child process
+(``mnist_viz.worker``).
 """
 
 from __future__ import annotations
@@ -15,22 +17,30 @@ import streamlit as st
 
 from mnist_viz import attacks, dataset_stats, invariance
 from mnist_viz.activations import build_activation_model
-from mnist_viz.adversarial_training import ADVERSARIAL_MODEL, AdversarialConfig, train_adversarial
+from mnist_viz.adversarial_training import ADVERSARIAL_MODEL
 from mnist_viz.cache import STANDARD_MODEL, CachedModel, ModelCache
 from mnist_viz.cortex import CortexReport, cortex_report
 from mnist_viz.data import MnistData, load_mnist
 from mnist_viz.errors import DataError, ModelCacheError
 from mnist_viz.filter_vis import FilterReport, filter_reports
 from mnist_viz.gradcam import gradcam
-from mnist_viz.jobs import JobRegistry, TrainingJob
+from mnist_viz.jobs import RUNNING, Job, JobQueue, SharedResults
 from mnist_viz.lab import AttackOutcome, RobustnessCurve, attack_digit, measure_robustness
 from mnist_viz.model import Evaluation, evaluate, predict_proba, to_model_input
 from mnist_viz.occlusion import occlusion_map
 from mnist_viz.saliency import gradient_saliency, smoothgrad
-from mnist_viz.training import TrainConfig
+from mnist_viz.training import TrainingProgress
+from mnist_viz.worker import STANDARD, TrainingError, TrainSpec, run_training
 from pages._runtime import settle_heap
 
-POLL_SECONDS = 0.25
+POLL_SECONDS = 0.25  # a page waiting for a result it needs checks this often
+WATCH_SECONDS = 2.0  # a page watching someone's training refreshes its panel this often
+TRAINING, COMPUTE = "training", "compute"  # the two job queues
+FIRST_RUN_MESSAGE = (
+    "**First run: training the network.** This happens once (about half a minute on a laptop); "
+    "the trained model is cached in `models/` for every later visit. Training goes on if you "
+    "close this tab."
+)
 
 
 @st.cache_resource(show_spinner="Loading the trained model...", max_entries=4)
@@ -76,57 +86,73 @@ def get_mean_images(data_location: str, _data: MnistData) -> np.ndarray:
     return dataset_stats.mean_images(_data.x_train, _data.y_train)
 
 
+# -- background jobs: training and heavy results, shared by every session -------------------------
+
+
 @st.cache_resource
-def _training_jobs() -> JobRegistry:
-    # One registry per server process: every session sees the same running training.
-    return JobRegistry()
+def _queues() -> dict[str, JobQueue]:
+    # One set per server process. Trainings run one at a time; so do heavy one-off computations,
+    # in their own queue so that a 3-minute training does not hold up a 5-second filter report.
+    return {TRAINING: JobQueue(TRAINING), COMPUTE: JobQueue(COMPUTE)}
 
 
-def _train_with_progress(cache: ModelCache) -> CachedModel:
-    """Train in a background thread (it survives a closed tab) and show its progress here."""
-    job = _training_jobs().get_or_start(
-        str(cache.model_path),
-        lambda report, waiting: cache.load_or_train(load_mnist, progress=report, on_wait=waiting),
+def _training_key(name: str) -> str:
+    return str(ModelCache(name=name).model_path)
+
+
+def training_job(name: str = STANDARD_MODEL) -> Job | None:
+    """The training queued or running for the shared model ``name`` (started by any session)."""
+    return _queues()[TRAINING].get(_training_key(name))
+
+
+def submit_training(
+    name: str,
+    recipe: str = STANDARD,
+    config: dict | None = None,
+    title: str = "",
+    load_first: bool = False,
+) -> Job:
+    """Train the shared model ``name`` in a niced child process (``mnist_viz.worker``), after
+    any training already queued. The new model replaces the cached one atomically when it is
+    done; every session keeps using the current one until then."""
+    cache = ModelCache(name=name)
+    spec = TrainSpec(str(cache.directory), name, recipe, config, load_first)
+    return _queues()[TRAINING].submit(
+        _training_key(name),
+        lambda report, waiting: run_training(spec, report, waiting),
+        title or f"Training the {name} model",
     )
-    return follow_training(
-        job,
-        "**First run: training the network.** This happens once (about half a minute on a "
-        "laptop); the trained model is cached in `models/` for every later visit. Training goes "
-        "on if you close this tab.",
-    )
 
 
-def running_training() -> TrainingJob | None:
-    """The training job running for the standard model, if any (started by any session)."""
-    return _training_jobs().running(str(ModelCache().model_path))
+def _progress_text(job: Job, queue: JobQueue, message: str) -> tuple[float, str]:
+    ahead = queue.position(job)
+    if ahead:
+        running = queue.running
+        doing = f" (now: {running.title.lower()})" if running is not None and running.title else ""
+        return 0.0, f"Waiting: {ahead} job{'s' if ahead != 1 else ''} ahead in the queue{doing}."
+    if job.waiting:
+        return 0.0, "Another server is training this model; waiting for it..."
+    p = job.progress
+    if isinstance(p, TrainingProgress):
+        return p.fraction, (
+            f"Epoch {p.epoch} of {p.epochs}, batch {p.batch} of {p.batches}: "
+            f"loss {p.loss:.3f}, training accuracy {p.accuracy:.1%}"
+        )
+    if isinstance(p, int | float):
+        return min(1.0, float(p)), message
+    return 0.0, "Starting..." if job.status == RUNNING else message
 
 
-def start_retraining(config: TrainConfig) -> TrainingJob:
-    """Train a new model with ``config`` in the background; it replaces the cache atomically when
-    done, and every session keeps using the current model until then."""
-    cache = ModelCache()
-
-    def train(report, waiting) -> CachedModel:
-        return cache.train(load_mnist, config, progress=report, on_wait=waiting)
-
-    return _training_jobs().get_or_start(str(cache.model_path), train)
-
-
-def follow_training(job: TrainingJob, message: str) -> CachedModel:
-    """Show ``message`` and a progress bar until ``job`` ends; re-raises the job's error."""
+def follow_job(job: Job, message: str, queue: str = TRAINING):
+    """Show ``message``, the job's place in the queue and its progress until it ends; returns its
+    result or re-raises its error. Blocks the page: for results the page cannot do without."""
     status = st.empty()
     status.info(message)
-    bar = st.progress(0.0, text="Loading MNIST...")
+    jobs = _queues()[queue]
+    bar = st.progress(0.0, text="Starting...")
     while not job.wait(POLL_SECONDS):
-        p = job.progress
-        if p is not None:
-            bar.progress(
-                p.fraction,
-                text=f"Epoch {p.epoch} of {p.epochs}, batch {p.batch} of {p.batches}: "
-                f"loss {p.loss:.3f}, training accuracy {p.accuracy:.1%}",
-            )
-        elif job.waiting:
-            bar.progress(0.0, text="Another process is training the model; waiting for it...")
+        fraction, text = _progress_text(job, jobs, message)
+        bar.progress(fraction, text=text)
     bar.empty()
     status.empty()
     if job.error is not None:
@@ -134,10 +160,25 @@ def follow_training(job: TrainingJob, message: str) -> CachedModel:
     return job.result
 
 
+def watch_training(job: Job, message: str) -> None:
+    """A small panel that follows a training without holding up the page (a fragment polling the
+    job); when it ends, the whole page reruns with the new model."""
+
+    @st.fragment(run_every=WATCH_SECONDS)
+    def panel() -> None:
+        if job.done:
+            st.rerun()
+        fraction, text = _progress_text(job, _queues()[TRAINING], message)
+        st.info(message, icon=":material/model_training:")
+        st.progress(fraction, text=text)
+
+    panel()
+
+
 def get_model() -> CachedModel:
     """The trained model, training it first (with a progress bar) if the cache has none.
 
-    On a data or cache problem, shows a clear message and stops the page.
+    On a data, cache or training problem, shows a clear message and stops the page.
     """
     cache = ModelCache()
     try:
@@ -145,18 +186,23 @@ def get_model() -> CachedModel:
             info = cache.read_info()
             return _load_model(str(cache.directory), info.model_sha256)
         except ModelCacheError:
-            trained = _train_with_progress(cache)
-            loaded = _load_model(str(cache.directory), trained.info.model_sha256)
-            if trained.trained_now:
+            job = submit_training(
+                STANDARD_MODEL, load_first=True, title="First run: training the network"
+            )
+            done = follow_job(job, FIRST_RUN_MESSAGE)
+            loaded = _load_model(str(cache.directory), done["model_sha256"])
+            if done["trained_now"]:
                 st.success(
-                    f"Trained and cached in {trained.info.training_seconds:.1f} s: "
-                    f"{trained.info.test_accuracy:.2%} on the test set."
+                    f"Trained and cached in {loaded.info.training_seconds:.1f} s: "
+                    f"{loaded.info.test_accuracy:.2%} on the test set."
                 )
-            return dataclasses.replace(loaded, trained_now=trained.trained_now)
+            return dataclasses.replace(loaded, trained_now=done["trained_now"])
     except DataError as exc:
         _data_error(exc)
     except ModelCacheError as exc:
         st.error(f"**The model cache cannot be used.** {exc}")
+    except TrainingError as exc:
+        st.error(f"**The network could not be trained.** {exc}")
     st.stop()
 
 
@@ -178,21 +224,6 @@ def get_adversarial_model() -> CachedModel | None:
         return _load_model(str(cache.directory), info.model_sha256, ADVERSARIAL_MODEL)
     except ModelCacheError:
         return None
-
-
-def running_adversarial_training() -> TrainingJob | None:
-    return _training_jobs().running(str(ModelCache(name=ADVERSARIAL_MODEL).model_path))
-
-
-def start_adversarial_training(config: AdversarialConfig) -> TrainingJob:
-    """Adversarial training in the background, cached beside the standard model (same atomic,
-    locked writes)."""
-    cache = ModelCache(name=ADVERSARIAL_MODEL)
-
-    def train(report, waiting) -> CachedModel:
-        return cache.train(load_mnist, config, report, waiting, trainer=train_adversarial)
-
-    return _training_jobs().get_or_start(str(cache.model_path), train)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -243,7 +274,7 @@ def _robustness_key(method: str) -> str:
 
 def robustness_curves(model_sha256: str) -> dict[str, RobustnessCurve]:
     """The robustness curves computed so far for one model, by attack name."""
-    store = _results_store()
+    store = _results()
     found = {m: store.get((_robustness_key(m), model_sha256)) for m in attacks.ATTACKS}
     return {m: curve for m, curve in found.items() if curve is not None}
 
@@ -263,22 +294,24 @@ def compute_robustness(model_sha256: str, model: keras.Model, method: str, label
 
 
 @st.cache_resource
-def _results_store() -> dict:
-    # Shared by every session: {(what, model sha): result}. Filled on first request: robustness
+def _results() -> SharedResults:
+    # Shared by every session: {(what, model sha): result}, computed on first request: robustness
     # curves, filter reports, the cortex report.
-    return {}
+    return SharedResults(_queues()[COMPUTE])
 
 
 def computed_once(what: str, model_sha256: str, compute: Callable, message: str):
-    """A heavy per-model result (``compute(progress)``): computed once per server with a progress
-    bar, then shared by every session and rerun."""
-    store = _results_store()
-    key = (what, model_sha256)
-    if key not in store:
-        bar = st.progress(0.0, text=message)
-        store[key] = compute(lambda f: bar.progress(min(1.0, float(f)), text=message))
-        bar.empty()
-    return store[key]
+    """A heavy per-model result (``compute(progress)``), computed once per server however many
+    sessions ask at the same time: they all wait for the same job, each with a progress bar."""
+    results, key = _results(), (what, model_sha256)
+    if key in results:
+        return results.get(key)
+    job = results.request(key, compute, message)
+    try:
+        return follow_job(job, message, COMPUTE)
+    except Exception as exc:  # a bug, but shown as a message, not a traceback
+        st.error(f"This could not be computed ({type(exc).__name__}: {exc}). Reload to try again.")
+        st.stop()
 
 
 def get_filter_reports(cached: CachedModel) -> dict[str, FilterReport]:

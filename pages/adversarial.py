@@ -4,23 +4,25 @@ import streamlit as st
 
 from mnist_viz import charts, render
 from mnist_viz.activations import layer_activations
-from mnist_viz.adversarial_training import AdversarialConfig
+from mnist_viz.adversarial_training import ADVERSARIAL_MODEL, AdversarialConfig
 from mnist_viz.attacks import ATTACKS, FGSM, PGD
 from mnist_viz.lab import GREY_LEVELS, PGD_CURVE_STEPS, layer_changes
 from mnist_viz.model import CONV1, CONV2, DENSE, POOL1, POOL2
+from mnist_viz.worker import ADVERSARIAL
 from pages._digit import current_digit, no_digit_prompt, prediction_metric, render_sidebar
 from pages._resources import (
     compute_robustness,
-    follow_training,
     get_activation_model,
     get_adversarial_model,
     get_attack,
     get_minimal_epsilon,
     get_model,
     robustness_curves,
-    running_adversarial_training,
-    start_adversarial_training,
+    submit_training,
+    training_job,
+    watch_training,
 )
+from pages._teacher import teacher_only
 
 STANDARD, ROBUST = "standard", "adversarially trained"
 UNTARGETED = "any wrong answer"
@@ -224,7 +226,12 @@ st.caption(
     "epsilon of a training digit. It buys robustness, and costs training time (here about 2x for "
     "FGSM, 8x for PGD) and a little clean accuracy."
 )
-job = running_adversarial_training()
+job = training_job(ADVERSARIAL_MODEL)
+mine = st.session_state.get("my_robust_training")  # the training this session started, if any
+if mine is not None and mine.done:
+    del st.session_state.my_robust_training
+    if mine.error is not None:
+        st.error(f"Adversarial training failed: {mine.error}")
 if robust is not None and job is None:
     cfg = robust.info.config
     st.write(
@@ -232,7 +239,13 @@ if robust is not None and job is None:
         f"epochs in {robust.info.training_seconds:.0f} s: {robust.info.test_accuracy:.2%} on clean "
         "test images. Choose it above as the model under attack."
     )
-if job is None:
+if job is not None:
+    watch_training(
+        job,
+        "**Adversarial training.** The robust model appears here for everyone when it is done; "
+        "you can leave this page, it goes on.",
+    )
+elif teacher_only("Training the robust model"):
     with st.form("adversarial_training"):
         f1, f2, f3 = st.columns(3)
         defaults = AdversarialConfig()
@@ -245,16 +258,11 @@ if job is None:
         epochs = f3.number_input("Epochs", 1, 20, defaults.epochs)
         label = "Retrain the robust model" if robust is not None else "Train a robust model"
         if st.form_submit_button(label, icon=":material/shield:"):
-            job = start_adversarial_training(
-                AdversarialConfig(attack=attack, epsilon=float(epsilon), epochs=int(epochs))
+            config = AdversarialConfig(attack=attack, epsilon=float(epsilon), epochs=int(epochs))
+            st.session_state.my_robust_training = submit_training(
+                ADVERSARIAL_MODEL, ADVERSARIAL, config.to_dict(), title="Training the robust model"
             )
-if job is not None:
-    try:
-        follow_training(job, "**Adversarial training.** You can leave this page; it goes on.")
-    except Exception as exc:  # any failure is shown as a message, never as a traceback
-        st.error(f"Adversarial training failed: {exc}")
-    else:
-        st.rerun()
+            st.rerun()
 
 with st.expander(
     "Why a tiny change fools the network, and what it has to do with illusions", expanded=False

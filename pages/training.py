@@ -5,20 +5,22 @@ import pandas as pd
 import streamlit as st
 
 from mnist_viz import charts, dataset_stats, render
+from mnist_viz.cache import STANDARD_MODEL
 from mnist_viz.data import DATA_ENV_VAR, NUM_CLASSES
 from mnist_viz.digit import from_test_set
-from mnist_viz.errors import MnistVizError
 from mnist_viz.training import TrainConfig
+from mnist_viz.worker import STANDARD
 from pages._digit import render_sidebar, set_digit
 from pages._resources import (
-    follow_training,
     get_data,
     get_evaluation,
     get_mean_images,
     get_model,
-    running_training,
-    start_retraining,
+    submit_training,
+    training_job,
+    watch_training,
 )
+from pages._teacher import teacher_only
 
 MAX_EXAMPLES = 24  # misclassified images shown for one cell
 EXAMPLE_COLUMNS = 8
@@ -30,8 +32,13 @@ info = cached.info
 data = get_data()
 state = st.session_state
 
-if state.pop("retrained", False):
-    st.success(f"Retrained: the new model reaches {info.test_accuracy:.2%} on the test set.")
+mine = state.get("my_training")  # the training this session started, if any
+if mine is not None and mine.done:
+    del state.my_training
+    if mine.error is not None:
+        st.error(f"Retraining failed: {mine.error}. The previous model is still in use.")
+    else:
+        st.success(f"Retrained: the new model reaches {info.test_accuracy:.2%} on the test set.")
 
 cols = st.columns(4)
 cols[0].metric(
@@ -187,8 +194,14 @@ st.caption(
     "Train a fresh model with other settings. It replaces the cached one only when it is "
     "finished; everyone using the app keeps the current model until then."
 )
-job = running_training()
-if job is None:
+job = training_job(STANDARD_MODEL)
+if job is not None:
+    watch_training(
+        job,
+        "**Training a new model.** It replaces the current one for everyone when it is done; "
+        "you can leave this page, training goes on.",
+    )
+elif teacher_only("Retraining"):
     with st.form("retrain"):
         epochs = st.number_input("Epochs", 1, 20, int(info.epochs))
         augment = st.toggle(
@@ -198,14 +211,10 @@ if job is None:
             "robust to drawings that differ from MNIST.",
         )
         if st.form_submit_button("Retrain the model", icon=":material/model_training:"):
-            job = start_retraining(TrainConfig(epochs=int(epochs), augment=augment))
-if job is not None:
-    try:
-        follow_training(job, "**Training a new model.** You can leave this page; training goes on.")
-    except MnistVizError as exc:
-        st.error(f"Retraining failed: {exc}. The previous model is still in use.")
-    else:
-        state.retrained = True
-        st.rerun()
+            config = TrainConfig(epochs=int(epochs), augment=augment)
+            state.my_training = submit_training(
+                STANDARD_MODEL, STANDARD, config.to_dict(), title="Retraining the standard model"
+            )
+            st.rerun()
 
 render_sidebar()

@@ -169,3 +169,30 @@ def fresh_streamlit_caches():
     yield
     st.cache_resource.clear()
     st.cache_data.clear()
+
+
+TEACHER_PASSWORD = "correct horse"
+
+
+@pytest.fixture
+def teacher_password(monkeypatch) -> str:
+    """A teacher password, set the way a teacher would (the environment variable)."""
+    from mnist_viz.access import PASSWORD_ENV_VAR
+
+    monkeypatch.setenv(PASSWORD_ENV_VAR, TEACHER_PASSWORD)
+    return TEACHER_PASSWORD
+
+
+def sign_in_as_teacher(at, password: str = TEACHER_PASSWORD):
+    """Type the password into the sidebar's teacher form and submit it."""
+    at.text_input(key="teacher_password_input").input(password)
+    next(b for b in at.button if b.label == "Sign in").click()
+    return at.run()
+
+
+def finish_training(at, key: str, timeout: float = 180):
+    """Wait for the training this session started (kept under ``key`` in its session state),
+    then rerun the page, as the page's own watcher would."""
+    job = at.session_state[key]
+    assert job.wait(timeout), "the training did not finish in time"
+    return at.run()

@@ -1,30 +1,53 @@
 import threading
 
-import pytest
-
-from mnist_viz.jobs import JobRegistry
+from mnist_viz.jobs import DONE, FAILED, QUEUED, RUNNING, JobQueue
 from mnist_viz.training import TrainingProgress
 
 
-def test_one_job_per_key_reports_progress_and_result():
-    release = threading.Event()
-    calls = []
-
+def blocking_job(started: threading.Event, release: threading.Event, result: str, log: list):
     def fn(report, waiting):
-        calls.append(1)
+        log.append(("start", result))
+        started.set()
         report(TrainingProgress(1, 2, 3, 4, 0.5, 0.9))
-        release.wait(5)
-        return "model"
+        assert release.wait(5)
+        log.append(("end", result))
+        return result
 
-    registry = JobRegistry()
-    first = registry.get_or_start("models/mnist_cnn", fn)
-    second = registry.get_or_start("models/mnist_cnn", fn)
-    assert first is second and registry.running("models/mnist_cnn") is first
+    return fn
+
+
+def test_one_job_per_key_reports_progress_and_result():
+    started, release, log = threading.Event(), threading.Event(), []
+    queue = JobQueue("test")
+    first = queue.submit("models/mnist_cnn", blocking_job(started, release, "model", log))
+    second = queue.submit("models/mnist_cnn", blocking_job(started, release, "other", log))
+    assert first is second and queue.get("models/mnist_cnn") is first
+    assert started.wait(5) and first.status == RUNNING and first.progress.batch == 3
     release.set()
     assert first.wait(5) and first.result == "model" and first.error is None
-    assert first.progress.batch == 3 and calls == [1]
-    assert registry.running("models/mnist_cnn") is None
-    assert registry.get_or_start("models/mnist_cnn", fn) is not first  # a finished job is replaced
+    assert first.status == DONE and log == [("start", "model"), ("end", "model")]
+    assert queue.get("models/mnist_cnn") is None
+    # a finished job is not reused: asking again starts a new one
+    again = queue.submit("models/mnist_cnn", lambda report, waiting: "fresh")
+    assert again is not first and again.wait(5) and again.result == "fresh"
+
+
+def test_jobs_run_one_at_a_time_in_order_and_know_their_place():
+    a_started, a_release, log = threading.Event(), threading.Event(), []
+    b_started, b_release = threading.Event(), threading.Event()
+    queue = JobQueue("test")
+    a = queue.submit("a", blocking_job(a_started, a_release, "a", log))
+    assert a_started.wait(5)
+    b = queue.submit("b", blocking_job(b_started, b_release, "b", log))
+    c = queue.submit("c", lambda report, waiting: log.append(("start", "c")) or "c")
+    assert (queue.position(a), queue.position(b), queue.position(c)) == (0, 1, 2)
+    assert b.status == QUEUED and queue.running is a
+    assert not b_started.wait(0.3)  # b waits while a runs
+    a_release.set()
+    assert b_started.wait(5) and queue.position(c) == 1
+    b_release.set()
+    assert c.wait(5)
+    assert log == [("start", "a"), ("end", "a"), ("start", "b"), ("end", "b"), ("start", "c")]
 
 
 def test_errors_and_waiting_are_handed_to_the_poller():
@@ -32,8 +55,41 @@ def test_errors_and_waiting_are_handed_to_the_poller():
         waiting()
         raise ValueError("no data")
 
-    job = JobRegistry().get_or_start("k", fn)
+    queue = JobQueue("test")
+    job = queue.submit("k", fn)
     assert job.wait(5)
-    assert job.waiting and isinstance(job.error, ValueError)
-    with pytest.raises(ValueError):
-        raise job.error
+    assert job.waiting and job.status == FAILED
+    assert isinstance(job.error, ValueError) and str(job.error) == "no data"
+    # a failed job does not block the queue
+    assert queue.submit("k2", lambda report, waiting: 42).wait(5)
+
+
+def test_a_result_many_sessions_ask_for_at_once_is_computed_once():
+    from mnist_viz.jobs import SharedResults
+
+    results = SharedResults(JobQueue("compute"))
+    calls, gate = [], threading.Event()
+
+    def compute(report):
+        calls.append(1)
+        report(0.5)
+        assert gate.wait(5)
+        return {"filters": 32}
+
+    jobs, barrier = [], threading.Barrier(8)
+
+    def session():
+        barrier.wait()
+        jobs.append(results.request(("filters", "sha"), compute, "filters"))
+
+    threads = [threading.Thread(target=session) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(5)
+    assert len(jobs) == 8 and all(j is jobs[0] for j in jobs)
+    gate.set()
+    assert jobs[0].wait(5) and jobs[0].result == {"filters": 32}
+    assert calls == [1]
+    assert ("filters", "sha") in results and results.get(("filters", "sha")) == {"filters": 32}
+    assert results.get(("cortex", "sha")) is None

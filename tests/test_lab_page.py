@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import app_test, tiny_mnist, write_idx_folder
+from conftest import app_test, finish_training, sign_in_as_teacher, tiny_mnist, write_idx_folder
 from streamlit.testing.v1 import AppTest
 
 from mnist_viz import attacks
@@ -95,13 +95,18 @@ def test_robustness_is_measured_on_request(tiny_app):
     assert {"clean", "FGSM 0.1", "PGD 0.3"} <= set(table.columns)
 
 
-def test_adversarial_training_from_the_page(tiny_app, monkeypatch):
+def test_only_the_teacher_trains_the_robust_model(tiny_app, teacher_password):
     data = tiny_mnist()
     tiny_app.session_state["current_digit"] = from_test_set(data.x_test, data.y_test, 0)
     at = tiny_app.switch_page(LAB).run()
+    assert not [b for b in at.button if b.label == "Train a robust model"]
+    assert any("only the teacher" in i.value for i in at.info)
+    at = sign_in_as_teacher(at)
     at.number_input[-1].set_value(1)  # epochs
     next(b for b in at.button if b.label == "Train a robust model").click()
     at.run()
+    assert not at.exception
+    at = finish_training(at, "my_robust_training")
     assert not at.exception
     info = ModelCache(name=ADVERSARIAL_MODEL).read_info()
     assert info.config["epochs"] == 1

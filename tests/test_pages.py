@@ -2,7 +2,15 @@
 
 import numpy as np
 import pytest
-from conftest import app_test, canvas_drawing, canvas_state, tiny_mnist, write_idx_folder
+from conftest import (
+    app_test,
+    canvas_drawing,
+    canvas_state,
+    finish_training,
+    sign_in_as_teacher,
+    tiny_mnist,
+    write_idx_folder,
+)
 from streamlit.testing.v1 import AppTest
 
 from mnist_viz.cache import ModelCache
@@ -167,21 +175,49 @@ def test_choosing_a_confused_image_makes_it_the_current_digit(tiny_app):
     assert predicted in range(10)
 
 
-def test_retraining_replaces_the_cached_model(tiny_models_dir, tmp_path, monkeypatch):
+@pytest.fixture
+def retrain_app(tiny_models_dir, tmp_path, monkeypatch) -> AppTest:
     import shutil
 
     models = shutil.copytree(tiny_models_dir, tmp_path / "models")  # not the shared tiny model
     monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(models))
     monkeypatch.setenv("MNIST_DATA", str(write_idx_folder(tmp_path / "mnist", tiny_mnist())))
-    before = ModelCache(models).read_info()
-    at = app_test()
-    at.switch_page("pages/training.py").run()
+    return app_test()
+
+
+def retrain_button(at: AppTest):
+    return next((b for b in at.button if b.label == "Retrain the model"), None)
+
+
+def test_retraining_is_off_until_a_teacher_password_is_set(retrain_app):
+    at = retrain_app.switch_page("pages/training.py").run()
+    assert not at.exception
+    assert retrain_button(at) is None
+    assert any("MNIST_VIZ_TEACHER_PASSWORD" in i.value for i in at.info)
+    assert any("switched off" in c.value for c in at.sidebar.caption)
+
+
+def test_students_cannot_retrain_and_a_wrong_password_is_refused(retrain_app, teacher_password):
+    at = retrain_app.switch_page("pages/training.py").run()
+    assert retrain_button(at) is None
+    assert any("sign in under **For the teacher**" in i.value for i in at.info)
+    at = sign_in_as_teacher(at, "guess")
+    assert not at.exception
+    assert any("not the teacher password" in e.value for e in at.error)
+    assert retrain_button(at) is None
+
+
+def test_the_teacher_retrains_the_shared_model(retrain_app, teacher_password):
+    before = ModelCache().read_info()
+    at = sign_in_as_teacher(retrain_app.switch_page("pages/training.py").run())
     at.number_input[0].set_value(2)
     at.toggle[0].set_value(True)
-    next(b for b in at.button if b.label == "Retrain the model").click()
+    retrain_button(at).click()
     at.run()
     assert not at.exception
-    after = ModelCache(models).read_info()
+    at = finish_training(at, "my_training")
+    assert not at.exception
+    after = ModelCache().read_info()
     assert after.model_sha256 != before.model_sha256
     assert after.config["epochs"] == 2 and after.config["augment"] is True
     assert any("Retrained" in s.value for s in at.success)
