@@ -7,23 +7,19 @@ Demos that just resize the whole canvas to 28x28 misread small or off-centre dig
 
 from __future__ import annotations
 
-import contextlib
-import io
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 from scipy import ndimage as ndi
 
-from mnist_viz.errors import BlankImageError, ImageError
+from mnist_viz.errors import BlankImageError
+from mnist_viz.image_input import read_grey
 
 MNIST_SIZE = 28
 FIT_SIZE = 20  # MNIST digits fill a 20x20 box inside the 28x28 frame
 CENTRE = 14.0  # mean centre of mass of MNIST training digits, row and column (measured: 14.0, 14.0)
-MAX_PIXELS = 50_000_000  # refuse larger images: decompression bombs, not photos of digits
-WORK_SIZE = 400  # larger inputs are shrunk to this longer side first; plenty for a 20-px result
 INK_LEVEL = 0.5  # pixels at least this bright count as ink when measuring strokes
 CROP_LEVEL = 0.1  # faint anti-aliased edges still belong to the ink box
 MIN_CONTRAST = 0.12  # ink must differ from the background by this much, else the image is blank
@@ -43,7 +39,7 @@ SATURATED_INK_FRACTION = 0.32
 class PreprocessStages:
     """Every stage, each float32 in [0, 1] with white ink on black, for the app to show."""
 
-    raw: np.ndarray  # the input as grey levels (inverted if needed), at most WORK_SIZE on a side
+    raw: np.ndarray  # the input as grey levels (inverted if needed), at most 400 px on a side
     ink_crop: np.ndarray  # the box around the ink
     fit: np.ndarray  # the crop scaled so its longer side is 20 px
     centred: np.ndarray  # (28, 28): the fit pasted with its centre of mass at the centre
@@ -59,12 +55,11 @@ def to_mnist(image: Any) -> np.ndarray:
 def preprocess(image: Any) -> PreprocessStages:
     """Run MNIST's preprocessing on ``image`` and keep every stage.
 
-    ``image``: a canvas RGBA array, an RGB or grey-scale array (uint8, uint16, bool or float in [0, 1]),
-    a PIL image, or the bytes of an image file. Raises ``BlankImageError`` when there is no ink and
-    ``ImageError`` when the input cannot be read as an image.
+    ``image``: a canvas RGBA array, an RGB or grey-scale array (any numeric type), a PIL image,
+    or the bytes of an image file (see ``image_input``). Raises ``BlankImageError`` when there is
+    no ink and ``ImageError`` when the input cannot be read as an image.
     """
-    grey = _to_grey(image)
-    grey = _shrink(grey, WORK_SIZE)
+    grey = read_grey(image)  # at most WORK_SIZE on a side
     inverted = _is_light_background(grey)
     if inverted:
         grey = 1.0 - grey
@@ -84,133 +79,7 @@ def preprocess(image: Any) -> PreprocessStages:
     )
 
 
-# -- reading -----------------------------------------------------------------------------------
-
-
-def _to_grey(image: Any) -> np.ndarray:
-    if isinstance(image, bytes | bytearray | memoryview):
-        image = _open(bytes(image))
-    if isinstance(image, Image.Image):
-        return _pil_to_grey(image)
-    if isinstance(image, np.ndarray):
-        return _array_to_grey(image)
-    raise ImageError(f"cannot read a {type(image).__name__} as an image")
-
-
-def _open(data: bytes) -> Image.Image:
-    if not data:
-        raise ImageError("the file is empty")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))
-            _check_size(img)
-            img.seek(0)  # animated GIF / WebP: the first frame
-            img.draft("RGB", (WORK_SIZE, WORK_SIZE))  # JPEG: decode at reduced size, much faster
-            img.load()
-    except UnidentifiedImageError:
-        raise ImageError("this file is not an image (PNG, JPEG, BMP, GIF or WebP)") from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError(
-            f"the image is far too large; images above {MAX_PIXELS // 1_000_000} megapixels "
-            "are refused"
-        ) from None
-    except (OSError, ValueError, SyntaxError, EOFError) as exc:
-        raise ImageError(f"the image file is damaged or truncated ({exc})") from None
-    return img
-
-
-def _check_size(img: Image.Image) -> None:
-    width, height = img.size
-    if width * height > MAX_PIXELS:
-        raise ImageError(
-            f"the image is {width} x {height} pixels; images above {MAX_PIXELS // 1_000_000} "
-            "megapixels are refused"
-        )
-    if width == 0 or height == 0:
-        raise ImageError("the image has no pixels")
-
-
-def _pil_to_grey(img: Image.Image) -> np.ndarray:
-    _check_size(img)
-    # Phone photos store their rotation in EXIF; a broken EXIF block is no reason to refuse one.
-    with contextlib.suppress(Exception):
-        img = ImageOps.exif_transpose(img)
-    if img.mode.startswith("I;16") or img.mode in ("I", "F"):
-        arr = np.asarray(img, dtype=np.float64)
-        # 16-bit images are scaled to [0, 1] by their full range, not clipped at 255.
-        full = 65535.0 if img.mode.startswith("I;16") or arr.max() > 255 else 255.0
-        if img.mode == "F":
-            full = max(1.0, float(arr.max()))
-        return np.clip(arr / full, 0.0, 1.0)
-    has_alpha = img.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in img.info
-    img = img.convert("RGBA" if has_alpha else "L")
-    # Shrink big photos before converting to floats: a 48 MP photo would otherwise need GBs.
-    img.thumbnail((WORK_SIZE, WORK_SIZE), Image.Resampling.BOX)
-    arr = np.asarray(img, dtype=np.float64) / 255.0
-    return _composite(arr) if has_alpha else arr
-
-
-def _array_to_grey(arr: np.ndarray) -> np.ndarray:
-    if arr.size == 0:
-        raise ImageError("the image has no pixels")
-    if arr.size > MAX_PIXELS * 4:
-        raise ImageError("the image array is far too large")
-    if arr.dtype == bool:
-        arr = arr.astype(np.float64)
-    elif arr.dtype == np.uint8:
-        arr = arr / 255.0
-    elif arr.dtype == np.uint16:
-        arr = arr / 65535.0
-    elif np.issubdtype(arr.dtype, np.floating):
-        arr = np.nan_to_num(arr.astype(np.float64))
-        if arr.max() > 1.0:  # floats in 0-255
-            arr = arr / 255.0
-        arr = np.clip(arr, 0.0, 1.0)
-    else:
-        raise ImageError(f"unsupported pixel type {arr.dtype}")
-    if arr.ndim == 3 and arr.shape[2] == 1:
-        arr = arr[..., 0]
-    if arr.ndim == 2:
-        return arr
-    if arr.ndim == 3 and arr.shape[2] == 4:
-        return _composite(arr)
-    if arr.ndim == 3 and arr.shape[2] == 3:
-        return _luminance(arr)
-    raise ImageError(f"unsupported image array shape {arr.shape}")
-
-
-def _luminance(rgb: np.ndarray) -> np.ndarray:
-    # ITU-R 601 weights, the same as PIL's convert("L").
-    return rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
-
-
-def _composite(rgba: np.ndarray) -> np.ndarray:
-    """Flatten transparency onto a background that contrasts with the visible ink.
-
-    The canvas is opaque (alpha 255 everywhere, white ink on black), so its colour is read as is.
-    A transparent PNG with dark ink goes onto white paper; one with light ink onto black.
-    """
-    grey, alpha = _luminance(rgba[..., :3]), rgba[..., 3]
-    if alpha.min() >= 0.999:
-        return grey
-    if alpha.sum() == 0:
-        raise BlankImageError("the image is fully transparent")
-    ink_level = float((grey * alpha).sum() / alpha.sum())
-    background = 1.0 if ink_level < 0.5 else 0.0
-    return grey * alpha + background * (1.0 - alpha)
-
-
 # -- cleaning ----------------------------------------------------------------------------------
-
-
-def _shrink(grey: np.ndarray, size: int) -> np.ndarray:
-    height, width = grey.shape
-    scale = size / max(height, width)
-    if scale >= 1:
-        return grey
-    new = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return np.asarray(Image.fromarray(grey.astype(np.float32)).resize(new, Image.Resampling.BOX))
 
 
 def _is_light_background(grey: np.ndarray) -> bool:
@@ -255,7 +124,9 @@ def _otsu_threshold(values: np.ndarray) -> float:
 
 
 def _remove_specks(ink: np.ndarray) -> np.ndarray:
-    labels, count = ndi.label(ink > CROP_LEVEL)
+    # 8-connected: a thin pencil line touches its neighbours only at corners where it runs
+    # diagonally, and 4-connectivity would cut it into specks and erase it.
+    labels, count = ndi.label(ink > CROP_LEVEL, structure=np.ones((3, 3), bool))
     if count <= 1:
         return ink
     areas = np.bincount(labels.ravel())[1:]

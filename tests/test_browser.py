@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 from PIL import Image, ImageDraw
+from test_bad_inputs import tiff_with_strip_offsets_type
 
 pytestmark = pytest.mark.browser
 
@@ -263,6 +264,21 @@ def test_uploads_a_photo_then_refuses_a_broken_file(page):
     wait_until_idle(page)
     assert prediction(page) == "7"  # the previous digit stays
     assert page.locator("[data-testid='stException']").count() == 0
+
+    # another broken file (a TIFF whose strip offsets have the wrong type) gets its own message,
+    # which stays through later reruns of the page while that file is chosen
+    page.locator("input[type='file']").set_input_files(
+        {"name": "scan.tif", "mimeType": "image/tiff", "buffer": tiff_with_strip_offsets_type(5)}
+    )
+    page.get_by_text("scan.tif could not be used").first.wait_for(timeout=SETTLE)
+    page.get_by_role("tab", name="Draw").click()
+    page.get_by_role("slider").first.focus()
+    page.keyboard.press("ArrowRight")  # pen width: a full rerun of the page
+    wait_until_idle(page)
+    page.get_by_role("tab", name="Upload a photo").click()
+    assert page.get_by_text("scan.tif could not be used").count() == 1
+    assert prediction(page) == "7"
+    assert_no_exception(page)
 
 
 def metric_value(page, label: str) -> str:

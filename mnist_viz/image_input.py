@@ -1,0 +1,305 @@
+"""Read any image input as grey levels in [0, 1], safely: bounded memory and time, one error type.
+
+Inputs: image file bytes (any format Pillow reads: PNG, JPEG, BMP, GIF, WebP, TIFF, PSD...), PIL
+images, and numpy arrays (grey, grey + alpha, RGB, RGBA; bool, any integer or float type).
+
+The rules, each learnt from a bad-input corpus (``tests/test_bad_inputs.py``):
+- Nothing is decoded at full size before its memory is known to fit ``MAX_DECODE_BYTES``,
+  colour conversion included; the header alone gives the size. JPEGs are decoded at a reduced
+  scale (up to 8x smaller), so big phone photos fit.
+- Whatever a decoder raises on a malformed file (Pillow's parsers raise ValueError, TypeError,
+  struct.error, NotImplementedError, ...) becomes one ``ImageError`` with a sentence a learner can
+  act on; so does a closed or truncated PIL image, or an odd colour mode.
+- Big images are shrunk to ``WORK_SIZE`` by averaging blocks, a band of rows at a time, so a
+  5000 x 5000 RGBA array costs megabytes, not gigabytes. Transparency is averaged
+  premultiplied, so compositing after shrinking gives the same result as before.
+- Floats are read robustly: NaN and infinite pixels count as background, a little above 1 (from
+  resampling) is still the 0-1 scale, and only a maximum above 2 means 0-255.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from mnist_viz.errors import BlankImageError, ImageError
+
+WORK_SIZE = 400  # the longer side everything is shrunk to; plenty for a 20-px result
+MAX_PIXELS = 50_000_000  # larger images are refused from their header (decompression bombs)
+MAX_DECODE_BYTES = 128 * 2**20  # what a full-size decode and its colour conversion may hold
+MAX_FILE_BYTES = 25 * 2**20  # a photo of one digit is far smaller
+BAND_BYTES = 16 * 2**20  # rows are shrunk in bands of about this many bytes (as float32)
+FLOAT_255_SCALE = 2.0  # a float image whose largest finite value is above this is 0-255
+# Bytes per pixel held at full size while an image of this mode is read here: Pillow's own
+# storage (1 byte for 1/L/P, 2 for I;16, 4 for every other mode) plus the copy a conversion
+# makes (P to RGB(A), alpha to premultiplied, CMYK/LAB to RGB, 16-bit to an array).
+_WORKING_BYTES = {"L": 1, "1": 2, "P": 5, "RGB": 4, "I;16": 4, "LAB": 5}
+_OTHER_WORKING_BYTES = 8
+
+
+def read_grey(image: Any) -> np.ndarray:
+    """``image`` as float32 grey levels in [0, 1], transparency flattened onto a background that
+    contrasts with the ink, at most ``WORK_SIZE`` pixels on its longer side.
+
+    Raises ``BlankImageError`` for a fully transparent image, ``ImageError`` for anything that
+    cannot be read as an image.
+    """
+    if isinstance(image, bytes | bytearray | memoryview):
+        image = _open(bytes(image))
+    if isinstance(image, Image.Image):
+        return _from_pil(image)
+    if isinstance(image, np.ndarray):
+        return _from_array(np.asarray(image))  # np.matrix and other subclasses become plain
+    raise ImageError(f"cannot read a {type(image).__name__} as an image")
+
+
+# -- files and PIL images --------------------------------------------------------------------
+
+
+def _open(data: bytes) -> Image.Image:
+    if not data:
+        raise ImageError("the file is empty")
+    if len(data) > MAX_FILE_BYTES:
+        raise ImageError(
+            f"the file is {len(data) / 2**20:.0f} MB; a photo of one digit needs far less "
+            f"(at most {MAX_FILE_BYTES // 2**20} MB)"
+        )
+    try:
+        with _decoder_warnings():
+            img = Image.open(io.BytesIO(data))
+            _check_size(img)
+            img.draft("RGB", (WORK_SIZE, WORK_SIZE))  # JPEG: decode at reduced size
+            _check_budget(img)
+            # An opened file is at its first frame (animated GIF, WebP) or, for a Photoshop
+            # file, at its merged image; seeking to frame 0 would refuse every PSD.
+            img.load()
+    except ImageError:
+        raise
+    except UnidentifiedImageError:
+        raise ImageError("this file is not an image (PNG, JPEG, BMP, GIF, WebP or TIFF)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError(
+            f"the image is far too large; images above {MAX_PIXELS // 1_000_000} megapixels "
+            "are refused"
+        ) from None
+    except MemoryError:
+        raise ImageError("the image is too large to read") from None
+    except Exception as exc:  # Pillow's format parsers raise many kinds on malformed files
+        raise ImageError(f"the image file is damaged or truncated ({_reason(exc)})") from None
+    return img
+
+
+@contextlib.contextmanager
+def _decoder_warnings():
+    """A decompression bomb is an error; Pillow's other warnings about odd files (skipped TIFF
+    tags, corrupt EXIF) are noise in the server's log: the file is judged on what it yields."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        yield
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _check_size(img: Image.Image) -> None:
+    width, height = img.size
+    if width <= 0 or height <= 0:
+        raise ImageError("the image has no pixels")
+    if width * height > MAX_PIXELS:
+        raise ImageError(
+            f"the image is {width} x {height} pixels; images above {MAX_PIXELS // 1_000_000} "
+            "megapixels are refused"
+        )
+
+
+def _check_budget(img: Image.Image) -> None:
+    """Refuse an image whose full-size decode (or colour conversion) would not fit the budget."""
+    width, height = img.size
+    mode = "I;16" if img.mode.startswith("I;16") else img.mode
+    per_pixel = _WORKING_BYTES.get(mode, _OTHER_WORKING_BYTES)
+    if width * height * per_pixel > MAX_DECODE_BYTES:
+        budget = MAX_DECODE_BYTES / per_pixel / 1e6
+        raise ImageError(
+            f"the image is {width} x {height} pixels ({img.mode}), too large to read here; "
+            f"please send one of at most {budget:.0f} megapixels, or a JPEG photo"
+        )
+
+
+def _from_pil(img: Image.Image) -> np.ndarray:
+    _check_size(img)  # from the header: before a lazily opened image is decoded
+    _check_budget(img)
+    try:
+        with _decoder_warnings():
+            img.load()
+    except MemoryError:
+        raise ImageError("the image is too large to read") from None
+    except Exception as exc:  # closed, truncated, or a malformed file behind a PIL image
+        raise ImageError(f"the image could not be read ({_reason(exc)})") from None
+    # Phone photos store their rotation in EXIF; a broken EXIF block is no reason to refuse one.
+    with contextlib.suppress(Exception), _decoder_warnings():
+        img = ImageOps.exif_transpose(img)
+    try:
+        img = _normalise_mode(img)
+    except ImageError:
+        raise
+    except Exception as exc:
+        raise ImageError(f"the image's colours could not be read ({_reason(exc)})") from None
+    if img.mode in ("I;16", "I", "F"):
+        return _from_array(_numeric_array(img))
+    if img.mode in ("LA", "RGBA"):
+        # Shrink premultiplied, so averaging transparent pixels cannot bleed their hidden colour.
+        premultiplied = img.convert("La" if img.mode == "LA" else "RGBa")
+        premultiplied.thumbnail((WORK_SIZE, WORK_SIZE), Image.Resampling.BOX)
+        arr = np.asarray(premultiplied, dtype=np.float32) / 255.0
+        alpha = arr[..., -1]
+        covered = _luminance(arr[..., :3]) if arr.shape[-1] == 4 else arr[..., 0]
+        return _composite(covered, alpha)
+    img.thumbnail((WORK_SIZE, WORK_SIZE), Image.Resampling.BOX)
+    return np.asarray(img.convert("L"), dtype=np.float32) / 255.0
+
+
+def _normalise_mode(img: Image.Image) -> Image.Image:
+    """One of L, LA, RGB, RGBA or a numeric mode (I;16, I, F), from whatever the file holds."""
+    mode = img.mode
+    if mode in ("L", "LA", "RGB", "RGBA", "I", "F"):
+        return img
+    if mode.startswith("I;16"):
+        return img if mode == "I;16" else img.convert("I")
+    if mode == "1":
+        return img.convert("L")
+    if mode == "La":
+        return img.convert("LA")
+    if mode == "RGBa":
+        return img.convert("RGBA")
+    if mode in ("P", "PA"):
+        return img.convert("RGBA" if "transparency" in img.info or mode == "PA" else "RGB")
+    if mode == "LAB":
+        return img.getchannel("L")  # lightness is the grey level
+    if mode in ("CMYK", "YCbCr", "HSV", "RGBX"):
+        return img.convert("RGB")
+    raise ImageError(f"images with {mode} colours are not supported")
+
+
+def _numeric_array(img: Image.Image) -> np.ndarray:
+    """A 16- or 32-bit image as an array whose type says how to scale it (see _scale_of)."""
+    arr = np.asarray(img)
+    if img.mode.startswith("I;16"):
+        return arr.astype(np.uint16, copy=False)
+    return arr  # int32 ("I") or float32 ("F")
+
+
+# -- arrays ----------------------------------------------------------------------------------
+
+
+def _from_array(arr: np.ndarray) -> np.ndarray:
+    if arr.size == 0:
+        raise ImageError("the image has no pixels")
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[..., 0]
+    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (2, 3, 4)):
+        raise ImageError(f"unsupported image array shape {arr.shape}")
+    if arr.shape[0] * arr.shape[1] > MAX_PIXELS:
+        raise ImageError(
+            f"the image is {arr.shape[1]} x {arr.shape[0]} pixels; images above "
+            f"{MAX_PIXELS // 1_000_000} megapixels are refused"
+        )
+    scale = _scale_of(arr)
+    factor = max(1, math.ceil(max(arr.shape[:2]) / WORK_SIZE))
+    channels = 1 if arr.ndim == 2 else arr.shape[2]
+    alpha = channels in (2, 4)
+    # Block-averaged planes: luminance x alpha ("covered"), and alpha.
+    rows = max(factor, BAND_BYTES // max(1, arr.shape[1] * channels * 4) // factor * factor)
+    covered_bands, alpha_bands = [], []
+    for top in range(0, arr.shape[0], rows):
+        band = _to_unit(arr[top : top + rows], scale)
+        if band.ndim == 2:
+            lum, a = band, None
+        else:
+            lum = band[..., 0] if channels == 2 else _luminance(band[..., :3])
+            a = band[..., -1] if alpha else None
+        covered_bands.append(_block_mean(lum * a if a is not None else lum, factor))
+        if a is not None:
+            alpha_bands.append(_block_mean(a, factor))
+    covered = np.concatenate(covered_bands)
+    if not alpha:
+        return covered
+    return _composite(covered, np.concatenate(alpha_bands))
+
+
+def _scale_of(arr: np.ndarray) -> float:
+    """What full intensity is in this array's units."""
+    if arr.dtype == bool:
+        return 1.0
+    if arr.dtype == np.uint8:
+        return 255.0
+    if arr.dtype == np.uint16:
+        return 65535.0
+    if np.issubdtype(arr.dtype, np.integer):
+        top = int(arr.max())
+        return 255.0 if top <= 255 else 65535.0 if top <= 65535 else float(top)
+    if np.issubdtype(arr.dtype, np.floating):
+        # Resampling overshoots 1.0 a little; a real 0-255 image goes far above 2.
+        return 255.0 if _finite_max(arr) > FLOAT_255_SCALE else 1.0
+    raise ImageError(f"unsupported pixel type {arr.dtype}")
+
+
+def _finite_max(arr: np.ndarray) -> float:
+    """The largest finite value (0 if none), a band of rows at a time (no full-size copy)."""
+    rows = max(1, BAND_BYTES // max(1, arr[0].size * 4))
+    top = 0.0
+    for start in range(0, arr.shape[0], rows):
+        band = arr[start : start + rows]
+        finite = band[np.isfinite(band)]
+        if finite.size:
+            top = max(top, float(finite.max()))
+    return top
+
+
+def _to_unit(band: np.ndarray, scale: float) -> np.ndarray:
+    """float32 in [0, 1]; NaN and infinite pixels count as background (0)."""
+    out = band.astype(np.float32)
+    if np.issubdtype(band.dtype, np.floating):
+        out[~np.isfinite(out)] = 0.0
+    if scale != 1.0:
+        out /= np.float32(scale)
+    return np.clip(out, 0.0, 1.0, out=out)
+
+
+def _block_mean(plane: np.ndarray, factor: int) -> np.ndarray:
+    """Average ``factor`` x ``factor`` blocks (the last partial block repeats its edge)."""
+    if factor == 1:
+        return plane
+    h, w = plane.shape
+    padded = np.pad(plane, ((0, -h % factor), (0, -w % factor)), mode="edge")
+    return padded.reshape(padded.shape[0] // factor, factor, -1, factor).mean(axis=(1, 3))
+
+
+def _luminance(rgb: np.ndarray) -> np.ndarray:
+    # ITU-R 601 weights, the same as PIL's convert("L").
+    return rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
+
+
+def _composite(covered: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Flatten transparency onto a background that contrasts with the visible ink.
+
+    ``covered`` is luminance x alpha (premultiplied). The canvas is opaque (alpha 1 everywhere,
+    white ink on black), so its colour is read as is. A transparent PNG with dark ink goes onto
+    white paper; one with light ink onto black.
+    """
+    if alpha.min() >= 0.999:
+        return covered.astype(np.float32)
+    total = float(alpha.sum())
+    if total <= 0:
+        raise BlankImageError("the image is fully transparent")
+    ink_level = float(covered.sum()) / total
+    background = 1.0 if ink_level < 0.5 else 0.0
+    return (covered + background * (1.0 - alpha)).astype(np.float32)
