@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 MNIST_TEST_DATA ?= $(abspath ../shared/data/mnist)
 export MNIST_TEST_DATA
 
-.PHONY: run test lint bench clean-models
+.PHONY: run test lint bench classroom clean-models
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
 run: $(VENV)/.installed
 	$(PY) -m streamlit run app.py
 
+# A class bigger than one server: REPLICAS Streamlit servers behind nginx on port 8501.
+REPLICAS ?= 2
+classroom: $(VENV)/.installed
+	$(PY) deploy/classroom.py --replicas $(REPLICAS) --port 8501
+
 test: $(VENV)/.dev-installed
 	$(PY) -m ruff check .
 	$(PY) -m pytest
@@ -36,6 +41,8 @@ bench: $(VENV)/.installed
 	MNIST_DATA=$(MNIST_TEST_DATA) $(PY) bench/inference.py
 	MNIST_DATA=$(MNIST_TEST_DATA) $(PY) bench/page_speed.py
 	MNIST_DATA=$(MNIST_TEST_DATA) $(PY) bench/lab_speed.py
+	$(PY) bench/bad_inputs.py --mutations 1000
+	MNIST_DATA=$(MNIST_TEST_DATA) $(PY) bench/classroom.py --students 30 --browsers 1 --drawings 15
 
 clean-models:
 	rm -f models/*.keras models/*.json models/*.lock

@@ -196,3 +196,29 @@ def finish_training(at, key: str, timeout: float = 180):
     job = at.session_state[key]
     assert job.wait(timeout), "the training did not finish in time"
     return at.run()
+
+
+# -- a real browser ---------------------------------------------------------------------------
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def chromium_or_skip() -> str:
+    """Debian's Chromium; a skip where it is missing, a failure where it is required (CI)."""
+    import shutil
+
+    path = shutil.which(CHROMIUM) or (CHROMIUM if Path(CHROMIUM).is_file() else None)
+    if path is None:
+        if os.environ.get("MNIST_VIZ_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"Chromium is required here but {CHROMIUM} is missing")
+        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    return path

@@ -10,44 +10,23 @@ from __future__ import annotations
 import io
 import math
 import os
-import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import CHROMIUM_ARGS, ROOT, chromium_or_skip
 from PIL import Image, ImageDraw
 from test_bad_inputs import tiff_with_strip_offsets_type
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 CANVAS = "[data-testid='stBidiComponentIsolated'] canvas.upper-canvas"
 OUTPUT = ROOT / "test-output"
 WIDTH = 1280
 SETTLE = 60_000  # ms: the first page load imports TensorFlow
-
-
-def _browser_or_skip() -> str:
-    path = shutil.which(CHROMIUM) or (CHROMIUM if Path(CHROMIUM).is_file() else None)
-    if path is None:
-        if os.environ.get("MNIST_VIZ_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"Chromium is required here but {CHROMIUM} is missing")
-        pytest.skip(f"Chromium not found at {CHROMIUM}")
-    return path
 
 
 def _free_port() -> int:
@@ -102,7 +81,7 @@ def app_url(mnist_model_dir, official_mnist_path, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    executable = _browser_or_skip()
+    executable = chromium_or_skip()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -1,0 +1,101 @@
+"""A small class in real Chromium pages, on one server and through nginx to two replicas.
+
+The speed targets are measured by ``bench/classroom.py`` (see the README); here the same script
+runs small and must answer every drawing, and nginx must keep every browser on its replica.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+
+import pytest
+from conftest import CHROMIUM_ARGS, chromium_or_skip
+from PIL import Image, ImageDraw
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def app_env(mnist_model_dir, official_mnist_path) -> dict:
+    chromium_or_skip()
+    return {
+        "MNIST_VIZ_MODELS_DIR": str(mnist_model_dir),
+        "MNIST_DATA": str(official_mnist_path),
+        "CHROMIUM": chromium_or_skip(),
+    }
+
+
+def test_a_small_class_gets_an_answer_to_every_drawing(app_env):
+    from bench import classroom
+
+    result = classroom.run(
+        students=3, drawings=3, env=app_env, server_cores=None, client_cores=None
+    )
+    assert result.drawings == 9
+    assert result.missing == 0
+    assert len(result.latencies_ms) == 9  # every one in a browser, on screen
+
+
+def nginx_or_skip() -> str:
+    path = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None
+    )
+    if path is None:
+        if os.environ.get("MNIST_VIZ_REQUIRE_BROWSER") == "1":
+            pytest.fail("nginx is required here but missing")
+        pytest.skip("nginx is not installed")
+    return path
+
+
+def seven_png() -> bytes:
+    img = Image.new("RGB", (300, 400), (235, 232, 220))
+    ImageDraw.Draw(img).line([(70, 90), (230, 90), (120, 330)], fill=(30, 30, 40), width=22)
+    buffer = io.BytesIO()
+    img.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_replicas_behind_nginx_answer_every_drawing(app_env):
+    nginx_or_skip()
+    from bench import classroom
+
+    result = classroom.run(
+        students=4,
+        drawings=2,
+        replicas=2,
+        browsers=2,
+        env=app_env,
+        server_cores=None,
+        client_cores=None,
+    )
+    assert result.missing == 0 and result.drawings == 8
+    assert len(result.peak_rss_mb) == 2  # two servers
+
+
+def test_nginx_keeps_each_browser_on_its_replica(app_env):
+    """An upload goes to the replica that holds the browser's session, or it fails: with six
+    browsers, a non-sticky proxy would lose some of them."""
+    nginx_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    from deploy.classroom import Classroom
+
+    with Classroom(replicas=2, env=app_env) as server, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=app_env["CHROMIUM"], args=CHROMIUM_ARGS)
+        for i in range(6):
+            context = browser.new_context()
+            page = context.new_page()
+            page.goto(server.url)
+            page.get_by_text("Draw a digit").first.wait_for(timeout=120_000)
+            assert any(c["name"] == "mnistviz_replica" for c in context.cookies())
+            page.get_by_role("tab", name="Upload a photo").click()
+            page.locator("input[type='file']").set_input_files(
+                {"name": f"seven-{i}.png", "mimeType": "image/png", "buffer": seven_png()}
+            )
+            metric = page.locator("[data-testid='stMetric']").filter(has_text="Prediction")
+            metric.locator("[data-testid='stMetricValue']").first.wait_for(timeout=60_000)
+            assert page.get_by_text(f"seven-{i}.png").count() >= 1
+            context.close()
+        browser.close()
