@@ -1,0 +1,157 @@
+"""Page switches and the epsilon slider, alone and while a class draws: the issue asks that a
+class's load keep them within 2x of their single-user times.
+
+One Chromium page (the probe) draws a digit, then visits every page in turn and moves the lab's
+epsilon slider, timing each action from the click or key press until the answer is on screen.
+It does this twice against the same server: alone, and while ``--students`` protocol students
+(bench/protocol_student.py) draw on the Draw page as a class does. Server and browser are pinned
+to different cores.
+
+    MNIST_DATA=../shared/data/mnist .venv/bin/python bench/under_load.py --students 29
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.classroom import (  # noqa: E402
+    CANVAS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Result,
+    _Plan,
+    _protocol_student,
+    _stroke,
+)
+from deploy.classroom import Classroom  # noqa: E402
+
+PAGES = [
+    "Inside the network",
+    "Training & evaluation",
+    "Why this prediction",
+    "What each filter wants to see",
+    "The network and the visual cortex",
+    "Adversarial lab",
+    "Draw & predict",
+]
+ROUNDS = 3  # rounds of page visits measured, after one warm-up round
+SLIDER_MOVES = 12
+TIMEOUT_MS = 300_000  # a first visit computes heavy per-model results
+
+PAGE_DONE = """(title) => {
+  const heading = [...document.querySelectorAll('h1')].some((h) => h.textContent.trim() === title);
+  const running = document.querySelector('[data-testid="stStatusWidget"]');
+  const model = [...document.querySelectorAll('[data-testid="stSidebar"] p')]
+    .some((p) => p.textContent.includes('test accuracy, trained on'));
+  return heading && !running && model;
+}"""
+LINF_IS = """(wanted) => [...document.querySelectorAll('[data-testid="stMetric"]')]
+  .some((m) => m.textContent.startsWith('L-infinity size') && m.textContent.includes(wanted))"""
+
+
+async def _visit(page, title: str) -> float:
+    start = time.perf_counter()
+    await page.locator("[data-testid='stSidebarNav'] a").filter(has_text=title).click()
+    await page.wait_for_function(PAGE_DONE, arg=title, timeout=TIMEOUT_MS, polling="raf")
+    return 1000 * (time.perf_counter() - start)
+
+
+async def _probe(page) -> dict[str, list[float]]:
+    """Page switch and slider times (ms) for one pass of the probe."""
+    await _visit(page, "Draw & predict")
+    box = await page.locator(CANVAS).bounding_box()
+    await page.get_by_role("button", name="Clear", exact=True).click()
+    await _stroke(page, box, [(145, 40), (141, 140), (137, 240)])  # a 1
+    await page.get_by_text("Input: your drawing (1 stroke)").first.wait_for(timeout=TIMEOUT_MS)
+    for title in PAGES:  # warm-up: first visits compute per-model results once
+        await _visit(page, title)
+    switches = [await _visit(page, title) for _ in range(ROUNDS) for title in PAGES]
+    await _visit(page, "Adversarial lab")
+    slider = page.get_by_role("slider").first
+    await slider.focus()
+    await page.keyboard.press("Home")
+    await page.wait_for_function(LINF_IS, arg="0.000", timeout=TIMEOUT_MS, polling="raf")
+    moves = []
+    for i in range(1, SLIDER_MOVES + 1):
+        start = time.perf_counter()
+        await page.keyboard.press("ArrowRight")
+        await page.wait_for_function(
+            LINF_IS, arg=f"{i / 100:.3f}", timeout=TIMEOUT_MS, polling="raf"
+        )
+        moves.append(1000 * (time.perf_counter() - start))
+        await asyncio.sleep(0.3)
+    return {"page switch": switches, "epsilon slider": moves}
+
+
+async def _measure(url: str, students: int) -> dict[str, list[float]]:
+    from playwright.async_api import async_playwright
+
+    result = Result(students, 0, 0, 1)
+    plan = _Plan(0, minutes=60)  # the class draws until the probe is done
+    ready_count, go = 0, asyncio.Event()
+
+    def ready() -> None:
+        nonlocal ready_count
+        ready_count += 1
+
+    load = [
+        asyncio.create_task(_protocol_student(url, 100 + i, plan, result, ready, go))
+        for i in range(students)
+    ]
+    while ready_count < students:
+        await asyncio.sleep(0.2)
+    plan.start()
+    go.set()
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
+        await page.goto(url, timeout=TIMEOUT_MS)
+        await page.locator(CANVAS).wait_for(timeout=TIMEOUT_MS)
+        await asyncio.sleep(3)  # the class is drawing by now
+        times = await _probe(page)
+        await browser.close()
+    plan.deadline = time.perf_counter()  # the class stops
+    await asyncio.gather(*load)
+    times["class drawings answered"] = [len(result.protocol_ms), result.missing]
+    return times
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--students", type=int, default=29, help="the class besides the probe")
+    parser.add_argument("--server-cores", default="0")
+    parser.add_argument("--client-cores", default="1")
+    args = parser.parse_args(argv)
+    os.sched_setaffinity(0, {int(c) for c in args.client_cores.split(",")})
+    with Classroom(cores=args.server_cores) as server:
+        alone = asyncio.run(_measure(server.url, 0))
+        loaded = asyncio.run(_measure(server.url, args.students))
+    report = {}
+    for what in ("page switch", "epsilon slider"):
+        a, b = statistics.median(alone[what]), statistics.median(loaded[what])
+        report[what] = {
+            "alone_median_ms": round(a),
+            "class_median_ms": round(b),
+            "alone_max_ms": round(max(alone[what])),
+            "class_max_ms": round(max(loaded[what])),
+            "ratio": round(b / a, 2),
+        }
+    answered, missing = loaded["class drawings answered"]
+    report["class"] = {"students": args.students, "answered": answered, "missing": missing}
+    print(json.dumps(report))
+    ok = all(report[w]["ratio"] <= 2 for w in ("page switch", "epsilon slider"))
+    return 0 if ok and missing == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
