@@ -1,7 +1,7 @@
 """Read any image input as grey levels in [0, 1], safely: bounded memory and time, one error type.
 
-Inputs: image file bytes (any format Pillow reads: PNG, JPEG, BMP, GIF, WebP, TIFF, PSD...), PIL
-images, and numpy arrays (grey, grey + alpha, RGB, RGBA; bool, any integer or float type).
+Inputs: image file bytes (PNG, JPEG, BMP, GIF, WebP, TIFF, PSD, PPM, TGA), PIL images, and numpy
+arrays (grey, grey + alpha, RGB, RGBA; bool, any integer or float type).
 
 The rules, each learnt from a bad-input corpus (``tests/test_bad_inputs.py``):
 - Nothing is decoded at full size before its memory is known to fit ``MAX_DECODE_BYTES``,
@@ -36,6 +36,11 @@ MAX_DECODE_BYTES = 128 * 2**20  # what a full-size decode and its colour convers
 MAX_FILE_BYTES = 25 * 2**20  # a photo of one digit is far smaller
 BAND_BYTES = 16 * 2**20  # rows are shrunk in bands of about this many bytes (as float32)
 FLOAT_255_SCALE = 2.0  # a float image whose largest finite value is above this is 0-255
+# The file formats read: photos and scans. Pillow knows dozens more, some decoded pixel by pixel
+# in Python (a mutated 200 x 280 DDS file took 0.3 s, a megapixel one would take seconds), and
+# none of them is how anyone sends a picture of a digit.
+FORMATS = {"PNG", "JPEG", "MPO", "BMP", "DIB", "GIF", "WEBP", "TIFF", "PSD", "PPM", "TGA"}
+FORMAT_NAMES = "PNG, JPEG, BMP, GIF, WebP, TIFF or PSD"
 # Bytes per pixel held at full size while an image of this mode is read here: Pillow's own
 # storage (1 byte for 1/L/P, 2 for I;16, 4 for every other mode) plus the copy a conversion
 # makes (P to RGB(A), alpha to premultiplied, CMYK/LAB to RGB, 16-bit to an array).
@@ -72,7 +77,11 @@ def _open(data: bytes) -> Image.Image:
         )
     try:
         with _decoder_warnings():
-            img = Image.open(io.BytesIO(data))
+            img = Image.open(io.BytesIO(data))  # reads the header only
+            if img.format not in FORMATS:
+                raise ImageError(
+                    f"{img.format} images are not supported: please send a {FORMAT_NAMES} file"
+                )
             _check_size(img)
             img.draft("RGB", (WORK_SIZE, WORK_SIZE))  # JPEG: decode at reduced size
             _check_budget(img)
@@ -82,7 +91,7 @@ def _open(data: bytes) -> Image.Image:
     except ImageError:
         raise
     except UnidentifiedImageError:
-        raise ImageError("this file is not an image (PNG, JPEG, BMP, GIF, WebP or TIFF)") from None
+        raise ImageError(f"this file is not an image ({FORMAT_NAMES})") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageError(
             f"the image is far too large; images above {MAX_PIXELS // 1_000_000} megapixels "

@@ -146,9 +146,22 @@ def _normalise_stroke(crop: np.ndarray) -> tuple[np.ndarray, bool]:
     radius = round((TARGET_STROKE_FRACTION * side - width) / 2)
     if radius < 1:
         return crop, False
-    padded = np.pad(crop, radius)
-    yy, xx = np.mgrid[-radius : radius + 1, -radius : radius + 1]
-    return ndi.grey_dilation(padded, footprint=yy**2 + xx**2 <= radius**2), True
+    return _dilate_round(np.pad(crop, radius), radius), True
+
+
+_CROSS = ndi.generate_binary_structure(2, 1)
+
+
+def _dilate_round(image: np.ndarray, radius: int) -> np.ndarray:
+    """Grey dilation by an octagon of ``radius``: alternating 3 x 3 cross and square steps, the
+    classic cheap stand-in for a disk (a disk footprint cost ~60 million operations, 0.2 s, on
+    a noisy 280-px photo; this is ~10x cheaper)."""
+    for step in range(radius):
+        if step % 2:
+            image = ndi.maximum_filter(image, size=3)
+        else:
+            image = ndi.grey_dilation(image, footprint=_CROSS)
+    return image
 
 
 # -- MNIST's geometry --------------------------------------------------------------------------

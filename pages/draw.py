@@ -19,7 +19,7 @@ from pages._digit import current_digit, prediction_metric, set_digit, sidebar_mo
 from pages._pen import drawing_in_state, drawing_pad
 from pages._resources import get_data, get_model
 
-UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff"]
+UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff", "psd"]
 ANY = "any"
 ANSWER = "answer"  # the fragment's key
 
