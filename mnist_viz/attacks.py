@@ -127,7 +127,7 @@ def pgd(
     model: keras.Model,
     images: np.ndarray,
     labels=None,
-    epsilon: float = 0.1,
+    epsilon: float | np.ndarray = 0.1,
     steps: int = DEFAULT_PGD_STEPS,
     step_size: float | None = None,
     random_start: bool = False,
@@ -137,17 +137,24 @@ def pgd(
     """Projected gradient descent in the L-infinity ball of radius ``epsilon`` (BIM when
     ``random_start`` is False): ``steps`` signed-gradient steps of ``step_size`` (default
     2.5 epsilon / steps, as in Madry et al.), each projected back into the ball and [0, 1].
+
+    ``epsilon`` may also be one radius per image (N,): a whole sweep of radii in one batch.
     """
     x0, shape = _as_batch(images)
     followed, sign = _labels_for(model, x0, labels, target)
     gradient_fn = loss_gradient_fn(model)
-    epsilon = np.float32(epsilon)
-    alpha = np.float32(2.5 * epsilon / steps if step_size is None else step_size)
+    epsilon = np.asarray(epsilon, np.float32)
+    if epsilon.ndim:  # one radius per image
+        epsilon = epsilon.reshape(-1, 1, 1, 1)
+    alpha = (2.5 * epsilon / steps if step_size is None else np.float32(step_size)).astype(
+        np.float32
+    )
     low, high = np.clip(x0 - epsilon, 0, 1), np.clip(x0 + epsilon, 0, 1)
     x = x0.copy()
-    if random_start and epsilon > 0:
+    if random_start and np.any(epsilon > 0):
         rng = np.random.default_rng(seed)
-        x = np.clip(x + rng.uniform(-epsilon, epsilon, x.shape).astype(np.float32), low, high)
+        noise = rng.uniform(-1.0, 1.0, x.shape).astype(np.float32) * epsilon
+        x = np.clip(x + noise, low, high)
     for _ in range(steps):
         x = np.clip(x + alpha * _direction(gradient_fn, x, followed, sign), low, high)
     return x.reshape(shape)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+from mnist_viz import render
 from mnist_viz.attacks import FGSM, fgsm_direction, perturb, pgd, robustness_curve
 from mnist_viz.model import predict_proba, to_model_input
 
@@ -80,6 +81,109 @@ def attack_digit(
         adversarial = pgd(model, clean, None, epsilon, steps=pgd_steps, target=target)
     probabilities = predict_proba(model, np.stack([clean, adversarial]))
     return AttackOutcome(clean, adversarial, probabilities[0], probabilities[1])
+
+
+SLIDER_STEP = 0.01
+SLIDER_EPSILONS = tuple(round(SLIDER_STEP * i, 2) for i in range(51))  # 0.00, 0.01, ..., 0.50
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """One attack on one digit at every epsilon of the slider, for the browser to show without
+    asking the server again: the adversarial images and what the network says of each."""
+
+    method: str
+    target: int | None
+    epsilons: tuple[float, ...]
+    clean: np.ndarray  # (28, 28) in [0, 1]
+    clean_probabilities: np.ndarray  # (10,)
+    adversarial: np.ndarray  # (n, 28, 28) in [0, 1]
+    probabilities: np.ndarray  # (n, 10)
+
+    @property
+    def classes(self) -> np.ndarray:
+        return self.probabilities.argmax(axis=1)
+
+    def outcome(self, index: int) -> AttackOutcome:
+        """The attack at ``epsilons[index]``, as ``attack_digit`` would give it."""
+        return AttackOutcome(
+            self.clean, self.adversarial[index], self.clean_probabilities, self.probabilities[index]
+        )
+
+
+def attack_sweep(
+    model: keras.Model,
+    image: np.ndarray,
+    method: str = FGSM,
+    target: int | None = None,
+    epsilons: tuple[float, ...] = SLIDER_EPSILONS,
+    direction: np.ndarray | None = None,
+    pgd_steps: int = 20,
+) -> Sweep:
+    """``attack_digit`` at every epsilon in one batch: FGSM reuses one direction, PGD runs all
+    the radii side by side (one radius per copy of the digit)."""
+    clean = to_model_input(image)[0, ..., 0]
+    eps = np.asarray(epsilons, np.float32)
+    if method == FGSM:
+        if direction is None:
+            direction = fgsm_direction(model, clean, None, target)
+        d = np.asarray(direction, np.float32).reshape(clean.shape)
+        adversarial = np.clip(clean[None] + eps[:, None, None] * d[None], 0.0, 1.0)
+    else:
+        label = int(predict_proba(model, clean).argmax())
+        batch = np.repeat(clean[None], len(eps), axis=0)
+        labels = None if target is not None else np.full(len(eps), label)
+        adversarial = pgd(model, batch, labels, eps, steps=pgd_steps, target=target)
+    probabilities = predict_proba(model, np.concatenate([clean[None], adversarial]))
+    return Sweep(
+        method,
+        target,
+        tuple(float(e) for e in epsilons),
+        clean,
+        probabilities[0],
+        adversarial.astype(np.float32),
+        probabilities[1:],
+    )
+
+
+def sweep_view(sweep: Sweep, flips: dict[str, float | None]) -> dict:
+    """Everything the slider component shows, as JSON: per epsilon, the adversarial image, the
+    change (blue darker, red brighter, on a scale of +/- epsilon so it stays visible), the answer
+    and its confidence, the ten probabilities and the size of the change."""
+    steps = []
+    for i, eps in enumerate(sweep.epsilons):
+        outcome = sweep.outcome(i)
+        limit = max(eps, 1 / GREY_LEVELS)
+        change = render.colourise(outcome.perturbation, render.DIVERGING_CMAP, -limit, limit)
+        p = sweep.probabilities[i]
+        steps.append(
+            {
+                "img": render.data_url(outcome.adversarial),
+                "chg": render.data_url(change),
+                "cls": int(p.argmax()),
+                "p": round(float(p.max()), 4),
+                "probs": [round(float(v), 4) for v in p],
+                "linf": round(outcome.linf, 4),
+                "l2": round(outcome.l2, 3),
+                "changed": outcome.changed_pixels,
+                "fooled": outcome.fooled(sweep.target),
+            }
+        )
+    q = sweep.clean_probabilities
+    return {
+        "method": sweep.method,
+        "target": sweep.target,
+        "epsilons": list(sweep.epsilons),
+        "clean": {
+            "img": render.data_url(sweep.clean),
+            "cls": int(q.argmax()),
+            "p": round(float(q.max()), 4),
+        },
+        "clean_probs": [round(float(v), 4) for v in q],
+        "steps": steps,
+        "flips": {m: e for m, e in flips.items() if e is not None},
+        "grey_levels": GREY_LEVELS,
+    }
 
 
 ROBUSTNESS_EPSILONS = tuple(round(0.05 * i, 2) for i in range(11))  # 0.00, 0.05, ..., 0.50

@@ -199,6 +199,13 @@ def png(image: np.ndarray, compress_level: int = 1) -> bytes:
     return buffer.getvalue()
 
 
+def data_url(image: np.ndarray) -> str:
+    """A small image (grey [0, 1] / uint8, or RGB uint8) as an inline PNG data URL."""
+    image = np.asarray(image)
+    pixels = to_bytes(image) if image.ndim == 2 else np.asarray(image, np.uint8)
+    return "data:image/png;base64," + base64.b64encode(png(pixels)).decode("ascii")
+
+
 def figures_html(images: list[np.ndarray], captions: list[str], size: int = 150) -> str:
     """A row of images with captions as one HTML snippet, each image inline as PNG data.
 
@@ -208,9 +215,8 @@ def figures_html(images: list[np.ndarray], captions: list[str], size: int = 150)
     """
     figures = []
     for image, caption in zip(images, captions, strict=True):
-        data = base64.b64encode(png(to_bytes(image))).decode("ascii")
         figures.append(
-            f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(caption)}">'
+            f'<figure><img src="{data_url(image)}" alt="{html.escape(caption)}">'
             f"<figcaption>{html.escape(caption)}</figcaption></figure>"
         )
     style = (

@@ -25,7 +25,7 @@ from mnist_viz.errors import DataError, ModelCacheError
 from mnist_viz.filter_vis import FilterReport, filter_reports
 from mnist_viz.gradcam import gradcam
 from mnist_viz.jobs import RUNNING, Job, JobQueue, SharedResults
-from mnist_viz.lab import AttackOutcome, RobustnessCurve, attack_digit, measure_robustness
+from mnist_viz.lab import RobustnessCurve, Sweep, attack_sweep, measure_robustness, sweep_view
 from mnist_viz.model import Evaluation, evaluate, predict_proba, to_model_input
 from mnist_viz.occlusion import occlusion_map
 from mnist_viz.saliency import gradient_saliency, smoothgrad
@@ -251,21 +251,35 @@ def get_minimal_epsilon(
     return attacks.minimal_epsilon_pgd(_model, x, target=target)
 
 
-@st.cache_data(max_entries=512, show_spinner=False)
-def get_attack(
+@st.cache_data(max_entries=64, show_spinner="Attacking this digit at every epsilon...")
+def get_sweep(
     model_sha256: str,
     digit_key: str,
     method: str,
     target: int | None,
-    epsilon: float,
     _model: keras.Model,
     _image: np.ndarray,
-) -> AttackOutcome:
-    """One attack on one digit; FGSM reuses the cached direction."""
+) -> Sweep:
+    """One attack on one digit at every epsilon of the slider; FGSM reuses the cached direction."""
     direction = None
     if method == attacks.FGSM:
         direction = get_fgsm_direction(model_sha256, digit_key, target, _model, _image)
-    return attack_digit(_model, _image, epsilon, method, target, direction)
+    return attack_sweep(_model, _image, method, target, direction=direction)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def get_sweep_view(
+    model_sha256: str,
+    digit_key: str,
+    method: str,
+    target: int | None,
+    _model: keras.Model,
+    _image: np.ndarray,
+    flips: dict[str, float | None],
+) -> dict:
+    """What the slider component shows for that sweep (images as data URLs): sent once."""
+    sweep = get_sweep(model_sha256, digit_key, method, target, _model, _image)
+    return sweep_view(sweep, flips)
 
 
 def _robustness_key(method: str) -> str:

@@ -6,27 +6,30 @@ from mnist_viz import charts, render
 from mnist_viz.activations import layer_activations
 from mnist_viz.adversarial_training import ADVERSARIAL_MODEL, AdversarialConfig
 from mnist_viz.attacks import ATTACKS, FGSM, PGD
-from mnist_viz.lab import GREY_LEVELS, PGD_CURVE_STEPS, layer_changes
+from mnist_viz.lab import PGD_CURVE_STEPS, SLIDER_EPSILONS, layer_changes
 from mnist_viz.model import CONV1, CONV2, DENSE, POOL1, POOL2
 from mnist_viz.worker import ADVERSARIAL
-from pages._digit import current_digit, no_digit_prompt, prediction_metric, render_sidebar
+from pages._digit import current_digit, no_digit_prompt, render_sidebar
 from pages._resources import (
     compute_robustness,
     get_activation_model,
     get_adversarial_model,
-    get_attack,
     get_minimal_epsilon,
     get_model,
+    get_sweep,
+    get_sweep_view,
     robustness_curves,
     submit_training,
     training_job,
     watch_training,
 )
+from pages._sweep import epsilon_sweep
 from pages._teacher import teacher_only
 
 STANDARD, ROBUST = "standard", "adversarially trained"
 UNTARGETED = "any wrong answer"
-MAX_EPSILON = 0.5
+MAX_EPSILON = SLIDER_EPSILONS[-1]
+DEFAULT_EPSILON = 0.1
 LAYERS = {CONV1: "conv1", POOL1: "pool1", CONV2: "conv2", POOL2: "pool2"}
 SCALE = {CONV1: 3, POOL1: 5, CONV2: 5, POOL2: 10}
 TABLE_EPSILONS = (0.1, 0.2, 0.3)
@@ -71,69 +74,21 @@ else:
 
     @st.fragment
     def attack_view() -> None:
-        epsilon = st.slider("epsilon", 0.0, MAX_EPSILON, 0.1, 0.01, key="epsilon", format="%.2f")
         flips = {
             m: get_minimal_epsilon(sha, digit.key, m, target, model, digit.image) for m in ATTACKS
         }
-        st.vega_lite_chart(charts.epsilon_ruler(epsilon, flips, MAX_EPSILON), width="stretch")
-        outcome = get_attack(sha, digit.key, method, target, epsilon, model, digit.image)
+        view = get_sweep_view(sha, digit.key, method, target, model, digit.image, flips)
+        epsilon = epsilon_sweep(view, DEFAULT_EPSILON, key="lab_sweep")
         if flips[method] is None:
             st.caption(
                 f"{method} does not fool this model on this digit up to epsilon {MAX_EPSILON}."
             )
-
-        left, middle, right = st.columns(3)
-        with left:
-            st.image(render.png(render.grey_image(outcome.clean, scale=8)), caption="Original")
-            prediction_metric("Original", outcome.clean_class, outcome.clean_probabilities.max())
-        with middle:
-            limit = max(epsilon, 1 / GREY_LEVELS)
-            change = render.colourise(outcome.perturbation, render.DIVERGING_CMAP, -limit, limit)
-            st.image(
-                render.png(render.upscale(change, 8)), caption="The change (scaled to be visible)"
-            )
-            st.image(
-                render.png(render.colour_bar(render.DIVERGING_CMAP, -limit, limit, width=180)),
-                caption="darker (blue) / brighter (red)",
-            )
-        with right:
-            st.image(
-                render.png(render.grey_image(outcome.adversarial, scale=8)), caption="Adversarial"
-            )
-            prediction_metric(
-                "Adversarial", outcome.adversarial_class, outcome.adversarial_probabilities.max()
-            )
-        if epsilon == 0:
-            st.info("Epsilon 0: nothing changes. Move the slider.")
-        elif outcome.fooled(target):
-            st.error(
-                f"**Fooled.** The network now says {outcome.adversarial_class} "
-                f"({outcome.adversarial_probabilities.max():.0%} sure), though no pixel moved more "
-                f"than {outcome.linf:.2f}."
-            )
-        else:
-            st.success(
-                f"**Not fooled yet** at epsilon {epsilon:.2f}: still {outcome.adversarial_class}."
-            )
-        n1, n2, n3 = st.columns(3)
-        n1.metric(
-            "L-infinity size",
-            f"{outcome.linf:.3f}",
-            help="The largest change of any pixel: at most epsilon, less where a pixel hit 0 or 1.",
-        )
-        n1.caption(f"{outcome.linf * GREY_LEVELS:.0f} of 255 grey levels")
-        n2.metric(
-            "L2 size", f"{outcome.l2:.2f}", help="The length of the change over all 784 pixels."
-        )
-        n3.metric("Pixels changed", f"{outcome.changed_pixels} of 784")
-        st.vega_lite_chart(
-            charts.compare_probabilities_chart(
-                outcome.clean_probabilities, outcome.adversarial_probabilities
-            ),
-            width="stretch",
+        outcome = get_sweep(sha, digit.key, method, target, model, digit.image).outcome(
+            SLIDER_EPSILONS.index(round(epsilon, 2))
         )
 
-        st.subheader("How the change travels through the network")
+        st.subheader(f"How the change travels through the network (epsilon {epsilon:.2f})")
+        st.caption("Release the slider above to follow another epsilon here.")
         activation_model = get_activation_model(sha, model)
         clean_acts = layer_activations(activation_model, outcome.clean)
         adv_acts = layer_activations(activation_model, outcome.adversarial)

@@ -97,3 +97,24 @@ def test_pgd_adversarial_training_runs(tiny):
     assert 0.0 <= result.test_accuracy <= 1.0 and len(result.history["loss"]) == 1
     with pytest.raises(ValueError):
         train_adversarial(data, AdversarialConfig(attack="CW"))
+
+
+@pytest.mark.parametrize("method", [FGSM, PGD])
+@pytest.mark.parametrize("target", [None, 4])
+def test_a_sweep_is_attack_digit_at_every_epsilon(tiny, method, target):
+    from mnist_viz.lab import attack_sweep
+
+    data, model = tiny
+    image = data.x_test[5]
+    epsilons = (0.0, 0.05, 0.13, 0.3)
+    sweep = attack_sweep(model, image, method, target, epsilons)
+    assert sweep.adversarial.shape == (4, 28, 28) and sweep.probabilities.shape == (4, 10)
+    np.testing.assert_allclose(sweep.adversarial[0], image / 255.0, atol=1e-6)  # epsilon 0
+    for i, eps in enumerate(epsilons):
+        alone = attack_digit(model, image, eps, method, target)
+        np.testing.assert_allclose(sweep.adversarial[i], alone.adversarial, atol=1e-4)
+        np.testing.assert_allclose(
+            sweep.probabilities[i], alone.adversarial_probabilities, atol=1e-4
+        )
+        assert sweep.outcome(i).linf <= eps + 1e-6
+        assert sweep.classes[i] == alone.adversarial_class

@@ -1,8 +1,13 @@
 """AppTest for the adversarial lab: the slider breaks a known digit; no setting raises."""
 
+import base64
+import io
+import json
+
 import numpy as np
 import pytest
 from conftest import app_test, finish_training, sign_in_as_teacher, tiny_mnist, write_idx_folder
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from mnist_viz import attacks
@@ -26,10 +31,6 @@ def tiny_app(tiny_models_dir, tmp_path, monkeypatch) -> AppTest:
     return app_test()
 
 
-def metric(at: AppTest, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)
-
-
 def test_lab_without_a_digit_prompts_for_one(tiny_app):
     at = tiny_app.switch_page(LAB).run()
     assert not at.exception
@@ -37,7 +38,20 @@ def test_lab_without_a_digit_prompts_for_one(tiny_app):
     assert "no digit yet" in at.info[0].value
 
 
-def test_moving_the_slider_breaks_a_known_digit(mnist_model_dir, official_mnist_path, monkeypatch):
+def sweep_view(at: AppTest) -> dict:
+    """The data the slider component received (it draws everything else in the browser)."""
+    return json.loads(at.get("bidi_component")[0].proto.json)
+
+
+def decoded(url: str) -> np.ndarray:
+    return (
+        np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))), np.float32) / 255
+    )
+
+
+def test_the_slider_shows_a_known_digit_breaking_where_it_should(
+    mnist_model_dir, official_mnist_path, monkeypatch
+):
     monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(mnist_model_dir))
     monkeypatch.setenv("MNIST_DATA", str(official_mnist_path))
     data = load_mnist(official_mnist_path)
@@ -54,16 +68,26 @@ def test_moving_the_slider_breaks_a_known_digit(mnist_model_dir, official_mnist_
     at = app_test()
     at.session_state["current_digit"] = from_test_set(data.x_test, data.y_test, index)
     at.switch_page(LAB).run()
-    at.slider(key="epsilon").set_value(0.0).run()
     assert not at.exception
-    original = metric(at, "Original")
-    assert original == str(data.y_test[index]) and metric(at, "Adversarial") == original
-    epsilon = float(np.ceil(flip * 100) / 100)  # the first slider position at or above the flip
-    at.slider(key="epsilon").set_value(epsilon).run()
+    view = sweep_view(at)
+    original = int(data.y_test[index])
+    assert view["clean"]["cls"] == original and view["method"] == "FGSM"
+    assert view["flips"]["FGSM"] == pytest.approx(flip)
+    for eps, step in zip(view["epsilons"], view["steps"], strict=True):
+        # every position, checked against an independent FGSM and prediction
+        adversarial = attacks.fgsm(model, x, None, eps)
+        np.testing.assert_allclose(decoded(step["img"]), adversarial, atol=1 / 255)
+        assert step["cls"] == int(predict_proba(model, adversarial).argmax())
+        assert step["linf"] <= eps + 1e-6
+        if eps < flip:
+            assert step["cls"] == original and not step["fooled"]
+    first = int(np.ceil(flip * 100))  # the first slider position at or above the flip
+    assert view["steps"][first]["fooled"] and view["steps"][first]["cls"] != original
+    # a released slider drives the rest of the page
+    at.session_state["lab_sweep"] = {"epsilon": view["epsilons"][first]}
+    at.run()
     assert not at.exception
-    assert metric(at, "Adversarial") != original
-    assert any("Fooled" in e.value for e in at.error)
-    assert float(metric(at, "L-infinity size")) <= epsilon + 1e-9
+    assert any(f"epsilon {view['epsilons'][first]:.2f}" in h.value for h in at.subheader)
 
 
 def test_no_setting_raises(tiny_app):
@@ -75,8 +99,11 @@ def test_no_setting_raises(tiny_app):
         for goal in ["any wrong answer", 3]:
             at.selectbox(key="lab_target").select(goal).run()
             for epsilon in (0.0, 0.25, 0.5):
-                at.slider(key="epsilon").set_value(epsilon).run()
+                at.session_state["lab_sweep"] = {"epsilon": epsilon}
+                at.run()
                 assert not at.exception, (attack, goal, epsilon)
+                view = sweep_view(at)
+                assert view["method"] == attack and len(view["steps"]) == 51
     for layer in ("conv1", "pool1", "conv2", "pool2"):
         at.segmented_control(key="lab_layer").set_value(layer).run()
         assert not at.exception

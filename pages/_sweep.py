@@ -1,0 +1,33 @@
+"""The adversarial lab's epsilon slider: a component that answers in the browser (``_sweep.js``).
+
+A slider move needs no server round trip: the whole sweep (``mnist_viz.lab.sweep_view``) is sent
+once per digit, model and attack, and the browser swaps images and numbers as the hand moves.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+_sweep = st.components.v2.component(
+    "mnist_viz.epsilon_sweep",
+    html='<div class="sw-root"></div>',
+    css=(Path(__file__).with_name("_sweep.css")).read_text(encoding="utf-8"),
+    js=(Path(__file__).with_name("_sweep.js")).read_text(encoding="utf-8"),
+)
+
+
+def epsilon_sweep(view: dict, epsilon: float, key: str = "sweep") -> float:
+    """Show ``view`` starting at ``epsilon``; returns the epsilon the slider was last released at."""
+    epsilons = view["epsilons"]
+    index = min(range(len(epsilons)), key=lambda i: abs(epsilons[i] - epsilon))
+    result = _sweep(
+        data=view | {"index": index},
+        key=key,
+        default={"epsilon": epsilons[index]},
+        on_epsilon_change=lambda: None,
+        width="stretch",
+        height="content",
+    )
+    return float(result.get("epsilon", epsilons[index]))
