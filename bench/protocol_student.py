@@ -22,26 +22,19 @@ import time
 import urllib.parse
 import urllib.request
 
-from PIL import Image, ImageDraw
+from PIL import Image
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-CANVAS_SIZE = 280
-PEN = 18
+from bench.strokes import PEN, render
+
 WIDGET_ID = re.compile(rb"\$\$ID-[0-9a-f]{32}-(\w+)")
 
 
 def canvas_png(strokes: list[list[tuple[float, float]]]) -> bytes:
     """The canvas' own PNG for these strokes: white round pen strokes on opaque black."""
-    image = Image.new("RGBA", (CANVAS_SIZE, CANVAS_SIZE), (0, 0, 0, 255))
-    draw = ImageDraw.Draw(image)
-    r = PEN / 2
-    for points in strokes:
-        draw.line(points, fill=(255, 255, 255, 255), width=PEN, joint="curve")
-        for x, y in (points[0], points[-1]):
-            draw.ellipse([x - r, y - r, x + r, y + r], fill=(255, 255, 255, 255))
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    Image.fromarray(render(strokes), "RGBA").save(buffer, format="PNG")
     return buffer.getvalue()
 
 
