@@ -1,8 +1,9 @@
 """How well a model reads digits drawn by people outside MNIST: the held-out check of issue 10.
 
 The drawings are ``bench/strokes.py``'s writers (many styles per digit, each writer with their own
-habits), rendered as the canvas renders pen strokes and read through ``to_mnist`` exactly as the
-app reads a drawing. Prints accuracy, per-class accuracy and the most frequent confusions, beside
+habits), rendered as the canvas renders pen strokes, and again as a pen tablet of the UCI
+pen-based digits records them (8 points along the pen's path, drawn back as a coarse polyline),
+each read through ``to_mnist`` exactly as the app reads a drawing. Prints accuracy, per-class accuracy and the most frequent confusions, beside
 the same model's figures on MNIST's test set and on the UCI digits (43 other writers, shipped by
 scikit-learn). With ``--browser N``, the first N drawings are also drawn stroke by stroke on the
 real canvas in Chromium, and the app's answers are compared with the offline ones.
@@ -23,7 +24,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.strokes import Drawing, handwriting, render  # noqa: E402
+from bench.strokes import Drawing, handwriting, render, tablet  # noqa: E402
 from mnist_viz.cache import STANDARD_MODEL, ModelCache  # noqa: E402
 from mnist_viz.model import Evaluation, evaluate  # noqa: E402
 from mnist_viz.preprocess import to_mnist  # noqa: E402
@@ -31,10 +32,15 @@ from mnist_viz.preprocess import to_mnist  # noqa: E402
 WRITERS, PER_DIGIT, SEED = 40, 5, 2026  # 2,000 drawings
 
 
-def drawn_set(writers: int = WRITERS, per_digit: int = PER_DIGIT, seed: int = SEED):
-    """(images (N, 28, 28) as the app reads them, labels, the drawings)."""
+def drawn_set(
+    writers: int = WRITERS, per_digit: int = PER_DIGIT, seed: int = SEED, recorded: bool = False
+):
+    """(images (N, 28, 28) as the app reads them, labels, the drawings); ``recorded``: each
+    drawing as an 8-point pen-tablet recording drawn back (the harder, coarser version)."""
     drawings = handwriting(writers, per_digit, seed)
-    images = np.stack([to_mnist(render(d.strokes)) for d in drawings])
+    images = np.stack(
+        [to_mnist(render(tablet(d.strokes) if recorded else d.strokes)) for d in drawings]
+    )
     return images, np.array([d.digit for d in drawings]), drawings
 
 
@@ -62,13 +68,13 @@ def confusions(result: Evaluation, top: int = 5) -> list[str]:
 
 
 def report(model, with_mnist: bool = True) -> dict:
-    images, labels, _ = drawn_set()
-    drawn = evaluate(model, images, labels)
-    out = {
-        "drawn_accuracy": round(drawn.accuracy, 4),
-        "drawn_per_class": [round(float(a), 3) for a in drawn.per_class_accuracy],
-        "drawn_confusions": confusions(drawn),
-    }
+    out = {}
+    for name, recorded in (("drawn", False), ("tablet", True)):
+        images, labels, _ = drawn_set(recorded=recorded)
+        result = evaluate(model, images, labels)
+        out[f"{name}_accuracy"] = round(result.accuracy, 4)
+        out[f"{name}_per_class"] = [round(float(a), 3) for a in result.per_class_accuracy]
+        out[f"{name}_confusions"] = confusions(result)
     uci_images, uci_labels = uci_digits()
     out["uci_accuracy"] = round(evaluate(model, uci_images, uci_labels).accuracy, 4)
     if with_mnist:

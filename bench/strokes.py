@@ -7,7 +7,8 @@ A ``Writer`` has habits (slant, width, size, which style of each digit), and eac
 varies a little more, with a tremor, as a hand would.
 
 Used by the benchmarks to draw on the real canvas (``bench/classroom.py``) and, rendered as the
-canvas renders them, as a set of drawn digits by writers outside MNIST (``bench/drawn_digits.py``).
+canvas renders them or as a pen tablet records them (``tablet``), as a set of drawn digits by
+writers outside MNIST (``bench/drawn_digits.py``).
 These strokes are never used to train a model: they are the held-out test.
 """
 
@@ -340,6 +341,19 @@ def render(strokes: list[list[tuple[float, float]]], pen: int = PEN) -> np.ndarr
         for x, y in (points[0], points[-1]):
             draw.ellipse([x - r, y - r, x + r, y + r], fill=(255, 255, 255, 255))
     return np.asarray(image)
+
+
+def tablet(
+    strokes: list[list[tuple[float, float]]], points: int = 8
+) -> list[list[tuple[float, float]]]:
+    """The strokes as a 1990s pen tablet database stores them (the UCI pen-based digits,
+    Alimoglu and Alpaydin 1996): the pen's path, strokes joined in writing order, resampled to
+    ``points`` points evenly spaced along its length; drawn back, a coarse polyline."""
+    path = np.array([p for stroke in strokes for p in stroke])
+    arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(path, axis=0), axis=1))])
+    at = np.linspace(0.0, arc[-1], points)
+    xs, ys = np.interp(at, arc, path[:, 0]), np.interp(at, arc, path[:, 1])
+    return [list(zip(xs.tolist(), ys.tolist(), strict=True))]
 
 
 def handwriting(writers: int, per_digit: int, seed: int = 0) -> list[Drawing]:

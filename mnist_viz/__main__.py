@@ -42,7 +42,9 @@ def _train(args: argparse.Namespace) -> int:
 
     data = load_mnist(args.data)
     print(f"Data: {data.describe()}")
-    config = TrainConfig(augment=args.augment)
+    config = TrainConfig()
+    if args.augment is not None:
+        config = replace(config, augment=args.augment)
     if args.epochs:
         config = replace(config, epochs=args.epochs)
     cache = ModelCache(args.models_dir)
@@ -93,8 +95,9 @@ def main(argv: list[str] | None = None) -> int:
             cmd.add_argument("--epochs", type=int, help="epochs (default: the recipe's 2)")
             cmd.add_argument(
                 "--augment",
-                action="store_true",
-                help="random shifts, rotations, scale, stroke width",
+                action=argparse.BooleanOptionalAction,
+                default=None,
+                help="vary training digits as handwriting varies (default: on; see mnist_viz.augment)",
             )
     args = parser.parse_args(argv)
     try:

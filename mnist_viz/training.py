@@ -18,17 +18,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from mnist_viz.augment import Augmentation, add_shapes, make_distorter, tablet_recordings
 from mnist_viz.data import NUM_CLASSES, MnistData
 from mnist_viz.model import DEFAULT_DROPOUT, build_model, evaluate, to_model_input
 
 # Bump whenever the architecture or a default below changes: cached models then retrain.
-RECIPE_VERSION = 1
-
-# Augmentation ranges: small, like the variation between people's handwriting.
-AUGMENT_ROTATION_DEGREES = 12
-AUGMENT_SHIFT_PIXELS = 2
-AUGMENT_SCALE = 0.12  # zoom in or out by up to 12 %
-AUGMENT_THICKNESS = 0.5  # blend up to halfway towards a 1-px thicker or thinner stroke
+RECIPE_VERSION = 2  # 2: handwriting augmentation on by default (mnist_viz.augment)
 
 
 @dataclass(frozen=True)
@@ -41,7 +36,7 @@ class TrainConfig:
     warmup_fraction: float = 0.1
     label_smoothing: float = 0.1
     dropout: float = DEFAULT_DROPOUT
-    augment: bool = False
+    augment: bool = True  # vary digits as people's handwriting varies (mnist_viz.augment)
     seed: int = 0
 
     def to_dict(self) -> dict:
@@ -123,48 +118,15 @@ class _ProgressCallback(keras.callbacks.Callback):
             )
 
 
-def _vary_thickness(x: tf.Tensor, amount: tf.Tensor) -> tf.Tensor:
-    # Grey-scale dilation / erosion with a 3x3 window, blended in by |amount| per image.
-    thicker = tf.nn.max_pool2d(x, 3, 1, "SAME")
-    thinner = -tf.nn.max_pool2d(-x, 3, 1, "SAME")
-    target = tf.where(amount > 0, thicker, thinner)
-    return x + tf.abs(amount) * (target - x)
-
-
-def make_augmenter(seed: int) -> Callable[[tf.Tensor], tf.Tensor]:
-    """A batch transform: random rotation, shift, scale and stroke thickness."""
-    geometric = keras.Sequential(
-        [
-            keras.layers.RandomRotation(
-                AUGMENT_ROTATION_DEGREES / 360, fill_mode="constant", seed=seed
-            ),
-            keras.layers.RandomZoom(AUGMENT_SCALE, fill_mode="constant", seed=seed + 1),
-            keras.layers.RandomTranslation(
-                AUGMENT_SHIFT_PIXELS / 28,
-                AUGMENT_SHIFT_PIXELS / 28,
-                fill_mode="constant",
-                seed=seed + 2,
-            ),
-        ],
-        name="augment",
-    )
-    rng = tf.random.Generator.from_seed(seed + 3)
-
-    def augment(x: tf.Tensor) -> tf.Tensor:
-        x = geometric(x, training=True)
-        amount = rng.uniform((tf.shape(x)[0], 1, 1, 1), -AUGMENT_THICKNESS, AUGMENT_THICKNESS)
-        return tf.clip_by_value(_vary_thickness(x, amount), 0.0, 1.0)
-
-    return augment
-
-
 def _augmented_dataset(x: np.ndarray, y: np.ndarray, config: TrainConfig) -> tf.data.Dataset:
-    augment = make_augmenter(config.seed)
+    """Training batches with handwriting-like variation (``mnist_viz.augment``), distorted in the
+    input pipeline while the previous batch trains."""
+    distort = make_distorter(Augmentation(), config.seed)
     return (
         tf.data.Dataset.from_tensor_slices((x, y))
         .shuffle(len(x), seed=config.seed, reshuffle_each_iteration=True)
         .batch(config.batch_size)
-        .map(lambda a, b: (augment(a), b), num_parallel_calls=tf.data.AUTOTUNE)
+        .map(lambda a, b: (distort(a), b), num_parallel_calls=tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE)
     )
 
@@ -188,7 +150,13 @@ def train_model(
 ) -> TrainingResult:
     """Train a fresh model on ``data`` with ``config``; evaluates on the test set after every epoch."""
     keras.utils.set_random_seed(config.seed)
-    x_train, x_test = to_model_input(data.x_train), to_model_input(data.x_test)
+    train_images = data.x_train
+    if config.augment:
+        varied = Augmentation()
+        # shapes MNIST rarely has (crossed 7s, hooked 9s, flagged 1s), then tablet recordings
+        train_images = add_shapes(train_images, data.y_train, varied.shapes, config.seed)
+        train_images = tablet_recordings(train_images, varied.tablet, config.seed)
+    x_train, x_test = to_model_input(train_images), to_model_input(data.x_test)
     y_train = keras.utils.to_categorical(data.y_train, NUM_CLASSES)
     y_test = keras.utils.to_categorical(data.y_test, NUM_CLASSES)
 

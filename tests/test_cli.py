@@ -1,4 +1,5 @@
 from mnist_viz.__main__ import main
+from mnist_viz.cache import ModelCache
 
 
 def test_train_then_evaluate(tiny_idx_folder, tmp_path, capsys):
@@ -17,6 +18,11 @@ def test_train_then_evaluate(tiny_idx_folder, tmp_path, capsys):
     assert main(["evaluate", "--data", str(tiny_idx_folder), "--models-dir", str(models)]) == 0
     out = capsys.readouterr().out
     assert "Test accuracy:" in out and out.count("%") >= 11  # overall + one line per digit
+    # the recipe's augmentation is on unless switched off
+    assert ModelCache(models).read_info().config["augment"] is True
+    args = ["train", "--data", str(tiny_idx_folder), "--models-dir", str(models), "--epochs", "1"]
+    assert main([*args, "--no-augment"]) == 0
+    assert ModelCache(models).read_info().config["augment"] is False
 
 
 def test_errors_are_one_line_messages(tmp_path, capsys):
