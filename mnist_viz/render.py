@@ -133,15 +133,17 @@ def colour_bar(
     return np.asarray(canvas)
 
 
-def pixel_grid_html(image: np.ndarray, cell: int = 20) -> str:
+def pixel_grid_html(image: np.ndarray, cell: int = 20, min_cell: int = 16) -> str:
     """The 28 x 28 input as an HTML grid of squares, each with its value (0-255) written in it.
 
     The browser draws the squares and the text: formatting this string takes about a millisecond,
     where drawing 784 numbers into an image and encoding it took ~35 ms of server time per answer.
     Text is dark on bright pixels and light on dark ones; blank (0) pixels carry no number.
+    The grid shrinks with its column, from ``cell`` px squares down to ``min_cell`` (where three
+    digits still fit in a square); on a narrower screen (a phone) it keeps that size and scrolls
+    sideways inside its own box, so the page itself never becomes wider than the screen.
     """
     values = to_bytes(image)
-    font = max(7, cell * 2 // 5)
     cells = []
     for v in values.ravel().tolist():
         if v == 0:
@@ -150,16 +152,22 @@ def pixel_grid_html(image: np.ndarray, cell: int = 20) -> str:
             ink = "d" if v >= 128 else "l"
             cells.append(f'<i class="{ink}" style="background:#{v:02x}{v:02x}{v:02x}">{v}</i>')
     rows, cols = values.shape
+    # Sizes in container query units: 100cqw is the width of the .mv-pxbox column.
+    largest, smallest = cols * (cell + 1) + 1, cols * (min_cell + 1) + 1
     style = (
-        f".mv-px{{display:grid;grid-template-columns:repeat({cols},{cell}px);"
-        f"grid-auto-rows:{cell}px;gap:1px;background:#555;border:1px solid #555;"
-        f"width:max-content;font:{font}px/1 ui-monospace,monospace}}"
+        ".mv-pxbox{container-type:inline-size;overflow-x:auto;max-width:100%}"
+        f".mv-px{{display:grid;grid-template-columns:repeat({cols},1fr);"
+        f"grid-template-rows:repeat({rows},1fr);gap:1px;background:#555;border:1px solid #555;"
+        f"width:clamp({smallest}px,100cqw,{largest}px);aspect-ratio:{cols}/{rows};"
+        f"font:clamp({min_cell * 2 // 5}px,calc(100cqw / {cols} * 0.4),{cell * 2 // 5}px)/1 "
+        "ui-monospace,monospace}"
         ".mv-px i{display:flex;align-items:center;justify-content:center;font-style:normal;"
-        "background:#000}"
+        "background:#000;overflow:hidden}"
         ".mv-px .d{color:#000}.mv-px .l{color:#e6e6e6}"
     )
     label = f"{rows} by {cols} pixel values"
-    return f'<style>{style}</style><div class="mv-px" role="img" aria-label="{label}">{"".join(cells)}</div>'
+    grid = f'<div class="mv-px" role="img" aria-label="{label}">{"".join(cells)}</div>'
+    return f'<style>{style}</style><div class="mv-pxbox">{grid}</div>'
 
 
 def to_bytes(image: np.ndarray) -> np.ndarray:

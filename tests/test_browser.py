@@ -288,3 +288,70 @@ def test_the_lab_slider_breaks_a_drawn_digit(page):
     wait_until_idle(page)
     assert_no_exception(page)
     screenshot(page, "lab")
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def touch_stroke(page, cdp, points: list[tuple[float, float]]) -> None:
+    """One finger stroke through ``points`` (canvas pixels), as a touch screen reports it."""
+    box = page.locator(CANVAS).bounding_box()
+    at = [{"x": box["x"] + x, "y": box["y"] + y} for x, y in points]
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [at[0]]})
+    for point in at[1:]:
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
+        page.wait_for_timeout(16)  # one frame per move, as a finger reports
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def test_drawing_with_a_finger_on_a_phone(browser, app_url):
+    context = browser.new_context(
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
+    try:
+        page = context.new_page()
+        page.goto(app_url)
+        page.locator(CANVAS).wait_for(timeout=SETTLE)
+        wait_until_idle(page)
+        cdp = context.new_cdp_session(page)
+        top = page.locator(CANVAS).bounding_box()["y"]
+        # an upward swipe on the canvas draws a 1 and does not scroll the page
+        touch_stroke(page, cdp, [(141, 250 - 20 * i) for i in range(11)])
+        assert prediction(page) == "1"
+        assert page.locator(CANVAS).bounding_box()["y"] == top
+        wait_until_idle(page)
+        # the same swipe beside the canvas scrolls (so the check above can fail)
+        cdp.send(
+            "Input.dispatchTouchEvent",
+            {"type": "touchStart", "touchPoints": [{"x": 370, "y": 700}]},
+        )
+        for i in range(1, 12):
+            cdp.send(
+                "Input.dispatchTouchEvent",
+                {"type": "touchMove", "touchPoints": [{"x": 370, "y": 700 - 30 * i}]},
+            )
+            page.wait_for_timeout(16)
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        page.wait_for_timeout(800)
+        assert page.locator(CANVAS).bounding_box()["y"] < top - 50
+        # Clear with a tap, and a 0 drawn with a finger
+        page.get_by_role("button", name="Clear", exact=True).tap()
+        page.get_by_text("Draw a digit").first.wait_for(timeout=SETTLE)
+        circle = [
+            (140 + 55 * math.sin(2 * math.pi * t / 24), 140 - 95 * math.cos(2 * math.pi * t / 24))
+            for t in range(26)
+        ]
+        touch_stroke(page, cdp, circle)
+        assert prediction(page, previous="1") == "0"
+        wait_until_idle(page)
+        assert_no_exception(page)
+        # nothing is wider than the phone; the 28 x 28 grid scrolls inside its own box
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+        box = page.locator(".mv-pxbox").bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+        OUTPUT.mkdir(exist_ok=True)
+        page.screenshot(path=str(OUTPUT / "phone-draw.png"))
+        page.locator(".mv-pxbox").scroll_into_view_if_needed()
+        page.screenshot(path=str(OUTPUT / "phone-pixels.png"))
+    finally:
+        context.close()

@@ -60,7 +60,9 @@ def test_pixel_grid_html_has_one_square_per_pixel_with_its_value():
     written = {i: (ink, colour, text) for i, (ink, colour, text) in enumerate(cells) if text}
     # dark text on the bright square, light text on the dark one; every other square is blank
     assert written == {5 * 28 + 7: ("d", "c8c8c8", "200"), 20 * 28 + 3: ("l", "3c3c3c", "60")}
-    assert "repeat(28,20px)" in html
+    assert "repeat(28,1fr)" in html
+    # 20 px squares at most; on a narrow screen 16 px squares that scroll inside their own box
+    assert "clamp(477px,100cqw,589px)" in html and "overflow-x:auto" in html
 
 
 def test_to_bytes_scales_floats_like_mnist_and_keeps_uint8():
