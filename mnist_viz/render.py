@@ -227,14 +227,16 @@ def figures_html(images: list[np.ndarray], captions: list[str], size: int = 150)
             f'<figure><img src="{data_url(image)}" alt="{html.escape(caption)}">'
             f"<figcaption>{html.escape(caption)}</figcaption></figure>"
         )
+    # One class per size: st.html's styles are global, and a page may show several sizes.
+    box = f"mv-figs-{size}"
     style = (
-        ".mv-figs{display:flex;flex-wrap:wrap;gap:1rem;margin:0}"
-        f".mv-figs figure{{margin:0;width:{size}px}}"
-        f".mv-figs img{{width:{size}px;height:{size}px;object-fit:contain;background:#000;"
+        f".{box}{{display:flex;flex-wrap:wrap;gap:1rem;margin:0}}"
+        f".{box} figure{{margin:0;width:{size}px}}"
+        f".{box} img{{width:{size}px;height:{size}px;object-fit:contain;background:#000;"
         "image-rendering:pixelated;display:block}"
-        ".mv-figs figcaption{font-size:0.8rem;opacity:0.7;margin-top:0.3rem;line-height:1.3}"
+        f".{box} figcaption{{font-size:0.8rem;opacity:0.7;margin-top:0.3rem;line-height:1.3}}"
     )
-    return f'<style>{style}</style><div class="mv-figs">{"".join(figures)}</div>'
+    return f'<style>{style}</style><div class="{box}">{"".join(figures)}</div>'
 
 
 HEAT_CMAP = "inferno"  # explanation heatmaps: dark = no influence, yellow = strongest

@@ -15,7 +15,7 @@ import keras
 import numpy as np
 import streamlit as st
 
-from mnist_viz import attacks, dataset_stats, invariance
+from mnist_viz import attacks, dataset_stats, invariance, personal, style
 from mnist_viz.activations import build_activation_model
 from mnist_viz.adversarial_training import ADVERSARIAL_MODEL
 from mnist_viz.cache import STANDARD_MODEL, CachedModel, ModelCache
@@ -365,3 +365,46 @@ def get_explanations(
 def get_probes(model_sha256: str, digit_key: str, _model: keras.Model, _image: np.ndarray):
     """The invariance probes (shift, rotation, scale, thickness) of one digit."""
     return invariance.all_probes(_model, _image)
+
+
+# -- the learner's own digits: style feedback and a private copy -----------------------------------
+
+
+@st.cache_resource(max_entries=4)
+def get_feature_model(model_sha256: str, _model: keras.Model) -> keras.Model:
+    """The model's last hidden layer as a sub-model (``style.feature_model``)."""
+    return style.feature_model(_model)
+
+
+def get_style_reference(cached: CachedModel) -> style.StyleReference:
+    """MNIST's classes in the last hidden layer (once per model, a few seconds)."""
+    data = get_data()
+    return computed_once(
+        "style",
+        cached.info.model_sha256,
+        lambda progress: style.fit_reference(
+            cached.model, data.x_train, data.y_train, data.x_test, data.y_test, progress=progress
+        ),
+        "Comparing with MNIST's own digits (once per model, a few seconds)...",
+    )
+
+
+def submit_teaching(cached: CachedModel, images: np.ndarray, labels: np.ndarray, tag: str) -> Job:
+    """Teach private copies of the shared model the learner's examples, in the background, on
+    the queue every heavy computation shares (``personal.teach``); ``tag`` names the session."""
+    data = get_data()
+    check = np.random.default_rng(0).permutation(len(data.y_test))[: personal.CHECK_DIGITS]
+    return _queues()[COMPUTE].submit(
+        f"teach:{tag}:{len(labels)}",
+        lambda report, waiting: personal.teach(
+            cached.model,
+            images,
+            labels,
+            data.x_train,
+            data.y_train,
+            data.x_test[check],
+            data.y_test[check],
+            progress=report,
+        ),
+        "Teaching a private copy",
+    )

@@ -18,6 +18,7 @@ from mnist_viz.model import predict_proba
 from pages._digit import current_digit, prediction_metric, set_digit, sidebar_model
 from pages._pen import drawing_in_state, drawing_pad
 from pages._resources import get_data, get_model
+from pages._teach import private_answer, style_feedback, teach_panel
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff", "psd"]
 ANY = "any"
@@ -151,11 +152,17 @@ def answer() -> None:
                         st.error(f"Wrong: the true label is {digit.label}.")
                 for note in verdict.notes:
                     st.warning(note)
+                private_slot = st.empty()  # filled last: teaching below may have just ended
             st.vega_lite_chart(charts.probability_chart(probabilities), width="stretch")
             st.caption(
                 "The last layer (softmax) turns the network's ten scores into probabilities that "
                 "add up to 100%. Hover a bar for its exact value."
             )
+            if digit.label is None:  # the learner's own drawing or photo
+                style_feedback(cached, digit, probabilities)
+                teach_panel(cached, digit, verdict)
+            with private_slot.container():
+                private_answer(digit)
     if digit is not None:
         with details_slot.container():
             _what_the_network_sees(digit)

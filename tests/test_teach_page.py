@@ -1,0 +1,79 @@
+"""The Draw page's panels about the learner's own digits, in AppTest: teaching a private copy
+(the shared model untouched) and the feedback on an unusual shape."""
+
+import pytest
+from conftest import app_test, canvas_drawing, canvas_state, tiny_mnist, write_idx_folder
+
+from mnist_viz import style
+from mnist_viz.cache import ModelCache
+
+pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
+
+
+@pytest.fixture
+def drawn(tiny_models_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(tiny_models_dir))
+    monkeypatch.setenv("MNIST_DATA", str(write_idx_folder(tmp_path / "mnist", tiny_mnist())))
+    at = app_test()
+    at.session_state["canvas"] = canvas_state(canvas_drawing("1"))
+    return at.run()
+
+
+def button(at, label: str):
+    return next(b for b in at.button if b.label.startswith(label))
+
+
+def test_a_private_copy_learns_my_examples_and_the_shared_model_stays(drawn, tiny_models_dir):
+    at = drawn
+    assert not at.exception
+    shared = ModelCache(tiny_models_dir).read_info().model_sha256
+    assert "Teach it my handwriting" in [e.label for e in at.expander]
+    for _ in range(3):
+        at.selectbox(key="teach_label").set_value(7)
+        button(at, "Add as an example").click().run()
+    assert len(at.session_state["teach_examples"]) == 3
+    assert [label for _, label in at.session_state["teach_examples"]] == [7, 7, 7]
+    teach = button(at, "Teach my private copy (3 examples)")
+    assert not teach.disabled
+    teach.click().run(timeout=240)
+    assert not at.exception
+    result = at.session_state["teach_result"]
+    assert result.n_examples == 3 and result.n_checked == 128  # the tiny test set
+    assert result.replay.predictions == (7, 7, 7) and result.naive.examples == 1.0
+    table = at.table[0].value
+    assert list(table.iloc[0])[1:] == [
+        f"{result.before.examples:.0%}",
+        f"{result.naive.examples:.0%}",
+        f"{result.replay.examples:.0%}",
+    ]
+    text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+    assert "catastrophic forgetting" in text and "McCloskey & Cohen 1989" in text
+    assert "Your private copy (taught 3 of your digits) reads it as **7**" in text
+    # the shared model file is the same as before
+    assert ModelCache(tiny_models_dir).read_info().model_sha256 == shared
+    # forgetting the examples removes the private copy
+    button(at, "Forget my examples").click().run()
+    assert at.session_state["teach_examples"] == [] and at.session_state["teach_result"] is None
+
+
+def test_too_few_examples_cannot_be_taught(drawn):
+    button(drawn, "Add as an example").click().run()
+    assert button(drawn, "Teach my private copy (1 example)").disabled
+
+
+def test_an_unusual_shape_gets_honest_feedback_with_mnist_examples(drawn, monkeypatch):
+    # Which drawings are unusual is tested in test_style.py; here: what the page shows for one.
+    monkeypatch.setattr(style, "UNSURE_BELOW", 1.01)
+    monkeypatch.setattr(style.StyleCheck, "worth_saying", property(lambda self: True))
+    at = drawn.run()
+    assert not at.exception
+    warnings = [w.value for w in at.warning]
+    assert any("is unlike the" in w and "MNIST's" in w for w in warnings), warnings
+    shown = "".join(h.proto.body for h in at.get("html"))
+    assert shown.count("MNIST ") >= 2 * style.NEIGHBOURS
+
+
+def test_a_sure_answer_gets_no_style_feedback(drawn, monkeypatch):
+    monkeypatch.setattr(style, "UNSURE_BELOW", 0.0)
+    at = drawn.run()
+    assert not any("is unlike the" in w.value for w in at.warning)
