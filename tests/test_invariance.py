@@ -47,5 +47,27 @@ def test_probe_follows_the_answer_along_an_axis(bar):
     assert [p.name for p in probes] == ["shift", "rotation", "scale", "stroke thickness"]
     for p in probes:
         assert len(p.values) == len(p.predicted) == len(p.confidence) == len(p.images)
-    low, high = probes[0].tolerated(0)
-    assert low <= 0 <= high
+    # the range holds the neutral value, ends where the answer changes, and is consistent
+    # with the predictions it summarises
+    for p, neutral in zip(probes, (0, 0, 1, 0), strict=True):
+        low, high = p.tolerated(neutral)
+        inside = [v for v in p.values if low <= v <= high]
+        centre = p.predicted[int(np.argmin(np.abs(np.asarray(p.values) - neutral)))]
+        assert all(p.predicted[p.values.index(v)] == centre for v in inside)
+
+
+def test_tolerated_range_stops_at_the_first_change_either_side():
+    values = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
+    probe = invariance.Probe(
+        "shift",
+        "px",
+        values,
+        np.zeros((7, 28, 28)),
+        predicted=np.array([5, 3, 3, 3, 3, 7, 3]),  # a 3 that turns 7 at +2, back at +3
+        confidence=np.ones(7),
+        original_probability=np.ones(7),
+    )
+    assert probe.tolerated(0) == (-2.0, 1.0)
+    assert probe.tolerated(0.4) == (-2.0, 1.0)  # the nearest sampled value is the centre
+    assert probe.tolerated(3) == (3.0, 3.0)
+    assert probe.tolerated(-3) == (-3.0, -3.0)
