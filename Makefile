@@ -42,7 +42,11 @@ bench: $(VENV)/.installed
 	MNIST_DATA=$(MNIST_TEST_DATA) $(PY) bench/page_speed.py
 	MNIST_DATA=$(MNIST_TEST_DATA) $(PY) bench/lab_speed.py
 	$(PY) bench/bad_inputs.py --mutations 1000
+	MNIST_DATA=$(MNIST_TEST_DATA) $(PY) bench/drawn_digits.py
+	MNIST_DATA=$(MNIST_TEST_DATA) $(PY) bench/classroom.py --students 1 --drawings 10
 	MNIST_DATA=$(MNIST_TEST_DATA) $(PY) bench/classroom.py --students 30 --browsers 1 --drawings 15
+	MNIST_DATA=$(MNIST_TEST_DATA) $(PY) bench/classroom.py --students 30 --browsers 1 --drawings 15 --replicas 2
+	MNIST_DATA=$(MNIST_TEST_DATA) $(PY) bench/under_load.py --students 29
 
 clean-models:
 	rm -f models/*.keras models/*.json models/*.lock
