@@ -376,12 +376,13 @@ def get_feature_model(model_sha256: str, _model: keras.Model) -> keras.Model:
     return style.feature_model(_model)
 
 
-def get_style_reference(cached: CachedModel) -> style.StyleReference:
-    """MNIST's classes in the last hidden layer (once per model, a few seconds)."""
-    data = get_data()
-    return computed_once(
-        "style",
-        cached.info.model_sha256,
+def _style_reference_job(cached: CachedModel) -> tuple[tuple, Callable, str] | None:
+    try:
+        data = _load_data()
+    except DataError:  # no MNIST to compare with: the feedback is left out, the page goes on
+        return None
+    return (
+        ("style", cached.info.model_sha256),
         lambda progress: style.fit_reference(
             cached.model, data.x_train, data.y_train, data.x_test, data.y_test, progress=progress
         ),
@@ -389,10 +390,29 @@ def get_style_reference(cached: CachedModel) -> style.StyleReference:
     )
 
 
+def warm_style_reference(cached: CachedModel) -> None:
+    """Start computing the style reference in the background if nobody has, so that the first
+    unsure drawing does not wait for it."""
+    job = _style_reference_job(cached)
+    if job is not None and job[0] not in _results():
+        _results().request(*job)
+
+
+def get_style_reference(cached: CachedModel) -> style.StyleReference | None:
+    """MNIST's classes in the last hidden layer (once per model, a few seconds); None when MNIST
+    cannot be loaded."""
+    job = _style_reference_job(cached)
+    if job is None:
+        return None
+    (what, sha), compute, message = job
+    return computed_once(what, sha, compute, message)
+
+
 def submit_teaching(cached: CachedModel, images: np.ndarray, labels: np.ndarray, tag: str) -> Job:
     """Teach private copies of the shared model the learner's examples, in the background, on
-    the queue every heavy computation shares (``personal.teach``); ``tag`` names the session."""
-    data = get_data()
+    the queue every heavy computation shares (``personal.teach``); ``tag`` names the session.
+    Raises DataError when MNIST (needed for replay and the check) cannot be loaded."""
+    data = _load_data()
     check = np.random.default_rng(0).permutation(len(data.y_test))[: personal.CHECK_DIGITS]
     return _queues()[COMPUTE].submit(
         f"teach:{tag}:{len(labels)}",

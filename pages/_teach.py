@@ -11,6 +11,7 @@ import streamlit as st
 from mnist_viz import personal, render, style
 from mnist_viz.cache import CachedModel
 from mnist_viz.digit import Digit, Verdict
+from mnist_viz.errors import DataError
 from mnist_viz.model import predict_proba
 from pages._resources import (
     COMPUTE,
@@ -21,6 +22,7 @@ from pages._resources import (
 )
 
 EXAMPLES, JOB, RESULT, SESSION_TAG = "teach_examples", "teach_job", "teach_result", "teach_tag"
+PROBLEM = "teach_problem"
 state = st.session_state
 
 
@@ -30,6 +32,8 @@ def style_feedback(cached: CachedModel, digit: Digit, probabilities: np.ndarray)
     if digit.label is not None or float(np.max(probabilities)) >= style.UNSURE_BELOW:
         return  # test digits are MNIST's own; a sure answer needs no excuse
     reference = get_style_reference(cached)
+    if reference is None:
+        return
     extractor = get_feature_model(cached.info.model_sha256, cached.model)
     check = style.check_style(reference, extractor, digit.image, probabilities)
     if not check.worth_saying:
@@ -59,7 +63,10 @@ def _start(cached: CachedModel) -> None:
     tag = state.setdefault(SESSION_TAG, uuid.uuid4().hex)
     images = np.stack([image for image, _ in examples])
     labels = np.array([label for _, label in examples])
-    state[JOB] = submit_teaching(cached, images, labels, tag)
+    try:
+        state[JOB] = submit_teaching(cached, images, labels, tag)
+    except DataError as exc:
+        state[PROBLEM] = f"Teaching needs MNIST's digits, which could not be loaded: {exc}"
 
 
 def private_answer(digit: Digit) -> None:
@@ -99,6 +106,8 @@ def teach_panel(cached: CachedModel, digit: Digit, verdict: Verdict) -> None:
                     [image for image, _ in examples], [f"a {label}" for _, label in examples], 56
                 )
             )
+        if problem := state.pop(PROBLEM, None):
+            st.error(problem)
         if job is not None:
             try:
                 state[RESULT] = follow_job(job, "Teaching two private copies...", COMPUTE)

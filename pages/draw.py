@@ -17,7 +17,7 @@ from mnist_viz.errors import BlankImageError, ImageError
 from mnist_viz.model import predict_proba
 from pages._digit import current_digit, prediction_metric, set_digit, sidebar_model
 from pages._pen import drawing_in_state, drawing_pad
-from pages._resources import get_data, get_model
+from pages._resources import get_data, get_model, warm_style_reference
 from pages._teach import private_answer, style_feedback, teach_panel
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff", "psd"]
@@ -26,6 +26,7 @@ ANSWER = "answer"  # the fragment's key
 
 st.title("Draw & predict")
 cached = get_model()
+warm_style_reference(cached)  # for the feedback on unusual shapes, ready before it is needed
 state = st.session_state
 
 

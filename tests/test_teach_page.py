@@ -77,3 +77,22 @@ def test_a_sure_answer_gets_no_style_feedback(drawn, monkeypatch):
     monkeypatch.setattr(style, "UNSURE_BELOW", 0.0)
     at = drawn.run()
     assert not any("is unlike the" in w.value for w in at.warning)
+
+
+def test_without_mnist_a_drawing_is_still_read_and_teaching_says_why_not(
+    tiny_models_dir, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(tiny_models_dir))
+    monkeypatch.setenv("MNIST_DATA", str(tmp_path / "nowhere"))
+    monkeypatch.setattr(style, "UNSURE_BELOW", 1.01)  # the style check is asked for, and skipped
+    at = app_test()
+    at.session_state["canvas"] = canvas_state(canvas_drawing("1"))
+    at.run()
+    assert not at.exception and not at.error
+    assert at.session_state["current_digit"] is not None
+    for _ in range(3):
+        button(at, "Add as an example").click().run()
+    button(at, "Teach my private copy (3 examples)").click().run()
+    assert not at.exception
+    assert any("Teaching needs MNIST's digits" in e.value for e in at.error)
+    assert len(at.session_state["teach_examples"]) == 3  # nothing is lost
