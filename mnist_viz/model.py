@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
-from keras import layers
 
+from mnist_viz.architecture import build, preset
 from mnist_viz.data import IMAGE_SIZE, NUM_CLASSES
 
 INPUT_NAME = "image"
@@ -33,22 +33,13 @@ PREDICT_BATCH = 1000
 
 
 def build_model(dropout: float = DEFAULT_DROPOUT) -> keras.Model:
-    """Conv 32 -> pool -> conv 64 -> pool -> flatten -> dropout -> dense 128 -> dense 10 -> softmax.
+    """Conv 32 -> pool -> conv 64 -> pool -> flatten -> dropout -> dense 128 -> dense 10 -> softmax:
+    the "classic" preset of ``mnist_viz.architecture`` (which builds every network).
 
     The last Dense layer is linear ("logits") and the softmax is its own layer ("probabilities"),
     so the app can show both and attacks can take gradients of the logits without saturation.
     """
-    inputs = keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 1), name=INPUT_NAME)
-    x = layers.Conv2D(32, 3, activation="relu", name=CONV1)(inputs)
-    x = layers.MaxPooling2D(2, name=POOL1)(x)
-    x = layers.Conv2D(64, 3, activation="relu", name=CONV2)(x)
-    x = layers.MaxPooling2D(2, name=POOL2)(x)
-    x = layers.Flatten(name=FLATTEN)(x)
-    x = layers.Dropout(dropout, name=DROPOUT)(x)
-    x = layers.Dense(128, activation="relu", name=DENSE)(x)
-    x = layers.Dense(NUM_CLASSES, name=LOGITS)(x)
-    outputs = layers.Activation("softmax", name=PROBABILITIES)(x)
-    return keras.Model(inputs, outputs, name="mnist_cnn")
+    return build(replace(preset("classic"), dropout=dropout))
 
 
 @dataclass(frozen=True)
