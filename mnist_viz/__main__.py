@@ -6,6 +6,7 @@ import argparse
 import sys
 from dataclasses import replace
 
+from mnist_viz.architecture import DEFAULT_ARCH, PRESETS
 from mnist_viz.errors import MnistVizError
 
 BAR_WIDTH = 30
@@ -36,18 +37,21 @@ def _progress_printer(stream=None):
 
 
 def _train(args: argparse.Namespace) -> int:
-    from mnist_viz.cache import ModelCache
+    from mnist_viz.architecture import preset
+    from mnist_viz.cache import ModelCache, model_name
     from mnist_viz.data import load_mnist
     from mnist_viz.training import TrainConfig
 
+    arch = preset(args.arch)
     data = load_mnist(args.data)
     print(f"Data: {data.describe()}")
-    config = TrainConfig()
+    print(f"Network: {arch.name}: {arch.describe()}")
+    config = TrainConfig(arch=arch)
     if args.augment is not None:
         config = replace(config, augment=args.augment)
     if args.epochs:
         config = replace(config, epochs=args.epochs)
-    cache = ModelCache(args.models_dir)
+    cache = ModelCache(args.models_dir, model_name(arch.name))
     result = cache.train(
         lambda: data,
         config,
@@ -62,11 +66,11 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from mnist_viz.cache import ModelCache
+    from mnist_viz.cache import ModelCache, model_name
     from mnist_viz.data import load_mnist
     from mnist_viz.model import evaluate
 
-    cache = ModelCache(args.models_dir)
+    cache = ModelCache(args.models_dir, model_name(args.arch))
     cached = cache.load()
     data = load_mnist(args.data)
     print(f"Model: {cache.model_path} (trained on {cached.info.data_description})")
@@ -91,6 +95,12 @@ def main(argv: list[str] | None = None) -> int:
         cmd = sub.add_parser(name, help=help_text)
         cmd.add_argument("--data", help="folder of the four MNIST IDX files, or an mnist.npz")
         cmd.add_argument("--models-dir", help="model cache folder (default: models/)")
+        cmd.add_argument(
+            "--arch",
+            choices=list(PRESETS),
+            default=DEFAULT_ARCH,
+            help=f"the network (default: {DEFAULT_ARCH}; see mnist_viz.architecture)",
+        )
         if name == "train":
             cmd.add_argument("--epochs", type=int, help="epochs (default: the recipe's 2)")
             cmd.add_argument(

@@ -14,11 +14,12 @@ preset builds exactly the network the app has always shipped.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-
-import keras
-from keras import layers
+from typing import TYPE_CHECKING
 
 from mnist_viz.data import IMAGE_SIZE, NUM_CLASSES
+
+if TYPE_CHECKING:  # Keras is imported where a network is built or inspected: the CLI's
+    import keras  # argument parsing and the presets need no TensorFlow
 
 INPUT_NAME, FLATTEN, DROPOUT, DENSE, LOGITS, PROBABILITIES = (
     "image",
@@ -107,6 +108,9 @@ def preset(name: str) -> Architecture:
 
 def build(arch: Architecture) -> keras.Model:
     """The network of ``arch`` (functional API, every layer named; see the module docstring)."""
+    import keras
+    from keras import layers
+
     inputs = keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 1), name=INPUT_NAME)
     x = inputs
     for i, n in enumerate(arch.filters, start=1):
@@ -127,17 +131,23 @@ def build(arch: Architecture) -> keras.Model:
 
 def conv_layers(model: keras.Model) -> list[keras.layers.Layer]:
     """The model's 2-D convolutions, input to output."""
+    import keras
+
     return [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
 
 
 def pool_layers(model: keras.Model) -> list[keras.layers.Layer]:
     """The model's 2-D pooling layers, input to output."""
+    import keras
+
     kinds = (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)
     return [layer for layer in model.layers if isinstance(layer, kinds)]
 
 
 def hidden_dense_layers(model: keras.Model) -> list[keras.layers.Layer]:
     """The model's Dense layers except the last (the class scores)."""
+    import keras
+
     return [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)][:-1]
 
 
@@ -149,5 +159,7 @@ def last_conv(model: keras.Model) -> keras.layers.Layer | None:
 
 def spatial_layers(model: keras.Model) -> list[keras.layers.Layer]:
     """Convolutions and poolings in order: the layers with feature maps to show."""
+    import keras
+
     kinds = (keras.layers.Conv2D, keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)
     return [layer for layer in model.layers if isinstance(layer, kinds)]

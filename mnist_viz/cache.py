@@ -25,9 +25,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from mnist_viz.architecture import DEFAULT_ARCH
 from mnist_viz.data import MnistData, load_mnist
 from mnist_viz.errors import ModelCacheError
-from mnist_viz.model import CONV_LAYERS, PROBABILITIES
+from mnist_viz.model import PROBABILITIES
 from mnist_viz.training import (
     RECIPE_VERSION,
     ProgressFn,
@@ -43,6 +44,14 @@ Trainer = Callable[[MnistData, Any, ProgressFn | None], TrainingResult]
 
 MODELS_DIR_ENV_VAR = "MNIST_VIZ_MODELS_DIR"
 STANDARD_MODEL = "mnist_cnn"
+
+
+def model_name(arch: str = DEFAULT_ARCH) -> str:
+    """The cache's file name for a network: ``mnist_cnn`` for the classic one (as ever),
+    ``mnist_<arch>`` for the others."""
+    return STANDARD_MODEL if arch == DEFAULT_ARCH else f"mnist_{arch.replace('-', '_')}"
+
+
 CACHE_FILE_MODE = 0o644  # mkstemp creates 0600; the cache is as readable as any saved file
 
 
@@ -146,7 +155,7 @@ class ModelCache:
         except Exception as exc:  # Keras raises many kinds on a damaged archive
             raise ModelCacheError(f"{self.model_path} is corrupt ({type(exc).__name__})") from None
         names = {layer.name for layer in model.layers}
-        if not {*CONV_LAYERS, PROBABILITIES} <= names or model.output.shape[-1] != 10:
+        if PROBABILITIES not in names or model.output.shape[-1] != 10:
             raise ModelCacheError(f"{self.model_path} is not an mnist-viz model")
         # A writer may have replaced the file while it loaded: the hash must still match.
         if _sha256(self.model_path) != info.model_sha256:

@@ -11,16 +11,17 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from mnist_viz.architecture import DEFAULT_ARCH, PRESETS, Architecture, build
 from mnist_viz.augment import Augmentation, add_shapes, make_distorter, tablet_recordings
 from mnist_viz.data import NUM_CLASSES, MnistData
-from mnist_viz.model import DEFAULT_DROPOUT, build_model, evaluate, to_model_input
+from mnist_viz.model import DEFAULT_DROPOUT, evaluate, to_model_input
 
 # Bump whenever the architecture or a default below changes: cached models then retrain.
 RECIPE_VERSION = 3  # 2: handwriting augmentation on by default (mnist_viz.augment); 3: tuned
@@ -38,9 +39,14 @@ class TrainConfig:
     dropout: float = DEFAULT_DROPOUT
     augment: bool = True  # vary digits as people's handwriting varies (mnist_viz.augment)
     seed: int = 0
+    arch: Architecture = PRESETS[DEFAULT_ARCH]  # the network (its dropout is the one above)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.arch, dict):  # from JSON (a cached model's config, a worker's spec)
+            object.__setattr__(self, "arch", Architecture.from_dict(self.arch))
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "arch": self.arch.to_dict()}  # JSON's own types (lists)
 
 
 @dataclass(frozen=True)
@@ -164,7 +170,7 @@ def train_model(
     schedule = one_cycle_schedule(
         config.peak_learning_rate, config.epochs * batches, config.warmup_fraction
     )
-    model = build_model(config.dropout)
+    model = build(replace(config.arch, dropout=config.dropout))
     model.compile(
         optimizer=keras.optimizers.Adam(schedule),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),

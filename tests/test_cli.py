@@ -30,3 +30,19 @@ def test_errors_are_one_line_messages(tmp_path, capsys):
     assert capsys.readouterr().err.startswith("error: no cached model")
     assert main(["train", "--data", str(tmp_path / "missing")]) == 1
     assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_each_architecture_is_trained_into_its_own_cache_file(tiny_idx_folder, tmp_path, capsys):
+    models = tmp_path / "arch-models"
+    common = ["--data", str(tiny_idx_folder), "--models-dir", str(models)]
+    assert main(["train", *common, "--epochs", "1", "--no-augment", "--arch", "mlp"]) == 0
+    out = capsys.readouterr().out
+    assert "Network: mlp: no convolutions (a multilayer perceptron), dense 256" in out
+    assert (models / "mnist_mlp.keras").is_file() and not (models / "mnist_cnn.keras").exists()
+    cached = ModelCache(models, "mnist_mlp").load()  # an MLP is an mnist-viz model too
+    assert cached.info.config["arch"]["filters"] == []
+    assert not [layer for layer in cached.model.layers if layer.name.startswith("conv")]
+    assert main(["evaluate", *common, "--arch", "mlp"]) == 0
+    assert "Test accuracy:" in capsys.readouterr().out
+    assert main(["evaluate", *common, "--arch", "small"]) == 1  # not trained yet
+    assert "no cached model" in capsys.readouterr().err

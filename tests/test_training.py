@@ -23,3 +23,13 @@ def test_training_learns_reports_progress_and_keeps_history(tiny_data):
 def test_training_with_augmentation_runs(tiny_data):
     result = train_model(tiny_data, TrainConfig(epochs=1, batch_size=64, augment=True))
     assert 0.0 <= result.test_accuracy <= 1.0
+
+
+def test_a_config_round_trips_through_json_with_its_architecture():
+    import json
+
+    from mnist_viz.architecture import preset
+
+    config = TrainConfig(arch=preset("small"), epochs=3)
+    again = TrainConfig(**json.loads(json.dumps(config.to_dict())))
+    assert again == config and again.arch.filters == (16, 32)
