@@ -15,14 +15,22 @@ import numpy as np
 import tensorflow as tf
 from scipy import ndimage as ndi
 
-from mnist_viz.model import CONV2, class_scorer, to_model_input
+from mnist_viz.architecture import last_conv
+from mnist_viz.model import class_scorer, to_model_input
 from mnist_viz.receptive_field import layer_geometry
 
 
 def gradcam(
-    model: keras.Model, image: np.ndarray, class_index: int | None = None, layer: str = CONV2
+    model: keras.Model, image: np.ndarray, class_index: int | None = None, layer: str | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(coarse map at the layer's resolution, the same map on the 28 x 28 input), both >= 0."""
+    """(coarse map at the layer's resolution, the same map on the 28 x 28 input), both >= 0.
+    ``layer``: by default the model's last convolution, found from the model (Selvaraju et al.
+    use the last convolutional layer); ``ValueError`` for a model without one (an MLP)."""
+    if layer is None:
+        last = last_conv(model)
+        if last is None:
+            raise ValueError("Grad-CAM needs a convolution layer, and this network has none")
+        layer = last.name
     x = tf.constant(to_model_input(image)[:1])
     probe = _probe(model, layer)
     with tf.GradientTape() as tape:

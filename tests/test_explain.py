@@ -78,3 +78,13 @@ def test_gradcam_on_the_real_architecture_runs():
     model = build_model()
     coarse, on_input = gradcam(model, np.zeros((28, 28), np.uint8))
     assert coarse.shape == (11, 11) and on_input.shape == (28, 28)
+
+
+def test_gradcam_uses_the_last_convolution_of_any_network():
+    from mnist_viz.architecture import Architecture, build, preset
+
+    deep = build(Architecture("deep", filters=(4, 4, 4)))
+    coarse, _ = gradcam(deep, np.zeros((28, 28), np.uint8))
+    assert coarse.shape == deep.get_layer("conv3").output.shape[1:3] == (3, 3)
+    with pytest.raises(ValueError, match="has none"):
+        gradcam(build(preset("mlp")), np.zeros((28, 28), np.uint8))
