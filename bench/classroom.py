@@ -101,6 +101,7 @@ class Result:
     wall_s: float = 0.0
     client_busy: float = 0.0
     rss_mb: list[tuple[float, list[float]]] = field(default_factory=list)  # (minutes, per server)
+    missed: list[str] = field(default_factory=list)  # which drawings got no answer
 
     def summary(self) -> dict:
         answered = len(self.latencies_ms) + len(self.protocol_ms)
@@ -113,6 +114,7 @@ class Result:
             "drawings": self.drawings,
             "answered": answered,
             "missing": self.missing,
+            "missed": self.missed[:50],
             "median_ms": screen[0],
             "p95_ms": screen[1],
             "max_ms": screen[2],
@@ -251,6 +253,7 @@ async def _student(browser, url: str, index: int, plan: _Plan, result: Result, r
             answer = await page.evaluate(WAIT_FOR_ANSWER, [previous, ANSWER_TIMEOUT_MS])
             if answer is None:
                 result.missing += 1
+                result.missed.append(f"browser {index}: a {digit} ({style}) in {previous} strokes")
             else:
                 result.latencies_ms.append(answer["at"] - answer["penUp"])
                 result.correct += answer["value"] == str(digit)
@@ -291,6 +294,7 @@ async def _protocol_student(url: str, index: int, plan: _Plan, result: Result, r
             took = await student.answer(previous, sent, ANSWER_TIMEOUT_MS / 1000)
             if took is None:
                 result.missing += 1
+                result.missed.append(f"protocol {index}: a {digit} ({style}) in {previous} strokes")
             else:
                 result.protocol_ms.append(1000 * took)
             await asyncio.sleep(rng.uniform(1.0, 2.0))

@@ -38,7 +38,9 @@ def _read_drawing() -> None:
     drawing = drawing_in_state()
     if drawing.png is None:
         return
-    drawing_id = hashlib.sha1(drawing.png).hexdigest()
+    # The stroke count is part of the identity: a stroke that adds no new ink (traced over an
+    # earlier one) still changes what the answer says it belongs to.
+    drawing_id = f"{hashlib.sha1(drawing.png).hexdigest()}:{drawing.strokes}"
     if drawing_id == state.get("last_drawing"):
         return
     n = drawing.strokes

@@ -225,3 +225,15 @@ def test_the_teacher_retrains_the_shared_model(retrain_app, teacher_password):
     assert after.config["epochs"] == 2 and after.config["augment"] is True
     assert any("Retrained" in s.value for s in at.success)
     assert at.metric[2].value == "2"  # the page now shows the new model
+
+
+def test_a_stroke_traced_over_earlier_ink_still_updates_the_answer(tiny_app):
+    # The answer names the drawing it belongs to by its stroke count; a second stroke that adds
+    # no new ink must still move it on (a class's benchmark waits for exactly that text).
+    tiny_app.session_state["canvas"] = canvas_state(canvas_drawing("1"), strokes=1)
+    at = tiny_app.run()
+    assert current_digit(at).description == "your drawing (1 stroke)"
+    at.session_state["canvas"] = canvas_state(canvas_drawing("1"), strokes=2)
+    at.run()
+    assert current_digit(at).description == "your drawing (2 strokes)"
+    assert any("your drawing (2 strokes)" in c.value for c in at.caption)
