@@ -23,9 +23,9 @@ from mnist_viz.model import to_model_input
 TYPICAL_PERCENTILE = 99.0  # the bar: farther than 99% of MNIST's own test digits of the class
 UNSURE_BELOW = 0.9  # the feedback is given only when the network is less sure than this
 SHRINKAGE = 0.1  # covariance shrunk 10% towards its diagonal so that it can be inverted
-REFERENCE_PER_CLASS = 1000  # training digits per class kept for the means and the neighbours
+REFERENCE_PER_CLASS = 500  # digits per class: training ones for the means, test ones for the bars
 NEIGHBOURS = 6
-_BATCH = 1000
+_BATCH = 250  # small batches: the convolutions' activations of 1,000 digits take ~100 MB
 
 
 def feature_model(model: keras.Model) -> keras.Model:
@@ -60,9 +60,11 @@ class StyleReference:
     reference_features: np.ndarray  # (M, D)
 
     def distances(self, feats: np.ndarray) -> np.ndarray:
-        """(N, 10) Mahalanobis distance of each feature vector to each class mean."""
-        diff = feats[:, None, :] - self.means[None, :, :]
-        return np.sqrt(np.maximum(np.einsum("ncd,de,nce->nc", diff, self.precision, diff), 0.0))
+        """(N, 10) Mahalanobis distance of each feature vector to each class mean: with the
+        precision factored as L L^T, the Euclidean distance after multiplying by L."""
+        whiten = np.linalg.cholesky(self.precision)
+        diff = (feats @ whiten)[:, None, :] - (self.means @ whiten)[None, :, :]
+        return np.linalg.norm(diff, axis=-1)
 
 
 def fit_reference(
@@ -76,11 +78,14 @@ def fit_reference(
     seed: int = 0,
 ) -> StyleReference:
     """Class means and shared covariance from up to ``per_class`` training digits per class; the
-    bars from every test digit of each class, at its own (true) class."""
+    bars from up to ``per_class`` test digits per class, each at its own (true) class."""
     rng = np.random.default_rng(seed)
-    chosen = np.concatenate(
-        [rng.permutation(np.flatnonzero(y_train == c))[:per_class] for c in range(NUM_CLASSES)]
-    )
+
+    def some_of_each(labels: np.ndarray) -> np.ndarray:
+        picked = [rng.permutation(np.flatnonzero(labels == c))[:per_class] for c in range(10)]
+        return np.sort(np.concatenate(picked))
+
+    chosen = some_of_each(np.asarray(y_train))
     extractor = feature_model(model)
     train_feats = features(extractor, x_train[chosen])
     labels = np.asarray(y_train)[chosen]
@@ -96,8 +101,11 @@ def fit_reference(
     reference = StyleReference(
         means, precision, np.zeros(NUM_CLASSES), x_train[chosen], labels, train_feats
     )
-    test_labels = np.asarray(y_test)
-    own = reference.distances(features(extractor, x_test))[np.arange(len(test_labels)), test_labels]
+    checked = some_of_each(np.asarray(y_test))
+    test_labels = np.asarray(y_test)[checked]
+    own = reference.distances(features(extractor, x_test[checked]))[
+        np.arange(len(test_labels)), test_labels
+    ]
     thresholds = np.array(
         [
             np.percentile(own[test_labels == c], TYPICAL_PERCENTILE)
