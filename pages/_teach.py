@@ -22,7 +22,7 @@ from pages._resources import (
 )
 
 EXAMPLES, JOB, RESULT, SESSION_TAG = "teach_examples", "teach_job", "teach_result", "teach_tag"
-PROBLEM = "teach_problem"
+PROBLEM, OPEN = "teach_problem", "teach_open"
 state = st.session_state
 
 
@@ -55,7 +55,7 @@ def _add_example(digit: Digit) -> None:
 
 
 def _forget() -> None:
-    state[EXAMPLES], state[RESULT], state[JOB] = [], None, None
+    state[EXAMPLES], state[RESULT], state[JOB], state[OPEN] = [], None, None, False
 
 
 def _start(cached: CachedModel) -> None:
@@ -85,7 +85,18 @@ def teach_panel(cached: CachedModel, digit: Digit, verdict: Verdict) -> None:
     """Add the current drawing as an example with its true label; teach a private copy."""
     examples = _examples()
     job = state.get(JOB)
-    with st.expander("Teach it my handwriting", expanded=bool(examples) or job is not None):
+    if not (examples or job is not None or state.get(RESULT) or state.get(OPEN)):
+        # One button until the learner wants the panel: every answer re-sends what is drawn here,
+        # and a class's server pays for each element of it on every drawing.
+        st.button(
+            "Misread? Teach it my handwriting",
+            on_click=state.update,
+            kwargs={OPEN: True},
+            icon=":material/school:",
+            type="tertiary",
+        )
+        return
+    with st.expander("Teach it my handwriting", expanded=True):
         st.caption(
             "Did it misread you? Say what you drew and add the drawing as an example. With "
             f"{personal.MIN_EXAMPLES} or more, a private copy of the network learns them, for "

@@ -16,7 +16,10 @@ def drawn(tiny_models_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("MNIST_DATA", str(write_idx_folder(tmp_path / "mnist", tiny_mnist())))
     at = app_test()
     at.session_state["canvas"] = canvas_state(canvas_drawing("1"))
-    return at.run()
+    at.run()
+    # the panel starts as one button
+    assert "Teach it my handwriting" not in [e.label for e in at.expander]
+    return button(at, "Misread? Teach it my handwriting").click().run()
 
 
 def button(at, label: str):
@@ -51,9 +54,10 @@ def test_a_private_copy_learns_my_examples_and_the_shared_model_stays(drawn, tin
     assert "Your private copy (taught 3 of your digits) reads it as **7**" in text
     # the shared model file is the same as before
     assert ModelCache(tiny_models_dir).read_info().model_sha256 == shared
-    # forgetting the examples removes the private copy
+    # forgetting the examples removes the private copy and folds the panel back to its button
     button(at, "Forget my examples").click().run()
     assert at.session_state["teach_examples"] == [] and at.session_state["teach_result"] is None
+    assert "Teach it my handwriting" not in [e.label for e in at.expander]
 
 
 def test_too_few_examples_cannot_be_taught(drawn):
@@ -90,6 +94,7 @@ def test_without_mnist_a_drawing_is_still_read_and_teaching_says_why_not(
     at.run()
     assert not at.exception and not at.error
     assert at.session_state["current_digit"] is not None
+    button(at, "Misread? Teach it my handwriting").click().run()
     for _ in range(3):
         button(at, "Add as an example").click().run()
     button(at, "Teach my private copy (3 examples)").click().run()
