@@ -143,7 +143,10 @@ def _augmented_dataset(x: np.ndarray, y: np.ndarray, config: TrainConfig) -> tf.
         tf.data.Dataset.from_tensor_slices((x, y))
         .shuffle(len(x), seed=config.seed, reshuffle_each_iteration=True)
         .batch(config.batch_size)
-        .map(lambda a, b: (distort(a), b), num_parallel_calls=tf.data.AUTOTUNE)
+        # One batch at a time: the distortions draw from one random generator, and parallel calls
+        # drew from it in varying order, so a run's accuracy varied (98.93-99.13% here, same
+        # seed); in order it is the same every run, and no slower (39-42 s).
+        .map(lambda a, b: (distort(a), b), num_parallel_calls=1)
         .prefetch(tf.data.AUTOTUNE)
     )
 
