@@ -1,8 +1,9 @@
 """The adversarial lab's two speed targets, on the cached standard model:
 
-1. moving the epsilon slider reruns the page in at most 100 ms after the first move for a digit
-   (timed with AppTest, which reruns the whole page: in the browser only the slider's fragment
-   reruns, so this is an upper bound);
+1. releasing the epsilon slider updates the rest of the page (the layer-by-layer view) in at most
+   100 ms after the first release for a digit (timed with AppTest, which reruns the whole page).
+   Moving the slider itself needs no server at all (the sweep is in the browser); that latency is
+   measured in Chromium by bench/under_load.py;
 2. an FGSM robustness curve over all 10,000 test images at 11 epsilons in at most 10 s.
 
     MNIST_DATA=../shared/data/mnist .venv/bin/python bench/lab_speed.py
@@ -38,11 +39,13 @@ def slider_times(index: int) -> list[float]:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     at.session_state["current_digit"] = from_test_set(data.x_test, data.y_test, index)
     at.switch_page("pages/adversarial.py").run()
-    at.slider(key="epsilon").set_value(0.0).run()  # the first move for this digit
+    at.session_state["lab_sweep"] = {"epsilon": 0.0}  # the slider component's value
+    at.run()  # the first release for this digit
     times = []
     for epsilon in POSITIONS:
         start = time.perf_counter()
-        at.slider(key="epsilon").set_value(epsilon).run()
+        at.session_state["lab_sweep"] = {"epsilon": epsilon}
+        at.run()
         times.append((time.perf_counter() - start) * 1000)
         if at.exception:
             raise SystemExit(f"the page raised: {at.exception[0].value}")
@@ -56,8 +59,8 @@ def main() -> None:
         times = slider_times(index)
         verdict = "meets" if statistics.median(times) <= SLIDER_TARGET_MS else "MISSES"
         print(
-            f"slider, test digit #{index}: median {statistics.median(times):.0f} ms, "
-            f"max {max(times):.0f} ms over {len(times)} moves "
+            f"slider release, test digit #{index}: median {statistics.median(times):.0f} ms, "
+            f"max {max(times):.0f} ms over {len(times)} releases "
             f"({', '.join(f'{t:.0f}' for t in times)}): {verdict} the "
             f"{SLIDER_TARGET_MS} ms target"
         )
