@@ -9,6 +9,8 @@ queue. However many sessions ask for the same result, it is computed once.
 from __future__ import annotations
 
 import threading
+import time
+import weakref
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +19,8 @@ QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 
 # fn(report_progress, report_waiting) -> result
 JobFn = Callable[[Callable[[Any], None], Callable[[], None]], Any]
+
+_QUEUES: weakref.WeakSet[JobQueue] = weakref.WeakSet()  # every queue alive in this process
 
 
 class Job:
@@ -69,6 +73,7 @@ class JobQueue:
         self._active: dict[str, Job] = {}  # queued or running, by key
         self._running: Job | None = None
         self._worker: threading.Thread | None = None
+        _QUEUES.add(self)
 
     def submit(self, key: str, fn: JobFn, title: str = "") -> Job:
         """The job queued or running under ``key``, or a new one running ``fn`` after the rest."""
@@ -83,7 +88,7 @@ class JobQueue:
                     target=self._work, name=f"mnist-viz-{self.name}", daemon=True
                 )
                 self._worker.start()
-            self._lock.notify()
+            self._lock.notify_all()  # the worker, and not only a wait_idle
             return job
 
     def get(self, key: str) -> Job | None:
@@ -103,6 +108,17 @@ class JobQueue:
         with self._lock:
             return self._running
 
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until no job is queued or running (up to ``timeout`` seconds); True if idle."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._lock:
+            while self._active:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._lock.wait(left)
+            return True
+
     def _work(self) -> None:
         while True:
             with self._lock:
@@ -115,6 +131,16 @@ class JobQueue:
                 with self._lock:
                     self._running = None
                     self._active.pop(job.key, None)
+                    self._lock.notify_all()  # wakes wait_idle
+
+
+def wait_for_every_queue(timeout: float) -> bool:
+    """Block until every queue in this process is idle; True if they all were within ``timeout``.
+
+    For tests and shutdown: a job still running when its session's caches are emptied would go on
+    using TensorFlow while the next test loads, trains and frees models."""
+    deadline = time.monotonic() + timeout
+    return all(q.wait_idle(max(0.0, deadline - time.monotonic())) for q in list(_QUEUES))
 
 
 class SharedResults:

@@ -161,12 +161,17 @@ def tiny_models_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def fresh_streamlit_caches():
-    """Streamlit's caches outlive an AppTest: empty them around each test."""
+    """Streamlit's caches outlive an AppTest: empty them around each test, once the background
+    jobs the test started (style reference, reports, teaching) have finished, so that none of
+    them is still using TensorFlow while the next test loads, trains and frees its models."""
     import streamlit as st
+
+    from mnist_viz.jobs import wait_for_every_queue
 
     st.cache_resource.clear()
     st.cache_data.clear()
     yield
+    assert wait_for_every_queue(timeout=300), "a background job ran on for 5 minutes"
     st.cache_resource.clear()
     st.cache_data.clear()
 

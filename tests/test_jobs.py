@@ -93,3 +93,23 @@ def test_a_result_many_sessions_ask_for_at_once_is_computed_once():
     assert calls == [1]
     assert ("filters", "sha") in results and results.get(("filters", "sha")) == {"filters": 32}
     assert results.get(("cortex", "sha")) is None
+
+
+def test_waiting_for_idle_queues_returns_once_every_job_has_finished():
+    from mnist_viz.jobs import wait_for_every_queue
+
+    started, release, log = threading.Event(), threading.Event(), []
+    queue = JobQueue("test")
+    assert queue.wait_idle(0)  # a new queue is idle
+    queue.submit("a", blocking_job(started, release, "a", log))
+    assert started.wait(5)
+    assert not queue.wait_idle(0.2) and not wait_for_every_queue(0.2)
+    # a thread waiting for idleness must not take the wake-up meant for the worker
+    idle = []
+    waiter = threading.Thread(target=lambda: idle.append(queue.wait_idle(10)))
+    waiter.start()
+    second = queue.submit("b", lambda report, waiting: "b")
+    release.set()
+    waiter.join(10)
+    assert idle == [True] and second.done and second.result == "b"
+    assert wait_for_every_queue(5)
