@@ -163,3 +163,44 @@ def spatial_layers(model: keras.Model) -> list[keras.layers.Layer]:
 
     kinds = (keras.layers.Conv2D, keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)
     return [layer for layer in model.layers if isinstance(layer, kinds)]
+
+
+@dataclass(frozen=True)
+class MapLayer:
+    """A layer whose output is a stack of feature maps, described from the model itself."""
+
+    name: str
+    kind: str  # "convolution" or "pooling"
+    channels: int
+    height: int
+    width: int
+
+    @property
+    def label(self) -> str:
+        """e.g. "conv1 (32 x 26x26)": what the layer is and what it outputs."""
+        return f"{self.name} ({self.channels} x {self.height}x{self.width})"
+
+    @property
+    def tile_scale(self) -> int:
+        """Screen pixels per map pixel, so that maps of every size show at a similar size."""
+        return max(3, min(12, 96 // self.height))
+
+
+def map_layers(model: keras.Model) -> list[MapLayer]:
+    """Every convolution and pooling layer, input to output, with its output's size."""
+    import keras
+
+    found = []
+    for layer in spatial_layers(model):
+        height, width, channels = (int(d) for d in layer.output.shape[1:])
+        kind = "convolution" if isinstance(layer, keras.layers.Conv2D) else "pooling"
+        found.append(MapLayer(layer.name, kind, channels, height, width))
+    return found
+
+
+def feature_layer(model: keras.Model) -> keras.layers.Layer:
+    """The last hidden Dense layer (the features the class scores are read from)."""
+    hidden = hidden_dense_layers(model)
+    if not hidden:
+        raise ValueError(f"model {model.name!r} has no hidden Dense layer")
+    return hidden[-1]

@@ -25,7 +25,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from mnist_viz.architecture import DEFAULT_ARCH
+from mnist_viz.architecture import DEFAULT_ARCH, Architecture, preset
 from mnist_viz.data import MnistData, load_mnist
 from mnist_viz.errors import ModelCacheError
 from mnist_viz.model import PROBABILITIES
@@ -50,6 +50,33 @@ def model_name(arch: str = DEFAULT_ARCH) -> str:
     """The cache's file name for a network: ``mnist_cnn`` for the classic one (as ever),
     ``mnist_<arch>`` for the others."""
     return STANDARD_MODEL if arch == DEFAULT_ARCH else f"mnist_{arch.replace('-', '_')}"
+
+
+def architecture_of(info: ModelInfo) -> Architecture:
+    """The spec a cached model was trained with (models saved before specs were: classic)."""
+    spec = info.config.get("arch")
+    return Architecture.from_dict(spec) if isinstance(spec, dict) else preset(DEFAULT_ARCH)
+
+
+def model_label(info: ModelInfo) -> str:
+    """A cached model for a learner: its network's name, and how it was trained when that was
+    adversarially (e.g. "small", "classic, adversarially trained (PGD, epsilon 0.3)")."""
+    label = architecture_of(info).name
+    if "attack" in info.config:
+        label += f", adversarially trained ({info.config['attack']}, epsilon {info.config.get('epsilon')})"
+    return label
+
+
+def trained_models(directory: str | Path | None = None) -> dict[str, ModelInfo]:
+    """Every usable cached model in ``directory`` (default: the models folder), by name."""
+    directory = Path(directory) if directory else default_models_dir()
+    found = {}
+    for path in sorted(directory.glob("*.json")):
+        try:
+            found[path.stem] = ModelCache(directory, path.stem).read_info()
+        except ModelCacheError:  # half-written, corrupt or from an older recipe: not offered
+            continue
+    return found
 
 
 CACHE_FILE_MODE = 0o644  # mkstemp creates 0600; the cache is as readable as any saved file

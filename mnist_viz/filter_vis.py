@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 from scipy import ndimage as ndi
 
+from mnist_viz.architecture import conv_layers
 from mnist_viz.model import to_model_input
 from mnist_viz.receptive_field import field_box, layer_geometry
 
@@ -120,8 +121,8 @@ def top_images(
     return TopImages(order, best[order, channels], boxes)
 
 
-FILTER_LAYERS = ("conv1", "conv2")
-BLUR = {"conv1": 0.0, "conv2": 0.5}  # conv1's 3x3 optimum is exact; conv2's reads better smoothed
+# The first convolution's optimum is exact (it sees pixels); deeper ones read better smoothed.
+FIRST_LAYER_BLUR, DEEPER_LAYER_BLUR = 0.0, 0.5
 
 
 @dataclass(frozen=True)
@@ -137,18 +138,21 @@ class FilterReport:
 def filter_reports(
     model: keras.Model, test_images: np.ndarray, progress: Callable[[float], None] | None = None
 ) -> dict[str, FilterReport]:
-    """Activation maximisation and top test images for every filter of conv1 and conv2."""
+    """Activation maximisation and top test images for every filter of every convolution (none
+    for a network without convolutions)."""
+    layers = [layer.name for layer in conv_layers(model)]
     reports = {}
-    for i, layer in enumerate(FILTER_LAYERS):
+    for i, layer in enumerate(layers):
 
         def step(f: float, i: int = i) -> None:
             if progress is not None:
-                progress((i + 0.8 * f) / len(FILTER_LAYERS))
+                progress((i + 0.8 * f) / len(layers))
 
-        images = maximise(model, layer, blur_sigma=BLUR[layer], progress=step)
+        blur = FIRST_LAYER_BLUR if i == 0 else DEEPER_LAYER_BLUR
+        images = maximise(model, layer, blur_sigma=blur, progress=step)
         top, left, bottom, right = centre_box(model, layer)
         crop = (max(0, top - 2), max(0, left - 2), min(27, bottom + 2), min(27, right + 2))
         reports[layer] = FilterReport(layer, images, crop, top_images(model, layer, test_images))
         if progress is not None:
-            progress((i + 1) / len(FILTER_LAYERS))
+            progress((i + 1) / len(layers))
     return reports

@@ -12,13 +12,66 @@ from mnist_viz.model import LayerInfo
 # What each layer type does, in one line a learner can read beside the diagram.
 LAYER_ROLE = {
     "InputLayer": "the 28x28 grey image",
-    "Conv2D": "3x3 filters + ReLU",
+    "Conv2D": "filters + ReLU",
     "MaxPooling2D": "keep the max of each 2x2",
     "Flatten": "unroll into one vector",
     "Dropout": "training only",
     "Dense": "weighted sums",
     "Activation": "softmax: scores to probabilities",
 }
+
+
+def layer_role(layer: keras.layers.Layer) -> str:
+    """What one layer does, in a few words, with its own sizes (e.g. "3x3 filters + ReLU")."""
+    if isinstance(layer, keras.layers.Conv2D):
+        h, w = layer.kernel_size
+        return f"{h}x{w} filters + ReLU"
+    if isinstance(layer, keras.layers.MaxPooling2D):
+        h, w = layer.pool_size
+        return f"keep the max of each {h}x{w}"
+    if isinstance(layer, keras.layers.Dense):
+        relu = layer.activation is keras.activations.relu
+        return "weighted sums + ReLU" if relu else "weighted sums"
+    return LAYER_ROLE.get(type(layer).__name__, "")
+
+
+def parameter_arithmetic(model: keras.Model) -> list[str]:
+    """How each learning layer's parameter count comes about, in words, from its own weights'
+    shapes, e.g. "conv1: 32 filters x (3 x 3 x 1 weights) + 32 biases = 320"."""
+    lines = []
+    for layer in model.layers:
+        weights = layer.get_weights()
+        if not weights:
+            continue
+        kernel = weights[0]
+        total = int(sum(w.size for w in weights))
+        if isinstance(layer, keras.layers.Conv2D):
+            kh, kw, inputs, filters = kernel.shape
+            lines.append(
+                f"{layer.name}: {filters} filters x ({kh} x {kw} x {inputs} weights) "
+                f"+ {filters} biases = {total:,}"
+            )
+        elif isinstance(layer, keras.layers.Dense):
+            inputs, units = kernel.shape
+            lines.append(f"{layer.name}: {inputs:,} x {units} + {units} = {total:,}")
+    return lines
+
+
+def dense_input_text(model: keras.Model, layer: keras.layers.Layer) -> str:
+    """What feeds the Dense ``layer``, for a learner: "pool2's 64 maps of 5 x 5 are flattened into
+    1,600 numbers", "the 784 pixels are flattened into 784 numbers", or "dense1's 256 values"."""
+    i = model.layers.index(layer) - 1
+    while i > 0 and isinstance(model.layers[i], keras.layers.Dropout | keras.layers.Flatten):
+        i -= 1
+    source = model.layers[i]
+    shape = tuple(int(d) for d in source.output.shape[1:])
+    n = int(np.prod(shape))
+    if isinstance(source, keras.layers.InputLayer):
+        return f"the {n:,} pixels are flattened into {n:,} numbers"
+    if len(shape) == 3:
+        h, w, c = shape
+        return f"{source.name}'s {c} maps of {h} x {w} are flattened into {n:,} numbers"
+    return f"{source.name}'s {n:,} values"
 
 
 def conv_kernels(model: keras.Model, layer: str) -> tuple[np.ndarray, np.ndarray]:

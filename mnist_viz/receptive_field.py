@@ -15,6 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from mnist_viz.data import IMAGE_SIZE
 from mnist_viz.model import to_model_input
 
 
@@ -74,3 +75,12 @@ def effective_field(
         total = tf.reduce_sum(unit)
     grads = tape.gradient(total, x).numpy()[..., 0]
     return np.abs(grads).mean(axis=0)
+
+
+def coverage(geometry: Geometry, height: int, width: int) -> tuple[int, int, int, int]:
+    """(top, left, bottom, right), inclusive and within the 28 x 28 input, of every pixel some
+    unit of a ``height`` x ``width`` layer can see: what a layer reading all of it can see."""
+    top, left, _, _ = field_box(geometry, 0, 0)
+    _, _, bottom, right = field_box(geometry, height - 1, width - 1)
+    last = IMAGE_SIZE - 1
+    return max(0, top), max(0, left), min(last, bottom), min(last, right)

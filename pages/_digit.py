@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import streamlit as st
 
+from mnist_viz.cache import architecture_of, model_label
 from mnist_viz.data import DATA_ENV_VAR, SOURCE_SAMPLE
 from mnist_viz.digit import Digit, Verdict, judge
 from mnist_viz.model import predict_proba
 from mnist_viz.render import grey_image, png
-from pages._resources import get_model
+from pages._resources import (
+    SESSION_MODEL,
+    available_models,
+    get_model,
+    session_model_name,
+    shared_model_name,
+)
 from pages._teacher import teacher_sidebar
 
 DIGIT_KEY = "current_digit"
@@ -68,12 +75,45 @@ def sidebar_digit(verdict: Verdict | None = None) -> None:
         )
 
 
+def _keep_model_choice() -> None:
+    # A widget's own state is dropped on a run that does not draw it (a page that stops early);
+    # the choice is kept under a plain key.
+    st.session_state[SESSION_MODEL] = st.session_state["model_picker"]
+
+
+def model_picker() -> None:
+    """Which trained network this session looks at, when there is more than one. Only this
+    session changes: the others keep theirs."""
+    models = available_models()
+    if len(models) < 2:
+        return
+    current = session_model_name()
+    names = list(models)
+    if current not in names:
+        names.insert(0, current)
+    # The widget follows the session's model even when a page changed it (a teacher's training)
+    st.session_state["model_picker"] = current
+    shared = shared_model_name()
+    st.selectbox(
+        "Network",
+        names,
+        format_func=lambda n: model_label(models[n]) if n in models else n,
+        key="model_picker",
+        on_change=_keep_model_choice,
+        help="Every page shows the network chosen here, for you only. Everyone starts with "
+        f"{model_label(models[shared]) if shared in models else 'the default one'}.",
+    )
+    if current in models:
+        st.caption(architecture_of(models[current]).describe().capitalize() + ".")
+
+
 def sidebar_model(divider: bool = True) -> None:
     """What the model was trained on and how well it does (``divider``: under the digit)."""
     info = get_model().info
     with st.sidebar:
         if divider:
             st.divider()
+        model_picker()
         source = "the offline sample" if info.data_source == SOURCE_SAMPLE else "MNIST"
         st.caption(
             f"**Model:** {info.test_accuracy:.2%} test accuracy, trained on {source} "

@@ -9,26 +9,32 @@ queue and once however many sessions ask; training itself runs in a niced child 
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable
 
 import keras
 import numpy as np
 import streamlit as st
 
-from mnist_viz import attacks, dataset_stats, invariance, personal, style
+from mnist_viz import attacks, dataset_stats, explanations, invariance, personal, style
 from mnist_viz.activations import build_activation_model
 from mnist_viz.adversarial_training import ADVERSARIAL_MODEL
-from mnist_viz.cache import STANDARD_MODEL, CachedModel, ModelCache
+from mnist_viz.architecture import DEFAULT_ARCH, preset
+from mnist_viz.cache import (
+    STANDARD_MODEL,
+    CachedModel,
+    ModelCache,
+    ModelInfo,
+    model_name,
+    trained_models,
+)
 from mnist_viz.cortex import CortexReport, cortex_report
 from mnist_viz.data import MnistData, load_mnist
 from mnist_viz.errors import DataError, ModelCacheError
 from mnist_viz.filter_vis import FilterReport, filter_reports
-from mnist_viz.gradcam import gradcam
 from mnist_viz.jobs import RUNNING, Job, JobQueue, SharedResults
 from mnist_viz.lab import RobustnessCurve, Sweep, attack_sweep, measure_robustness, sweep_view
 from mnist_viz.model import Evaluation, evaluate, predict_proba, to_model_input
-from mnist_viz.occlusion import occlusion_map
-from mnist_viz.saliency import gradient_saliency, smoothgrad
 from mnist_viz.training import TrainingProgress
 from mnist_viz.worker import STANDARD, TrainingError, TrainSpec, run_training
 from pages._runtime import settle_heap
@@ -36,6 +42,8 @@ from pages._runtime import settle_heap
 POLL_SECONDS = 0.25  # a page waiting for a result it needs checks this often
 WATCH_SECONDS = 2.0  # a page watching someone's training refreshes its panel this often
 TRAINING, COMPUTE = "training", "compute"  # the two job queues
+ARCH_ENV_VAR = "MNIST_VIZ_ARCH"  # the network the app serves (and trains on first run)
+SESSION_MODEL = "session_model"  # session state: the cached model this session looks at
 FIRST_RUN_MESSAGE = (
     "**First run: training the network.** This happens once (about half a minute on a laptop); "
     "the trained model is cached in `models/` for every later visit. Training goes on if you "
@@ -175,22 +183,60 @@ def watch_training(job: Job, message: str) -> None:
     panel()
 
 
+def served_arch() -> str:
+    """The preset named by ``MNIST_VIZ_ARCH`` (default ``classic``); the page stops with a clear
+    message when it names none."""
+    name = os.environ.get(ARCH_ENV_VAR) or DEFAULT_ARCH
+    try:
+        return preset(name).name
+    except ValueError as exc:
+        st.error(f"**`{ARCH_ENV_VAR}` names no network.** {exc}")
+        st.stop()
+
+
+def shared_model_name() -> str:
+    """The cache name of the model every session starts with."""
+    return model_name(served_arch())
+
+
+def available_models() -> dict[str, ModelInfo]:
+    """Every trained model a session may look at, by cache name."""
+    return trained_models(ModelCache().directory)
+
+
+def session_model_name() -> str:
+    """The model this session looks at: its own choice while that model exists, else the shared
+    one."""
+    chosen = st.session_state.get(SESSION_MODEL)
+    if chosen and chosen != shared_model_name() and ModelCache(name=chosen).info_path.is_file():
+        return chosen
+    return shared_model_name()
+
+
 def get_model() -> CachedModel:
-    """The trained model, training it first (with a progress bar) if the cache has none.
+    """The session's model (``session_model_name``), training the shared one first (with a
+    progress bar) if the cache has none.
 
     On a data, cache or training problem, shows a clear message and stops the page.
     """
-    cache = ModelCache()
+    name = session_model_name()
+    cache = ModelCache(name=name)
     try:
         try:
             info = cache.read_info()
-            return _load_model(str(cache.directory), info.model_sha256)
+            return _load_model(str(cache.directory), info.model_sha256, name)
         except ModelCacheError:
+            if name != shared_model_name():
+                raise
+            arch = preset(served_arch())
             job = submit_training(
-                STANDARD_MODEL, load_first=True, title="First run: training the network"
+                name,
+                config={"arch": arch.to_dict()},
+                load_first=True,
+                title="First run: training the network",
             )
             done = follow_job(job, FIRST_RUN_MESSAGE)
-            loaded = _load_model(str(cache.directory), done["model_sha256"])
+            loaded = _load_model(str(cache.directory), done["model_sha256"], name)
             if done["trained_now"]:
                 st.success(
                     f"Trained and cached in {loaded.info.training_seconds:.1f} s: "
@@ -352,13 +398,8 @@ def get_cortex_report(cached: CachedModel) -> CortexReport:
 def get_explanations(
     model_sha256: str, digit_key: str, class_index: int, _model: keras.Model, _image: np.ndarray
 ) -> dict[str, np.ndarray]:
-    """Saliency, SmoothGrad, Grad-CAM and occlusion maps (28, 28) for one digit and class."""
-    return {
-        "saliency": gradient_saliency(_model, _image, class_index),
-        "smoothgrad": smoothgrad(_model, _image, class_index),
-        "gradcam": gradcam(_model, _image, class_index)[1],
-        "occlusion": occlusion_map(_model, _image, class_index),
-    }
+    """Every applicable attribution map (28, 28) for one digit and class, by method name."""
+    return explanations.explain(_model, _image, class_index)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

@@ -5,9 +5,10 @@ import streamlit as st
 from mnist_viz import charts, render
 from mnist_viz.activations import layer_activations
 from mnist_viz.adversarial_training import ADVERSARIAL_MODEL, AdversarialConfig
+from mnist_viz.architecture import hidden_dense_layers, map_layers
 from mnist_viz.attacks import ATTACKS, FGSM, PGD
 from mnist_viz.lab import PGD_CURVE_STEPS, SLIDER_EPSILONS, layer_changes
-from mnist_viz.model import CONV1, CONV2, DENSE, POOL1, POOL2
+from mnist_viz.model import LOGITS
 from mnist_viz.worker import ADVERSARIAL
 from pages._digit import current_digit, no_digit_prompt, render_sidebar
 from pages._resources import (
@@ -30,9 +31,37 @@ STANDARD, ROBUST = "standard", "adversarially trained"
 UNTARGETED = "any wrong answer"
 MAX_EPSILON = SLIDER_EPSILONS[-1]
 DEFAULT_EPSILON = 0.1
-LAYERS = {CONV1: "conv1", POOL1: "pool1", CONV2: "conv2", POOL2: "pool2"}
-SCALE = {CONV1: 3, POOL1: 5, CONV2: 5, POOL2: 10}
 TABLE_EPSILONS = (0.1, 0.2, 0.3)
+
+
+def feature_map_change(spatial, clean_acts, adv_acts) -> bytes:
+    """One layer's feature maps for the original and the adversarial digit; returns their
+    difference as an image, for the caller to place."""
+    names = list(spatial)
+    layer = (
+        st.segmented_control(
+            "Layer",
+            names,
+            default=names[0],
+            format_func=lambda n: spatial[n].label,
+            key="lab_layer",
+        )
+        or names[0]
+    )
+    scale = spatial[layer].tile_scale
+    a, b = clean_acts[layer], adv_acts[layer]
+    top = float(max(a.max(), b.max())) or 1.0
+    columns = render.grid_columns(a.shape[-1])
+    g1, g2 = st.columns(2)
+    g1.image(render.png(render.channel_grid(a / top, columns, scale)), caption=f"{layer}, original")
+    g2.image(
+        render.png(render.channel_grid(b / top, columns, scale)), caption=f"{layer}, adversarial"
+    )
+    diff = b - a
+    limit = render.symmetric_limit(diff)
+    tiles = render.colourise(diff.transpose(2, 0, 1), render.DIVERGING_CMAP, -limit, limit)
+    return render.png(render.tile(tiles, columns, scale))
+
 
 st.title("Adversarial lab")
 st.caption(
@@ -92,34 +121,20 @@ else:
         activation_model = get_activation_model(sha, model)
         clean_acts = layer_activations(activation_model, outcome.clean)
         adv_acts = layer_activations(activation_model, outcome.adversarial)
-        layer = (
-            st.segmented_control(
-                "Layer", list(LAYERS), default=CONV1, format_func=LAYERS.get, key="lab_layer"
-            )
-            or CONV1
-        )
-        a, b = clean_acts[layer], adv_acts[layer]
-        top = float(max(a.max(), b.max())) or 1.0
-        columns = render.grid_columns(a.shape[-1])
-        g1, g2 = st.columns(2)
-        g1.image(
-            render.png(render.channel_grid(a / top, columns, SCALE[layer])),
-            caption=f"{layer}, original",
-        )
-        g2.image(
-            render.png(render.channel_grid(b / top, columns, SCALE[layer])),
-            caption=f"{layer}, adversarial",
-        )
-        diff = b - a
-        limit = render.symmetric_limit(diff)
-        tiles = render.colourise(diff.transpose(2, 0, 1), render.DIVERGING_CMAP, -limit, limit)
+        spatial = {m.name: m for m in map_layers(model)}
+        difference = feature_map_change(spatial, clean_acts, adv_acts) if spatial else None
         d1, d2 = st.columns([2, 1])
-        d1.image(
-            render.png(render.tile(tiles, columns, SCALE[layer])),
-            caption="difference: adversarial minus original (blue less, red more)",
-        )
+        if difference is not None:
+            d1.image(
+                difference, caption="difference: adversarial minus original (blue less, red more)"
+            )
+        else:
+            d1.caption(
+                "This network has no feature maps (no convolutions): the chart beside shows how "
+                "much each dense layer's output changed."
+            )
         changes = layer_changes(clean_acts, adv_acts)
-        shown = [CONV1, POOL1, CONV2, POOL2, DENSE, "logits"]
+        shown = [*spatial, *(x.name for x in hidden_dense_layers(model)), LOGITS]
         with d2:
             st.vega_lite_chart(
                 charts.values_chart([changes[n] for n in shown], shown, "relative change"),

@@ -6,9 +6,10 @@ import numpy as np
 import streamlit as st
 
 from mnist_viz import charts, gabor, render
-from mnist_viz.cortex import FIELD_LAYERS, GOOD_FIT
-from mnist_viz.model import CONV1, CONV2
-from mnist_viz.receptive_field import field_box
+from mnist_viz.architecture import conv_layers, map_layers
+from mnist_viz.cortex import GOOD_FIT
+from mnist_viz.data import IMAGE_SIZE
+from mnist_viz.receptive_field import coverage, field_box
 from mnist_viz.tuning import bar, grating
 from pages._digit import render_sidebar
 from pages._resources import get_cortex_report, get_model
@@ -21,32 +22,61 @@ st.caption(
     "neuroscientists use, and say where it holds and where it does not."
 )
 cached = get_model()
+convs = conv_layers(cached.model)
+if not convs:
+    st.info(
+        "This network has no convolutions (a multilayer perceptron), so this page does not apply: "
+        "it compares convolution filters, which see a small patch and are repeated at every "
+        "position, with cells of the visual cortex. Every unit of a multilayer perceptron sees "
+        "the whole image with its own weights. Choose a convolutional network under **Network** "
+        "in the sidebar to compare.",
+        icon=":material/info:",
+    )
+    render_sidebar()
+    st.stop()
 report = get_cortex_report(cached)
+first = report.first_layer
+k = int(convs[0].kernel_size[0])
+spatial = {m.name: m for m in map_layers(cached.model)}
+last = list(spatial.values())[-1]
 
 st.header("Receptive fields")
 st.caption(
     "A unit's receptive field is the patch of the input it can see. The theoretical field grows "
-    "layer by layer (each 3 x 3 convolution adds 2 steps, each 2 x 2 pooling doubles the step). "
+    f"layer by layer (each {k} x {k} convolution adds {k - 1} steps, each 2 x 2 pooling doubles "
+    "the step). "
     "The effective field (Luo et al. 2016) is measured: the gradient of the centre unit with "
     "respect to every input pixel, averaged over 200 test digits. It is concentrated in the middle "
     "of the theoretical one, as in the cortex, where fields also grow from V1 to later areas."
 )
-cols = st.columns(len(FIELD_LAYERS))
-for col, layer in zip(cols, FIELD_LAYERS, strict=True):
+cols = st.columns(len(report.field_layers))
+for col, layer in zip(cols, report.field_layers, strict=True):
     geometry = report.geometry[layer]
     field = report.effective_fields[layer]
-    h = cached.model.get_layer(layer).output.shape[1]
+    h = spatial[layer].height
     box = field_box(geometry, h // 2, h // 2)
     heat = render.colourise(field / (field.max() or 1), render.HEAT_CMAP, 0, 1)
     col.image(render.png(render.outline(render.upscale(heat, 6), box, 6, (120, 200, 255))))
     col.markdown(f"**{layer}**: {geometry.size} x {geometry.size} px")
+top, left, bottom, right = coverage(report.geometry[last.name], last.height, last.width)
+seen_rows, seen_cols = bottom - top + 1, right - left + 1
+unseen = IMAGE_SIZE - seen_rows
 st.caption(
-    "Blue box: the theoretical field of the centre unit. After pool2 a unit sees 10 x 10 pixels; "
-    "the dense layer combines all of pool2 and so sees 26 x 26: pool2 drops conv2's last row and "
-    "column, so the input's last two rows and columns reach no dense unit at all."
+    f"Blue box: the theoretical field of the centre unit. After {last.name} a unit sees "
+    f"{report.geometry[last.name].size} x {report.geometry[last.name].size} pixels; the dense "
+    f"layer combines all of {last.name} and so sees {seen_rows} x {seen_cols}"
+    + (
+        f": the input's last {unseen} row{'s' if unseen != 1 else ''} and column"
+        f"{'s' if unseen != 1 else ''} reach no dense unit at all, because a valid convolution "
+        "or pooling drops the edge rows it cannot fit."
+        if unseen > 0 and seen_rows == seen_cols and top == 0 and left == 0
+        else ", the whole input."
+        if unseen == 0
+        else "."
+    )
 )
 
-st.header("conv1 as V1 simple cells")
+st.header(f"{first} as V1 simple cells")
 fits = report.gabor_fits
 r2 = np.array([f.r2 for f in fits])
 good = r2 >= GOOD_FIT
@@ -54,8 +84,9 @@ st.caption(
     "V1 simple cells respond to an edge or bar at one orientation and position; their receptive "
     "fields are well described by Gabor functions, a sinusoid under a Gaussian (Jones and Palmer "
     "1987), and learning sparse codes of natural images produces such filters (Olshausen and Field "
-    "1996). Here each of conv1's 3 x 3 kernels is fitted with a Gabor (6 parameters for 9 "
-    "weights, so a good fit is easy; the orientation is the meaningful part)."
+    f"1996). Here each of {first}'s {k} x {k} kernels is fitted with a Gabor (6 parameters for "
+    f"{k * k} weights{', so a good fit is easy' if k * k <= 9 else ''}; the orientation is the "
+    "meaningful part)."
 )
 limit = render.symmetric_limit(report.kernels)
 pairs = []
@@ -100,8 +131,8 @@ st.vega_lite_chart(
 )
 st.caption(
     "In V1 all orientations are represented, with somewhat more cells for horizontal and vertical "
-    "(the oblique effect; Li, Peterson and Freeman 2003). With 32 kernels this histogram is only "
-    "a rough count."
+    f"(the oblique effect; Li, Peterson and Freeman 2003). With {len(fits)} kernels this "
+    "histogram is only a rough count."
 )
 
 st.header("In-silico electrophysiology")
@@ -112,7 +143,8 @@ st.caption(
     "spatial frequencies) and bars at 12 orientations, and record each channel's mean response."
 )
 s1, s2, s3 = st.columns([1, 1, 2])
-layer = s1.segmented_control("Layer", [CONV1, CONV2], default=CONV1, key="ephys_layer") or CONV1
+tuned_layers = report.tuned_layers
+layer = s1.segmented_control("Layer", tuned_layers, default=first, key="ephys_layer") or first
 stimulus = (
     s2.segmented_control("Stimulus", ["grating", "bar"], default="grating", key="ephys_stimulus")
     or "grating"
@@ -151,13 +183,18 @@ st.vega_lite_chart(
     width="stretch",
 )
 median = {
-    lay: float(np.median(report.tunings[(lay, stimulus)].selectivity)) for lay in (CONV1, CONV2)
+    lay: float(np.median(report.tunings[(lay, stimulus)].selectivity)) for lay in tuned_layers
 }
 st.caption(
-    f"Median selectivity to {stimulus}s: conv1 {median[CONV1]:.2f}, conv2 {median[CONV2]:.2f}. "
-    "conv1's 3 x 3 kernels can only be broadly tuned; conv2 combines them into sharper detectors, "
-    "much as V1 cells are more sharply tuned than their inputs from the LGN, which hardly prefer "
-    "any orientation."
+    f"Median selectivity to {stimulus}s: "
+    + ", ".join(f"{lay} {m:.2f}" for lay, m in median.items())
+    + f". {first}'s {k} x {k} kernels can only be broadly tuned"
+    + (
+        f"; {tuned_layers[1]} combines them into sharper detectors, much as V1 cells are more "
+        "sharply tuned than their inputs from the LGN, which hardly prefer any orientation."
+        if len(tuned_layers) > 1
+        else "."
+    )
 )
 
 st.header("Centre-surround, as in the retina and LGN")
@@ -166,19 +203,25 @@ dog_r2 = np.array([d.r2 for d in dogs])
 st.caption(
     "Retinal ganglion and LGN cells have round centre-surround fields: a bright spot in the centre "
     "excites (or inhibits) and a ring around it does the opposite, a difference of Gaussians "
-    "(Rodieck 1965; Enroth-Cugell and Robson 1966). Fitting one to each conv1 kernel asks whether "
+    f"(Rodieck 1965; Enroth-Cugell and Robson 1966). Fitting one to each {first} kernel asks whether "
     "this network learned such filters too."
 )
 d1, d2 = st.columns(2)
 d1.metric("Median R², difference of Gaussians", f"{np.median(dog_r2):.2f}")
 d2.metric("Median R², Gabor", f"{np.median(r2):.2f}")
 better = int(np.sum(dog_r2 > r2))
+verdict = (
+    f"So {first} learned mostly oriented edge detectors, not centre-surround ones. One likely "
+    "reason: Lindsey et al. (2019) found that centre-surround filters appear in a network's first "
+    "layers when the next layer is narrowed into a bottleneck, like the optic nerve; this network "
+    "has no such bottleneck."
+    if better < len(dogs) / 2
+    else f"So many of {first}'s kernels are centre-surround, as Lindsey et al. (2019) found in "
+    "networks whose next layer is narrow, a bottleneck like the optic nerve."
+)
 st.write(
     f"A centre-surround profile fits better than a Gabor for {better} of {len(dogs)} kernels. "
-    "So conv1 learned mostly oriented edge detectors, not centre-surround ones. One likely reason: "
-    "Lindsey et al. (2019) found that centre-surround filters appear in a network's first layers "
-    "when the next layer is narrowed into a bottleneck, like the optic nerve; this network has no "
-    "such bottleneck."
+    + verdict
 )
 
 st.header("Adversarial examples and illusions")

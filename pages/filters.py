@@ -4,33 +4,42 @@ import numpy as np
 import streamlit as st
 
 from mnist_viz import render
-from mnist_viz.filter_vis import FILTER_LAYERS
 from pages._digit import current_digit, render_sidebar
 from pages._resources import get_data, get_filter_reports, get_model
 
-TILE_SCALE = {"conv1": 10, "conv2": 6}
+TILE_PIXELS = 72  # on-screen size of one filter's image, whatever its receptive field
 
 st.title("What each filter wants to see")
 st.caption(
     "Activation maximisation (Erhan et al. 2009): start from a black image and change its pixels, "
     "step by step, in whatever direction makes one filter's unit at the centre respond more. "
-    "Pixels stay between black and white, fade back to black unless they help, and conv2's images "
-    "are lightly smoothed (Yosinski et al. 2015), so what remains is the pattern the filter is "
-    "looking for. Only the unit's receptive field can change, so each image is cropped to it."
+    "Pixels stay between black and white, fade back to black unless they help, and deeper layers' "
+    "images are lightly smoothed (Yosinski et al. 2015), so what remains is the pattern the "
+    "filter is looking for. Only the unit's receptive field can change, so each image is cropped "
+    "to it."
 )
 cached = get_model()
 reports = get_filter_reports(cached)
 data = get_data()
+if not reports:
+    st.info(
+        "This network has no convolutions, so it has no filters to visualise: each unit of a "
+        "multilayer perceptron has its own weight for every pixel. Its pixel weights are on "
+        "**Inside the network**.",
+        icon=":material/info:",
+    )
+    render_sidebar()
+    st.stop()
 
-layer = (
-    st.segmented_control("Layer", FILTER_LAYERS, default="conv1", key="filters_layer") or "conv1"
-)
+names = list(reports)
+layer = st.segmented_control("Layer", names, default=names[0], key="filters_layer") or names[0]
 report = reports[layer]
 top, left, bottom, right = report.crop
 crops = report.preferred[:, top : bottom + 1, left : right + 1]
 channels = len(crops)
+scale = max(3, TILE_PIXELS // crops.shape[-1])
 st.image(
-    render.png(render.tile([render.grey_image(c) for c in crops], 16, TILE_SCALE[layer])),
+    render.png(render.tile([render.grey_image(c) for c in crops], 16, scale)),
     caption=f"All {channels} {layer} filters, numbered left to right, top to bottom from 0.",
     width="stretch",
 )

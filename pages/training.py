@@ -5,17 +5,20 @@ import pandas as pd
 import streamlit as st
 
 from mnist_viz import charts, dataset_stats, render
-from mnist_viz.cache import STANDARD_MODEL
+from mnist_viz.architecture import MAX_CONV_LAYERS, PRESETS, Architecture
+from mnist_viz.cache import architecture_of, model_name
 from mnist_viz.data import DATA_ENV_VAR, NUM_CLASSES
 from mnist_viz.digit import from_test_set
 from mnist_viz.training import TrainConfig
 from mnist_viz.worker import STANDARD
 from pages._digit import render_sidebar, set_digit
 from pages._resources import (
+    SESSION_MODEL,
     get_data,
     get_evaluation,
     get_mean_images,
     get_model,
+    session_model_name,
     submit_training,
     training_job,
     watch_training,
@@ -36,9 +39,9 @@ mine = state.get("my_training")  # the training this session started, if any
 if mine is not None and mine.done:
     del state.my_training
     if mine.error is not None:
-        st.error(f"Retraining failed: {mine.error}. The previous model is still in use.")
+        st.error(f"Training failed: {mine.error}. The previous model is still in use.")
     else:
-        st.success(f"Retrained: the new model reaches {info.test_accuracy:.2%} on the test set.")
+        st.success(f"Trained: {info.test_accuracy:.2%} on the test set.")
 
 cols = st.columns(4)
 cols[0].metric(
@@ -189,19 +192,55 @@ with d2:
         "that only matched these templates would reach about 82%; the CNN learns much more."
     )
 
-st.header("Retrain")
+st.header("Train a network")
 st.caption(
-    "Train a fresh model with other settings. It replaces the cached one only when it is "
-    "finished; everyone using the app keeps the current model until then."
+    "Train this network again with other settings, or another network: a preset, or one you "
+    "design. A new model replaces the cached one of the same network only when it is finished; "
+    "everyone keeps the current one until then. Trainings run one at a time, in order."
 )
-job = training_job(STANDARD_MODEL)
+current_name = session_model_name()
+job = mine if mine is not None and not mine.done else training_job(current_name)
 if job is not None:
     watch_training(
         job,
         "**Training a new model.** It replaces the current one for everyone when it is done; "
         "you can leave this page, training goes on.",
     )
-elif teacher_only("Retraining"):
+elif teacher_only("Training"):
+    CUSTOM = "custom"
+    arch_names = [*PRESETS, CUSTOM]
+    current_arch = architecture_of(info)
+    which = st.selectbox(
+        "Network",
+        arch_names,
+        index=arch_names.index(current_arch.name) if current_arch.name in arch_names else 0,
+        format_func=lambda n: (
+            "custom: design your own" if n == CUSTOM else f"{n}: {PRESETS[n].describe()}"
+        ),
+        key="train_arch",
+    )
+    if which == CUSTOM:
+        c1, c2, c3 = st.columns(3)
+        n_conv = c1.number_input("Convolution layers", 0, MAX_CONV_LAYERS, 2, key="custom_convs")
+        kernel = c2.selectbox("Kernel size", [3, 5], key="custom_kernel")
+        pooling = c3.toggle("2 x 2 max pooling after each", value=True, key="custom_pooling")
+        fc = st.columns(max(1, int(n_conv)))
+        filters = tuple(
+            int(
+                fc[i].number_input(f"Filters in conv{i + 1}", 1, 128, 16 * 2**i, key=f"custom_f{i}")
+            )
+            for i in range(int(n_conv))
+        )
+        d1, d2 = st.columns(2)
+        dense = int(d1.number_input("Dense units", 1, 1024, 128, key="custom_dense"))
+        dropout = float(d2.slider("Dropout", 0.0, 0.75, 0.25, 0.05, key="custom_dropout"))
+        try:
+            arch = Architecture(CUSTOM, filters, int(kernel), bool(pooling), dense, dropout)
+        except ValueError as exc:
+            st.error(f"This network cannot be built: {exc}.")
+            arch = None
+    else:
+        arch = PRESETS[which]
     with st.form("retrain"):
         epochs = st.number_input("Epochs", 1, 20, int(info.epochs))
         augment = st.toggle(
@@ -210,11 +249,14 @@ elif teacher_only("Retraining"):
             help="Randomly rotate, shift, scale and thicken training digits: slower, but more "
             "robust to drawings that differ from MNIST.",
         )
-        if st.form_submit_button("Retrain the model", icon=":material/model_training:"):
-            config = TrainConfig(epochs=int(epochs), augment=augment)
-            state.my_training = submit_training(
-                STANDARD_MODEL, STANDARD, config.to_dict(), title="Retraining the standard model"
-            )
-            st.rerun()
+        submitted = st.form_submit_button("Train", icon=":material/model_training:")
+    if submitted and arch is not None:
+        name = model_name(arch.name)
+        config = TrainConfig(epochs=int(epochs), augment=augment, arch=arch)
+        state.my_training = submit_training(
+            name, STANDARD, config.to_dict(), title=f"Training the {arch.name} network"
+        )
+        state[SESSION_MODEL] = name  # the teacher looks at the network being trained
+        st.rerun()
 
 render_sidebar()

@@ -3,33 +3,12 @@
 import streamlit as st
 
 from mnist_viz import charts, render
+from mnist_viz.explanations import methods_for
 from mnist_viz.invariance import SHIFTS
 from mnist_viz.model import predict_proba
 from pages._digit import current_digit, no_digit_prompt, render_sidebar
 from pages._resources import get_explanations, get_model, get_probes
 
-METHODS = {
-    "saliency": (
-        "Gradient saliency",
-        "How much a tiny change of each pixel would change the class's score (Simonyan et al. "
-        "2013). Sharp but speckled.",
-    ),
-    "smoothgrad": (
-        "SmoothGrad",
-        "The same gradient averaged over 50 noisy copies of the digit (Smilkov et al. 2017): the "
-        "speckle averages out.",
-    ),
-    "gradcam": (
-        "Grad-CAM",
-        "Which places in conv2's maps vote for the class (Selvaraju et al. 2017): coarse (11 x 11), "
-        "but about whole strokes.",
-    ),
-    "occlusion": (
-        "Occlusion",
-        "How much the class's probability drops when a 6 x 6 black patch covers each place "
-        "(Zeiler and Fergus 2014). No gradients: it just tries.",
-    ),
-}
 NEUTRAL = {"shift": 0, "rotation": 0, "scale": 1.0, "stroke thickness": 0}
 
 st.title("Why this prediction")
@@ -56,17 +35,25 @@ class_index = st.selectbox(
     help="The predicted class by default; choose another to see what would speak for it.",
 )
 maps = get_explanations(sha, digit.key, int(class_index), model, digit.image)
+methods = methods_for(model)
 cols = st.columns(5)
 cols[0].image(render.png(render.grey_image(digit.image, scale=6)), caption=digit.description)
-for col, (name, (title, text)) in zip(cols[1:], METHODS.items(), strict=True):
-    col.image(render.png(render.overlay(digit.image, maps[name], scale=6)), caption=title)
-    col.caption(text)
+for col, method in zip(cols[1:], methods, strict=False):
+    col.image(
+        render.png(render.overlay(digit.image, maps[method.name], scale=6)), caption=method.title
+    )
+    col.caption(method.describe(model))
+if len(methods) < 4:
+    st.caption(
+        "Grad-CAM is left out: it reads the maps of the last convolution, and this network has "
+        "none."
+    )
 st.image(
     render.png(render.colour_bar(render.HEAT_CMAP, 0.0, 1.0, width=260, fmt="{:.0%}")),
     caption="influence, as a share of each map's maximum (drawn over the digit)",
 )
 st.caption(
-    "All four ask the same question in different ways, and none is the whole truth: saliency "
+    f"All {len(methods)} ask the same question in different ways, and none is the whole truth: saliency "
     "maps show where the network is sensitive, which is not always where the evidence is "
     '(Adebayo et al. 2018, "Sanity checks for saliency maps").'
 )

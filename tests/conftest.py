@@ -141,15 +141,20 @@ def app_test(timeout: float = APP_TIMEOUT):
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
 
 
-def save_tiny_model(models_dir: Path, data: MnistData | None = None) -> Path:
-    """Train a tiny model on synthetic data (1 epoch) and cache it in ``models_dir``."""
-    from mnist_viz.cache import ModelCache
+def save_tiny_model(
+    models_dir: Path, data: MnistData | None = None, arch=None, name: str | None = None
+) -> Path:
+    """Train a tiny model on synthetic data (1 epoch) and cache it in ``models_dir``: the classic
+    network unless ``arch`` (an ``Architecture``) is given, under ``name`` (default: the cache's
+    name for the architecture)."""
+    from mnist_viz.cache import ModelCache, model_name
     from mnist_viz.training import TrainConfig, train_model
 
     data = data or tiny_mnist()
-    cache = ModelCache(models_dir)
+    config = TrainConfig(epochs=1, batch_size=64, **({"arch": arch} if arch else {}))
+    cache = ModelCache(models_dir, name or model_name(config.arch.name))
     with cache.lock():
-        cache.save(train_model(data, TrainConfig(epochs=1, batch_size=64)), data)
+        cache.save(train_model(data, config), data)
     return Path(models_dir)
 
 

@@ -189,7 +189,7 @@ def retrain_app(tiny_models_dir, tmp_path, monkeypatch) -> AppTest:
 
 
 def retrain_button(at: AppTest):
-    return next((b for b in at.button if b.label == "Retrain the model"), None)
+    return next((b for b in at.button if b.label == "Train"), None)
 
 
 def test_retraining_is_off_until_a_teacher_password_is_set(retrain_app):
@@ -223,7 +223,7 @@ def test_the_teacher_retrains_the_shared_model(retrain_app, teacher_password):
     after = ModelCache().read_info()
     assert after.model_sha256 != before.model_sha256
     assert after.config["epochs"] == 2 and after.config["augment"] is True
-    assert any("Retrained" in s.value for s in at.success)
+    assert any("Trained: " in s.value for s in at.success)
     assert at.metric[2].value == "2"  # the page now shows the new model
 
 
