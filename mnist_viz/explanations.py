@@ -1,7 +1,8 @@
 """One interface for every attribution method: which input pixels speak for a class.
 
 Each method (as in captum) takes the same arguments, ``(model, image, class_index)``, and returns
-a (28, 28) map of influence >= 0 on the input grid; each says for which models it applies and
+a (28, 28) map of influence on the input grid (>= 0, except occlusion's, which is negative where
+covering a pixel makes the class more likely); each says for which models it applies and
 describes itself from the model it explains (Grad-CAM names the layer it reads and its size).
 Pages list ``METHODS`` and call ``explain``; nothing else needs to know the methods.
 """

@@ -86,3 +86,32 @@ def test_impossible_specs_are_refused(kwargs, message):
 def test_unknown_preset_names_the_presets():
     with pytest.raises(ValueError, match="classic, small, mlp, no-pooling"):
         arch.preset("resnet")
+
+
+@pytest.mark.parametrize("name", list(arch.PRESETS))
+def test_map_layers_report_every_feature_map_size(name):
+    spec = arch.preset(name)
+    found = arch.map_layers(arch.build(spec))
+    # the sizes by hand: a valid k x k convolution takes k - 1 off, 2 x 2 pooling halves
+    expected, side = [], 28
+    for i, f in enumerate(spec.filters, start=1):
+        side -= spec.kernel - 1
+        expected.append((f"conv{i}", f, side))
+        if spec.pooling:
+            side //= 2
+            expected.append((f"pool{i}", f, side))
+    assert [(m.name, m.channels, m.height) for m in found] == expected
+    assert all(m.height == m.width for m in found)
+    assert all(60 <= m.height * m.tile_scale <= 110 or m.tile_scale in (3, 12) for m in found)
+
+
+def test_map_layer_labels_and_the_feature_layer():
+    model = arch.build(arch.preset("classic"))
+    assert [m.label for m in arch.map_layers(model)] == [
+        "conv1 (32 x 26x26)",
+        "pool1 (32 x 13x13)",
+        "conv2 (64 x 11x11)",
+        "pool2 (64 x 5x5)",
+    ]
+    assert arch.feature_layer(model).name == "dense"
+    assert arch.map_layers(arch.build(arch.preset("mlp"))) == []

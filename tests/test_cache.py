@@ -235,3 +235,30 @@ def test_two_processes_starting_together_train_once(tmp_path):
         "mnist_cnn.keras",
         "mnist_cnn.lock",
     ]
+
+
+def test_the_trained_models_of_a_folder_are_listed_with_their_networks(cache, trained, tmp_path):
+    from mnist_viz.architecture import Architecture
+    from mnist_viz.cache import architecture_of, model_label, trained_models
+
+    mlp = Architecture("mlp", filters=(), dense=8)
+    ModelCache(cache.directory, "mnist_mlp").train(
+        tiny_mnist, TrainConfig(epochs=1, batch_size=64, arch=mlp)
+    )
+    (cache.directory / "mnist_broken.json").write_text("{not json")  # not offered
+    (cache.directory / "README.md").write_text("not a model")
+    found = trained_models(cache.directory)
+    assert list(found) == ["mnist_cnn", "mnist_mlp"]
+    assert architecture_of(found["mnist_mlp"]) == mlp
+    assert architecture_of(found["mnist_cnn"]).name == "classic"
+    assert model_label(found["mnist_mlp"]) == "mlp"
+    # a model saved before specs were stored is the classic network
+    old = {**found["mnist_cnn"].config}
+    old.pop("arch")
+    legacy = cache_module.ModelInfo(**{**found["mnist_cnn"].__dict__, "config": old})
+    assert architecture_of(legacy).name == "classic"
+    adversarial = cache_module.ModelInfo(
+        **{**found["mnist_cnn"].__dict__, "config": {"attack": "PGD", "epsilon": 0.3}}
+    )
+    assert model_label(adversarial) == "classic, adversarially trained (PGD, epsilon 0.3)"
+    assert trained_models(tmp_path / "nowhere") == {}

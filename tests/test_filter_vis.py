@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from mnist_viz.filter_vis import centre_box, maximise, top_images
+from mnist_viz.filter_vis import centre_box, filter_reports, maximise, top_images
 from mnist_viz.model import CONV1, build_model
 
 
@@ -48,3 +48,18 @@ def test_top_images_are_the_strongest_and_their_boxes_hold_the_peak():
     assert result.activations[0, 0] == pytest.approx(1.0)
     top, left, bottom, right = result.boxes[0, 0]
     assert top <= 10 <= bottom and left <= 20 <= right and bottom - top == 2
+
+
+def test_filter_reports_cover_every_convolution_and_none_for_an_mlp():
+    from mnist_viz.architecture import Architecture, build
+    from mnist_viz.cortex import cortex_report
+
+    images = np.random.default_rng(0).uniform(0, 1, (20, 28, 28)).astype(np.float32)
+    three = build(Architecture("t", filters=(2, 3, 2), dense=4))
+    reports = filter_reports(three, images)
+    assert list(reports) == ["conv1", "conv2", "conv3"]
+    assert [len(r.preferred) for r in reports.values()] == [2, 3, 2]
+    mlp = build(Architecture("mlp", filters=(), dense=4))
+    assert filter_reports(mlp, images) == {}
+    with pytest.raises(ValueError, match="no convolutions"):
+        cortex_report(mlp, images)

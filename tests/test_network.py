@@ -1,11 +1,15 @@
 """Kernels, the diagram and unit rankings, checked against independent numpy computations."""
 
+import re
+
 import numpy as np
 import pytest
 
 from mnist_viz import network
 from mnist_viz.activations import build_activation_model, layer_activations
+from mnist_viz.architecture import Architecture, build
 from mnist_viz.model import CONV1, CONV2, architecture, build_model
+from mnist_viz.network import dense_input_text, layer_role, parameter_arithmetic
 
 
 @pytest.fixture(scope="module")
@@ -65,3 +69,52 @@ def test_rank_units_sorts_and_counts_the_active_ones():
     assert ranking.order.tolist()[:3] == [4, 1, 2]
     assert ranking.values.tolist()[:3] == [3.0, 2.0, 0.5]
     assert ranking.active == 3
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        Architecture("classic"),
+        Architecture("mlp", filters=(), dense=24),
+        Architecture("five", filters=(3, 5), kernel=5, dense=8),
+        Architecture("no-pooling", filters=(4,), pooling=False, dense=8),
+    ],
+    ids=lambda s: s.name,
+)
+def test_parameter_arithmetic_adds_up_to_each_layers_count(spec):
+    model = build(spec)
+    lines = parameter_arithmetic(model)
+    counted = [layer for layer in model.layers if layer.count_params()]
+    assert len(lines) == len(counted)
+    for line, layer in zip(lines, counted, strict=True):
+        assert line.startswith(f"{layer.name}: ")
+        assert line.endswith(f"= {layer.count_params():,}")
+        # the formula's own numbers multiply out to the total it states
+        numbers = [int(n.replace(",", "")) for n in re.findall(r"[\d,]*\d", line.split(": ")[1])]
+        *factors, total = numbers
+        if "filters" in line:
+            f, kh, kw, c_in, bias = factors
+            assert f * kh * kw * c_in + bias == total
+        else:
+            n_in, n_out, bias = factors
+            assert n_in * n_out + bias == total
+
+
+def test_what_feeds_the_dense_layer_is_said_from_the_model():
+    classic = build(Architecture("classic"))
+    assert dense_input_text(classic, classic.get_layer("dense")) == (
+        "pool2's 64 maps of 5 x 5 are flattened into 1,600 numbers"
+    )
+    mlp = build(Architecture("mlp", filters=(), dense=24))
+    assert dense_input_text(mlp, mlp.get_layer("dense")) == (
+        "the 784 pixels are flattened into 784 numbers"
+    )
+    assert dense_input_text(mlp, mlp.get_layer("logits")) == "dense's 24 values"
+    unpooled = build(Architecture("np", filters=(4,), pooling=False, dense=8))
+    assert dense_input_text(unpooled, unpooled.get_layer("dense")) == (
+        "conv1's 4 maps of 26 x 26 are flattened into 2,704 numbers"
+    )
+    assert layer_role(classic.get_layer("conv1")) == "3x3 filters + ReLU"
+    assert layer_role(classic.get_layer("pool1")) == "keep the max of each 2x2"
+    assert layer_role(classic.get_layer("dense")) == "weighted sums + ReLU"
+    assert layer_role(classic.get_layer("logits")) == "weighted sums"
