@@ -115,6 +115,40 @@ def history_chart(history: dict[str, list[float]], metric: str, height: int = 24
     }
 
 
+def live_training_chart(progress: list, height: int = 200) -> Spec:
+    """Loss and accuracy while a network trains, against epochs (fractional), from its progress
+    reports (``TrainingProgress``): Keras' running averages over the epoch so far, so each
+    epoch's curve starts afresh."""
+    rows = []
+    for p in progress:
+        if p.loss != p.loss:  # NaN: not read yet
+            continue
+        at = (p.epoch - 1) + p.batch / p.batches
+        rows.append({"epoch": round(at, 4), "measure": "loss", "value": float(p.loss)})
+        rows.append({"epoch": round(at, 4), "measure": "accuracy", "value": float(p.accuracy)})
+    return {
+        "data": {"values": rows},
+        "mark": {"type": "line", "tooltip": True},
+        "height": height,
+        "encoding": {
+            "x": {"field": "epoch", "type": "quantitative", "title": "epochs trained"},
+            "y": {"field": "value", "type": "quantitative", "title": None},
+            "color": {
+                "field": "measure",
+                "type": "nominal",
+                "title": None,
+                "legend": {"orient": "bottom"},
+                "scale": {"domain": ["loss", "accuracy"], "range": [HIGHLIGHT, BASE]},
+            },
+            "tooltip": [
+                {"field": "epoch", "format": ".2f"},
+                {"field": "measure"},
+                {"field": "value", "format": ".4f"},
+            ],
+        },
+    }
+
+
 def class_count_chart(counts: np.ndarray, height: int = 200) -> Spec:
     """How many images each class 0-9 has."""
     rows = [{"digit": str(d), "images": int(c)} for d, c in enumerate(counts)]

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+MAX_HISTORY = 10_000  # reports kept per job: a training reports about 100 per epoch
 
 # fn(report_progress, report_waiting) -> result
 JobFn = Callable[[Callable[[Any], None], Callable[[], None]], Any]
@@ -32,6 +33,7 @@ class Job:
         self._done = threading.Event()
         self.status = QUEUED
         self.progress: Any = None  # whatever the job last reported (a fraction, TrainingProgress)
+        self.history: list[Any] = []  # every report, oldest first (a training's live curves)
         self.waiting = False  # another process holds what the job needs (the model cache lock)
         self.result: Any = None
         self.error: BaseException | None = None
@@ -50,6 +52,8 @@ class Job:
     def _report(self, progress: Any) -> None:
         self.waiting = False
         self.progress = progress
+        if len(self.history) < MAX_HISTORY:
+            self.history.append(progress)
 
     def _wait(self) -> None:
         self.waiting = True

@@ -16,7 +16,7 @@ import keras
 import numpy as np
 import streamlit as st
 
-from mnist_viz import attacks, dataset_stats, explanations, invariance, personal, style
+from mnist_viz import attacks, charts, dataset_stats, explanations, invariance, personal, style
 from mnist_viz.activations import build_activation_model
 from mnist_viz.adversarial_training import ADVERSARIAL_MODEL
 from mnist_viz.architecture import DEFAULT_ARCH, preset
@@ -40,6 +40,7 @@ from mnist_viz.worker import STANDARD, TrainingError, TrainSpec, run_training
 from pages._runtime import settle_heap
 
 POLL_SECONDS = 0.25  # a page waiting for a result it needs checks this often
+CURVE_EVERY_POLLS = 8  # a training's live curve is redrawn every 2 s
 WATCH_SECONDS = 2.0  # a page watching someone's training refreshes its panel this often
 TRAINING, COMPUTE = "training", "compute"  # the two job queues
 ARCH_ENV_VAR = "MNIST_VIZ_ARCH"  # the network the app serves (and trains on first run)
@@ -158,10 +159,17 @@ def follow_job(job: Job, message: str, queue: str = TRAINING):
     status.info(message)
     jobs = _queues()[queue]
     bar = st.progress(0.0, text="Starting...")
+    curve = st.empty()
+    polls = 0
     while not job.wait(POLL_SECONDS):
         fraction, text = _progress_text(job, jobs, message)
         bar.progress(fraction, text=text)
+        polls += 1
+        points = [p for p in list(job.history) if isinstance(p, TrainingProgress)]
+        if len(points) > 1 and polls % CURVE_EVERY_POLLS == 0:  # a training: watch it learn
+            curve.vega_lite_chart(charts.live_training_chart(points), width="stretch")
     bar.empty()
+    curve.empty()
     status.empty()
     if job.error is not None:
         raise job.error
@@ -179,6 +187,13 @@ def watch_training(job: Job, message: str) -> None:
         fraction, text = _progress_text(job, _queues()[TRAINING], message)
         st.info(message, icon=":material/model_training:")
         st.progress(fraction, text=text)
+        curve = [p for p in list(job.history) if isinstance(p, TrainingProgress)]
+        if len(curve) > 1:
+            st.vega_lite_chart(charts.live_training_chart(curve), width="stretch")
+            st.caption(
+                "Live, every few dozen batches: the loss and training accuracy averaged over the "
+                "epoch so far (dropout on, augmented digits)."
+            )
 
     panel()
 

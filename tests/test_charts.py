@@ -40,3 +40,21 @@ def test_unit_chart_marks_the_top_units():
         True,
         False,
     ]
+
+
+def test_live_training_chart_places_each_report_at_its_fraction_of_the_epochs():
+    from mnist_viz.charts import live_training_chart
+    from mnist_viz.training import TrainingProgress
+
+    reports = [
+        TrainingProgress(1, 2, 10, 100, float("nan"), float("nan")),  # not read yet: left out
+        TrainingProgress(1, 2, 50, 100, 0.9, 0.7),
+        TrainingProgress(2, 2, 100, 100, 0.4, 0.95),
+    ]
+    rows = live_training_chart(reports)["data"]["values"]
+    assert [(r["epoch"], r["measure"], r["value"]) for r in rows] == [
+        (0.5, "loss", 0.9),
+        (0.5, "accuracy", 0.7),
+        (2.0, "loss", 0.4),
+        (2.0, "accuracy", 0.95),
+    ]

@@ -113,3 +113,13 @@ def test_waiting_for_idle_queues_returns_once_every_job_has_finished():
     waiter.join(10)
     assert idle == [True] and second.done and second.result == "b"
     assert wait_for_every_queue(5)
+
+
+def test_a_job_keeps_every_progress_report_in_order():
+    def fn(report, waiting):
+        for i in range(5):
+            report(i / 4)
+        return "done"
+
+    job = JobQueue("test").submit("k", fn)
+    assert job.wait(5) and job.history == [0.0, 0.25, 0.5, 0.75, 1.0] and job.progress == 1.0
