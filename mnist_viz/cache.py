@@ -32,6 +32,7 @@ from mnist_viz.model import PROBABILITIES
 from mnist_viz.training import (
     RECIPE_VERSION,
     ProgressFn,
+    Snapshot,
     TrainConfig,
     TrainingResult,
     train_model,
@@ -154,6 +155,7 @@ class ModelCache:
         self.model_path = self.directory / f"{name}.keras"
         self.info_path = self.directory / f"{name}.json"
         self.lock_path = self.directory / f"{name}.lock"
+        self.snapshots_path = self.directory / f"{name}.snapshots.npz"
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -171,6 +173,21 @@ class ModelCache:
                 f"the current recipe is v{RECIPE_VERSION}"
             )
         return info
+
+    def read_snapshots(self, info: ModelInfo) -> list[Snapshot]:
+        """The weights the model had as it trained (``training.Snapshot``), oldest first; empty
+        when none were kept or they belong to another version of the model."""
+        try:
+            with np.load(self.snapshots_path, allow_pickle=False) as f:
+                if str(f["model_sha256"]) != info.model_sha256:
+                    return []
+                steps, total, counts = f["steps"], int(f["total"]), f["counts"]
+                return [
+                    Snapshot(int(step), total, [f[f"s{i}_w{j}"] for j in range(int(n))])
+                    for i, (step, n) in enumerate(zip(steps, counts, strict=True))
+                ]
+        except (OSError, KeyError, ValueError):
+            return []
 
     def load(self) -> CachedModel:
         """Load the cached model, verifying it against its metadata; ``ModelCacheError`` if unusable."""
@@ -228,6 +245,15 @@ class ModelCache:
             result.model.save(tmp_model)
             _fsync(tmp_model)
             os.chmod(tmp_model, CACHE_FILE_MODE)
+            model_sha256 = _sha256(Path(tmp_model))
+            tmp_snapshots = None
+            if getattr(result, "snapshots", None):
+                fd, tmp_snapshots = tempfile.mkstemp(
+                    dir=self.directory, prefix=f".{self.name}-", suffix=".npz"
+                )
+                os.close(fd)
+                temps.append(tmp_snapshots)
+                _write_snapshots(tmp_snapshots, result.snapshots, model_sha256)
             info = ModelInfo(
                 recipe_version=RECIPE_VERSION,
                 created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -241,7 +267,7 @@ class ModelCache:
                 training_seconds=round(result.seconds, 2),
                 history=result.history,
                 versions=_library_versions(),
-                model_sha256=_sha256(Path(tmp_model)),
+                model_sha256=model_sha256,
                 extra=extra or {},
             )
             fd, tmp_info = tempfile.mkstemp(
@@ -253,7 +279,10 @@ class ModelCache:
                 json.dump(asdict(info), f, indent=2)
                 f.flush()
                 os.fsync(f.fileno())
-            # Model first, JSON last: the JSON's hash is what makes the pair valid.
+            # Model first, JSON last: the JSON's hash is what makes the pair valid (and the
+            # snapshots carry the hash of the model they belong to).
+            if tmp_snapshots is not None:
+                os.replace(tmp_snapshots, self.snapshots_path)
             os.replace(tmp_model, self.model_path)
             os.replace(tmp_info, self.info_path)
             return info
@@ -312,6 +341,24 @@ class ModelCache:
         result = trainer(data, config, progress)
         info = self.save(result, data)
         return CachedModel(result.model, info, trained_now=True)
+
+
+def _write_snapshots(path: str, snapshots: list[Snapshot], model_sha256: str) -> None:
+    arrays = {
+        f"s{i}_w{j}": w for i, snap in enumerate(snapshots) for j, w in enumerate(snap.weights)
+    }
+    with open(path, "wb") as f:
+        np.savez(
+            f,
+            model_sha256=np.array(model_sha256),
+            steps=np.array([s.step for s in snapshots]),
+            total=np.array(snapshots[-1].steps),
+            counts=np.array([len(s.weights) for s in snapshots]),
+            **arrays,
+        )
+        f.flush()
+        os.fsync(f.fileno())
+    os.chmod(path, CACHE_FILE_MODE)
 
 
 def _fsync(path: str) -> None:

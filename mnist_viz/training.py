@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import keras
@@ -80,6 +80,47 @@ class TrainingResult:
     per_class_accuracy: list[float]
     seconds: float
     config: Any  # TrainConfig, or another recipe's config with a to_dict()
+    snapshots: list[Snapshot] = field(default_factory=list)  # the weights as training went on
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The network's weights after ``step`` of ``steps`` training batches (0: as initialised)."""
+
+    step: int
+    steps: int
+    weights: list[np.ndarray]
+
+    @property
+    def fraction(self) -> float:
+        return self.step / self.steps
+
+
+# When to keep the weights, as shares of training: dense early, where filters change fastest.
+SNAPSHOT_FRACTIONS = (0.0, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.7, 1.0)
+
+
+class _SnapshotRecorder(keras.callbacks.Callback):
+    """Copies the weights at ``SNAPSHOT_FRACTIONS`` of the ``steps`` batches (a few ms each)."""
+
+    def __init__(self, steps: int):
+        super().__init__()
+        self.steps = steps
+        self.at = {round(f * steps) for f in SNAPSHOT_FRACTIONS}
+        self.step = 0
+        self.taken: list[Snapshot] = []
+
+    def _take(self) -> None:
+        weights = [np.array(w, copy=True) for w in self.model.get_weights()]
+        self.taken.append(Snapshot(self.step, self.steps, weights))
+
+    def on_train_begin(self, logs=None):
+        self._take()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step += 1
+        if self.step in self.at:
+            self._take()
 
 
 class _EpochClock(keras.callbacks.Callback):
@@ -190,10 +231,10 @@ def train_model(
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
         metrics=["accuracy"],
     )
-    clock = _EpochClock()
-    callbacks = (
-        [clock, _ProgressCallback(progress, config.epochs, batches)] if progress else [clock]
-    )
+    clock, snapshots = _EpochClock(), _SnapshotRecorder(config.epochs * batches)
+    callbacks = [clock, snapshots]
+    if progress:
+        callbacks.append(_ProgressCallback(progress, config.epochs, batches))
     if config.augment:
         fit_args = {"x": _augmented_dataset(x_train, y_train, config), "shuffle": False}
     else:
@@ -227,4 +268,5 @@ def train_model(
         per_class_accuracy=[float(a) for a in result.per_class_accuracy],
         seconds=seconds,
         config=config,
+        snapshots=snapshots.taken,
     )

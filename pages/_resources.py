@@ -16,7 +16,16 @@ import keras
 import numpy as np
 import streamlit as st
 
-from mnist_viz import attacks, charts, dataset_stats, explanations, invariance, personal, style
+from mnist_viz import (
+    attacks,
+    charts,
+    dataset_stats,
+    explanations,
+    invariance,
+    personal,
+    style,
+    timeline,
+)
 from mnist_viz.activations import build_activation_model
 from mnist_viz.adversarial_training import ADVERSARIAL_MODEL
 from mnist_viz.architecture import DEFAULT_ARCH, preset
@@ -35,11 +44,12 @@ from mnist_viz.filter_vis import FilterReport, filter_reports
 from mnist_viz.jobs import RUNNING, Job, JobQueue, SharedResults
 from mnist_viz.lab import RobustnessCurve, Sweep, attack_sweep, measure_robustness, sweep_view
 from mnist_viz.model import Evaluation, evaluate, predict_proba, to_model_input
-from mnist_viz.training import TrainingProgress
+from mnist_viz.training import Snapshot, TrainingProgress
 from mnist_viz.worker import STANDARD, TrainingError, TrainSpec, run_training
 from pages._runtime import settle_heap
 
 POLL_SECONDS = 0.25  # a page waiting for a result it needs checks this often
+TIMELINE_TEST_DIGITS = 1000  # test digits each training snapshot is scored on
 CURVE_EVERY_POLLS = 8  # a training's live curve is redrawn every 2 s
 WATCH_SECONDS = 2.0  # a page watching someone's training refreshes its panel this often
 TRAINING, COMPUTE = "training", "compute"  # the two job queues
@@ -66,6 +76,27 @@ def _load_data() -> MnistData:
     # cache_resource, not cache_data: cache_data would copy the 55 MB of arrays on every call.
     # The arrays are only ever read.
     return load_mnist()
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def get_snapshots(name: str, model_sha256: str) -> list[Snapshot]:
+    """The weights the session's model had as it trained (empty if none were kept)."""
+    cache = ModelCache(name=name)
+    try:
+        return cache.read_snapshots(cache.read_info())
+    except ModelCacheError:
+        return []
+
+
+@st.cache_resource(max_entries=12, show_spinner=False)
+def get_model_at(model_sha256: str, index: int, _model: keras.Model, _snapshot: Snapshot):
+    """The model as it was at one snapshot, its activations sub-model, and its accuracy on the
+    first ``TIMELINE_TEST_DIGITS`` test digits: built once, shared by every session."""
+    then = timeline.model_at(_model, _snapshot)
+    data = get_data()
+    n = TIMELINE_TEST_DIGITS
+    accuracy = timeline.accuracy_at(_model, _snapshot, data.x_test[:n], data.y_test[:n])
+    return then, build_activation_model(then), accuracy
 
 
 def get_data() -> MnistData:

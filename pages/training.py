@@ -4,20 +4,25 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from mnist_viz import charts, dataset_stats, render
+from mnist_viz import charts, dataset_stats, network, render, timeline
+from mnist_viz.activations import layer_activations
 from mnist_viz.architecture import MAX_CONV_LAYERS, PRESETS, Architecture
 from mnist_viz.cache import architecture_of, model_name
-from mnist_viz.data import DATA_ENV_VAR, NUM_CLASSES
+from mnist_viz.data import DATA_ENV_VAR, IMAGE_SIZE, NUM_CLASSES
 from mnist_viz.digit import from_test_set
+from mnist_viz.model import PROBABILITIES
 from mnist_viz.training import TrainConfig
 from mnist_viz.worker import STANDARD
-from pages._digit import render_sidebar, set_digit
+from pages._digit import current_digit, render_sidebar, set_digit
 from pages._resources import (
     SESSION_MODEL,
+    TIMELINE_TEST_DIGITS,
     get_data,
     get_evaluation,
     get_mean_images,
     get_model,
+    get_model_at,
+    get_snapshots,
     session_model_name,
     submit_training,
     training_job,
@@ -28,6 +33,65 @@ from pages._teacher import teacher_only
 MAX_EXAMPLES = 24  # misclassified images shown for one cell
 EXAMPLE_COLUMNS = 8
 SAMPLES_PER_CLASS = 12
+
+
+def watch_it_learn() -> None:
+    """Scrub through training: the first layer's weights and the current digit's feature maps at
+    each kept snapshot, from random noise to the trained network."""
+    snapshots = get_snapshots(session_model_name(), info.model_sha256)
+    if len(snapshots) < 2:
+        return
+    st.subheader("Watch it learn")
+    st.caption(
+        f"The weights were kept {len(snapshots)} times while this network trained, most often "
+        "at the start, where they change fastest. Move the slider to see its first layer, and "
+        "the current digit through it, at that moment."
+    )
+    labels = [timeline.label(s) for s in snapshots]
+    chosen = st.select_slider("Training so far", labels, value=labels[-1], key="timeline")
+    index = labels.index(chosen)
+    then, activations, accuracy = get_model_at(
+        info.model_sha256, index, cached.model, snapshots[index]
+    )
+    first = then.layers[next(i for i, x in enumerate(then.layers) if x.get_weights())]
+    kernel = snapshots[index].weights[0]
+    limit = render.symmetric_limit(snapshots[-1].weights[0])  # the trained scale throughout
+    t1, t2 = st.columns([1, 1], gap="large")
+    with t1:
+        if kernel.ndim == 4:  # a convolution: (k, k, 1, filters)
+            tiles = network.kernels_on_input(kernel, 0)
+            st.image(
+                render.png(render.kernel_grid(tiles, render.grid_columns(len(tiles)), 10, limit))
+            )
+            st.caption(f"{first.name}'s filters at this point (one colour scale for all moments).")
+        else:  # a dense layer on the pixels: (784, units)
+            shown = min(32, kernel.shape[1])
+            tiles = kernel[:, :shown].T.reshape(shown, IMAGE_SIZE, IMAGE_SIZE)
+            st.image(render.png(render.kernel_grid(tiles, 8, 2, limit)))
+            st.caption(f"The pixel weights of {first.name}'s first {shown} units at this point.")
+        st.metric(
+            f"Accuracy at this point (first {min(TIMELINE_TEST_DIGITS, len(data.y_test)):,} "
+            "test digits)",
+            f"{accuracy:.1%}",
+        )
+    with t2:
+        digit = current_digit()
+        if digit is None:
+            st.caption("Draw or pick a digit to see its feature maps change as the network learns.")
+        else:
+            outputs = layer_activations(activations, digit.image)
+            guess = int(outputs[PROBABILITIES].argmax())
+            read = f"read the current digit as {guess} ({float(outputs[PROBABILITIES][guess]):.0%})"
+            if kernel.ndim == 4:
+                maps = outputs[first.name]
+                columns = render.grid_columns(maps.shape[-1])
+                st.image(render.png(render.channel_grid(maps, columns, 3)))
+                st.caption(
+                    f"The current digit's {first.name} maps; at this point the network {read}."
+                )
+            else:
+                st.caption(f"This network has no feature maps; at this point it {read}.")
+
 
 st.title("Training & evaluation")
 cached = get_model()
@@ -65,6 +129,8 @@ st.caption(
 h1, h2 = st.columns(2, gap="large")
 h1.vega_lite_chart(charts.history_chart(info.history, "accuracy"), width="stretch")
 h2.vega_lite_chart(charts.history_chart(info.history, "loss"), width="stretch")
+
+watch_it_learn()
 
 st.header("Where it goes wrong")
 evaluation = get_evaluation(info.model_sha256, cached.model, data)

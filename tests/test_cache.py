@@ -69,8 +69,10 @@ def test_first_call_trains_and_writes_model_and_metadata(cache, trained):
         "mnist_cnn.json",
         "mnist_cnn.keras",
         "mnist_cnn.lock",
+        "mnist_cnn.snapshots.npz",
     ]
     assert stat.S_IMODE(cache.model_path.stat().st_mode) == 0o644
+    assert stat.S_IMODE(cache.snapshots_path.stat().st_mode) == 0o644
 
 
 def test_second_call_loads_without_training(cache, trained):
@@ -234,6 +236,7 @@ def test_two_processes_starting_together_train_once(tmp_path):
         "mnist_cnn.json",
         "mnist_cnn.keras",
         "mnist_cnn.lock",
+        "mnist_cnn.snapshots.npz",
     ]
 
 
@@ -262,3 +265,23 @@ def test_the_trained_models_of_a_folder_are_listed_with_their_networks(cache, tr
     )
     assert model_label(adversarial) == "classic, adversarially trained (PGD, epsilon 0.3)"
     assert trained_models(tmp_path / "nowhere") == {}
+
+
+def test_weight_snapshots_are_kept_with_the_model_they_belong_to(cache, trained):
+    import numpy as np
+
+    from mnist_viz.training import SNAPSHOT_FRACTIONS
+
+    snapshots = cache.read_snapshots(trained.info)
+    total = snapshots[-1].steps
+    assert [s.step for s in snapshots] == sorted({round(f * total) for f in SNAPSHOT_FRACTIONS})
+    assert snapshots[0].step == 0 and snapshots[-1].step == total
+    final = trained.model.get_weights()
+    for saved, now in zip(snapshots[-1].weights, final, strict=True):
+        np.testing.assert_array_equal(saved, now)  # the last snapshot is the trained model
+    assert not np.array_equal(snapshots[0].weights[0], final[0])  # the first one is not
+    # snapshots of another version of the model are not offered as this one's
+    other = cache_module.ModelInfo(**{**trained.info.__dict__, "model_sha256": "0" * 64})
+    assert cache.read_snapshots(other) == []
+    cache.snapshots_path.write_bytes(b"damaged")
+    assert cache.read_snapshots(trained.info) == []

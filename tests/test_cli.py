@@ -37,7 +37,7 @@ def test_each_architecture_is_trained_into_its_own_cache_file(tiny_idx_folder, t
     common = ["--data", str(tiny_idx_folder), "--models-dir", str(models)]
     assert main(["train", *common, "--epochs", "1", "--no-augment", "--arch", "mlp"]) == 0
     out = capsys.readouterr().out
-    assert "Network: mlp: no convolutions (a multilayer perceptron), dense 256" in out
+    assert "Network: mlp: no convolutions (a multilayer perceptron), dense 512" in out
     assert (models / "mnist_mlp.keras").is_file() and not (models / "mnist_cnn.keras").exists()
     cached = ModelCache(models, "mnist_mlp").load()  # an MLP is an mnist-viz model too
     assert cached.info.config["arch"]["filters"] == []

@@ -237,3 +237,31 @@ def test_a_stroke_traced_over_earlier_ink_still_updates_the_answer(tiny_app):
     at.run()
     assert current_digit(at).description == "your drawing (2 strokes)"
     assert any("your drawing (2 strokes)" in c.value for c in at.caption)
+
+
+def test_watch_it_learn_scrubs_from_random_weights_to_the_trained_network(tiny_app):
+    data = tiny_mnist()
+    tiny_app.session_state["current_digit"] = from_test_set(data.x_test, data.y_test, 5)
+    at = tiny_app.switch_page("pages/training.py").run()
+    assert not at.exception
+    assert any(s.value == "Watch it learn" for s in at.subheader)
+    slider = at.select_slider(key="timeline")
+    assert slider.options[0] == "start (random weights)" and slider.options[-1].startswith("end")
+
+    def accuracy() -> float:
+        shown = next(m for m in at.metric if m.label.startswith("Accuracy at this point"))
+        return float(shown.value.rstrip("%")) / 100
+
+    trained = accuracy()
+    at.select_slider(key="timeline").set_value("start (random weights)").run()
+    assert not at.exception
+    untrained = accuracy()
+    assert untrained < trained  # the tiny model learned something in its one epoch
+    # the score shown is the snapshot's own, recomputed here from the saved weights
+    cache = ModelCache()
+    first = cache.read_snapshots(cache.read_info())[0]
+    model = cache.load().model
+    model.set_weights(first.weights)
+    predicted = predict_proba(model, data.x_test[:1000]).argmax(axis=1)
+    assert untrained == pytest.approx(np.mean(predicted == data.y_test[:1000]), abs=0.0006)
+    assert any("conv1 maps; at this point the network read" in c.value for c in at.caption)
