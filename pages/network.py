@@ -5,7 +5,7 @@ shows any network the app can train, and says what does not apply (an MLP has no
 
 import streamlit as st
 
-from mnist_viz import charts, network, render
+from mnist_viz import charts, network, render, unit_math
 from mnist_viz.activations import layer_activations
 from mnist_viz.architecture import (
     MapLayer,
@@ -184,6 +184,69 @@ def feature_maps_section(digit, acts, spatial: dict[str, MapLayer]) -> None:
             )
         silent = int((maps.max(axis=(0, 1)) <= 0).sum())
         st.caption(f"{silent} of {maps.shape[-1]} maps are entirely zero for this digit.")
+    unit_arithmetic(digit, acts, spatial[layer])
+
+
+def numbers(values, fmt: str = "{:.2f}") -> list[dict]:
+    """A small grid of numbers as rows for ``st.dataframe``."""
+    return [{str(c): fmt.format(v) for c, v in enumerate(row)} for row in values]
+
+
+def unit_arithmetic(digit, acts, layer: MapLayer) -> None:
+    """Choose one unit of the shown layer and see the arithmetic that makes its value."""
+    model = cached.model
+    with st.expander(f"One unit of {layer.name}: the arithmetic behind its value"):
+        u1, u2, u3 = st.columns(3)
+        channel = u1.number_input("Map", 0, layer.channels - 1, 0, key=f"unit_map_{layer.name}")
+        peak = unit_math.strongest(acts[layer.name], channel)
+        row = u2.number_input(
+            "Row", 0, layer.height - 1, int(peak[0]), key=f"unit_row_{layer.name}_{channel}"
+        )
+        col = u3.number_input(
+            "Column", 0, layer.width - 1, int(peak[1]), key=f"unit_col_{layer.name}_{channel}"
+        )
+        inputs = unit_math.layer_input(model, acts, layer.name, digit.image)
+        shown = float(acts[layer.name][row, col, channel])
+        if layer.kind == "pooling":
+            unit = unit_math.pool_unit(model, inputs, layer.name, row, col, channel)
+            st.dataframe(numbers(unit.window), hide_index=True)
+            r, c = unit.winner
+            st.caption(
+                f"The {unit.window.shape[0]} x {unit.window.shape[1]} window of the map before, "
+                f"from row {unit.top}, column {unit.left}: the largest value "
+                f"(row {r}, column {c} of the window) is kept: **{unit.value:.3f}**, as the map "
+                f"shows ({shown:.3f})."
+            )
+            return
+        unit = unit_math.conv_unit(model, inputs, layer.name, row, col, channel)
+        k = unit.kernel.shape[0]
+        if unit.patch.shape[-1] == 1:  # reads the image: every product can be shown
+            p1, p2, p3 = st.columns(3)
+            p1.caption(f"Input patch, rows {row}-{row + k - 1}, columns {col}-{col + k - 1}")
+            p1.dataframe(numbers(unit.patch[..., 0]), hide_index=True)
+            p2.caption(f"Kernel of map {channel}")
+            p2.dataframe(numbers(unit.kernel[..., 0]), hide_index=True)
+            p3.caption("Products (patch x kernel)")
+            p3.dataframe(numbers(unit.products[..., 0], "{:.3f}"), hide_index=True)
+            summed = f"the {k * k} products add up to {unit.products.sum():.3f}"
+        else:
+            contributions = unit.per_input
+            st.dataframe(
+                [
+                    {"input map": i, "its products summed": f"{v:.3f}"}
+                    for i, v in unit.top_inputs(8)
+                ],
+                hide_index=True,
+            )
+            summed = (
+                f"each of the {len(contributions)} input maps contributes the sum of its {k * k} "
+                f"products (the 8 largest above); together {contributions.sum():.3f}"
+            )
+        st.markdown(
+            f"{summed[0].upper()}{summed[1:]}; plus the bias {unit.bias:.3f} gives "
+            f"{unit.before_relu:.3f}; ReLU keeps {'it' if unit.before_relu > 0 else 'zero instead'}: "
+            f"**{unit.value:.3f}**, as the map shows ({shown:.3f})."
+        )
 
 
 st.title("Inside the network")

@@ -265,3 +265,21 @@ def test_watch_it_learn_scrubs_from_random_weights_to_the_trained_network(tiny_a
     predicted = predict_proba(model, data.x_test[:1000]).argmax(axis=1)
     assert untrained == pytest.approx(np.mean(predicted == data.y_test[:1000]), abs=0.0006)
     assert any("conv1 maps; at this point the network read" in c.value for c in at.caption)
+
+
+def test_one_units_arithmetic_matches_its_feature_map(tiny_app):
+    import re
+
+    data = tiny_mnist()
+    tiny_app.session_state["current_digit"] = from_test_set(data.x_test, data.y_test, 3)
+    at = tiny_app.switch_page("pages/network.py").run()
+    for layer in ["conv1", "pool1", "conv2"]:
+        at.segmented_control(key="map_layer").set_value(layer).run()
+        assert not at.exception
+        said = " ".join(m.value for m in [*at.markdown, *at.caption])
+        computed, shown = re.search(
+            r"\*\*(-?[\d.]+)\*\*, as the map shows \((-?[\d.]+)\)", said
+        ).groups()
+        assert computed == shown, layer
+    at.number_input(key="unit_map_conv2").set_value(5).run()
+    assert not at.exception
