@@ -47,5 +47,11 @@ st.navigation(
             icon=":material/bolt:",
             url_path="adversarial-lab",
         ),
+        st.Page(
+            "pages/compare.py",
+            title="Compare two networks",
+            icon=":material/compare:",
+            url_path="compare-networks",
+        ),
     ]
 ).run()

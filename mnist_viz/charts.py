@@ -387,3 +387,75 @@ def histogram_chart(
             "y": {"field": "count", "type": "quantitative", "title": y_title},
         },
     }
+
+
+def similarity_chart(
+    matrix: np.ndarray, rows: list[str], columns: list[str], row_title: str, column_title: str
+) -> Spec:
+    """A heatmap of layer-by-layer similarities (Spearman correlations of RDMs), labelled."""
+    values = [
+        {row_title: r, column_title: c, "similarity": round(float(matrix[i, j]), 4)}
+        for i, r in enumerate(rows)
+        for j, c in enumerate(columns)
+    ]
+    return {
+        "data": {"values": values},
+        "layer": [
+            {
+                "mark": {"type": "rect", "tooltip": True},
+                "encoding": {
+                    "color": {
+                        "field": "similarity",
+                        "type": "quantitative",
+                        "scale": {"scheme": "blues", "domain": [0, 1]},
+                        "legend": {"orient": "bottom", "title": "RDM correlation"},
+                    }
+                },
+            },
+            {
+                "mark": {"type": "text", "fontSize": 11},
+                "encoding": {
+                    "text": {"field": "similarity", "type": "quantitative", "format": ".2f"},
+                    "color": {
+                        "condition": {"test": "datum.similarity > 0.6", "value": "white"},
+                        "value": "black",
+                    },
+                },
+            },
+        ],
+        "encoding": {
+            "y": {"field": row_title, "type": "nominal", "sort": rows},
+            "x": {
+                "field": column_title,
+                "type": "nominal",
+                "sort": columns,
+                "axis": {"labelAngle": 0},
+            },
+        },
+    }
+
+
+def shift_accuracy_chart(rows: list[dict], height: int = 260) -> Spec:
+    """Accuracy against a horizontal shift, one line per network; rows hold model, shift,
+    accuracy."""
+    return {
+        "data": {"values": rows},
+        "mark": {"type": "line", "point": True, "tooltip": True},
+        "height": height,
+        "encoding": {
+            "x": {"field": "shift", "type": "quantitative", "title": "shift (pixels)"},
+            "y": {
+                "field": "accuracy",
+                "type": "quantitative",
+                "scale": {"domain": [0, 1]},
+                "axis": {"format": "%"},
+                "title": "test digits read right",
+            },
+            "color": {"field": "model", "type": "nominal", "legend": {"orient": "bottom"}},
+            "tooltip": [
+                {"field": "model"},
+                {"field": "shift"},
+                {"field": "accuracy", "format": ".1%"},
+            ],
+        },
+    }

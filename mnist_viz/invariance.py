@@ -108,3 +108,16 @@ def all_probes(model: keras.Model, image: np.ndarray) -> list[Probe]:
             model, image, "stroke thickness", "pixels", THICKNESS, lambda x, s: thickness(x, int(s))
         ),
     ]
+
+
+def shift_accuracy(
+    model: keras.Model, images: np.ndarray, labels: np.ndarray, shifts: tuple[int, ...] = SHIFTS
+) -> np.ndarray:
+    """(len(shifts),) the share of ``images`` still read right when shifted horizontally by each
+    of ``shifts`` pixels: how far a network's shift tolerance reaches across a population."""
+    x = to_model_input(images)[..., 0]
+    out = []
+    for dx in shifts:
+        moved = np.stack([shift(im, dx) for im in x]).astype(np.float32)
+        out.append(float(np.mean(predict_proba(model, moved).argmax(axis=1) == labels)))
+    return np.array(out)

@@ -23,6 +23,7 @@ from mnist_viz import (
     explanations,
     invariance,
     personal,
+    rsa,
     style,
     timeline,
 )
@@ -49,6 +50,7 @@ from mnist_viz.worker import STANDARD, TrainingError, TrainSpec, run_training
 from pages._runtime import settle_heap
 
 POLL_SECONDS = 0.25  # a page waiting for a result it needs checks this often
+SHIFT_TEST_DIGITS = 300  # test digits the compare page shifts
 TIMELINE_TEST_DIGITS = 1000  # test digits each training snapshot is scored on
 CURVE_EVERY_POLLS = 8  # a training's live curve is redrawn every 2 s
 WATCH_SECONDS = 2.0  # a page watching someone's training refreshes its panel this often
@@ -515,3 +517,32 @@ def submit_teaching(cached: CachedModel, images: np.ndarray, labels: np.ndarray,
         ),
         "Teaching a private copy",
     )
+
+
+# -- comparing two networks -----------------------------------------------------------------------
+
+
+def load_named(name: str) -> CachedModel | None:
+    """A trained model by cache name (another network than the session's), or None if unusable."""
+    cache = ModelCache(name=name)
+    try:
+        return _load_model(str(cache.directory), cache.read_info().model_sha256, name)
+    except ModelCacheError:
+        return None
+
+
+@st.cache_data(
+    max_entries=8, show_spinner="Recording every layer's responses to 100 test digits..."
+)
+def get_rdms(model_sha256: str, _model: keras.Model) -> dict[str, np.ndarray]:
+    """The RDM of every compared layer for the RSA stimuli (10 test digits of each class)."""
+    data = get_data()
+    return rsa.layer_rdms(_model, data.x_test[rsa.stimuli(data.y_test)])
+
+
+@st.cache_data(max_entries=8, show_spinner="Shifting test digits left and right...")
+def get_shift_accuracy(model_sha256: str, _model: keras.Model) -> np.ndarray:
+    """Accuracy on the first ``SHIFT_TEST_DIGITS`` test digits at each shift of ``SHIFTS``."""
+    data = get_data()
+    n = SHIFT_TEST_DIGITS
+    return invariance.shift_accuracy(_model, data.x_test[:n], data.y_test[:n])

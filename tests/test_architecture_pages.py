@@ -67,6 +67,7 @@ def test_every_page_runs_clean(env, arch, monkeypatch):
         "pages/filters.py",
         "pages/cortex.py",
         "pages/adversarial.py",
+        "pages/compare.py",
     ]:
         at.switch_page(page).run()
         assert not at.exception, (page, at.exception)
@@ -137,3 +138,42 @@ def test_a_learner_switches_network_for_their_session_only(env, monkeypatch):
     # another session still starts with the served network
     other = app_test(TIMEOUT).switch_page("pages/network.py").run()
     assert "conv1: 32 filters, 3 x 3" in texts(other)
+
+
+def chart_data(chart):
+    """The rows a Vega-Lite chart was given (Streamlit sends them as Arrow, beside the spec)."""
+    from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+
+    return convert_arrow_bytes_to_pandas_df(chart.proto.data.data)
+
+
+def test_compare_page_sets_a_cnn_beside_an_mlp(env):
+    at = app_test(TIMEOUT)
+    data = tiny_mnist()
+    at.session_state["current_digit"] = from_test_set(data.x_test, data.y_test, 0)
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception
+    at.selectbox(key="compare_b").set_value("mnist_mlp").run()
+    assert not at.exception
+    assert [m.label for m in at.main.metric] == ["Prediction", "Prediction"]
+    charts = [chart_data(c) for c in at.get("vega_lite_chart")]
+    shifts = next(rows for rows in charts if "shift" in rows.columns)
+    assert set(shifts["model"]) == {"A: classic", "B: mlp"}
+    cells = next(rows for rows in charts if "similarity" in rows.columns).to_dict("records")
+    assert {c["A's layer"] for c in cells} == {
+        "conv1",
+        "pool1",
+        "conv2",
+        "pool2",
+        "dense",
+        "logits",
+    }
+    assert {c["B's layer"] for c in cells} == {"dense", "logits"}
+    assert all(-1 <= c["similarity"] <= 1 for c in cells)
+
+
+def test_compare_page_with_one_network_says_how_to_train_another(tiny_models_dir, monkeypatch):
+    monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(tiny_models_dir))
+    at = app_test(TIMEOUT).switch_page("pages/compare.py").run()
+    assert not at.exception
+    assert "Only one network is trained" in at.info[0].value

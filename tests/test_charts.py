@@ -58,3 +58,22 @@ def test_live_training_chart_places_each_report_at_its_fraction_of_the_epochs():
         (2.0, "loss", 0.4),
         (2.0, "accuracy", 0.95),
     ]
+
+
+def test_similarity_chart_has_one_cell_per_pair_of_layers():
+    import numpy as np
+
+    from mnist_viz.charts import similarity_chart
+
+    m = np.array([[1.0, 0.2, 0.1], [0.3, 0.9, 0.4]])
+    spec = similarity_chart(m, ["conv1", "dense"], ["dense", "logits", "x"], "A", "B")
+    cells = {(v["A"], v["B"]): v["similarity"] for v in spec["data"]["values"]}
+    assert len(cells) == 6 and cells[("dense", "logits")] == 0.9 and cells[("conv1", "x")] == 0.1
+    assert spec["encoding"]["y"]["sort"] == ["conv1", "dense"]
+
+
+def test_shift_accuracy_chart_keeps_every_point():
+    from mnist_viz.charts import shift_accuracy_chart
+
+    rows = [{"model": "mlp", "shift": s, "accuracy": 1 - abs(s) / 10} for s in (-2, 0, 2)]
+    assert shift_accuracy_chart(rows)["data"]["values"] == rows

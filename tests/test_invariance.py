@@ -71,3 +71,25 @@ def test_tolerated_range_stops_at_the_first_change_either_side():
     assert probe.tolerated(0.4) == (-2.0, 1.0)  # the nearest sampled value is the centre
     assert probe.tolerated(3) == (3.0, 3.0)
     assert probe.tolerated(-3) == (-3.0, -3.0)
+
+
+def test_shift_accuracy_counts_the_digits_read_right_at_each_shift():
+    from mnist_viz.architecture import Architecture, build
+    from mnist_viz.model import predict_proba
+
+    model = build(Architecture("t", filters=(4,), dense=8))
+    images = np.random.default_rng(0).uniform(0, 1, (12, 28, 28)).astype(np.float32)
+    labels = predict_proba(model, images).argmax(axis=1)  # its own answers: all right unshifted
+    got = invariance.shift_accuracy(model, images, labels, shifts=(-6, 0, 6))
+    # by hand: shift each digit, ask the model one digit at a time
+    by_hand = [
+        np.mean(
+            [
+                predict_proba(model, invariance.shift(im, dx)).argmax() == y
+                for im, y in zip(images, labels, strict=True)
+            ]
+        )
+        for dx in (-6, 0, 6)
+    ]
+    np.testing.assert_allclose(got, by_hand)
+    assert got[1] == 1.0
