@@ -400,6 +400,7 @@ def similarity_chart(
     ]
     return {
         "data": {"values": values},
+        "height": 32 * len(rows),
         "layer": [
             {
                 "mark": {"type": "rect", "tooltip": True},

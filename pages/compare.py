@@ -154,7 +154,7 @@ for col, rdms, label, key in (
         st.image(render.png(render.upscale(image, 3)), caption=f"RDM of {layer} (dark: alike)")
 matrix = similarity(rdms_a, rdms_b)
 st.vega_lite_chart(
-    charts.similarity_chart(matrix, list(rdms_a), list(rdms_b), "A's layer", "B's layer"),
+    charts.similarity_chart(matrix, list(rdms_a), list(rdms_b), "layer of A", "layer of B"),
     width="stretch",
 )
 st.caption(

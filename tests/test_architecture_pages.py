@@ -160,7 +160,7 @@ def test_compare_page_sets_a_cnn_beside_an_mlp(env):
     shifts = next(rows for rows in charts if "shift" in rows.columns)
     assert set(shifts["model"]) == {"A: classic", "B: mlp"}
     cells = next(rows for rows in charts if "similarity" in rows.columns).to_dict("records")
-    assert {c["A's layer"] for c in cells} == {
+    assert {c["layer of A"] for c in cells} == {
         "conv1",
         "pool1",
         "conv2",
@@ -168,7 +168,7 @@ def test_compare_page_sets_a_cnn_beside_an_mlp(env):
         "dense",
         "logits",
     }
-    assert {c["B's layer"] for c in cells} == {"dense", "logits"}
+    assert {c["layer of B"] for c in cells} == {"dense", "logits"}
     assert all(-1 <= c["similarity"] <= 1 for c in cells)
 
 
