@@ -13,7 +13,7 @@ from conftest import (
 )
 from streamlit.testing.v1 import AppTest
 
-from mnist_viz.architecture import Architecture
+from mnist_viz.architecture import Architecture, preset
 from mnist_viz.cache import model_name
 from mnist_viz.digit import from_test_set
 
@@ -29,6 +29,8 @@ def models_dir(tmp_path_factory):
     save_tiny_model(folder)  # the classic one, as the shared default
     save_tiny_model(folder, arch=TINY_MLP)
     save_tiny_model(folder, arch=THREE_CONVS)
+    for name in ("small", "no-pooling"):  # the other presets, as they are
+        save_tiny_model(folder, arch=preset(name))
     return folder
 
 
@@ -56,7 +58,11 @@ def texts(at: AppTest) -> str:
     return "\n".join(str(p.value) for p in parts)
 
 
-@pytest.mark.parametrize("arch", [TINY_MLP, THREE_CONVS], ids=["mlp", "three-convs"])
+@pytest.mark.parametrize(
+    "arch",
+    [TINY_MLP, THREE_CONVS, preset("small"), preset("no-pooling")],
+    ids=["mlp", "three-convs", "small", "no-pooling"],
+)
 def test_every_page_runs_clean(env, arch, monkeypatch):
     at = app_with(arch, monkeypatch)
     for page in [

@@ -76,9 +76,14 @@ def test_shapes_are_kept(images):
         attacks.fgsm(model, np.zeros((2, 27, 28)), None, 0.1)
 
 
-@pytest.fixture(scope="module")
-def tiny_cnn(tiny_data_module):
-    return train_model(tiny_data_module, TrainConfig(epochs=2, batch_size=64)).model
+@pytest.fixture(scope="module", params=["cnn", "mlp"])
+def tiny_net(tiny_data_module, request):
+    """A tiny trained network: the classic CNN, and an MLP (attacks must not assume convolutions)."""
+    from mnist_viz.architecture import Architecture
+
+    arch = {"cnn": Architecture("classic"), "mlp": Architecture("mlp", filters=(), dense=32)}
+    config = TrainConfig(epochs=2, batch_size=64, arch=arch[request.param])
+    return train_model(tiny_data_module, config).model
 
 
 @pytest.fixture(scope="module")
@@ -89,45 +94,45 @@ def tiny_data_module():
 
 
 @pytest.mark.parametrize("epsilon", [0.05, 0.2])
-def test_every_attack_stays_in_the_ball_and_in_range(tiny_cnn, tiny_data_module, epsilon):
+def test_every_attack_stays_in_the_ball_and_in_range(tiny_net, tiny_data_module, epsilon):
     x = tiny_data_module.x_test[:32] / 255.0
     for adv in [
-        attacks.fgsm(tiny_cnn, x, None, epsilon),
-        attacks.fgsm(tiny_cnn, x, None, epsilon, target=2),
-        attacks.pgd(tiny_cnn, x, None, epsilon, steps=5),
-        attacks.pgd(tiny_cnn, x, None, epsilon, steps=5, random_start=True),
+        attacks.fgsm(tiny_net, x, None, epsilon),
+        attacks.fgsm(tiny_net, x, None, epsilon, target=2),
+        attacks.pgd(tiny_net, x, None, epsilon, steps=5),
+        attacks.pgd(tiny_net, x, None, epsilon, steps=5, random_start=True),
     ]:
         assert np.abs(adv - x).max() <= epsilon + 1e-6
         assert adv.min() >= 0.0 and adv.max() <= 1.0
 
 
-def test_epsilon_zero_changes_nothing(tiny_cnn, tiny_data_module):
+def test_epsilon_zero_changes_nothing(tiny_net, tiny_data_module):
     x = (tiny_data_module.x_test[:16] / 255.0).astype(np.float32)
-    np.testing.assert_array_equal(attacks.fgsm(tiny_cnn, x, None, 0.0), x)
-    np.testing.assert_array_equal(attacks.pgd(tiny_cnn, x, None, 0.0, random_start=True), x)
+    np.testing.assert_array_equal(attacks.fgsm(tiny_net, x, None, 0.0), x)
+    np.testing.assert_array_equal(attacks.pgd(tiny_net, x, None, 0.0, random_start=True), x)
 
 
-def test_pgd_is_at_least_as_strong_as_fgsm(tiny_cnn, tiny_data_module):
+def test_pgd_is_at_least_as_strong_as_fgsm(tiny_net, tiny_data_module):
     x, y = tiny_data_module.x_test, tiny_data_module.y_test
     for epsilon in (0.1, 0.2, 0.3):
         fgsm_acc = np.mean(
-            predict_proba(tiny_cnn, attacks.fgsm(tiny_cnn, x / 255.0, y, epsilon)).argmax(1) == y
+            predict_proba(tiny_net, attacks.fgsm(tiny_net, x / 255.0, y, epsilon)).argmax(1) == y
         )
         pgd_acc = np.mean(
-            predict_proba(tiny_cnn, attacks.pgd(tiny_cnn, x / 255.0, y, epsilon)).argmax(1) == y
+            predict_proba(tiny_net, attacks.pgd(tiny_net, x / 255.0, y, epsilon)).argmax(1) == y
         )
         assert pgd_acc <= fgsm_acc
 
 
-def test_targeted_attacks_move_towards_the_target(tiny_cnn, tiny_data_module):
+def test_targeted_attacks_move_towards_the_target(tiny_net, tiny_data_module):
     x = tiny_data_module.x_test[:32] / 255.0
     target = 6
-    before = predict_proba(tiny_cnn, x)[:, target]
-    after_fgsm = predict_proba(tiny_cnn, attacks.fgsm(tiny_cnn, x, None, 0.1, target=target))[
+    before = predict_proba(tiny_net, x)[:, target]
+    after_fgsm = predict_proba(tiny_net, attacks.fgsm(tiny_net, x, None, 0.1, target=target))[
         :, target
     ]
     assert np.mean(after_fgsm > before) > 0.9
-    after_pgd = predict_proba(tiny_cnn, attacks.pgd(tiny_cnn, x, None, 0.1, target=target))[
+    after_pgd = predict_proba(tiny_net, attacks.pgd(tiny_net, x, None, 0.1, target=target))[
         :, target
     ]
     assert after_pgd.mean() >= after_fgsm.mean()
@@ -140,41 +145,41 @@ def test_targeted_pgd_reaches_the_target(images):
         assert np.all(reached.argmax(1) == target)
 
 
-def test_minimal_epsilon_is_the_first_flip_on_the_grid(tiny_cnn, tiny_data_module):
+def test_minimal_epsilon_is_the_first_flip_on_the_grid(tiny_net, tiny_data_module):
     x = tiny_data_module.x_test[0] / 255.0
-    label = int(predict_proba(tiny_cnn, x).argmax())
-    found = attacks.minimal_epsilon_fgsm(tiny_cnn, x)
+    label = int(predict_proba(tiny_net, x).argmax())
+    found = attacks.minimal_epsilon_fgsm(tiny_net, x)
     assert found is not None
-    direction = attacks.fgsm_direction(tiny_cnn, x, [label])
+    direction = attacks.fgsm_direction(tiny_net, x, [label])
     # brute force, independently: every grid step below `found` keeps the label, `found` flips it
     below = np.arange(0, found - 1e-9, attacks.SEARCH_RESOLUTION)
     kept = predict_proba(
-        tiny_cnn, np.stack([attacks.perturb(x, direction, e) for e in below])
+        tiny_net, np.stack([attacks.perturb(x, direction, e) for e in below])
     ).argmax(1)
     assert np.all(kept == label)
-    assert predict_proba(tiny_cnn, attacks.perturb(x, direction, found)).argmax() != label
-    assert attacks.minimal_epsilon_fgsm(tiny_cnn, x, max_epsilon=0.0) is None
+    assert predict_proba(tiny_net, attacks.perturb(x, direction, found)).argmax() != label
+    assert attacks.minimal_epsilon_fgsm(tiny_net, x, max_epsilon=0.0) is None
 
 
-def test_minimal_epsilon_pgd_flips_and_is_not_larger_than_fgsm(tiny_cnn, tiny_data_module):
+def test_minimal_epsilon_pgd_flips_and_is_not_larger_than_fgsm(tiny_net, tiny_data_module):
     x = tiny_data_module.x_test[1] / 255.0
-    label = int(predict_proba(tiny_cnn, x).argmax())
-    found = attacks.minimal_epsilon_pgd(tiny_cnn, x, tolerance=0.002)
+    label = int(predict_proba(tiny_net, x).argmax())
+    found = attacks.minimal_epsilon_pgd(tiny_net, x, tolerance=0.002)
     assert found is not None
-    adv = attacks.pgd(tiny_cnn, x, [label], found)
-    assert predict_proba(tiny_cnn, adv).argmax() != label
-    fgsm_found = attacks.minimal_epsilon_fgsm(tiny_cnn, x)
+    adv = attacks.pgd(tiny_net, x, [label], found)
+    assert predict_proba(tiny_net, adv).argmax() != label
+    fgsm_found = attacks.minimal_epsilon_fgsm(tiny_net, x)
     assert fgsm_found is None or found <= fgsm_found + 0.002
 
 
-def test_robustness_curve_matches_attacking_each_epsilon_directly(tiny_cnn, tiny_data_module):
+def test_robustness_curve_matches_attacking_each_epsilon_directly(tiny_net, tiny_data_module):
     x, y = tiny_data_module.x_test, tiny_data_module.y_test
     epsilons = [0.0, 0.1, 0.25]
-    curve = attacks.robustness_curve(tiny_cnn, x, y, epsilons)
+    curve = attacks.robustness_curve(tiny_net, x, y, epsilons)
     for epsilon, accuracy in zip(epsilons, curve, strict=True):
-        direct = predict_proba(tiny_cnn, attacks.fgsm(tiny_cnn, x / 255.0, y, epsilon)).argmax(1)
+        direct = predict_proba(tiny_net, attacks.fgsm(tiny_net, x / 255.0, y, epsilon)).argmax(1)
         assert accuracy == pytest.approx(np.mean(direct == y))
-    pgd_curve = attacks.robustness_curve(tiny_cnn, x, y, epsilons, method=attacks.PGD, steps=5)
+    pgd_curve = attacks.robustness_curve(tiny_net, x, y, epsilons, method=attacks.PGD, steps=5)
     assert pgd_curve[0] == curve[0] and np.all(pgd_curve <= curve + 1e-9)
 
 

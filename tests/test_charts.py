@@ -77,3 +77,77 @@ def test_shift_accuracy_chart_keeps_every_point():
 
     rows = [{"model": "mlp", "shift": s, "accuracy": 1 - abs(s) / 10} for s in (-2, 0, 2)]
     assert shift_accuracy_chart(rows)["data"]["values"] == rows
+
+
+def test_values_chart_colours_the_positive_values():
+    import numpy as np
+
+    from mnist_viz.charts import values_chart
+
+    rows = values_chart(np.array([1.5, -2.0, 0.0]), ["a", "b", "c"], "logit")["data"]["values"]
+    assert [(r["name"], r["value"], r["positive"]) for r in rows] == [
+        ("a", 1.5, True),
+        ("b", -2.0, False),
+        ("c", 0.0, False),
+    ]
+
+
+def test_class_counts_and_paired_probabilities_keep_every_class():
+    import numpy as np
+
+    from mnist_viz.charts import class_count_chart, compare_probabilities_chart
+
+    counts = np.arange(10) * 3
+    rows = class_count_chart(counts)["data"]["values"]
+    assert [r["images"] for r in rows] == list(counts) and rows[4]["digit"] == "4"
+    clean, adv = np.eye(10)[3], np.eye(10)[5]
+    rows = compare_probabilities_chart(clean, adv)["data"]["values"]
+    assert len(rows) == 20
+    top = {r["image"]: r["digit"] for r in rows if r["probability"] == 1.0}
+    assert top == {"original": "3", "adversarial": "5"}
+
+
+def test_epsilon_ruler_marks_only_the_attacks_that_flip():
+    from mnist_viz.charts import epsilon_ruler
+
+    spec = epsilon_ruler(0.12, {"FGSM": 0.2, "PGD": None})
+    dot, ticks, _ = spec["layer"]
+    assert dot["data"]["values"] == [{"epsilon": 0.12}]
+    assert ticks["data"]["values"] == [{"epsilon": 0.2, "label": "FGSM flips at 0.200"}]
+
+
+def test_probe_chart_flags_the_steps_where_the_answer_changed():
+    import numpy as np
+
+    from mnist_viz.charts import probe_chart
+
+    predicted = np.array([2, 7, 7, 7, 1])
+    original = np.array([0.2, 0.6, 0.99, 0.7, 0.1])  # the answer at the neutral step is 7
+    spec = probe_chart([-2, -1, 0, 1, 2], predicted, np.full(5, 0.9), original, "pixels")
+    rows = spec["data"]["values"]
+    assert [r["changed"] for r in rows] == [True, False, False, False, True]
+    assert spec["layer"][0]["encoding"]["y"]["title"] == "probability of 7"
+
+
+def test_polar_chart_puts_each_response_at_its_angle_and_the_opposite_one():
+    import numpy as np
+
+    from mnist_viz.charts import polar_chart, tuning_chart
+
+    orientations, responses = np.array([0.0, 90.0]), np.array([2.0, 1.0])
+    rows = polar_chart(orientations, responses)["data"]["values"]
+    points = [(round(r["x"], 6), round(r["y"], 6)) for r in rows]
+    # 0 deg at (2, 0), 90 at (0, 1), then the same orientations 180 deg on, then closed
+    assert points == [(2.0, 0.0), (0.0, 1.0), (-2.0, 0.0), (0.0, -1.0), (2.0, 0.0)]
+    tuning = tuning_chart(orientations, responses)["data"]["values"]
+    assert tuning == [{"orientation": 0.0, "response": 2.0}, {"orientation": 90.0, "response": 1.0}]
+
+
+def test_robustness_and_histogram_charts_keep_their_rows():
+    from mnist_viz.charts import histogram_chart, robustness_chart
+
+    rows = [{"model": "m", "attack": "FGSM", "epsilon": 0.1, "accuracy": 0.5}]
+    assert robustness_chart(rows)["data"]["values"] == rows
+    spec = histogram_chart(["0-1", "1-2"], [3, 4], "selectivity")
+    assert spec["data"]["values"] == [{"bin": "0-1", "count": 3}, {"bin": "1-2", "count": 4}]
+    assert spec["encoding"]["x"]["title"] == "selectivity"
