@@ -9,7 +9,7 @@ from mnist_viz.data import DATA_ENV_VAR, SOURCE_SAMPLE
 from mnist_viz.digit import Digit, Verdict, judge
 from mnist_viz.model import predict_proba
 from mnist_viz.render import grey_image, png
-from pages._resources import (
+from pages._models import (
     SESSION_MODEL,
     available_models,
     get_model,

@@ -13,13 +13,8 @@ from mnist_viz.cache import CachedModel
 from mnist_viz.digit import Digit, Verdict
 from mnist_viz.errors import DataError
 from mnist_viz.model import predict_proba
-from pages._resources import (
-    COMPUTE,
-    follow_job,
-    get_feature_model,
-    get_style_reference,
-    submit_teaching,
-)
+from pages._jobs import COMPUTE, follow_job
+from pages._results import get_feature_model, get_style_reference, submit_teaching
 
 EXAMPLES, JOB, RESULT, SESSION_TAG = "teach_examples", "teach_job", "teach_result", "teach_tag"
 PROBLEM, OPEN = "teach_problem", "teach_open"

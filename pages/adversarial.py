@@ -4,25 +4,21 @@ import streamlit as st
 
 from mnist_viz import charts, render
 from mnist_viz.activations import layer_activations
-from mnist_viz.adversarial_training import ADVERSARIAL_MODEL, AdversarialConfig
+from mnist_viz.adversarial_training import AdversarialConfig
 from mnist_viz.architecture import hidden_dense_layers, map_layers
 from mnist_viz.attacks import ATTACKS, FGSM, PGD
 from mnist_viz.lab import PGD_CURVE_STEPS, SLIDER_EPSILONS, layer_changes
 from mnist_viz.model import LOGITS
 from mnist_viz.worker import ADVERSARIAL
 from pages._digit import current_digit, no_digit_prompt, render_sidebar
-from pages._resources import (
+from pages._jobs import watch_training
+from pages._models import ADVERSARIAL_SLOT, get_activation_model, get_model
+from pages._results import (
     compute_robustness,
-    get_activation_model,
-    get_adversarial_model,
     get_minimal_epsilon,
-    get_model,
     get_sweep,
     get_sweep_view,
     robustness_curves,
-    submit_training,
-    training_job,
-    watch_training,
 )
 from pages._sweep import epsilon_sweep
 from pages._teacher import teacher_only
@@ -72,7 +68,7 @@ st.caption(
     "levels."
 )
 standard = get_model()
-robust = get_adversarial_model()
+robust = ADVERSARIAL_SLOT.load()
 models = {STANDARD: standard} | ({ROBUST: robust} if robust is not None else {})
 state = st.session_state
 
@@ -196,7 +192,7 @@ st.caption(
     "epsilon of a training digit. It buys robustness, and costs training time (here about 2x for "
     "FGSM, 8x for PGD) and a little clean accuracy."
 )
-job = training_job(ADVERSARIAL_MODEL)
+job = ADVERSARIAL_SLOT.training()
 mine = st.session_state.get("my_robust_training")  # the training this session started, if any
 if mine is not None and mine.done:
     del st.session_state.my_robust_training
@@ -229,8 +225,8 @@ elif teacher_only("Training the robust model"):
         label = "Retrain the robust model" if robust is not None else "Train a robust model"
         if st.form_submit_button(label, icon=":material/shield:"):
             config = AdversarialConfig(attack=attack, epsilon=float(epsilon), epochs=int(epochs))
-            st.session_state.my_robust_training = submit_training(
-                ADVERSARIAL_MODEL, ADVERSARIAL, config.to_dict(), title="Training the robust model"
+            st.session_state.my_robust_training = ADVERSARIAL_SLOT.train(
+                ADVERSARIAL, config.to_dict(), title="Training the robust model"
             )
             st.rerun()
 

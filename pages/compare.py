@@ -11,16 +11,8 @@ from mnist_viz.invariance import SHIFTS
 from mnist_viz.model import predict_proba
 from mnist_viz.rsa import similarity
 from pages._digit import current_digit, prediction_metric, render_sidebar
-from pages._resources import (
-    SHIFT_TEST_DIGITS,
-    available_models,
-    get_activation_model,
-    get_rdms,
-    get_shift_accuracy,
-    load_named,
-    robustness_curves,
-    session_model_name,
-)
+from pages._models import ModelSlot, available_models, get_activation_model, session_model_name
+from pages._results import SHIFT_TEST_DIGITS, get_rdms, get_shift_accuracy, robustness_curves
 
 st.title("Compare two networks")
 st.caption(
@@ -58,7 +50,7 @@ name_b = c2.selectbox(
     key="compare_b",
     format_func=lambda n: model_label(models[n]),
 )
-a, b = load_named(name_a), load_named(name_b)
+a, b = ModelSlot(name_a).load(), ModelSlot(name_b).load()
 if a is None or b is None:
     st.error("One of these networks could not be loaded; choose another.")
     render_sidebar()

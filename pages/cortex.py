@@ -12,7 +12,8 @@ from mnist_viz.data import IMAGE_SIZE
 from mnist_viz.receptive_field import coverage, field_box
 from mnist_viz.tuning import bar, grating
 from pages._digit import render_sidebar
-from pages._resources import get_cortex_report, get_model
+from pages._models import get_model
+from pages._results import get_cortex_report
 
 st.title("The network and the visual cortex")
 st.caption(

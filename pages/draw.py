@@ -16,8 +16,9 @@ from mnist_viz.digit import DRAWING, UPLOAD, from_image, from_test_set, judge, r
 from mnist_viz.errors import BlankImageError, ImageError
 from mnist_viz.model import predict_proba
 from pages._digit import current_digit, prediction_metric, set_digit, sidebar_model
+from pages._models import get_data, get_model
 from pages._pen import drawing_in_state, drawing_pad
-from pages._resources import get_data, get_model, warm_style_reference
+from pages._results import warm_style_reference
 from pages._teach import private_answer, style_feedback, teach_panel
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff", "psd"]

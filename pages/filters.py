@@ -5,7 +5,8 @@ import streamlit as st
 
 from mnist_viz import render
 from pages._digit import current_digit, render_sidebar
-from pages._resources import get_data, get_filter_reports, get_model
+from pages._models import get_data, get_model
+from pages._results import get_filter_reports
 
 TILE_PIXELS = 72  # on-screen size of one filter's image, whatever its receptive field
 

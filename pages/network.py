@@ -17,7 +17,7 @@ from mnist_viz.architecture import (
 from mnist_viz.data import IMAGE_SIZE
 from mnist_viz.model import LOGITS, PROBABILITIES, architecture
 from pages._digit import current_digit, no_digit_prompt, render_sidebar
-from pages._resources import get_activation_model, get_model
+from pages._models import get_activation_model, get_model
 
 TOP_UNITS = 10
 PIXEL_UNITS_SHOWN = 64  # an MLP's first units, each with one weight per pixel

@@ -14,9 +14,11 @@ from mnist_viz.model import PROBABILITIES
 from mnist_viz.training import TrainConfig
 from mnist_viz.worker import STANDARD
 from pages._digit import current_digit, render_sidebar, set_digit
-from pages._resources import (
+from pages._jobs import watch_training
+from pages._models import (
     SESSION_MODEL,
     TIMELINE_TEST_DIGITS,
+    ModelSlot,
     get_data,
     get_evaluation,
     get_mean_images,
@@ -24,9 +26,6 @@ from pages._resources import (
     get_model_at,
     get_snapshots,
     session_model_name,
-    submit_training,
-    training_job,
-    watch_training,
 )
 from pages._teacher import teacher_only
 
@@ -265,7 +264,7 @@ st.caption(
     "everyone keeps the current one until then. Trainings run one at a time, in order."
 )
 current_name = session_model_name()
-job = mine if mine is not None and not mine.done else training_job(current_name)
+job = mine if mine is not None and not mine.done else ModelSlot(current_name).training()
 if job is not None:
     watch_training(
         job,
@@ -319,8 +318,8 @@ elif teacher_only("Training"):
     if submitted and arch is not None:
         name = model_name(arch.name)
         config = TrainConfig(epochs=int(epochs), augment=augment, arch=arch)
-        state.my_training = submit_training(
-            name, STANDARD, config.to_dict(), title=f"Training the {arch.name} network"
+        state.my_training = ModelSlot(name).train(
+            STANDARD, config.to_dict(), title=f"Training the {arch.name} network"
         )
         state[SESSION_MODEL] = name  # the teacher looks at the network being trained
         st.rerun()

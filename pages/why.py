@@ -7,7 +7,8 @@ from mnist_viz.explanations import methods_for
 from mnist_viz.invariance import SHIFTS
 from mnist_viz.model import predict_proba
 from pages._digit import current_digit, no_digit_prompt, render_sidebar
-from pages._resources import get_explanations, get_model, get_probes
+from pages._models import get_model
+from pages._results import get_explanations, get_probes
 
 NEUTRAL = {"shift": 0, "rotation": 0, "scale": 1.0, "stroke thickness": 0}
 

@@ -1,0 +1,222 @@
+"""Results computed for a model, a digit or both, cached so that reruns and other sessions reuse
+them: attack sweeps, robustness curves, filter and cortex reports, explanations, probes, the
+style reference, teaching a private copy, RSA and shift tolerance."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import keras
+import numpy as np
+import streamlit as st
+
+from mnist_viz import (
+    attacks,
+    explanations,
+    invariance,
+    personal,
+    rsa,
+    style,
+)
+from mnist_viz.cache import (
+    CachedModel,
+)
+from mnist_viz.cortex import CortexReport, cortex_report
+from mnist_viz.errors import DataError
+from mnist_viz.filter_vis import FilterReport, filter_reports
+from mnist_viz.jobs import Job
+from mnist_viz.lab import RobustnessCurve, Sweep, attack_sweep, measure_robustness, sweep_view
+from mnist_viz.model import to_model_input
+from pages._jobs import COMPUTE, computed_once, queue, shared_results
+from pages._models import get_data, load_data
+
+SHIFT_TEST_DIGITS = 300  # test digits the compare page shifts
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def get_fgsm_direction(
+    model_sha256: str, digit_key: str, target: int | None, _model: keras.Model, _image: np.ndarray
+) -> np.ndarray:
+    """sign(grad): computed once per (model, digit, target), reused for every epsilon."""
+    return attacks.fgsm_direction(_model, to_model_input(_image)[0, ..., 0], None, target)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def get_minimal_epsilon(
+    model_sha256: str,
+    digit_key: str,
+    method: str,
+    target: int | None,
+    _model: keras.Model,
+    _image: np.ndarray,
+) -> float | None:
+    """The smallest epsilon at which ``method`` fools the model on this digit (None: not by 0.5)."""
+    x = to_model_input(_image)[0, ..., 0]
+    if method == attacks.FGSM:
+        direction = get_fgsm_direction(model_sha256, digit_key, target, _model, _image)
+        return attacks.minimal_epsilon_fgsm(_model, x, target=target, direction=direction)
+    return attacks.minimal_epsilon_pgd(_model, x, target=target)
+
+
+@st.cache_data(max_entries=64, show_spinner="Attacking this digit at every epsilon...")
+def get_sweep(
+    model_sha256: str,
+    digit_key: str,
+    method: str,
+    target: int | None,
+    _model: keras.Model,
+    _image: np.ndarray,
+) -> Sweep:
+    """One attack on one digit at every epsilon of the slider; FGSM reuses the cached direction."""
+    direction = None
+    if method == attacks.FGSM:
+        direction = get_fgsm_direction(model_sha256, digit_key, target, _model, _image)
+    return attack_sweep(_model, _image, method, target, direction=direction)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def get_sweep_view(
+    model_sha256: str,
+    digit_key: str,
+    method: str,
+    target: int | None,
+    _model: keras.Model,
+    _image: np.ndarray,
+    flips: dict[str, float | None],
+) -> dict:
+    """What the slider component shows for that sweep (images as data URLs): sent once."""
+    sweep = get_sweep(model_sha256, digit_key, method, target, _model, _image)
+    return sweep_view(sweep, flips)
+
+
+def _robustness_key(method: str) -> str:
+    return f"robustness {method}"
+
+
+def robustness_curves(model_sha256: str) -> dict[str, RobustnessCurve]:
+    """The robustness curves computed so far for one model, by attack name."""
+    store = shared_results()
+    found = {m: store.get((_robustness_key(m), model_sha256)) for m in attacks.ATTACKS}
+    return {m: curve for m, curve in found.items() if curve is not None}
+
+
+def compute_robustness(model_sha256: str, model: keras.Model, method: str, label: str) -> None:
+    """Compute (once per model) the accuracy-vs-epsilon curve for ``method``, with a progress bar."""
+    data = get_data()
+    computed_once(
+        _robustness_key(method),
+        model_sha256,
+        lambda progress: measure_robustness(model, data, method, progress),
+        f"{method} on the {label}...",
+    )
+
+
+def get_filter_reports(cached: CachedModel) -> dict[str, FilterReport]:
+    data = get_data()
+    return computed_once(
+        "filters",
+        cached.info.model_sha256,
+        lambda progress: filter_reports(cached.model, data.x_test, progress),
+        "Finding what each filter wants to see (once per model, a few seconds)...",
+    )
+
+
+def get_cortex_report(cached: CachedModel) -> CortexReport:
+    data = get_data()
+    return computed_once(
+        "cortex",
+        cached.info.model_sha256,
+        lambda progress: cortex_report(cached.model, data.x_test, progress),
+        "Recording from every unit and fitting Gabor functions (once per model)...",
+    )
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def get_explanations(
+    model_sha256: str, digit_key: str, class_index: int, _model: keras.Model, _image: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Every applicable attribution map (28, 28) for one digit and class, by method name."""
+    return explanations.explain(_model, _image, class_index)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def get_probes(model_sha256: str, digit_key: str, _model: keras.Model, _image: np.ndarray):
+    """The invariance probes (shift, rotation, scale, thickness) of one digit."""
+    return invariance.all_probes(_model, _image)
+
+
+@st.cache_resource(max_entries=4)
+def get_feature_model(model_sha256: str, _model: keras.Model) -> keras.Model:
+    """The model's last hidden layer as a sub-model (``style.feature_model``)."""
+    return style.feature_model(_model)
+
+
+def _style_reference_job(cached: CachedModel) -> tuple[tuple, Callable, str] | None:
+    try:
+        data = load_data()
+    except DataError:  # no MNIST to compare with: the feedback is left out, the page goes on
+        return None
+    return (
+        ("style", cached.info.model_sha256),
+        lambda progress: style.fit_reference(
+            cached.model, data.x_train, data.y_train, data.x_test, data.y_test, progress=progress
+        ),
+        "Comparing with MNIST's own digits (once per model, a few seconds)...",
+    )
+
+
+def warm_style_reference(cached: CachedModel) -> None:
+    """Start computing the style reference in the background if nobody has, so that the first
+    unsure drawing does not wait for it."""
+    job = _style_reference_job(cached)
+    if job is not None and job[0] not in shared_results():
+        shared_results().request(*job)
+
+
+def get_style_reference(cached: CachedModel) -> style.StyleReference | None:
+    """MNIST's classes in the last hidden layer (once per model, a few seconds); None when MNIST
+    cannot be loaded."""
+    job = _style_reference_job(cached)
+    if job is None:
+        return None
+    (what, sha), compute, message = job
+    return computed_once(what, sha, compute, message)
+
+
+def submit_teaching(cached: CachedModel, images: np.ndarray, labels: np.ndarray, tag: str) -> Job:
+    """Teach private copies of the shared model the learner's examples, in the background, on
+    the queue every heavy computation shares (``personal.teach``); ``tag`` names the session.
+    Raises DataError when MNIST (needed for replay and the check) cannot be loaded."""
+    data = load_data()
+    check = np.random.default_rng(0).permutation(len(data.y_test))[: personal.CHECK_DIGITS]
+    return queue(COMPUTE).submit(
+        f"teach:{tag}:{len(labels)}",
+        lambda report, waiting: personal.teach(
+            cached.model,
+            images,
+            labels,
+            data.x_train,
+            data.y_train,
+            data.x_test[check],
+            data.y_test[check],
+            progress=report,
+        ),
+        "Teaching a private copy",
+    )
+
+
+@st.cache_data(
+    max_entries=8, show_spinner="Recording every layer's responses to 100 test digits..."
+)
+def get_rdms(model_sha256: str, _model: keras.Model) -> dict[str, np.ndarray]:
+    """The RDM of every compared layer for the RSA stimuli (10 test digits of each class)."""
+    data = get_data()
+    return rsa.layer_rdms(_model, data.x_test[rsa.stimuli(data.y_test)])
+
+
+@st.cache_data(max_entries=8, show_spinner="Shifting test digits left and right...")
+def get_shift_accuracy(model_sha256: str, _model: keras.Model) -> np.ndarray:
+    """Accuracy on the first ``SHIFT_TEST_DIGITS`` test digits at each shift of ``SHIFTS``."""
+    data = get_data()
+    n = SHIFT_TEST_DIGITS
+    return invariance.shift_accuracy(_model, data.x_test[:n], data.y_test[:n])
