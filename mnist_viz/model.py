@@ -19,7 +19,7 @@ from mnist_viz.architecture import build, preset
 from mnist_viz.data import IMAGE_SIZE, NUM_CLASSES
 
 INPUT_NAME = "image"
-CONV1, POOL1, CONV2, POOL2 = "conv1", "pool1", "conv2", "pool2"
+CONV1, POOL1, CONV2, POOL2 = "conv1", "pool1", "conv2", "pool2"  # the classic network's layers
 FLATTEN, DROPOUT, DENSE, LOGITS, PROBABILITIES = (
     "flatten",
     "dropout",
@@ -27,7 +27,6 @@ FLATTEN, DROPOUT, DENSE, LOGITS, PROBABILITIES = (
     "logits",
     "probabilities",
 )
-CONV_LAYERS = (CONV1, CONV2)
 DEFAULT_DROPOUT = 0.25
 PREDICT_BATCH = 1000
 

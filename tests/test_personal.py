@@ -82,3 +82,22 @@ def test_too_few_examples_are_refused(shared):
             data.x_test,
             data.y_test,
         )
+
+
+def test_an_mlp_is_taught_and_compared_with_mnist_too():
+    from mnist_viz import style
+    from mnist_viz.architecture import Architecture
+
+    data = tiny_mnist()
+    mlp_config = TrainConfig(
+        epochs=1, batch_size=64, arch=Architecture("mlp", filters=(), dense=16)
+    )
+    mlp = train_model(data, mlp_config).model
+    images, labels = data.x_test[:3] / 255.0, np.array([1, 2, 3])
+    result = personal.teach(
+        mlp, images, labels, data.x_train, data.y_train, data.x_test, data.y_test
+    )
+    assert result.replay.examples == 1.0  # the replayed copy learned all three
+    assert predict_proba(result.model, images).argmax(axis=1).tolist() == [1, 2, 3]
+    reference = style.fit_reference(mlp, data.x_train, data.y_train, data.x_test, data.y_test)
+    assert reference is not None
