@@ -7,6 +7,7 @@ from mnist_viz.activations import layer_activations
 from mnist_viz.adversarial_training import AdversarialConfig
 from mnist_viz.architecture import hidden_dense_layers, map_layers
 from mnist_viz.attacks import ATTACKS, FGSM, PGD
+from mnist_viz.cache import ModelInfo, model_label
 from mnist_viz.lab import PGD_CURVE_STEPS, SLIDER_EPSILONS, layer_changes
 from mnist_viz.model import LOGITS
 from mnist_viz.worker import ADVERSARIAL
@@ -23,11 +24,17 @@ from pages._results import (
 from pages._sweep import epsilon_sweep
 from pages._teacher import teacher_only
 
-STANDARD, ROBUST = "standard", "adversarially trained"
+ROBUST = "adversarially trained"
 UNTARGETED = "any wrong answer"
 MAX_EPSILON = SLIDER_EPSILONS[-1]
 DEFAULT_EPSILON = 0.1
 TABLE_EPSILONS = (0.1, 0.2, 0.3)
+
+
+def session_label(info: ModelInfo) -> str:
+    """The session's network for the lab: its name, and how it was trained."""
+    label = model_label(info)
+    return label if "attack" in info.config else f"{label}, standard training"
 
 
 def feature_map_change(spatial, clean_acts, adv_acts) -> bytes:
@@ -69,7 +76,11 @@ st.caption(
 )
 standard = get_model()
 robust = ADVERSARIAL_SLOT.load()
-models = {STANDARD: standard} | ({ROBUST: robust} if robust is not None else {})
+# Named for what they are: the session may look at an MLP or a small CNN, not only the classic one.
+STANDARD = session_label(standard.info)
+models = {STANDARD: standard}
+if robust is not None and robust.info.model_sha256 != standard.info.model_sha256:
+    models[ROBUST] = robust
 state = st.session_state
 
 digit = current_digit()
@@ -83,7 +94,7 @@ else:
         )
     else:
         chosen = STANDARD
-        c1.caption("Model under attack: the standard one (train a robust one below to compare).")
+        c1.caption(f"Model under attack: {STANDARD} (train a robust one below to compare).")
     cached = models[chosen or STANDARD]
     method = c2.segmented_control("Attack", ATTACKS, default=FGSM, key="lab_attack") or FGSM
     goal = c3.selectbox(
@@ -159,7 +170,7 @@ if missing and st.button(
     "Measure robustness", icon=":material/speed:", help="About 20 s per model, once per model."
 ):
     for name, c, m in missing:
-        compute_robustness(c.info.model_sha256, c.model, m, f"{name} model")
+        compute_robustness(c.info.model_sha256, c.model, m, f"{name} network")
     st.rerun()
 rows, table = [], []
 for name, c in models.items():

@@ -118,7 +118,7 @@ def test_robustness_is_measured_on_request(tiny_app):
     at.run()
     assert not at.exception
     table = at.dataframe[0].value
-    assert list(table["model"]) == ["standard"]
+    assert list(table["model"]) == ["classic, standard training"]
     assert {"clean", "FGSM 0.1", "PGD 0.3"} <= set(table.columns)
 
 
@@ -138,6 +138,9 @@ def test_only_the_teacher_trains_the_robust_model(tiny_app, teacher_password):
     info = ModelCache(name=ADVERSARIAL_MODEL).read_info()
     assert info.config["epochs"] == 1
     # both models can now be attacked
-    assert at.segmented_control(key="lab_model").options == ["standard", "adversarially trained"]
+    assert at.segmented_control(key="lab_model").options == [
+        "classic, standard training",
+        "adversarially trained",
+    ]
     at.segmented_control(key="lab_model").set_value("adversarially trained").run()
     assert not at.exception
