@@ -460,3 +460,57 @@ def shift_accuracy_chart(rows: list[dict], height: int = 260) -> Spec:
             ],
         },
     }
+
+
+UNIT_SELECTION = "unit"  # the selection parameter a click on ``unit_picker_chart`` sets
+
+
+def unit_picker_chart(
+    feature_map: np.ndarray, selected: tuple[int, int], height: int = 260
+) -> Spec:
+    """One feature map as a clickable heatmap (row 0 at the top, as in the image): a click
+    selects one unit (``UNIT_SELECTION``, fields row and column); ``selected`` is outlined."""
+    rows, columns = feature_map.shape
+    values = [
+        {"row": r, "column": c, "value": round(float(feature_map[r, c]), 4)}
+        for r in range(rows)
+        for c in range(columns)
+    ]
+    top = max(float(feature_map.max()), 1e-6)
+    chosen = f"datum.row == {int(selected[0])} && datum.column == {int(selected[1])}"
+    axis = {
+        "type": "ordinal",
+        "axis": {"values": list(range(0, max(rows, columns), 5)), "grid": False, "labelAngle": 0},
+    }
+    return {
+        "data": {"values": values},
+        "height": height,
+        "width": height * columns / rows,
+        "params": [
+            {"name": UNIT_SELECTION, "select": {"type": "point", "fields": ["row", "column"]}}
+        ],
+        "mark": {"type": "rect", "tooltip": True, "cursor": "pointer"},
+        "encoding": {
+            "y": {"field": "row", **axis},
+            "x": {"field": "column", **axis},
+            "color": {
+                "field": "value",
+                "type": "quantitative",
+                "scale": {"scheme": "magma", "domain": [min(0.0, float(feature_map.min())), top]},
+                "legend": None,  # the same colours as the feature maps above, with their colour bar
+            },
+            "stroke": {"condition": {"test": chosen, "value": "#00e5ff"}, "value": None},
+            "strokeWidth": {"condition": {"test": chosen, "value": 3}, "value": 0},
+        },
+    }
+
+
+def clicked_unit(event: object) -> tuple[int, int] | None:
+    """The (row, column) a click on ``unit_picker_chart`` selected, from the chart's selection
+    event (``st.vega_lite_chart(..., on_select="rerun")``); None when nothing is selected."""
+    try:
+        points = event["selection"][UNIT_SELECTION]  # type: ignore[index]
+        point = points[0]
+        return int(point["row"]), int(point["column"])
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None

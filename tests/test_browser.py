@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -215,6 +216,42 @@ def test_every_page_runs_with_a_drawn_digit(page):
     # the digit drawn on the first page is still the current digit in the sidebar
     sidebar = page.locator("[data-testid='stSidebar'] [data-testid='stMetricValue']").first
     assert sidebar.inner_text().strip() == "0"
+
+
+def click_unit(panel, row: int, col: int) -> None:
+    """Click one unit of the one-unit panel's map (each cell is labelled by Vega-Lite)."""
+    chart = panel.locator("[data-testid='stVegaLiteChart']")
+    chart.get_by_label(re.compile(rf"^column: {col}; row: {row};")).click()
+
+
+def test_clicking_a_unit_shows_its_arithmetic(page):
+    draw_zero(page)
+    assert prediction(page) == "0"
+    wait_until_idle(page)
+    open_page(page, "Inside the network")
+    panel = page.locator("[data-testid='stExpander']").filter(has_text="One unit of conv1")
+    panel.locator("summary").click()
+    for row, col in [(3, 4), (13, 20)]:
+        click_unit(panel, row, col)
+        patch = f"Input patch, rows {row}-{row + 2}, columns {col}-{col + 2}"
+        panel.get_by_text(patch).wait_for(timeout=SETTLE)
+        assert panel.get_by_role("spinbutton", name="Row").input_value() == str(row)
+        assert panel.get_by_role("spinbutton", name="Column").input_value() == str(col)
+        computed, shown = re.search(
+            r"(-?[\d.]+), as the map shows \((-?[\d.]+)\)", panel.inner_text()
+        ).groups()
+        assert computed == shown
+    wait_until_idle(page)
+    assert_no_exception(page)
+    screenshot(page, "unit-click")
+    # a pooling unit: its 2x2 window in the map before
+    page.get_by_role("radio", name=re.compile(r"^pool1 ")).click()
+    panel = page.locator("[data-testid='stExpander']").filter(has_text="One unit of pool1")
+    panel.locator("summary").click()
+    click_unit(panel, 6, 5)
+    panel.get_by_text("window of the map before, from row 12, column 10").wait_for(timeout=SETTLE)
+    wait_until_idle(page)
+    assert_no_exception(page)
 
 
 def _png(draw_fn) -> bytes:

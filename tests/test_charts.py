@@ -151,3 +151,33 @@ def test_robustness_and_histogram_charts_keep_their_rows():
     spec = histogram_chart(["0-1", "1-2"], [3, 4], "selectivity")
     assert spec["data"]["values"] == [{"bin": "0-1", "count": 3}, {"bin": "1-2", "count": 4}]
     assert spec["encoding"]["x"]["title"] == "selectivity"
+
+
+def test_unit_picker_has_every_unit_where_the_map_has_it_and_a_click_selects_one():
+    feature_map = np.arange(12, dtype=np.float32).reshape(3, 4)
+    spec = charts.unit_picker_chart(feature_map, (2, 1))
+    values = chart_values(spec)
+    assert len(values) == 12
+    for v in values:
+        assert v["value"] == feature_map[v["row"], v["column"]]
+    # a click selects the row and column of one cell
+    (param,) = spec["params"]
+    assert param["name"] == charts.UNIT_SELECTION
+    assert param["select"] == {"type": "point", "fields": ["row", "column"]}
+    # exactly the chosen unit is outlined
+    test = spec["encoding"]["stroke"]["condition"]["test"]
+    outlined = [v for v in values if eval(test.replace("&&", "and"), {}, {"datum": Datum(v)})]
+    assert [(v["row"], v["column"]) for v in outlined] == [(2, 1)]
+
+
+class Datum:
+    def __init__(self, values: dict):
+        self.__dict__.update(values)
+
+
+def test_a_click_event_names_its_unit_and_no_click_names_none():
+    event = {"selection": {charts.UNIT_SELECTION: [{"row": 4, "column": 7}]}}
+    assert charts.clicked_unit(event) == (4, 7)
+    assert charts.clicked_unit({"selection": {charts.UNIT_SELECTION: []}}) is None
+    assert charts.clicked_unit({"selection": {}}) is None
+    assert charts.clicked_unit(None) is None
