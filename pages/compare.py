@@ -6,13 +6,21 @@ import streamlit as st
 from mnist_viz import charts, render
 from mnist_viz.activations import layer_activations
 from mnist_viz.architecture import map_layers
+from mnist_viz.attacks import ATTACKS
 from mnist_viz.cache import architecture_of, model_label
 from mnist_viz.invariance import SHIFTS
+from mnist_viz.lab import PGD_CURVE_STEPS
 from mnist_viz.model import predict_proba
 from mnist_viz.rsa import similarity
 from pages._digit import current_digit, prediction_metric, render_sidebar
 from pages._models import ModelSlot, available_models, get_activation_model, session_model_name
-from pages._results import SHIFT_TEST_DIGITS, get_rdms, get_shift_accuracy, robustness_curves
+from pages._results import (
+    SHIFT_TEST_DIGITS,
+    compute_robustness,
+    get_rdms,
+    get_shift_accuracy,
+    robustness_curves,
+)
 
 st.title("Compare two networks")
 st.caption(
@@ -116,12 +124,27 @@ rows = [
 ]
 if rows:
     st.vega_lite_chart(charts.robustness_chart(rows), width="stretch")
-missing = [label for label, found in curves.items() if not found]
+missing = [
+    (label, cached, method)
+    for label, cached in ((label_a, a), (label_b, b))
+    for method in ATTACKS
+    if method not in curves[label]
+]
 if missing:
+    unmeasured = sorted({label for label, _, _ in missing})
     st.caption(
-        f"Not measured yet for {' and '.join(missing)}: choose it under **Network** in the "
-        "sidebar, then press **Measure robustness** in the adversarial lab."
+        f"Not measured yet for {' and '.join(unmeasured)}: FGSM on all 10,000 test digits and "
+        f"PGD ({PGD_CURVE_STEPS} steps) on the first 1,000, once per network (about 20 s each)."
     )
+    if st.button("Measure robustness", icon=":material/speed:", key="compare_robustness"):
+        for _, cached, method in missing:
+            compute_robustness(
+                cached.info.model_sha256,
+                cached.model,
+                method,
+                f"{model_label(cached.info)} network",
+            )
+        st.rerun()
 
 st.header("What the layers represent (RSA)")
 st.caption(

@@ -176,6 +176,20 @@ def test_compare_page_sets_a_cnn_beside_an_mlp(env):
     }
     assert {c["layer of B"] for c in cells} == {"dense", "logits"}
     assert all(-1 <= c["similarity"] <= 1 for c in cells)
+    # robustness is measured on request, for both networks, on this page too
+    assert not [rows for rows in charts if "attack" in rows.columns]
+    next(b for b in at.button if b.label == "Measure robustness").click()
+    at.run()
+    assert not at.exception
+    charts = [chart_data(c) for c in at.get("vega_lite_chart")]
+    curves = next(rows for rows in charts if "attack" in rows.columns)
+    assert set(zip(curves["model"], curves["attack"], strict=True)) == {
+        ("A: classic", "FGSM"),
+        ("A: classic", "PGD"),
+        ("B: mlp", "FGSM"),
+        ("B: mlp", "PGD"),
+    }
+    assert not [b for b in at.button if b.label == "Measure robustness"]
 
 
 def test_compare_page_with_one_network_says_how_to_train_another(tiny_models_dir, monkeypatch):
