@@ -13,18 +13,20 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from mnist_viz.architecture import DEFAULT_ARCH, Architecture, build, preset
 from mnist_viz.attacks import FGSM, PGD, robustness_curve
 from mnist_viz.data import MnistData
-from mnist_viz.model import DEFAULT_DROPOUT, build_model, class_scorer, evaluate, to_model_input
+from mnist_viz.model import DEFAULT_DROPOUT, class_scorer, evaluate, to_model_input
 from mnist_viz.training import ProgressFn, TrainingProgress, TrainingResult, one_cycle_schedule
 
-ADVERSARIAL_MODEL = "mnist_cnn_adversarial"  # cache name, beside the standard "mnist_cnn"
+ADVERSARIAL_SUFFIX = "_adversarial"
+ADVERSARIAL_MODEL = "mnist_cnn" + ADVERSARIAL_SUFFIX  # classic's, beside the standard "mnist_cnn"
 MONITOR_IMAGES = 1000  # test images attacked after each epoch, to follow robustness
 
 
@@ -42,11 +44,27 @@ class AdversarialConfig:
     peak_learning_rate: float = 3e-3
     warmup_fraction: float = 0.1
     epsilon_ramp_fraction: float = 0.3  # epsilon grows from 0 over this share of the steps
-    dropout: float = DEFAULT_DROPOUT
+    dropout: float = DEFAULT_DROPOUT  # of the classic network, when ``arch`` is None
     seed: int = 0
+    arch: dict | None = None  # the network (``Architecture.to_dict()``); None: classic
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        # the network is always written out, so a cached model says what it is
+        return asdict(self) | {"arch": self.network().to_dict()}
+
+    def network(self) -> Architecture:
+        """The architecture trained: ``arch``, or the classic one with ``dropout``."""
+        if self.arch is not None:
+            return Architecture.from_dict(self.arch)
+        return replace(preset(DEFAULT_ARCH), dropout=self.dropout)
+
+
+def adversarial_name(model_name: str) -> str:
+    """The cache name of the adversarially trained twin of a cached model
+    (``mnist_cnn`` -> ``mnist_cnn_adversarial``); a twin is its own twin."""
+    return (
+        model_name if model_name.endswith(ADVERSARIAL_SUFFIX) else model_name + ADVERSARIAL_SUFFIX
+    )
 
 
 def _attack_step(scorer: keras.Model, config: AdversarialConfig):
@@ -86,7 +104,7 @@ def train_adversarial(
     batches = math.ceil(len(x_train) / config.batch_size)
     total = config.epochs * batches
     schedule = one_cycle_schedule(config.peak_learning_rate, total, config.warmup_fraction)
-    model = build_model(config.dropout)
+    model = build(config.network())
     scorer, _ = class_scorer(model)  # the logits, sharing the weights
     optimizer = keras.optimizers.Adam(schedule)
     ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)

@@ -16,7 +16,7 @@ from mnist_viz import (
     timeline,
 )
 from mnist_viz.activations import build_activation_model
-from mnist_viz.adversarial_training import ADVERSARIAL_MODEL
+from mnist_viz.adversarial_training import adversarial_name
 from mnist_viz.architecture import DEFAULT_ARCH, preset
 from mnist_viz.cache import (
     STANDARD_MODEL,
@@ -213,4 +213,7 @@ class ModelSlot:
         return submit_training(self.name, recipe, config, title)
 
 
-ADVERSARIAL_SLOT = ModelSlot(ADVERSARIAL_MODEL)
+def robust_slot() -> ModelSlot:
+    """The adversarially trained twin of the session's network (``mnist_cnn_adversarial`` for
+    the classic one); the network itself when the session already looks at a robust one."""
+    return ModelSlot(adversarial_name(session_model_name()))

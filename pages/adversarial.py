@@ -7,13 +7,13 @@ from mnist_viz.activations import layer_activations
 from mnist_viz.adversarial_training import AdversarialConfig
 from mnist_viz.architecture import hidden_dense_layers, map_layers
 from mnist_viz.attacks import ATTACKS, FGSM, PGD
-from mnist_viz.cache import ModelInfo, model_label
+from mnist_viz.cache import ModelInfo, architecture_of, model_label
 from mnist_viz.lab import PGD_CURVE_STEPS, SLIDER_EPSILONS, layer_changes
 from mnist_viz.model import LOGITS
 from mnist_viz.worker import ADVERSARIAL
 from pages._digit import current_digit, no_digit_prompt, render_sidebar
 from pages._jobs import watch_training
-from pages._models import ADVERSARIAL_SLOT, get_activation_model, get_model
+from pages._models import get_activation_model, get_model, robust_slot
 from pages._results import (
     compute_robustness,
     get_minimal_epsilon,
@@ -75,7 +75,8 @@ st.caption(
     "levels."
 )
 standard = get_model()
-robust = ADVERSARIAL_SLOT.load()
+slot = robust_slot()
+robust = slot.load()
 # Named for what they are: the session may look at an MLP or a small CNN, not only the classic one.
 STANDARD = session_label(standard.info)
 models = {STANDARD: standard}
@@ -201,9 +202,11 @@ st.caption(
     "Adversarial training (Goodfellow et al. 2014; Madry et al. 2018) trains on attacked images "
     "instead of clean ones, so the network learns to give the same answer for every image within "
     "epsilon of a training digit. It buys robustness, and costs training time (here about 2x for "
-    "FGSM, 8x for PGD) and a little clean accuracy."
+    "FGSM, 8x for PGD) and a little clean accuracy. Each network has its own robust twin: this "
+    f"section trains and shows the one of **{architecture_of(standard.info).name}**, the network "
+    "chosen in the sidebar."
 )
-job = ADVERSARIAL_SLOT.training()
+job = slot.training()
 mine = st.session_state.get("my_robust_training")  # the training this session started, if any
 if mine is not None and mine.done:
     del st.session_state.my_robust_training
@@ -235,8 +238,13 @@ elif teacher_only("Training the robust model"):
         epochs = f3.number_input("Epochs", 1, 20, defaults.epochs)
         label = "Retrain the robust model" if robust is not None else "Train a robust model"
         if st.form_submit_button(label, icon=":material/shield:"):
-            config = AdversarialConfig(attack=attack, epsilon=float(epsilon), epochs=int(epochs))
-            st.session_state.my_robust_training = ADVERSARIAL_SLOT.train(
+            config = AdversarialConfig(
+                attack=attack,
+                epsilon=float(epsilon),
+                epochs=int(epochs),
+                arch=architecture_of(standard.info).to_dict(),
+            )
+            st.session_state.my_robust_training = slot.train(
                 ADVERSARIAL, config.to_dict(), title="Training the robust model"
             )
             st.rerun()

@@ -197,3 +197,35 @@ def test_compare_page_with_one_network_says_how_to_train_another(tiny_models_dir
     at = app_test(TIMEOUT).switch_page("pages/compare.py").run()
     assert not at.exception
     assert "Only one network is trained" in at.info[0].value
+
+
+def test_the_robust_twin_of_an_mlp_is_an_mlp(models_dir, tmp_path, monkeypatch, teacher_password):
+    import shutil
+
+    from conftest import finish_training, sign_in_as_teacher
+
+    from mnist_viz.architecture import conv_layers
+    from mnist_viz.cache import ModelCache, architecture_of
+
+    models = shutil.copytree(models_dir, tmp_path / "models")
+    monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(models))
+    monkeypatch.setenv("MNIST_DATA", str(write_idx_folder(tmp_path / "mnist", tiny_mnist())))
+    at = app_with(TINY_MLP, monkeypatch)
+    at.switch_page("pages/adversarial.py").run()
+    assert "Model under attack: mlp, standard training" in texts(at)
+    at = sign_in_as_teacher(at)
+    at.number_input[-1].set_value(1)  # epochs
+    next(b for b in at.button if b.label == "Train a robust model").click()
+    at.run()
+    at = finish_training(at, "my_robust_training")
+    assert not at.exception
+    twin = ModelCache(models, "mnist_mlp_adversarial").load()
+    assert architecture_of(twin.info) == TINY_MLP and not conv_layers(twin.model)
+    assert at.segmented_control(key="lab_model").options == [
+        "mlp, standard training",
+        "adversarially trained",
+    ]
+    at.segmented_control(key="lab_model").set_value("adversarially trained").run()
+    assert not at.exception
+    # the classic network's robust twin was not touched
+    assert not ModelCache(models, "mnist_cnn_adversarial").info_path.exists()

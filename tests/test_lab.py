@@ -118,3 +118,27 @@ def test_a_sweep_is_attack_digit_at_every_epsilon(tiny, method, target):
         )
         assert sweep.outcome(i).linf <= eps + 1e-6
         assert sweep.classes[i] == alone.adversarial_class
+
+
+def test_adversarial_training_trains_the_network_it_is_given(tiny):
+    from mnist_viz.architecture import Architecture, conv_layers
+
+    data, _ = tiny
+    mlp = Architecture("mlp", filters=(), dense=16)
+    config = AdversarialConfig(
+        attack=FGSM, epochs=1, epsilon=0.1, batch_size=128, arch=mlp.to_dict()
+    )
+    result = train_adversarial(data, config)
+    assert not conv_layers(result.model)
+    assert result.model.get_layer("dense").units == 16
+    # the cache records which network it is, and the classic one when none is given
+    assert config.to_dict()["arch"] == mlp.to_dict()
+    assert AdversarialConfig().to_dict()["arch"]["filters"] == [32, 64]
+
+
+def test_every_network_has_one_adversarial_twin():
+    from mnist_viz.adversarial_training import adversarial_name
+
+    assert adversarial_name("mnist_cnn") == ADVERSARIAL_MODEL == "mnist_cnn_adversarial"
+    assert adversarial_name("mnist_mlp") == "mnist_mlp_adversarial"
+    assert adversarial_name("mnist_mlp_adversarial") == "mnist_mlp_adversarial"
