@@ -10,7 +10,7 @@ import keras
 import numpy as np
 
 from mnist_viz import render
-from mnist_viz.attacks import FGSM, fgsm_direction, perturb, pgd, robustness_curve
+from mnist_viz.attacks import FGSM, PGD, fgsm_direction, perturb, pgd, robustness_curve
 from mnist_viz.model import predict_proba, to_model_input
 
 GREY_LEVELS = 255  # MNIST stores 0-255; an epsilon of 1/255 is one grey level
@@ -207,9 +207,24 @@ class RobustnessCurve:
         return self.accuracies[self.epsilons.index(round(epsilon, 2))]
 
 
+def robustness_images(method: str, n_test: int) -> int:
+    """How many of ``n_test`` test images a robustness curve of ``method`` attacks: all of them
+    for FGSM, the first ``PGD_CURVE_IMAGES`` for the costlier PGD."""
+    return n_test if method == FGSM else min(PGD_CURVE_IMAGES, n_test)
+
+
+def robustness_method_text(n_test: int) -> str:
+    """What a robustness curve measures, in the numbers of this test set (the offline sample has
+    1,000 test images, not MNIST's 10,000)."""
+    return (
+        f"FGSM on all {robustness_images(FGSM, n_test):,} test images, and PGD "
+        f"({PGD_CURVE_STEPS} steps) on the first {robustness_images(PGD, n_test):,}"
+    )
+
+
 def measure_robustness(model, data, method: str = FGSM, progress=None) -> RobustnessCurve:
-    """FGSM on the whole test set, or PGD-10 on its first 1,000 images, at ROBUSTNESS_EPSILONS."""
-    n = len(data.x_test) if method == FGSM else min(PGD_CURVE_IMAGES, len(data.x_test))
+    """``method`` on ``robustness_images`` of the test set, at ROBUSTNESS_EPSILONS."""
+    n = robustness_images(method, len(data.x_test))
     steps = 1 if method == FGSM else PGD_CURVE_STEPS
     start = time.perf_counter()
     accuracies = robustness_curve(

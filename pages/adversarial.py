@@ -8,7 +8,7 @@ from mnist_viz.adversarial_training import AdversarialConfig
 from mnist_viz.architecture import hidden_dense_layers, map_layers
 from mnist_viz.attacks import ATTACKS, FGSM, PGD
 from mnist_viz.cache import ModelInfo, architecture_of, model_label
-from mnist_viz.lab import PGD_CURVE_STEPS, SLIDER_EPSILONS, layer_changes
+from mnist_viz.lab import SLIDER_EPSILONS, layer_changes, robustness_method_text
 from mnist_viz.model import LOGITS
 from mnist_viz.worker import ADVERSARIAL
 from pages._digit import current_digit, no_digit_prompt, render_sidebar
@@ -158,8 +158,8 @@ else:
 
 st.header("Robustness on the test set")
 st.caption(
-    "Test accuracy as epsilon grows: FGSM on all 10,000 test images, and PGD "
-    f"({PGD_CURVE_STEPS} steps) on the first 1,000. Accuracy at epsilon 0 is the usual accuracy."
+    f"Test accuracy as epsilon grows: {robustness_method_text(standard.info.n_test)}. Accuracy "
+    "at epsilon 0 is the usual accuracy."
 )
 missing = [
     (n, c, m)

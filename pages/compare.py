@@ -9,7 +9,7 @@ from mnist_viz.architecture import map_layers
 from mnist_viz.attacks import ATTACKS
 from mnist_viz.cache import architecture_of, model_label
 from mnist_viz.invariance import SHIFTS
-from mnist_viz.lab import PGD_CURVE_STEPS
+from mnist_viz.lab import robustness_method_text
 from mnist_viz.model import predict_proba
 from mnist_viz.rsa import similarity
 from pages._digit import current_digit, prediction_metric, render_sidebar
@@ -133,8 +133,8 @@ missing = [
 if missing:
     unmeasured = sorted({label for label, _, _ in missing})
     st.caption(
-        f"Not measured yet for {' and '.join(unmeasured)}: FGSM on all 10,000 test digits and "
-        f"PGD ({PGD_CURVE_STEPS} steps) on the first 1,000, once per network (about 20 s each)."
+        f"Not measured yet for {' and '.join(unmeasured)}: "
+        f"{robustness_method_text(a.info.n_test)}, once per network (about 20 s each)."
     )
     if st.button("Measure robustness", icon=":material/speed:", key="compare_robustness"):
         for _, cached, method in missing:

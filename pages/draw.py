@@ -114,7 +114,8 @@ with left:
         st.selectbox("Class", [ANY, *range(10)], key="pick_class", format_func=str)
         st.button("Random test digit", on_click=_pick_test_digit, icon=":material/casino:")
         st.caption(
-            "A digit from MNIST's 10,000 test images, which the network never saw in training."
+            "A digit from MNIST's test images (10,000; 1,000 in the offline sample), which the "
+            "network never saw in training."
         )
 details = st.container()
 _read_drawing()

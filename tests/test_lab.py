@@ -142,3 +142,16 @@ def test_every_network_has_one_adversarial_twin():
     assert adversarial_name("mnist_cnn") == ADVERSARIAL_MODEL == "mnist_cnn_adversarial"
     assert adversarial_name("mnist_mlp") == "mnist_mlp_adversarial"
     assert adversarial_name("mnist_mlp_adversarial") == "mnist_mlp_adversarial"
+
+
+def test_robustness_curves_say_how_many_images_they_attack(tiny):
+    from mnist_viz.lab import PGD_CURVE_IMAGES, robustness_images, robustness_method_text
+
+    assert robustness_images(FGSM, 10_000) == 10_000
+    assert robustness_images(PGD, 10_000) == PGD_CURVE_IMAGES == 1_000
+    assert robustness_images(PGD, 300) == 300
+    # the offline sample's 1,000 test images are not called MNIST's 10,000
+    assert robustness_method_text(1_000).startswith("FGSM on all 1,000 test images, and PGD")
+    data, model = tiny
+    curve = measure_robustness(model, data, PGD)
+    assert curve.images == robustness_images(PGD, len(data.x_test))

@@ -114,6 +114,8 @@ def test_robustness_is_measured_on_request(tiny_app):
     tiny_app.session_state["current_digit"] = from_test_set(data.x_test, data.y_test, 0)
     at = tiny_app.switch_page(LAB).run()
     assert any("Not measured yet" in i.value for i in at.info)
+    n = len(data.x_test)
+    assert any(f"FGSM on all {n:,} test images" in c.value for c in at.caption)
     next(b for b in at.button if b.label == "Measure robustness").click()
     at.run()
     assert not at.exception
