@@ -239,32 +239,46 @@ def epsilon_ruler(
     }
 
 
-def robustness_chart(rows: list[dict], height: int = 300) -> Spec:
-    """Accuracy against epsilon: one line per (model, attack); rows hold model, attack, epsilon,
-    accuracy."""
+def _accuracy_lines(
+    rows: list[dict], x: dict, y_title: str, tooltip: list, height: int, **encoding
+) -> Spec:
+    """Accuracy (0-100%) against ``x``, one coloured line per model."""
     return {
         "data": {"values": rows},
         "mark": {"type": "line", "point": True, "tooltip": True},
         "height": height,
         "encoding": {
-            "x": {"field": "epsilon", "type": "quantitative", "title": "epsilon (L-infinity)"},
+            "x": x,
             "y": {
                 "field": "accuracy",
                 "type": "quantitative",
                 "scale": {"domain": [0, 1]},
                 "axis": {"format": "%"},
-                "title": "test accuracy under attack",
+                "title": y_title,
             },
             "color": {"field": "model", "type": "nominal", "legend": {"orient": "bottom"}},
-            "strokeDash": {"field": "attack", "type": "nominal", "legend": {"orient": "bottom"}},
-            "tooltip": [
-                {"field": "model"},
-                {"field": "attack"},
-                {"field": "epsilon", "format": ".2f"},
-                {"field": "accuracy", "format": ".2%"},
-            ],
+            **encoding,
+            "tooltip": tooltip,
         },
     }
+
+
+def robustness_chart(rows: list[dict], height: int = 300) -> Spec:
+    """Accuracy against epsilon: one line per (model, attack); rows hold model, attack, epsilon,
+    accuracy."""
+    return _accuracy_lines(
+        rows,
+        {"field": "epsilon", "type": "quantitative", "title": "epsilon (L-infinity)"},
+        "test accuracy under attack",
+        [
+            {"field": "model"},
+            {"field": "attack"},
+            {"field": "epsilon", "format": ".2f"},
+            {"field": "accuracy", "format": ".2%"},
+        ],
+        height,
+        strokeDash={"field": "attack", "type": "nominal", "legend": {"orient": "bottom"}},
+    )
 
 
 def probe_chart(
@@ -439,27 +453,13 @@ def similarity_chart(
 def shift_accuracy_chart(rows: list[dict], height: int = 260) -> Spec:
     """Accuracy against a horizontal shift, one line per network; rows hold model, shift,
     accuracy."""
-    return {
-        "data": {"values": rows},
-        "mark": {"type": "line", "point": True, "tooltip": True},
-        "height": height,
-        "encoding": {
-            "x": {"field": "shift", "type": "quantitative", "title": "shift (pixels)"},
-            "y": {
-                "field": "accuracy",
-                "type": "quantitative",
-                "scale": {"domain": [0, 1]},
-                "axis": {"format": "%"},
-                "title": "test digits read right",
-            },
-            "color": {"field": "model", "type": "nominal", "legend": {"orient": "bottom"}},
-            "tooltip": [
-                {"field": "model"},
-                {"field": "shift"},
-                {"field": "accuracy", "format": ".1%"},
-            ],
-        },
-    }
+    return _accuracy_lines(
+        rows,
+        {"field": "shift", "type": "quantitative", "title": "shift (pixels)"},
+        "test digits read right",
+        [{"field": "model"}, {"field": "shift"}, {"field": "accuracy", "format": ".1%"}],
+        height,
+    )
 
 
 UNIT_SELECTION = "unit"  # the selection parameter a click on ``unit_picker_chart`` sets
