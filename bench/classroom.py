@@ -84,6 +84,13 @@ WAIT_FOR_ANSWER = """([strokes, timeout]) => new Promise((resolve) => {
 })"""
 
 
+# When a drawing gets no answer: the captions and metric the page shows instead.
+ON_SCREEN = """() => [...document.querySelectorAll(
+    '[data-testid="stCaptionContainer"], [data-testid="stMetric"], [data-testid="stAlert"]')]
+  .map((e) => e.textContent.trim().slice(0, 80)).filter((t) => t).slice(0, 6).join(' | ')"""
+MISSED_DIR = os.environ.get("CLASSROOM_MISSED_DIR")  # screenshots of unanswered drawings
+
+
 @dataclass
 class Result:
     students: int
@@ -253,7 +260,13 @@ async def _student(browser, url: str, index: int, plan: _Plan, result: Result, r
             answer = await page.evaluate(WAIT_FOR_ANSWER, [previous, ANSWER_TIMEOUT_MS])
             if answer is None:
                 result.missing += 1
-                result.missed.append(f"browser {index}: a {digit} ({style}) in {previous} strokes")
+                shown = await page.evaluate(ON_SCREEN)
+                result.missed.append(
+                    f"browser {index}: a {digit} ({style}) in {previous} strokes; on screen: {shown}"
+                )
+                if MISSED_DIR:  # what the student saw, for finding the cause
+                    Path(MISSED_DIR).mkdir(parents=True, exist_ok=True)
+                    await page.screenshot(path=f"{MISSED_DIR}/missed-{index}-{result.missing}.png")
             else:
                 result.latencies_ms.append(answer["at"] - answer["penUp"])
                 result.correct += answer["value"] == str(digit)
