@@ -84,10 +84,17 @@ WAIT_FOR_ANSWER = """([strokes, timeout]) => new Promise((resolve) => {
 })"""
 
 
-# When a drawing gets no answer: the captions and metric the page shows instead.
-ON_SCREEN = """() => [...document.querySelectorAll(
-    '[data-testid="stCaptionContainer"], [data-testid="stMetric"], [data-testid="stAlert"]')]
-  .map((e) => e.textContent.trim().slice(0, 80)).filter((t) => t).slice(0, 6).join(' | ')"""
+# When a drawing gets no answer: the captions and metric the page shows instead, and how the pen
+# tools have cleared so far (in the browser, or by asking the server: see pages/_pen.js).
+ON_SCREEN = """() => {
+  const tools = [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
+    .map((e) => (e.shadowRoot || e).querySelector('button.pen-clear')).find((b) => b);
+  const clears = tools ? JSON.stringify({...tools.dataset}) : 'no pen tools';
+  const shown = [...document.querySelectorAll(
+      '[data-testid="stCaptionContainer"], [data-testid="stMetric"], [data-testid="stAlert"]')]
+    .map((e) => e.textContent.trim().slice(0, 80)).filter((t) => t).slice(0, 6);
+  return [`clears ${clears}`, ...shown].join(' | ');
+}"""
 MISSED_DIR = os.environ.get("CLASSROOM_MISSED_DIR")  # screenshots of unanswered drawings
 
 

@@ -6,13 +6,19 @@
 //    and cancels that wait.
 // 2. "Clear" empties the canvas in the browser, through the canvas's own reset control, so a
 //    clear never waits for the server: strokes drawn right after it land on the empty canvas.
+// 3. "Undo" takes back the last stroke, through the canvas's own undo control.
+// 4. The canvas's own toolbar is hidden. It is invisible until hovered, yet it lies over the
+//    canvas's top-right corner until its slide-up transition has run (on a touch screen, which
+//    has no hover, for good): a stroke begun there was swallowed by it. Our buttons replace it.
 //
-// Both controls are found by their accessible names in the canvas's (open) shadow root. If they
-// are missing (another canvas version), strokes are sent after the canvas's own delay and Clear
-// asks the server to re-create the canvas (the "clear" trigger), as before.
+// The controls are found by their accessible names in the canvas's (open) shadow root. If they
+// are missing (another canvas version), strokes are sent after the canvas's own delay, Undo is
+// hidden and Clear asks the server to re-create the canvas (the "clear" trigger), as before.
 
 const SEND = 'button[aria-label="Update the app with this drawing"]';
 const RESET = 'button[aria-label="Reset canvas & history"]';
+const UNDO = 'button[aria-label="Undo"]';
+const HIDE_TOOLBAR = ".dc-toolbar { display: none !important; }";
 const wired = new WeakSet();
 
 function findCanvasRoot(host) {
@@ -30,6 +36,9 @@ function findCanvasRoot(host) {
 function wire(root) {
   if (wired.has(root)) return;
   wired.add(root);
+  const style = document.createElement("style");
+  style.textContent = HIDE_TOOLBAR;
+  root.appendChild(style);
   const upper = root.querySelector("canvas.upper-canvas");
   let drawing = false;
   upper.addEventListener("pointerdown", () => {
@@ -47,24 +56,53 @@ function wire(root) {
 
 export default function ({ parentElement, setTriggerValue }) {
   const host = parentElement.host || parentElement;
-  const button = parentElement.querySelector("button.pen-clear");
+  const clear = parentElement.querySelector("button.pen-clear");
+  const undo = parentElement.querySelector("button.pen-undo");
   let root = null;
-  let tries = 0;
-  const connect = () => {
-    root = findCanvasRoot(host);
-    if (root) {
-      wire(root);
-    } else if (++tries < 100) {
-      setTimeout(connect, 100); // the canvas module may still be loading
+  let undoWatch = null;
+  // Our Undo is usable exactly when the canvas's is (nothing to undo after a Clear).
+  const follow = (theirs) => {
+    undoWatch?.disconnect();
+    undo.hidden = !theirs;
+    if (!theirs) return;
+    undo.disabled = theirs.disabled;
+    undoWatch = new MutationObserver(() => {
+      undo.disabled = theirs.disabled;
+    });
+    undoWatch.observe(theirs, { attributes: true, attributeFilter: ["disabled"] });
+  };
+  // The canvas's module may load after these tools (slowly, on a busy server) and the canvas may
+  // be re-created: look for it again whenever the one held is gone, and keep looking until it is
+  // there.
+  const canvasRoot = () => {
+    if (!root || !root.host || !root.host.isConnected) {
+      root = findCanvasRoot(host);
+      if (root) {
+        wire(root);
+        follow(root.querySelector(UNDO));
+      }
     }
+    return root;
+  };
+  let timer = null;
+  const connect = () => {
+    timer = canvasRoot() ? null : setTimeout(connect, 250);
   };
   connect();
-  button.onclick = () => {
-    const reset = root && root.querySelector(RESET);
+  clear.onclick = () => {
+    const reset = canvasRoot()?.querySelector(RESET);
+    // How clears were done, for the classroom benchmark to report.
+    const count = reset ? "canvasClears" : "serverClears";
+    clear.dataset[count] = String(Number(clear.dataset[count] || 0) + 1);
     if (reset) {
       reset.click();
     } else {
       setTriggerValue("clear", Date.now());
     }
+  };
+  undo.onclick = () => canvasRoot()?.querySelector(UNDO)?.click();
+  return () => {
+    clearTimeout(timer);
+    undoWatch?.disconnect();
   };
 }

@@ -1,7 +1,9 @@
 """The drawing pad: streamlit-drawable-canvas plus pen tools that make it answer at once.
 
 See ``_pen.js``: each stroke is sent the moment the pen lifts (instead of 200 ms later), and
-"Clear" empties the canvas in the browser, so neither waits for the server.
+"Clear" empties the canvas in the browser, so neither waits for the server; "Undo" takes back
+the last stroke. The canvas's own toolbar is hidden: unseen, it lay over the canvas's top-right
+corner and swallowed strokes begun there.
 """
 
 from __future__ import annotations
@@ -20,9 +22,16 @@ _FALLBACK_CLEARS = "pen_fallback_clears"
 
 _pen_tools = st.components.v2.component(
     "mnist_viz.pen_tools",
-    html='<button class="pen-clear" type="button" title="Empty the canvas">Clear</button>',
+    html=(
+        '<div class="pen-row">'
+        '<button class="pen-undo" type="button" title="Take back the last stroke" hidden>Undo'
+        "</button>"
+        '<button class="pen-clear" type="button" title="Empty the canvas">Clear</button>'
+        "</div>"
+    ),
     css="""
-    .pen-clear {
+    .pen-row { display: flex; gap: 0.5rem; }
+    .pen-row button {
       font: inherit; font-size: 0.95rem; cursor: pointer;
       padding: 0.3rem 0.9rem; min-height: 2.4rem;
       color: var(--st-text-color, #31333f);
@@ -30,8 +39,10 @@ _pen_tools = st.components.v2.component(
       border: 1px solid var(--st-border-color, rgba(49, 51, 63, 0.2));
       border-radius: var(--st-button-radius, 0.5rem);
     }
-    .pen-clear:hover { border-color: var(--st-primary-color, #ff4b4b);
-                       color: var(--st-primary-color, #ff4b4b); }
+    .pen-row button:hover:not(:disabled) { border-color: var(--st-primary-color, #ff4b4b);
+                                            color: var(--st-primary-color, #ff4b4b); }
+    .pen-row button:disabled { cursor: not-allowed; opacity: 0.45; }
+    .pen-row button[hidden] { display: none; }
     """,
     js=(Path(__file__).with_name("_pen.js")).read_text(encoding="utf-8"),
 )
@@ -53,7 +64,7 @@ class Drawing:
 def drawing_pad(
     stroke_width: int, on_change: Callable[[], None] | None = None, key: str = "canvas"
 ) -> None:
-    """A 280 x 280 black canvas with white ink and a Clear button. ``on_change`` runs when a
+    """A 280 x 280 black canvas with white ink, and Undo and Clear buttons. ``on_change`` runs when a
     stroke or a clear reaches the server; read the drawing with ``drawing_in_state``."""
     st_canvas(
         stroke_width=stroke_width,

@@ -197,6 +197,90 @@ def test_drawn_one_and_zero_are_recognised(page):
     page.get_by_text("Draw a digit").first.wait_for(timeout=SETTLE)
 
 
+def test_a_stroke_begun_in_the_top_right_corner_is_drawn(page):
+    # The canvas's own toolbar is invisible until hovered, yet lay over the canvas's top-right
+    # corner until its slide-up transition had run: a stroke begun there at once (or with a
+    # finger, which never hovers) was swallowed. Come from the Clear button, start there at once.
+    page.get_by_role("button", name="Clear", exact=True).hover()
+    stroke(page, [(250, 12), (235, 100), (220, 190), (205, 265)])
+    page.get_by_text("Input: your drawing (1 stroke).").first.wait_for(timeout=SETTLE)
+
+
+def test_undo_takes_back_the_last_stroke(page):
+    undo = page.get_by_role("button", name="Undo", exact=True)
+    assert undo.is_disabled()  # nothing drawn yet
+    draw_one(page)
+    assert prediction(page) == "1"
+    stroke(page, [(60, 150), (140, 150), (220, 150)])  # a bar across it
+    page.get_by_text("Input: your drawing (2 strokes).").first.wait_for(timeout=SETTLE)
+    undo.click()
+    page.get_by_text("Input: your drawing (1 stroke).").first.wait_for(timeout=SETTLE)
+    assert prediction(page) == "1"
+    undo.click()  # back to the empty canvas: the prompt returns, and nothing is left to undo
+    page.get_by_text("Draw a digit").first.wait_for(timeout=SETTLE)
+    assert undo.is_disabled()
+    assert_no_exception(page)
+
+
+class SlowServer:
+    """Relays a page's websocket and, while ``holding``, keeps back what the server sends, in
+    order: the page behaves as it would with a server too busy to answer for a while."""
+
+    def __init__(self):
+        self.holding = False
+        self.held: list = []
+        self.to_page = None
+
+    def route(self, ws) -> None:
+        server = ws.connect_to_server()
+        ws.on_message(server.send)
+        server.on_message(self._from_server)
+        self.to_page = ws
+
+    def _from_server(self, message) -> None:
+        if self.holding or self.held:  # also while releasing: keep the order
+            self.held.append(message)
+        else:
+            self.to_page.send(message)
+
+    def release(self) -> None:
+        self.holding = False
+        while self.held:
+            self.to_page.send(self.held.pop(0))
+
+
+def test_clear_never_waits_for_a_busy_server(browser, app_url):
+    # In a busy class the server may answer a Clear late. A digit drawn right after Clear must
+    # survive that: the canvas is emptied in the browser, and nothing the server sends later
+    # may wipe the new strokes (a server-side clear re-creates the canvas when it arrives).
+    context = browser.new_context(viewport={"width": WIDTH, "height": 1000})
+    slow = SlowServer()
+    page = context.new_page()
+    page.route_web_socket("**/_stcore/stream", slow.route)
+    try:
+        page.goto(app_url)
+        page.locator(CANVAS).wait_for(timeout=SETTLE)
+        draw_one(page)
+        assert prediction(page) == "1"
+        wait_until_idle(page)
+
+        slow.holding = True
+        page.get_by_role("button", name="Clear", exact=True).click()
+        draw_zero(page)
+        page.wait_for_timeout(1500)  # the server has both by now; the page has heard nothing
+        slow.release()
+
+        page.get_by_text("Input: your drawing (1 stroke).").first.wait_for(timeout=SETTLE)
+        assert prediction(page, previous="1") == "0"
+        wait_until_idle(page)
+        page.wait_for_timeout(1000)
+        # still the 0, on the canvas and in the answer
+        assert page.get_by_text("Input: your drawing (1 stroke).").count() >= 1
+        assert prediction(page, previous="1") == "0"
+    finally:
+        context.close()
+
+
 def test_every_page_runs_with_a_drawn_digit(page):
     draw_zero(page)
     assert prediction(page) == "0"
