@@ -19,7 +19,12 @@ const SEND = 'button[aria-label="Update the app with this drawing"]';
 const RESET = 'button[aria-label="Reset canvas & history"]';
 const UNDO = 'button[aria-label="Undo"]';
 const HIDE_TOOLBAR = ".dc-toolbar { display: none !important; }";
+const EVERY_FRAME_MS = 10_000;
 const wired = new WeakSet();
+// Our Undo -> the observer that mirrors the canvas's undo onto it. Streamlit calls this module's
+// function again when the component re-renders, without the previous call's cleanup (that runs
+// only on unmount): kept here, a re-render replaces the observer instead of adding one.
+const undoWatches = new WeakMap();
 
 function findCanvasRoot(host) {
   // The canvas and these tools share the nearest Streamlit block.
@@ -31,6 +36,21 @@ function findCanvasRoot(host) {
     }
   }
   return null;
+}
+
+// Our Undo is usable exactly when the canvas's is (nothing to undo after a Clear); hidden if the
+// canvas has no undo control.
+function follow(undo, theirs) {
+  undoWatches.get(undo)?.disconnect();
+  undo.hidden = !theirs;
+  if (!theirs) return;
+  const mirror = () => {
+    undo.disabled = theirs.disabled;
+  };
+  mirror();
+  const watch = new MutationObserver(mirror);
+  watch.observe(theirs, { attributes: true, attributeFilter: ["disabled"] });
+  undoWatches.set(undo, watch);
 }
 
 function wire(root) {
@@ -59,18 +79,6 @@ export default function ({ parentElement, setTriggerValue }) {
   const clear = parentElement.querySelector("button.pen-clear");
   const undo = parentElement.querySelector("button.pen-undo");
   let root = null;
-  let undoWatch = null;
-  // Our Undo is usable exactly when the canvas's is (nothing to undo after a Clear).
-  const follow = (theirs) => {
-    undoWatch?.disconnect();
-    undo.hidden = !theirs;
-    if (!theirs) return;
-    undo.disabled = theirs.disabled;
-    undoWatch = new MutationObserver(() => {
-      undo.disabled = theirs.disabled;
-    });
-    undoWatch.observe(theirs, { attributes: true, attributeFilter: ["disabled"] });
-  };
   // The canvas's module may load after these tools (slowly, on a busy server) and the canvas may
   // be re-created: look for it again whenever the one held is gone, and keep looking until it is
   // there.
@@ -79,14 +87,25 @@ export default function ({ parentElement, setTriggerValue }) {
       root = findCanvasRoot(host);
       if (root) {
         wire(root);
-        follow(root.querySelector(UNDO));
+        follow(undo, root.querySelector(UNDO));
       }
     }
     return root;
   };
-  let timer = null;
-  const connect = () => {
-    timer = canvasRoot() ? null : setTimeout(connect, 250);
+  // Until the canvas is there, a stroke begun in its top-right corner still meets the toolbar:
+  // look every frame at first (it usually comes within a second of these tools), then once a
+  // second for a canvas that is slow to come, or never does (another version).
+  let cancel = () => {};
+  const connect = (since = performance.now()) => {
+    if (canvasRoot()) return;
+    const again = () => connect(since);
+    if (performance.now() - since < EVERY_FRAME_MS) {
+      const frame = requestAnimationFrame(again);
+      cancel = () => cancelAnimationFrame(frame);
+    } else {
+      const timer = setTimeout(again, 1000);
+      cancel = () => clearTimeout(timer);
+    }
   };
   connect();
   clear.onclick = () => {
@@ -102,7 +121,7 @@ export default function ({ parentElement, setTriggerValue }) {
   };
   undo.onclick = () => canvasRoot()?.querySelector(UNDO)?.click();
   return () => {
-    clearTimeout(timer);
-    undoWatch?.disconnect();
+    cancel();
+    undoWatches.get(undo)?.disconnect();
   };
 }
