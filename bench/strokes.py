@@ -1,4 +1,8 @@
-"""Handwritten digits as pen strokes, in many people's styles: the held-out check of drawn digits.
+"""Synthetic handwriting: digits as pen strokes in many made-up people's styles.
+
+These writers are generated, not real people: a proxy that is useful for development and for
+load tests, never proof of how the app reads real handwriting (see ``bench/pen_digits.py`` for
+real pen-drawn digits by writers the network never saw).
 
 Each digit has several ways of writing it, drawn as smooth curves through hand-placed points in
 a unit box, including the shapes MNIST's writers rarely used and learners often do: the crossed 7,
@@ -8,8 +12,7 @@ varies a little more, with a tremor, as a hand would.
 
 Used by the benchmarks to draw on the real canvas (``bench/classroom.py``) and, rendered as the
 canvas renders them or as a pen tablet records them (``tablet``), as a set of drawn digits by
-writers outside MNIST (``bench/drawn_digits.py``).
-These strokes are never used to train a model: they are the held-out test.
+synthetic writers (``bench/drawn_digits.py``). These strokes are never used to train a model.
 """
 
 from __future__ import annotations
@@ -17,11 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image, ImageDraw
+
+from mnist_viz.strokes import CANVAS, PEN, render_canvas
 
 Stroke = list[tuple[float, float]]
-CANVAS = 280
-PEN = 18  # the canvas' default pen width
 
 # (x, y) in a unit box, y downwards. Curves pass through every point; one list per stroke.
 STYLES: dict[int, list[list[Stroke]]] = {
@@ -331,16 +333,8 @@ def stroke_counts(digit: int) -> set[int]:
 
 def render(strokes: list[list[tuple[float, float]]], pen: int = PEN) -> np.ndarray:
     """The canvas as it looks after these strokes: white round-capped pen on opaque black,
-    (280, 280, 4) RGBA like the canvas' own PNG."""
-    image = Image.new("RGBA", (CANVAS, CANVAS), (0, 0, 0, 255))
-    draw = ImageDraw.Draw(image)
-    r = pen / 2
-    for points in strokes:
-        if len(points) > 1:
-            draw.line(points, fill=(255, 255, 255, 255), width=pen, joint="curve")
-        for x, y in (points[0], points[-1]):
-            draw.ellipse([x - r, y - r, x + r, y + r], fill=(255, 255, 255, 255))
-    return np.asarray(image)
+    (280, 280, 4) RGBA like the canvas' own PNG (``mnist_viz.strokes.render_canvas``)."""
+    return render_canvas(strokes, pen=pen)
 
 
 def tablet(

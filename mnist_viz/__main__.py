@@ -7,6 +7,7 @@ import sys
 from dataclasses import replace
 
 from mnist_viz.architecture import DEFAULT_ARCH, PRESETS
+from mnist_viz.data_mix import DATA_MIXES, DEFAULT_MIX
 from mnist_viz.errors import MnistVizError
 
 BAR_WIDTH = 30
@@ -40,13 +41,18 @@ def _train(args: argparse.Namespace) -> int:
     from mnist_viz.architecture import preset
     from mnist_viz.cache import ModelCache, model_name
     from mnist_viz.data import load_mnist
+    from mnist_viz.data_mix import MIX_MNIST_PEN
+    from mnist_viz.pendigits import load_pen_digits
     from mnist_viz.training import TrainConfig
 
     arch = preset(args.arch)
     data = load_mnist(args.data)
     print(f"Data: {data.describe()}")
+    config = TrainConfig(arch=arch, data_mix=args.data_mix)
+    if config.data_mix == MIX_MNIST_PEN:
+        pen = load_pen_digits()
+        print(f"  and {pen.describe()}: {pen.location}")
     print(f"Network: {arch.name}: {arch.describe()}")
-    config = TrainConfig(arch=arch)
     if args.augment is not None:
         config = replace(config, augment=args.augment)
     if args.epochs:
@@ -59,7 +65,9 @@ def _train(args: argparse.Namespace) -> int:
         on_wait=lambda: print("Another process is training into this folder; waiting for it..."),
     )
     info = result.info
-    print(f"Test accuracy: {info.test_accuracy:.2%} on {info.n_test:,} test images")
+    for source in info.sources:
+        print(f"Learned from {source['description']}: {source['images']:,} images")
+    print(f"Test accuracy: {info.test_accuracy:.2%} on {info.n_test:,} MNIST test images")
     print(f"Training time: {info.training_seconds:.1f} s for {info.epochs} epochs")
     print(f"Saved to {cache.model_path}")
     return 0
@@ -103,6 +111,13 @@ def main(argv: list[str] | None = None) -> int:
         )
         if name == "train":
             cmd.add_argument("--epochs", type=int, help="epochs (default: the recipe's 2)")
+            cmd.add_argument(
+                "--data-mix",
+                choices=DATA_MIXES,
+                default=DEFAULT_MIX,
+                help="what it learns from: MNIST alone, or MNIST plus 7,494 real pen-drawn "
+                f"digits by 30 writers (default: {DEFAULT_MIX}; see mnist_viz.data_mix)",
+            )
             cmd.add_argument(
                 "--augment",
                 action=argparse.BooleanOptionalAction,

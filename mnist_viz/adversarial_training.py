@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 
 import keras
 import numpy as np
@@ -22,7 +22,8 @@ import tensorflow as tf
 from mnist_viz.architecture import DEFAULT_ARCH, Architecture, build, preset
 from mnist_viz.attacks import FGSM, PGD, robustness_curve
 from mnist_viz.data import MnistData
-from mnist_viz.model import DEFAULT_DROPOUT, class_scorer, evaluate, to_model_input
+from mnist_viz.data_mix import DEFAULT_MIX, DEFAULT_PEN_COPIES, check_mix, training_set
+from mnist_viz.model import class_scorer, evaluate, to_model_input
 from mnist_viz.training import ProgressFn, TrainingProgress, TrainingResult, one_cycle_schedule
 
 ADVERSARIAL_SUFFIX = "_adversarial"
@@ -44,19 +45,21 @@ class AdversarialConfig:
     peak_learning_rate: float = 3e-3
     warmup_fraction: float = 0.1
     epsilon_ramp_fraction: float = 0.3  # epsilon grows from 0 over this share of the steps
-    dropout: float = DEFAULT_DROPOUT  # of the classic network, when ``arch`` is None
     seed: int = 0
     arch: dict | None = None  # the network (``Architecture.to_dict()``); None: classic
+    data_mix: str = DEFAULT_MIX  # the same training images as the standard recipe's
+    pen_copies: int = DEFAULT_PEN_COPIES
+
+    def __post_init__(self) -> None:
+        check_mix(self.data_mix)
 
     def to_dict(self) -> dict:
         # the network is always written out, so a cached model says what it is
         return asdict(self) | {"arch": self.network().to_dict()}
 
     def network(self) -> Architecture:
-        """The architecture trained: ``arch``, or the classic one with ``dropout``."""
-        if self.arch is not None:
-            return Architecture.from_dict(self.arch)
-        return replace(preset(DEFAULT_ARCH), dropout=self.dropout)
+        """The architecture trained, its dropout included: ``arch``, or the classic one."""
+        return Architecture.from_dict(self.arch) if self.arch is not None else preset(DEFAULT_ARCH)
 
 
 def adversarial_name(model_name: str) -> str:
@@ -99,8 +102,11 @@ def train_adversarial(
     if config.attack not in (FGSM, PGD):
         raise ValueError(f"unknown attack {config.attack!r}")
     keras.utils.set_random_seed(config.seed)
-    x_train = to_model_input(data.x_train)
-    y_train = np.asarray(data.y_train, np.int32)
+    train = training_set(
+        data, config.data_mix, augment=False, seed=config.seed, pen_copies=config.pen_copies
+    )
+    x_train = to_model_input(train.images)
+    y_train = np.asarray(train.labels, np.int32)
     batches = math.ceil(len(x_train) / config.batch_size)
     total = config.epochs * batches
     schedule = one_cycle_schedule(config.peak_learning_rate, total, config.warmup_fraction)
@@ -178,6 +184,7 @@ def train_adversarial(
         per_class_accuracy=[float(a) for a in final.per_class_accuracy],
         seconds=seconds,
         config=config,
+        sources=train.sources,
     )
 
 

@@ -107,6 +107,8 @@ class ModelInfo:
     versions: dict[str, str]
     model_sha256: str
     extra: dict = field(default_factory=dict)
+    # what it learned from: [{"name", "description", "images"}] (``data_mix.Source``)
+    sources: list[dict] = field(default_factory=list)
 
     @property
     def epochs(self) -> int:
@@ -254,13 +256,14 @@ class ModelCache:
                 os.close(fd)
                 temps.append(tmp_snapshots)
                 _write_snapshots(tmp_snapshots, result.snapshots, model_sha256)
+            sources = [s.to_dict() for s in getattr(result, "sources", [])]
             info = ModelInfo(
                 recipe_version=RECIPE_VERSION,
                 created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 config=result.config.to_dict(),
                 data_source=data.source,
                 data_description=data.describe(),
-                n_train=len(data.x_train),
+                n_train=sum(s["images"] for s in sources) if sources else len(data.x_train),
                 n_test=len(data.x_test),
                 test_accuracy=result.test_accuracy,
                 per_class_accuracy=result.per_class_accuracy,
@@ -269,6 +272,7 @@ class ModelCache:
                 versions=_library_versions(),
                 model_sha256=model_sha256,
                 extra=extra or {},
+                sources=sources,
             )
             fd, tmp_info = tempfile.mkstemp(
                 dir=self.directory, prefix=f".{self.name}-", suffix=".json"

@@ -157,6 +157,38 @@ def class_count_chart(counts: np.ndarray, height: int = 200) -> Spec:
     return _bars(rows, _digit_axis(), y, {"value": BASE}, tooltip, height)
 
 
+def source_count_chart(counts: dict[str, np.ndarray], height: int = 200) -> Spec:
+    """How many training images of each class 0-9 each source gives, side by side."""
+    names = list(counts)
+    rows = [
+        {"digit": str(d), "source": name, "images": int(c[d])}
+        for name, c in counts.items()
+        for d in range(NUM_CLASSES)
+    ]
+    return {
+        "data": {"values": rows},
+        "mark": {"type": "bar", "tooltip": True},
+        "height": height,
+        "encoding": {
+            "x": _digit_axis(),
+            "xOffset": {"field": "source", "sort": names},
+            "y": {"field": "images", "type": "quantitative", "title": "images"},
+            "color": {
+                "field": "source",
+                "type": "nominal",
+                "title": None,
+                "legend": {"orient": "bottom"},
+                "scale": {"domain": names, "range": [BASE, HIGHLIGHT, GREY][: len(names)]},
+            },
+            "tooltip": [
+                {"field": "digit"},
+                {"field": "source"},
+                {"field": "images", "format": ","},
+            ],
+        },
+    }
+
+
 def compare_probabilities_chart(
     clean: np.ndarray, adversarial: np.ndarray, height: int = 220
 ) -> Spec:

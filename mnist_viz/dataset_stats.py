@@ -40,3 +40,45 @@ def confused_indices(
 ) -> np.ndarray:
     """Indices of the images of class ``true`` that the model called ``predicted``."""
     return np.flatnonzero((np.asarray(labels) == true) & (np.asarray(predictions) == predicted))
+
+
+def slant_degrees(images: np.ndarray) -> np.ndarray:
+    """Each image's slant from its second moments, in degrees: positive leans right (the top
+    to the right of the foot), as a sheared upright stroke does; the measure deskewing uses."""
+    x = np.asarray(images, np.float64)
+    rows = np.arange(x.shape[1], dtype=np.float64)[:, None]
+    cols = np.arange(x.shape[2], dtype=np.float64)[None, :]
+    mass = x.sum(axis=(1, 2))
+    mass = np.where(mass > 0, mass, 1.0)
+    cy = (x * rows).sum(axis=(1, 2)) / mass
+    cx = (x * cols).sum(axis=(1, 2)) / mass
+    dy = rows[None] - cy[:, None, None]
+    dx = cols[None] - cx[:, None, None]
+    mu11 = (x * dx * dy).sum(axis=(1, 2))
+    mu02 = (x * dy * dy).sum(axis=(1, 2))
+    # y grows downward: a right-leaning stroke's x falls as y grows, so mu11 < 0
+    return np.degrees(np.arctan(-mu11 / np.where(mu02 > 0, mu02, 1.0)))
+
+
+def ink_share(images: np.ndarray) -> np.ndarray:
+    """Each image's ink: the mean brightness of its 28 x 28 pixels, as a share of full white."""
+    x = np.asarray(images, np.float64)
+    scale = 255.0 if np.asarray(images).dtype == np.uint8 else 1.0
+    return x.mean(axis=(1, 2)) / scale
+
+
+def compare_sources(
+    first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray]
+) -> list[dict]:
+    """Per digit, how two sets of (images, labels) differ: count, mean slant (degrees) and mean
+    ink of each (``first_*``, ``second_*``)."""
+    rows = []
+    for digit in range(NUM_CLASSES):
+        row: dict = {"digit": digit}
+        for name, (images, labels) in (("first", first), ("second", second)):
+            members = np.asarray(images)[np.asarray(labels) == digit]
+            row[f"{name}_count"] = len(members)
+            row[f"{name}_slant"] = float(slant_degrees(members).mean()) if len(members) else 0.0
+            row[f"{name}_ink"] = float(ink_share(members).mean()) if len(members) else 0.0
+        rows.append(row)
+    return rows

@@ -134,13 +134,18 @@ def _remove_specks(ink: np.ndarray) -> np.ndarray:
     return np.where(np.isin(labels, keep), ink, 0.0)
 
 
+def stroke_width(ink: np.ndarray) -> float:
+    """The typical stroke width of ``ink`` in pixels, as the preprocessing measures it: for a
+    stroke of width w and length L, the area is w L and the boundary has about 2 L pixels."""
+    mask = ink >= INK_LEVEL
+    boundary = np.count_nonzero(mask & ~ndi.binary_erosion(mask))
+    return 2.0 * np.count_nonzero(mask) / max(boundary, 1)
+
+
 def _normalise_stroke(crop: np.ndarray) -> tuple[np.ndarray, bool]:
     """Thicken hairline strokes towards MNIST's width; never thins (that would lose ink)."""
-    mask = crop >= INK_LEVEL
     side = max(crop.shape)
-    boundary = np.count_nonzero(mask & ~ndi.binary_erosion(mask))
-    # For a stroke of width w and length L: area = w L and the boundary has about 2 L pixels.
-    width = 2.0 * np.count_nonzero(mask) / max(boundary, 1)
+    width = stroke_width(crop)
     if width >= MIN_STROKE_FRACTION * side:
         return crop, False
     radius = round((TARGET_STROKE_FRACTION * side - width) / 2)

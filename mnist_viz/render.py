@@ -270,3 +270,28 @@ def outline(
     out[y0 : y1 + 1, x0] = colour
     out[y0 : y1 + 1, x1] = colour
     return out
+
+
+def class_rows(
+    images: np.ndarray, labels: np.ndarray, per_class: int, scale: int = 2
+) -> np.ndarray:
+    """One row per digit 0-9 of the first ``per_class`` images of that class, tiled as RGB."""
+    picks = [np.flatnonzero(np.asarray(labels) == d)[:per_class] for d in range(10)]
+    tiles = np.zeros((10 * per_class, *np.asarray(images).shape[1:3], 3), np.uint8)
+    for d, chosen in enumerate(picks):
+        for k, i in enumerate(chosen):
+            tiles[d * per_class + k] = grey_image(images[i])
+    return tile(tiles, per_class, scale=scale)
+
+
+def grey_row(images: np.ndarray, scale: int = 2) -> np.ndarray:
+    """Grey images ([0, 1] or uint8) side by side in one tiled row."""
+    return tile(np.stack([grey_image(i) for i in images]), len(images), scale=scale)
+
+
+def difference_row(first: np.ndarray, second: np.ndarray, scale: int = 2) -> np.ndarray:
+    """``second - first`` image by image, red where the second has more ink, blue where less
+    (one colour scale for the whole row, zero white)."""
+    diff = np.asarray(second, np.float32) - np.asarray(first, np.float32)
+    limit = symmetric_limit(diff)
+    return tile(colourise(diff, DIVERGING_CMAP, -limit, limit), len(diff), scale=scale)

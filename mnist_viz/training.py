@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import keras
@@ -19,13 +19,16 @@ import numpy as np
 import tensorflow as tf
 
 from mnist_viz.architecture import DEFAULT_ARCH, PRESETS, Architecture, build
-from mnist_viz.augment import Augmentation, add_shapes, make_distorter, tablet_recordings
+from mnist_viz.augment import Augmentation, make_distorter
 from mnist_viz.data import NUM_CLASSES, MnistData
-from mnist_viz.model import DEFAULT_DROPOUT, evaluate, to_model_input
+from mnist_viz.data_mix import DEFAULT_MIX, DEFAULT_PEN_COPIES, Source, check_mix, training_set
+from mnist_viz.model import evaluate, to_model_input
 
 # Bump whenever the architecture or a default below changes: cached models then retrain.
 LOSS_EVERY = 50  # batches between readings of the loss for the progress report
-RECIPE_VERSION = 3  # 2: handwriting augmentation on by default (mnist_viz.augment); 3: tuned
+# 2: handwriting augmentation on by default (mnist_viz.augment); 3: tuned; 4: MNIST plus real
+# pen-drawn digits (mnist_viz.data_mix), and the network's own dropout
+RECIPE_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -37,17 +40,28 @@ class TrainConfig:
     peak_learning_rate: float = 5e-3
     warmup_fraction: float = 0.1
     label_smoothing: float = 0.1
-    dropout: float = DEFAULT_DROPOUT
     augment: bool = True  # vary digits as people's handwriting varies (mnist_viz.augment)
     seed: int = 0
-    arch: Architecture = PRESETS[DEFAULT_ARCH]  # the network (its dropout is the one above)
+    arch: Architecture = PRESETS[DEFAULT_ARCH]  # the network, its dropout included
+    data_mix: str = DEFAULT_MIX  # "mnist" or "mnist+pen" (mnist_viz.data_mix)
+    pen_copies: int = DEFAULT_PEN_COPIES  # renderings of each pen digit
+    pen_held_out: tuple[int, ...] = ()  # pen writers left out, to validate on them
 
     def __post_init__(self) -> None:
         if isinstance(self.arch, dict):  # from JSON (a cached model's config, a worker's spec)
             object.__setattr__(self, "arch", Architecture.from_dict(self.arch))
+        object.__setattr__(self, "pen_held_out", tuple(int(w) for w in self.pen_held_out))
+        check_mix(self.data_mix)
+        if not 1 <= self.pen_copies <= 8:
+            raise ValueError("pen_copies is 1 to 8")
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "arch": self.arch.to_dict()}  # JSON's own types (lists)
+        # JSON's own types (lists), so a config read back from the cache compares equal
+        return {
+            **asdict(self),
+            "arch": self.arch.to_dict(),
+            "pen_held_out": list(self.pen_held_out),
+        }
 
 
 @dataclass(frozen=True)
@@ -81,6 +95,7 @@ class TrainingResult:
     seconds: float
     config: Any  # TrainConfig, or another recipe's config with a to_dict()
     snapshots: list[Snapshot] = field(default_factory=list)  # the weights as training went on
+    sources: list[Source] = field(default_factory=list)  # what it learned from
 
 
 @dataclass(frozen=True)
@@ -211,21 +226,23 @@ def train_model(
 ) -> TrainingResult:
     """Train a fresh model on ``data`` with ``config``; evaluates on the test set after every epoch."""
     keras.utils.set_random_seed(config.seed)
-    train_images = data.x_train
-    if config.augment:
-        varied = Augmentation()
-        # shapes MNIST rarely has (crossed 7s, hooked 9s, flagged 1s), then tablet recordings
-        train_images = add_shapes(train_images, data.y_train, varied.shapes, config.seed)
-        train_images = tablet_recordings(train_images, varied.tablet, config.seed)
-    x_train, x_test = to_model_input(train_images), to_model_input(data.x_test)
-    y_train = keras.utils.to_categorical(data.y_train, NUM_CLASSES)
+    train = training_set(
+        data,
+        config.data_mix,
+        augment=config.augment,
+        seed=config.seed,
+        pen_copies=config.pen_copies,
+        pen_held_out=config.pen_held_out,
+    )
+    x_train, x_test = to_model_input(train.images), to_model_input(data.x_test)
+    y_train = keras.utils.to_categorical(train.labels, NUM_CLASSES)
     y_test = keras.utils.to_categorical(data.y_test, NUM_CLASSES)
 
     batches = math.ceil(len(x_train) / config.batch_size)
     schedule = one_cycle_schedule(
         config.peak_learning_rate, config.epochs * batches, config.warmup_fraction
     )
-    model = build(replace(config.arch, dropout=config.dropout))
+    model = build(config.arch)  # one source of truth: the architecture's own dropout
     model.compile(
         optimizer=keras.optimizers.Adam(schedule),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
@@ -269,4 +286,5 @@ def train_model(
         seconds=seconds,
         config=config,
         snapshots=snapshots.taken,
+        sources=train.sources,
     )

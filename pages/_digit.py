@@ -6,6 +6,7 @@ import streamlit as st
 
 from mnist_viz.cache import architecture_of, model_label
 from mnist_viz.data import DATA_ENV_VAR, SOURCE_SAMPLE
+from mnist_viz.data_mix import describe_sources
 from mnist_viz.digit import Digit, Verdict, judge
 from mnist_viz.model import predict_proba
 from mnist_viz.render import grey_image, png
@@ -114,10 +115,16 @@ def sidebar_model(divider: bool = True) -> None:
         if divider:
             st.divider()
         model_picker()
-        source = "the offline sample" if info.data_source == SOURCE_SAMPLE else "MNIST"
+        epochs = f"{info.epochs} epoch{'s' if info.epochs != 1 else ''}"
+        learned = describe_sources(info.sources)
+        if info.data_source == SOURCE_SAMPLE:
+            learned = learned.replace("MNIST", "MNIST's offline sample", 1)
+        if not learned:  # a model cached before its sources were recorded
+            source = "the offline sample" if info.data_source == SOURCE_SAMPLE else "MNIST"
+            learned = f"{source} ({info.n_train:,} images)"
         st.caption(
-            f"**Model:** {info.test_accuracy:.2%} test accuracy, trained on {source} "
-            f"({info.n_train:,} images, {info.epochs} epoch{'s' if info.epochs != 1 else ''})."
+            f"**Model:** {info.test_accuracy:.2%} on MNIST's test set; learned from {learned}, "
+            f"{epochs}."
         )
         if info.data_source == SOURCE_SAMPLE:
             st.warning(

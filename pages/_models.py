@@ -30,6 +30,7 @@ from mnist_viz.data import MnistData, load_mnist
 from mnist_viz.errors import DataError, ModelCacheError
 from mnist_viz.jobs import Job
 from mnist_viz.model import Evaluation, evaluate, predict_proba
+from mnist_viz.pendigits import PenDigits, load_pen_digits, sample_renderings
 from mnist_viz.training import Snapshot
 from mnist_viz.worker import STANDARD, TrainingError
 from pages._jobs import follow_job, submit_training, training_job
@@ -104,6 +105,30 @@ def get_activation_model(model_sha256: str, _model: keras.Model) -> keras.Model:
 def get_evaluation(model_sha256: str, _model: keras.Model, _data: MnistData) -> Evaluation:
     """Accuracy and confusion matrix on the whole test set, once per trained model."""
     return evaluate(_model, _data.x_test, _data.y_test)
+
+
+@st.cache_resource(show_spinner="Loading the pen-drawn digits...")
+def _load_pen_digits() -> PenDigits:
+    return load_pen_digits()
+
+
+def get_pen_digits() -> PenDigits | None:
+    """The real pen-drawn digits the default mix learns from; None, after a message, when their
+    file cannot be read (the rest of the page still works)."""
+    try:
+        return _load_pen_digits()
+    except DataError as exc:
+        st.error(f"**The pen-drawn digits could not be loaded.** {exc}")
+        return None
+
+
+PEN_SAMPLES_PER_CLASS = 100  # pen digits rendered per class for the data page (about 2 s)
+
+
+@st.cache_data(show_spinner="Drawing the pen digits as the network saw them...", max_entries=1)
+def get_pen_samples(location: str, _pen: PenDigits) -> tuple[np.ndarray, np.ndarray]:
+    """Pen digits of each class rendered as training renders them, once per server."""
+    return sample_renderings(_pen, PEN_SAMPLES_PER_CLASS)
 
 
 @st.cache_data(max_entries=2)

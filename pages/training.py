@@ -8,11 +8,12 @@ from mnist_viz import charts, dataset_stats, network, render, timeline
 from mnist_viz.activations import layer_activations
 from mnist_viz.architecture import MAX_CONV_LAYERS, PRESETS, Architecture
 from mnist_viz.cache import architecture_of, model_name
-from mnist_viz.data import DATA_ENV_VAR, IMAGE_SIZE, NUM_CLASSES
+from mnist_viz.data import IMAGE_SIZE, NUM_CLASSES
 from mnist_viz.digit import from_test_set
 from mnist_viz.model import PROBABILITIES
 from mnist_viz.training import TrainConfig
 from mnist_viz.worker import STANDARD
+from pages._data_sources import data_section
 from pages._digit import current_digit, render_sidebar, set_digit
 from pages._jobs import watch_training
 from pages._models import (
@@ -21,7 +22,6 @@ from pages._models import (
     ModelSlot,
     get_data,
     get_evaluation,
-    get_mean_images,
     get_model,
     get_model_at,
     get_snapshots,
@@ -31,7 +31,6 @@ from pages._teacher import teacher_only
 
 MAX_EXAMPLES = 24  # misclassified images shown for one cell
 EXAMPLE_COLUMNS = 8
-SAMPLES_PER_CLASS = 12
 
 
 def watch_it_learn() -> None:
@@ -223,39 +222,7 @@ else:
             icon=":material/arrow_forward:",
         )
 
-st.header("The data")
-st.write(data.describe() + ".")
-if data.is_sample:
-    st.warning(
-        "This is the small offline sample, because MNIST could not be downloaded. Set "
-        f"`{DATA_ENV_VAR}` to a folder with the four official IDX files for all 70,000 digits."
-    )
-if info.data_source != data.source:
-    st.warning(
-        f"The model was trained on {info.data_description}; the data below is {data.describe()}."
-    )
-d1, d2 = st.columns([1, 1], gap="large")
-with d1:
-    st.subheader("Samples of each class")
-    picks = dataset_stats.sample_per_class(data.y_train, SAMPLES_PER_CLASS)
-    samples = np.stack([render.grey_image(data.x_train[i]) for i in picks.ravel() if i >= 0])
-    st.image(render.png(render.tile(samples, SAMPLES_PER_CLASS, scale=2)), width="stretch")
-    st.caption("One row per digit, 0 to 9, drawn at random from the training set.")
-with d2:
-    st.subheader("How many of each")
-    st.vega_lite_chart(
-        charts.class_count_chart(dataset_stats.class_counts(data.y_train)), width="stretch"
-    )
-    st.subheader("The average digit")
-    means = get_mean_images(data.location, data)
-    st.image(
-        render.png(render.tile(np.stack([render.grey_image(m) for m in means]), 10, scale=2)),
-        width="stretch",
-    )
-    st.caption(
-        "Each class's training images averaged pixel by pixel: a blurry template. A network "
-        "that only matched these templates would reach about 82%; the CNN learns much more."
-    )
+data_section(info, data)
 
 st.header("Train a network")
 st.caption(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -70,10 +71,34 @@ def official_mnist_path() -> Path:
     return Path(path)
 
 
+TINY_PEN_DIGITS = 120
+
+
+def pen_text_head(digits: int) -> str:
+    """The shipped pen-digit file cut after its first ``digits`` digits (real writers' data)."""
+    from mnist_viz.pendigits import SHIPPED, read_text
+
+    text = read_text(SHIPPED)
+    starts = [m.start() for m in re.finditer(r"^\.SEGMENT", text, re.MULTILINE)][: digits + 1]
+    return text[: starts[digits]] if len(starts) > digits else text
+
+
+@pytest.fixture(scope="session")
+def tiny_pen_file(tmp_path_factory) -> Path:
+    """The first 120 of the shipped pen digits, so tiny trainings mix in pen digits in a blink."""
+    path = tmp_path_factory.mktemp("pen") / "pendigits-head.tra"
+    path.write_text(pen_text_head(TINY_PEN_DIGITS), encoding="ascii")
+    return path
+
+
 @pytest.fixture(autouse=True)
-def _no_ambient_config(monkeypatch, tmp_path):
-    """Tests never read the developer's MNIST_DATA, Keras cache or models/ folder by accident."""
+def _no_ambient_config(monkeypatch, tmp_path, tiny_pen_file):
+    """Tests never read the developer's MNIST_DATA, Keras cache or models/ folder by accident,
+    and train on a few pen digits rather than all 7,494 (the full-training suites ask for them)."""
+    from mnist_viz.pendigits import PEN_DATA_ENV_VAR
+
     monkeypatch.delenv("MNIST_DATA", raising=False)
+    monkeypatch.setenv(PEN_DATA_ENV_VAR, str(tiny_pen_file))
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
     monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(tmp_path / "models"))
 

@@ -3,7 +3,7 @@
 from dataclasses import replace
 
 import pytest
-from conftest import app_test, save_tiny_model, tiny_mnist
+from conftest import TINY_PEN_DIGITS, app_test, save_tiny_model, tiny_mnist
 from streamlit.testing.v1 import AppTest
 
 from mnist_viz.cache import ModelCache
@@ -32,7 +32,10 @@ def test_first_run_trains_with_progress_and_caches(tmp_path, monkeypatch, tiny_i
     at = run_app()
     assert not at.exception
     assert any("Trained and cached" in s.value for s in at.success)
-    assert ModelCache(tmp_path / "models").load().info.n_train == 512
+    info = ModelCache(tmp_path / "models").load().info
+    # the first run learns from MNIST plus two renderings of each (of the tests' few) pen digits
+    assert [s["name"] for s in info.sources] == ["MNIST", "pen"]
+    assert info.n_train == 512 + 2 * TINY_PEN_DIGITS
     at.run()  # a rerun loads the cache instead of training again
     assert not at.exception and not at.success
 

@@ -82,7 +82,8 @@ def tiny_net(tiny_data_module, request):
     from mnist_viz.architecture import Architecture
 
     arch = {"cnn": Architecture("classic"), "mlp": Architecture("mlp", filters=(), dense=32)}
-    config = TrainConfig(epochs=2, batch_size=64, arch=arch[request.param])
+    # MNIST-like data alone: these tests are about attacks, not about what the network learns from
+    config = TrainConfig(epochs=2, batch_size=64, arch=arch[request.param], data_mix="mnist")
     return train_model(tiny_data_module, config).model
 
 

@@ -7,7 +7,7 @@ import textwrap
 import time
 
 import pytest
-from conftest import ROOT, tiny_mnist
+from conftest import ROOT, TINY_PEN_DIGITS, tiny_mnist
 
 from mnist_viz import cache as cache_module
 from mnist_viz.cache import ModelCache
@@ -61,7 +61,9 @@ def test_first_call_trains_and_writes_model_and_metadata(cache, trained):
     ):
         assert key in meta, key
     assert meta["recipe_version"] == RECIPE_VERSION
-    assert meta["n_train"] == 512 and meta["config"]["epochs"] == 1
+    # MNIST's 512 and two renderings of each of the tests' pen digits, both named
+    assert meta["n_train"] == 512 + 2 * TINY_PEN_DIGITS and meta["config"]["epochs"] == 1
+    assert [s["images"] for s in meta["sources"]] == [512, 2 * TINY_PEN_DIGITS]
     assert {"tensorflow", "keras", "numpy", "python"} <= set(meta["versions"])
     assert meta["history"]["test_accuracy"][-1] == pytest.approx(meta["test_accuracy"], abs=1e-6)
     # Nothing half-written is left behind, and the files are readable like any saved file.

@@ -1,3 +1,5 @@
+import pytest
+
 from mnist_viz.__main__ import main
 from mnist_viz.cache import ModelCache
 
@@ -46,3 +48,32 @@ def test_each_architecture_is_trained_into_its_own_cache_file(tiny_idx_folder, t
     assert "Test accuracy:" in capsys.readouterr().out
     assert main(["evaluate", *common, "--arch", "small"]) == 1  # not trained yet
     assert "no cached model" in capsys.readouterr().err
+
+
+def test_the_data_mix_is_mnist_plus_pen_unless_asked(tiny_idx_folder, tmp_path, capsys):
+    models = tmp_path / "mix-models"
+    common = ["train", "--data", str(tiny_idx_folder), "--models-dir", str(models), "--epochs", "1"]
+    assert main(common) == 0
+    out = capsys.readouterr().out
+    assert "pen-drawn digits by" in out and "Learned from" in out
+    info = ModelCache(models).read_info()
+    assert info.config["data_mix"] == "mnist+pen"
+    assert [s["name"] for s in info.sources] == ["MNIST", "pen"]
+    assert main([*common, "--data-mix", "mnist"]) == 0
+    info = ModelCache(models).read_info()
+    assert info.config["data_mix"] == "mnist" and info.n_train == 512
+    assert [s["name"] for s in info.sources] == ["MNIST"]
+    with pytest.raises(SystemExit):  # argparse refuses anything else
+        main([*common, "--data-mix", "pen"])
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_a_malformed_pen_file_is_a_one_line_error(tiny_idx_folder, tmp_path, monkeypatch, capsys):
+    bad = tmp_path / "bad.tra"
+    bad.write_text('.SEGMENT DIGIT 0 ? "3"\n.COMMENT 3 1 1\n.PEN_DOWN\n 1 2 3\n.PEN_UP\n')
+    monkeypatch.setenv("MNIST_VIZ_PEN_DATA", str(bad))
+    args = ["train", "--data", str(tiny_idx_folder), "--models-dir", str(tmp_path / "m")]
+    assert main(args) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"error: {bad}, line 4: expected a pen position 'x y' (two integers), found '1 2 3'"
+    )

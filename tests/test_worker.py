@@ -2,7 +2,7 @@
 failures come back as one clear message."""
 
 import pytest
-from conftest import tiny_mnist, write_idx_folder
+from conftest import TINY_PEN_DIGITS, tiny_mnist, write_idx_folder
 
 from mnist_viz.cache import STANDARD_MODEL, ModelCache
 from mnist_viz.errors import DataError
@@ -19,9 +19,9 @@ def test_a_child_process_trains_into_the_cache_at_low_priority(tmp_path, monkeyp
     info = ModelCache(models).read_info()
     assert done["model_sha256"] == info.model_sha256 and done["trained_now"]
     assert done["niceness"] >= NICENESS
-    assert info.config["batch_size"] == 64 and info.n_train == 512
+    assert info.config["batch_size"] == 64 and info.n_train == 512 + 2 * TINY_PEN_DIGITS
     assert reports and all(isinstance(r, TrainingProgress) for r in reports)
-    assert reports[-1].batch == reports[-1].batches == 8  # 512 images / 64
+    assert reports[-1].batch == reports[-1].batches == 12  # (512 + 240) images / 64
 
     # load_first: a usable cached model is used as it is, nothing is trained
     again = run_training(TrainSpec(str(models), STANDARD_MODEL, load_first=True))
