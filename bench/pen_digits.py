@@ -84,6 +84,38 @@ def per_class(labels: np.ndarray, correct: np.ndarray) -> list[float]:
     return [round(float(correct[labels == d].mean()), 4) for d in range(10)]
 
 
+def in_chromium(result, data, unseen: PenDigits, n: int, seed: int) -> dict:
+    """Draw ``n`` of ``unseen`` (as many of each digit) on the app's canvas in Chromium, served
+    with ``result``'s model; the app's answers against the labels and the offline reading."""
+    import tempfile
+
+    from bench.pen_browser import read_in_chromium
+    from mnist_viz.cache import ModelCache
+    from mnist_viz.model import predict_proba
+
+    rng = np.random.default_rng(seed)
+    chosen = np.concatenate(
+        [rng.permutation(np.flatnonzero(unseen.labels == d))[: n // 10] for d in range(10)]
+    )
+    digits = unseen.subset(chosen)
+    offline = predict_proba(result.model, read_as_the_app_does(digits, HEADLINE)).argmax(1)
+    with tempfile.TemporaryDirectory() as models_dir:
+        cache = ModelCache(models_dir)
+        with cache.lock():
+            cache.save(result, data)
+        shown = read_in_chromium(models_dir, digits.strokes)
+    truth = [str(d) for d in digits.labels]
+    return {
+        "digits": len(digits),
+        "accuracy": round(float(np.mean([s == t for s, t in zip(shown, truth, strict=True)])), 4),
+        "agrees_with_offline": round(
+            float(np.mean([s == str(o) for s, o in zip(shown, offline, strict=True)])), 4
+        ),
+        "unanswered": int(sum(s == "none" for s in shown)),
+        "misread": [f"{t} read as {s}" for s, t in zip(shown, truth, strict=True) if s != t],
+    }
+
+
 def judge_cached(models_dir: str, out_path: str) -> int:
     """The cached default model on every pen writer it did not learn from."""
     import keras
@@ -124,6 +156,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="the recipe's seed")
     parser.add_argument("--set", nargs="*", default=[], help="recipe overrides, e.g. epochs=3")
     parser.add_argument("--out", default=str(RESULTS), help="where the JSON goes ('-': nowhere)")
+    parser.add_argument(
+        "--browser",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also draw N of the first fold's unseen digits (N/10 of each) on the real canvas in "
+        "Chromium and read the app's answers",
+    )
     parser.add_argument(
         "--cached",
         metavar="MODELS_DIR",
@@ -167,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
             guess = predict_proba(result.model, read_as_the_app_does(unseen, rendering)).argmax(1)
             predictions[rendering][mask] = guess
             report[rendering] = round(float(np.mean(guess == unseen.labels)), 4)
+        if args.browser and not fold_reports:
+            report["browser"] = in_chromium(result, data, unseen, args.browser, args.seed)
         print(json.dumps(report), flush=True)
         fold_reports.append(report)
 
@@ -194,6 +236,12 @@ def main(argv: list[str] | None = None) -> int:
     correct = predictions[HEADLINE][judged] == labels
     out["per_writer"] = {
         int(w): round(float(correct[writers == w].mean()), 4) for w in np.unique(writers)
+    }
+    guessed = predictions[HEADLINE][judged]
+    out["misread_by_writer"] = {
+        int(w): confusions(labels[writers == w], guessed[writers == w], top=4)
+        for w in np.unique(writers)
+        if out["per_writer"][int(w)] < 0.98
     }
     print(json.dumps({k: v for k, v in out.items() if k != "folds"}, indent=1))
     if args.out != "-":

@@ -249,6 +249,19 @@ def render_digit(
     return draw_strokes(xy, small_pen, (board, board), sampling != "polyline", step=1.0)
 
 
+def with_slash(strokes: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
+    """A 0's strokes plus a slash through it, from below its left side to above its right, as
+    one more stroke drawn after the ring (how a slashed zero is written)."""
+    allxy = np.concatenate(strokes)
+    (left, top), (right, bottom) = allxy.min(axis=0), allxy.max(axis=0)
+    height, width = bottom - top, right - left
+    over = rng.uniform(-0.1, 0.2, 2) * height  # stopping inside the ring, or beyond it
+    start = (left + rng.uniform(0.0, 0.25) * width, bottom + over[0])
+    end = (right - rng.uniform(0.0, 0.25) * width, top - over[1])
+    slash = np.linspace(start, end, 6).astype(np.float32)  # positions along it, as recorded
+    return [*strokes, slash]
+
+
 def _render_range(job: tuple) -> np.ndarray:
     strokes, sides, pens, modes, offsets = job
     from mnist_viz.preprocess import to_mnist
@@ -261,11 +274,16 @@ def _render_range(job: tuple) -> np.ndarray:
 
 
 def render_for_training(
-    pen_digits: PenDigits, copies: int, seed: int, workers: int | None = None
+    pen_digits: PenDigits,
+    copies: int,
+    seed: int,
+    workers: int | None = None,
+    slashed_zeros: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``copies`` renderings of every digit, each with its own size, pen width and sampling,
     read through ``to_mnist`` exactly as the app reads a drawing: (uint8 (N, 28, 28), labels).
-    The same ``seed`` gives the same images whatever the number of ``workers`` (processes)."""
+    ``slashed_zeros`` of the 0s' renderings get a slash (``with_slash``). The same ``seed`` gives
+    the same images whatever the number of ``workers`` (processes)."""
     rng = np.random.default_rng(seed)
     n = len(pen_digits) * copies
     labels = np.tile(pen_digits.labels, copies)
@@ -275,6 +293,9 @@ def render_for_training(
     pens = np.clip(pens, PEN_RATIO[0] * sides, PEN_RATIO[1] * sides)
     offsets = rng.uniform(0.0, 1.0, (n, 2))
     strokes = [pen_digits.strokes[k % len(pen_digits)] for k in range(n)]
+    slash = (labels == 0) & (rng.random(n) < slashed_zeros)
+    for k in np.flatnonzero(slash):
+        strokes[k] = with_slash(strokes[k], rng)
     workers = workers or (min(2, os.cpu_count() or 1) if n >= PARALLEL_FROM else 1)
     bounds = np.linspace(0, n, workers + 1).astype(int)
     jobs = [

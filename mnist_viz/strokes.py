@@ -49,22 +49,16 @@ def catmull_rom(points: np.ndarray, step: float = CURVE_STEP) -> np.ndarray:
     if len(p) < 3:
         return p
     q = np.vstack([p[0], p, p[-1]])
-    out = []
-    for i in range(1, len(q) - 2):
-        p0, p1, p2, p3 = q[i - 1], q[i], q[i + 1], q[i + 2]
-        n = max(1, int(np.ceil(np.linalg.norm(p2 - p1) / step)))
-        t = np.linspace(0.0, 1.0, n, endpoint=False)[:, None]
-        out.append(
-            0.5
-            * (
-                2 * p1
-                + (p2 - p0) * t
-                + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t**2
-                + (3 * p1 - p0 - 3 * p2 + p3) * t**3
-            )
-        )
-    out.append(q[-2:-1])
-    return np.concatenate(out)
+    p0, p1, p2, p3 = q[:-3], q[1:-2], q[2:-1], q[3:]  # one curve piece per pair of positions
+    n = int(np.clip(np.ceil(np.linalg.norm(p2 - p1, axis=1).max() / step), 1, 64))
+    t = np.linspace(0.0, 1.0, n, endpoint=False)[:, None, None]  # one sampling for all pieces
+    pieces = 0.5 * (
+        2 * p1
+        + (p2 - p0) * t
+        + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t**2
+        + (3 * p1 - p0 - 3 * p2 + p3) * t**3
+    )
+    return np.concatenate([pieces.transpose(1, 0, 2).reshape(-1, 2), p[-1:]])
 
 
 def _corners(path: np.ndarray, degrees: float) -> np.ndarray:

@@ -11,6 +11,7 @@ from mnist_viz.augment import (
     flag_one,
     hook_nine,
     make_distorter,
+    slash_zero,
     vary_thickness,
 )
 
@@ -51,6 +52,22 @@ def test_a_flagged_one_gets_a_flag_at_its_top():
     assert after.dtype == np.uint8 and (after >= before).all()  # ink is only ever added
 
 
+def ring() -> np.ndarray:
+    """An upright oval: a 0."""
+    rows, cols = np.mgrid[:28, :28]
+    r = ((rows - 14) / 9.0) ** 2 + ((cols - 14) / 6.0) ** 2
+    return np.where((r > 0.7) & (r < 1.0), 255, 0).astype(np.uint8)
+
+
+def test_a_slashed_zero_gets_a_slash_rising_to_the_right_through_its_middle():
+    before = ring()
+    added = new_ink(before, slash_zero(before, np.random.default_rng(0)))
+    rows, cols = np.nonzero(added)
+    assert added[12:17, 11:18].any()  # through the hole in the middle
+    # rising to the right: the lower rows of new ink lie further left (y grows downward)
+    assert np.corrcoef(rows, cols)[0, 1] < -0.8
+
+
 def test_shapes_go_to_the_chosen_share_of_ones_sevens_and_nines_only():
     labels = np.repeat(np.arange(10), 20)
     images = np.stack([stem()] * len(labels))
@@ -60,6 +77,10 @@ def test_shapes_go_to_the_chosen_share_of_ones_sevens_and_nines_only():
         expected = 10 if digit in (1, 7, 9) else 0
         assert changed[labels == digit].sum() == expected, digit
     assert add_shapes(images, labels, share=0.0, seed=0) is images
+    rings = np.stack([ring()] * len(labels))
+    slashed = add_shapes(rings, labels, share=0.0, seed=0, slashed_zeros=0.5)
+    changed = (slashed != rings).any(axis=(1, 2))
+    assert changed[labels == 0].sum() == 10 and changed.sum() == 10  # only 0s get a slash
 
 
 def test_distortions_vary_digits_within_range():

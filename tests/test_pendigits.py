@@ -163,6 +163,24 @@ def test_training_renderings_are_digits_as_the_app_reads_them():
     assert not np.array_equal(images, render_for_training(pen, copies=2, seed=2)[0])
 
 
+def test_slashed_zeros_get_one_more_stroke_across_the_ring():
+    from mnist_viz.pendigits import with_slash
+
+    pen = load_pen_digits()
+    zero = pen.strokes[int(np.flatnonzero(pen.labels == 0)[0])]
+    slashed = with_slash(zero, np.random.default_rng(0))
+    assert len(slashed) == len(zero) + 1
+    slash = slashed[-1]
+    low, high = np.concatenate(zero).min(axis=0), np.concatenate(zero).max(axis=0)
+    assert slash[0, 1] > slash[-1, 1] and slash[0, 0] < slash[-1, 0]  # up and to the right
+    middle = slash[len(slash) // 2]
+    assert np.all(np.abs(middle - (low + high) / 2) < 0.25 * (high - low))  # through the middle
+    images, labels = render_for_training(pen, 1, seed=0, slashed_zeros=1.0)
+    plain, _ = render_for_training(pen, 1, seed=0)
+    changed = (images != plain).any(axis=(1, 2))
+    assert changed[labels == 0].all() and not changed[labels != 0].any()
+
+
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs two cores")
 def test_renderings_are_the_same_in_one_process_or_two():
     pen = load_pen_digits().subset(np.arange(30))
