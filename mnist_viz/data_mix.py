@@ -86,7 +86,8 @@ def training_set(
         from mnist_viz.augment import Augmentation, add_shapes, tablet_recordings
 
         varied = Augmentation()
-        # shapes MNIST rarely has (crossed 7s, hooked 9s, flagged 1s), then tablet recordings
+        # shapes MNIST rarely has (crossed 7s, hooked 9s, flagged 1s, slashed 0s), then synthetic
+        # tablet recordings (none by default since recipe 4: the real pen digits replace them)
         images = add_shapes(images, data.y_train, varied.shapes, seed, varied.slashed_zeros)
         images = tablet_recordings(images, varied.tablet, seed)
     sources = [Source("MNIST", data.describe(), len(images))]

@@ -7,9 +7,9 @@ import numpy as np
 from mnist_viz.data import NUM_CLASSES
 
 
-def class_counts(labels: np.ndarray) -> np.ndarray:
-    """Number of images of each class 0-9."""
-    return np.bincount(np.asarray(labels, np.int64), minlength=NUM_CLASSES)
+def class_counts(labels: np.ndarray, times: int = 1) -> np.ndarray:
+    """Number of images of each class 0-9 (each counted ``times``: renderings per digit)."""
+    return np.bincount(np.asarray(labels, np.int64), minlength=NUM_CLASSES) * times
 
 
 def mean_images(images: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -82,3 +82,21 @@ def compare_sources(
             row[f"{name}_ink"] = float(ink_share(members).mean()) if len(members) else 0.0
         rows.append(row)
     return rows
+
+
+def difference_summary(rows: list[dict], first: str, second: str) -> str:
+    """``compare_sources``' rows in one sentence: mean slant and ink of both sets, and the digit
+    whose slant differs most."""
+
+    def mean(key: str) -> float:
+        return float(np.mean([r[key] for r in rows]))
+
+    most = max(rows, key=lambda r: abs(r["second_slant"] - r["first_slant"]))
+    lean = "more" if most["second_slant"] > most["first_slant"] else "less"
+    return (
+        f"On average {second} digits lean {mean('second_slant'):.1f}° and {first} digits "
+        f"{mean('first_slant'):.1f}° to the right; they cover {mean('second_ink'):.1%} and "
+        f"{mean('first_ink'):.1%} of the frame with ink. The {most['digit']}s differ most in "
+        f"slant: {second} {most['digit']}s lean {lean} ({most['second_slant']:.1f}° against "
+        f"{most['first_slant']:.1f}°)."
+    )

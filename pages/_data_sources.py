@@ -8,7 +8,7 @@ import streamlit as st
 from mnist_viz import charts, dataset_stats, render
 from mnist_viz.cache import ModelInfo
 from mnist_viz.data import DATA_ENV_VAR, MnistData
-from mnist_viz.data_mix import MIX_MNIST
+from mnist_viz.data_mix import DEFAULT_PEN_COPIES, MIX_MNIST
 from mnist_viz.pendigits import CITATION
 from pages._models import PEN_SAMPLES_PER_CLASS, get_mean_images, get_pen_digits, get_pen_samples
 
@@ -40,9 +40,10 @@ def data_section(info: ModelInfo, data: MnistData) -> None:
             "learns from real pen-drawn digits, shown beside MNIST below."
         )
     else:
+        st.write("This network learned from two sources:")
         for source in info.sources:
             st.markdown(
-                f"- **{source['name']}**: {source['description']}: {source['images']:,} images."
+                f"- **{source['name']}** ({source['images']:,} images): {source['description']}."
             )
     _mnist_warnings(info, data)
     if pen is None:
@@ -70,18 +71,21 @@ def data_section(info: ModelInfo, data: MnistData) -> None:
             width="stretch",
         )
     st.subheader("How many of each")
+    copies = int(info.config.get("pen_copies", DEFAULT_PEN_COPIES))
     st.vega_lite_chart(
         charts.source_count_chart(
             {
                 "MNIST": dataset_stats.class_counts(data.y_train),
-                "pen-drawn": dataset_stats.class_counts(pen.labels),
+                f"pen-drawn, {copies} renderings each": dataset_stats.class_counts(
+                    pen.labels, copies
+                ),
             }
         ),
         width="stretch",
     )
     st.caption(
-        "Training images per digit. Each pen-drawn digit enters training twice, drawn each time "
-        "with another size, pen width and smoothness."
+        f"Training images per digit. Each pen-drawn digit enters training {copies} times, drawn "
+        "each time with another size, pen width and smoothness."
     )
     st.subheader("The average digit, and how the two differ")
     mnist_means = get_mean_images(data.location, data)
@@ -117,6 +121,7 @@ def data_section(info: ModelInfo, data: MnistData) -> None:
             "ink, pen": st.column_config.NumberColumn(format="percent"),
         },
     )
+    st.write(dataset_stats.difference_summary(rows, "MNIST", "pen-drawn"))
     st.caption(
         "Slant: how far each digit leans right (positive) or left, from its pixel moments. "
         "Ink: the share of the 28 x 28 frame its strokes cover. Both are averages per digit. "

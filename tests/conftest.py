@@ -91,6 +91,17 @@ def tiny_pen_file(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _few_pen_digits_for_session_fixtures(tiny_pen_file):
+    """The session's shared models (tiny ones, the small real one) learn from the few pen
+    digits too: they are built before any test's own settings apply."""
+    from mnist_viz.pendigits import PEN_DATA_ENV_VAR
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(PEN_DATA_ENV_VAR, str(tiny_pen_file))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _no_ambient_config(monkeypatch, tmp_path, tiny_pen_file):
     """Tests never read the developer's MNIST_DATA, Keras cache or models/ folder by accident,

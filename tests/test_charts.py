@@ -181,3 +181,15 @@ def test_a_click_event_names_its_unit_and_no_click_names_none():
     assert charts.clicked_unit({"selection": {charts.UNIT_SELECTION: []}}) is None
     assert charts.clicked_unit({"selection": {}}) is None
     assert charts.clicked_unit(None) is None
+
+
+def test_source_count_chart_puts_each_source_beside_the_other():
+    spec = charts.source_count_chart({"MNIST": np.arange(10) + 1, "pen": np.full(10, 7)})
+    values = chart_values(spec)
+    assert len(values) == 20
+    assert {(v["digit"], v["source"], v["images"]) for v in values} >= {
+        ("0", "MNIST", 1),
+        ("9", "MNIST", 10),
+        ("4", "pen", 7),
+    }
+    assert spec["encoding"]["xOffset"]["sort"] == ["MNIST", "pen"]

@@ -1,6 +1,7 @@
 """Class counts, mean images, samples and confusions, against direct computations."""
 
 import numpy as np
+import pytest
 
 from mnist_viz import dataset_stats
 
@@ -34,3 +35,40 @@ def test_confused_indices():
     predictions = np.array([9, 4, 9, 9, 7])
     assert dataset_stats.confused_indices(labels, predictions, 4, 9).tolist() == [0, 3]
     assert dataset_stats.confused_indices(labels, predictions, 1, 1).tolist() == []
+
+
+def sheared_bar(shear: float) -> np.ndarray:
+    """A vertical bar sheared so its top moves ``shear`` px right per px of height."""
+    image = np.zeros((28, 28), np.float32)
+    for row in range(4, 24):
+        col = 14 + shear * (14 - row)
+        image[row, round(col) - 1 : round(col) + 2] = 1.0
+    return image
+
+
+@pytest.mark.parametrize("shear", [-0.3, 0.0, 0.25, 0.5])
+def test_slant_is_the_lean_of_the_strokes(shear):
+    """A bar whose top leans right by s px per px leans atan(s); upright is 0."""
+    slant = dataset_stats.slant_degrees(sheared_bar(shear)[None])[0]
+    assert slant == pytest.approx(np.degrees(np.arctan(shear)), abs=2.5)
+
+
+def test_ink_share_and_per_digit_comparison():
+    a = np.zeros((4, 28, 28), np.uint8)
+    a[:, :14] = 255  # half the frame inked
+    b = np.stack([sheared_bar(0.5)] * 4)
+    assert dataset_stats.ink_share(a).tolist() == [0.5] * 4
+    np.testing.assert_allclose(dataset_stats.ink_share(b), b.mean(axis=(1, 2)))
+    rows = dataset_stats.compare_sources((a, np.array([0, 0, 1, 1])), (b, np.array([0, 1, 1, 1])))
+    assert rows[0]["first_count"] == 2 and rows[0]["second_count"] == 1
+    assert rows[1]["first_ink"] == 0.5 and rows[2]["first_count"] == 0
+    assert rows[1]["second_slant"] == pytest.approx(26.6, abs=2.5)
+    text = dataset_stats.difference_summary(rows, "A", "B")
+    assert text.startswith("On average B digits lean 5.2° and A digits 0.0° to the right")
+    assert "differ most in slant" in text
+
+
+def test_class_counts_can_count_renderings():
+    assert (
+        dataset_stats.class_counts(np.array([0, 0, 3]), times=2).tolist() == [4, 0, 0, 2] + [0] * 6
+    )

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from conftest import (
+    TINY_PEN_DIGITS,
     app_test,
     canvas_drawing,
     canvas_state,
@@ -157,6 +158,22 @@ def test_training_page_shows_history_confusion_and_data(tiny_app):
     ]
     confusion = at.dataframe[0].value
     assert confusion.shape == (10, 10) and confusion.to_numpy().sum() == 128
+
+
+def test_the_data_section_names_both_sources_with_sizes_and_attribution(tiny_app):
+    at = tiny_app.switch_page("pages/training.py").run()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "**MNIST** (512 images)" in text
+    assert f"**pen** ({2 * TINY_PEN_DIGITS} images): {TINY_PEN_DIGITS} pen-drawn digits by" in text
+    subheaders = [s.value for s in at.subheader]
+    assert subheaders.index("Real pen-drawn digits") == subheaders.index("MNIST") + 1
+    captions = " ".join(c.value for c in at.caption)
+    assert "doi:10.24432/C5MG6K), CC BY 4.0" in captions  # the attribution the licence asks for
+    slant = next(d.value for d in at.dataframe if "slant, pen" in d.value.columns)
+    assert list(slant["digit"]) == list(range(10))
+    sidebar = " ".join(c.value for c in at.sidebar.caption)
+    assert f"MNIST (512 images) and real pen-drawn digits ({2 * TINY_PEN_DIGITS} images)" in sidebar
 
 
 def test_choosing_a_confused_image_makes_it_the_current_digit(tiny_app, tiny_models_dir):

@@ -79,3 +79,25 @@ def test_pad_square_centres_the_image():
 def test_colour_bar_is_an_rgb_image():
     bar = render.colour_bar(render.DIVERGING_CMAP, -0.3, 0.3, width=200)
     assert bar.ndim == 3 and bar.shape[2] == 3 and bar.shape[1] == 280
+
+
+def test_class_rows_put_each_digit_on_its_own_row():
+    images = np.zeros((30, 28, 28), np.uint8)
+    labels = np.repeat(np.arange(10), 3)
+    images[labels == 4] = 255  # only the 4s are white
+    grid = render.class_rows(images, labels, per_class=3, scale=1)
+    gap = 2
+    assert grid.shape == (10 * (28 + gap) + gap, 3 * (28 + gap) + gap, 3)
+    row_of_fours = grid[gap + 4 * 30 : gap + 4 * 30 + 28, gap : gap + 28]
+    assert row_of_fours.min() == 255 and grid[gap : gap + 28, gap : gap + 28].max() == 0
+
+
+def test_difference_row_is_red_where_the_second_has_more_ink():
+    first, second = np.zeros((2, 28, 28)), np.zeros((2, 28, 28))
+    second[0, 10, 10], first[1, 5, 5] = 1.0, 1.0
+    row = render.difference_row(first, second, scale=1)
+    more, less = row[2 + 10, 2 + 10], row[2 + 5, 2 + 30 + 5]
+    assert more[0] > more[2] + 50 and more[0] > more[1] + 50  # red
+    assert less[2] > less[0] + 50 and less[2] > less[1] + 30  # blue
+    assert row[2 + 20, 2 + 20].min() > 230  # no difference: white
+    assert render.grey_row(first, scale=1).shape == (32, 62, 3)
