@@ -340,14 +340,19 @@ def render(strokes: list[list[tuple[float, float]]], pen: int = PEN) -> np.ndarr
 def tablet(
     strokes: list[list[tuple[float, float]]], points: int = 8
 ) -> list[list[tuple[float, float]]]:
-    """The strokes as a 1990s pen tablet database stores them (the UCI pen-based digits,
-    Alimoglu and Alpaydin 1996): the pen's path, strokes joined in writing order, resampled to
-    ``points`` points evenly spaced along its length; drawn back, a coarse polyline."""
-    path = np.array([p for stroke in strokes for p in stroke])
-    arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(path, axis=0), axis=1))])
-    at = np.linspace(0.0, arc[-1], points)
-    xs, ys = np.interp(at, arc, path[:, 0]), np.interp(at, arc, path[:, 1])
-    return [list(zip(xs.tolist(), ys.tolist(), strict=True))]
+    """The strokes as a coarse pen tablet records them: each stroke resampled to ``points``
+    positions evenly spaced along it, the pen lifted between strokes; drawn back, coarse
+    polylines. (An earlier version joined all strokes into one 8-point path, drawing the pen's
+    travel between strokes as ink, which no tablet or canvas does: it closed the top of a 5 into
+    a 6.)"""
+    out = []
+    for stroke in strokes:
+        path = np.asarray(stroke, np.float64)
+        arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(path, axis=0), axis=1))])
+        at = np.linspace(0.0, arc[-1], points)
+        xs, ys = np.interp(at, arc, path[:, 0]), np.interp(at, arc, path[:, 1])
+        out.append(list(zip(xs.tolist(), ys.tolist(), strict=True)))
+    return out
 
 
 def handwriting(writers: int, per_digit: int, seed: int = 0) -> list[Drawing]:

@@ -53,7 +53,7 @@ PAGE_DONE = """(title) => {
   const heading = [...document.querySelectorAll('h1')].some((h) => h.textContent.trim() === title);
   const running = document.querySelector('[data-testid="stStatusWidget"]');
   const model = [...document.querySelectorAll('[data-testid="stSidebar"] p')]
-    .some((p) => p.textContent.includes('test accuracy, trained on'));
+    .some((p) => p.textContent.includes("on MNIST's test set; learned from"));
   return heading && !running && model;
 }"""
 # The lab's slider is a component in a shadow root (pages/_sweep.js). In the page: from the key

@@ -66,7 +66,7 @@ def _train(args: argparse.Namespace) -> int:
     )
     info = result.info
     for source in info.sources:
-        print(f"Learned from {source['description']}: {source['images']:,} images")
+        print(f"Learned from {source['name']}: {source['images']:,} training images")
     print(f"Test accuracy: {info.test_accuracy:.2%} on {info.n_test:,} MNIST test images")
     print(f"Training time: {info.training_seconds:.1f} s for {info.epochs} epochs")
     print(f"Saved to {cache.model_path}")

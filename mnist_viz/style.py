@@ -143,14 +143,14 @@ class StyleCheck:
         """The feedback in words a learner understands."""
         p, q = self.predicted, self.runner_up
         return (
-            f"**This {p} is unlike the {p}s the network learned from.** In the network's last "
-            f"hidden layer your drawing lies farther from MNIST's {p}s than 99% of MNIST's own "
-            f"test {p}s do ({self.distance:.0f} against at most {self.threshold:.0f}), and the "
-            f"network is unsure ({self.confidence:.0%}). MNIST's digits were written around 1990 "
-            "by American census staff and students; shapes they rarely wrote (a bar across a 7, "
-            "a hook at the foot of a 9, a long flag on a 1, an open 4) are new to a network that "
-            f"learned only from them. Below: the MNIST {p}s and {q}s that look most like yours "
-            "to the network."
+            f"**This {p} is unlike MNIST's {p}s, most of what the network learned from.** In the "
+            f"network's last hidden layer your drawing lies farther from MNIST's {p}s than 99% "
+            f"of MNIST's own test {p}s do ({self.distance:.0f} against at most "
+            f"{self.threshold:.0f}), and the network is unsure ({self.confidence:.0%}). MNIST's "
+            "digits were written around 1990 by American census staff and students; shapes they "
+            "rarely wrote (a bar across a 7, a hook at the foot of a 9, a long flag on a 1, an "
+            f"open 4) are rare in what it saw. Below: the MNIST {p}s and {q}s that look most like "
+            "yours to the network."
         )
 
 

@@ -43,7 +43,7 @@ ARCH_ENV_VAR = "MNIST_VIZ_ARCH"  # the network the app serves (and trains on fir
 SESSION_MODEL = "session_model"  # session state: the cached model this session looks at
 
 FIRST_RUN_MESSAGE = (
-    "**First run: training the network.** This happens once (about half a minute on a laptop); "
+    "**First run: training the network.** This happens once (about a minute on a laptop); "
     "the trained model is cached in `models/` for every later visit. Training goes on if you "
     "close this tab."
 )

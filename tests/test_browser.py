@@ -140,7 +140,7 @@ def wait_until_idle(page) -> None:
     page.wait_for_timeout(500)
     page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=SETTLE)
     sidebar = page.locator("[data-testid='stSidebar']")
-    sidebar.get_by_text("test accuracy, trained on").first.wait_for(timeout=SETTLE)
+    sidebar.get_by_text("on MNIST's test set; learned from").first.wait_for(timeout=SETTLE)
     page.wait_for_timeout(500)
 
 

@@ -13,6 +13,7 @@ from mnist_viz.adversarial_training import ADVERSARIAL_MODEL, AdversarialConfig,
 from mnist_viz.cache import ModelCache
 from mnist_viz.data import load_mnist
 from mnist_viz.model import predict_proba
+from mnist_viz.pendigits import PEN_DATA_ENV_VAR
 
 pytestmark = pytest.mark.slow
 EPSILON = 0.3
@@ -28,7 +29,8 @@ def accuracy(model, images, labels) -> float:
     return float(np.mean(predict_proba(model, images).argmax(1) == labels))
 
 
-def test_default_adversarial_training_is_robust(mnist, tmp_path_factory):
+def test_default_adversarial_training_is_robust(mnist, tmp_path_factory, monkeypatch):
+    monkeypatch.delenv(PEN_DATA_ENV_VAR)  # the default mix with all the shipped pen digits
     cache = ModelCache(tmp_path_factory.mktemp("models"), ADVERSARIAL_MODEL)
     robust = cache.train(lambda: mnist, AdversarialConfig(), trainer=train_adversarial).model
     x, y = mnist.x_test / 255.0, mnist.y_test

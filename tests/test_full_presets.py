@@ -11,13 +11,17 @@ from mnist_viz.__main__ import main
 from mnist_viz.cache import ModelCache, architecture_of, model_name
 from mnist_viz.data import load_mnist
 from mnist_viz.model import predict_proba
+from mnist_viz.pendigits import PEN_DATA_ENV_VAR
 
 pytestmark = pytest.mark.slow
 FLOORS = {"small": 0.985, "mlp": 0.97}
 
 
 @pytest.mark.parametrize("arch", list(FLOORS))
-def test_preset_trained_from_the_cli_reaches_its_floor(arch, official_mnist_path, tmp_path):
+def test_preset_trained_from_the_cli_reaches_its_floor(
+    arch, official_mnist_path, tmp_path, monkeypatch
+):
+    monkeypatch.delenv(PEN_DATA_ENV_VAR)  # the default mix with all the shipped pen digits
     models = tmp_path / "models"
     args = [
         "train",

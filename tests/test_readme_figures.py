@@ -1,0 +1,146 @@
+"""The README's measured figures are the ones the benchmarks wrote to ``bench/results/``.
+
+A benchmark run rewrites its JSON; a README table that was not updated with it fails here.
+"""
+
+import json
+import re
+
+import pytest
+from conftest import ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+RESULTS = ROOT / "bench" / "results"
+
+
+def result(name: str) -> dict:
+    return json.loads((RESULTS / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def table_row(label: str) -> list[str]:
+    """The cells of the README table row that starts with ``label``."""
+    for line in README.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("|") and cells[0] == label:
+            return cells[1:]
+    raise AssertionError(f"no README table row {label!r}")
+
+
+def percent(value: float, places: int = 1) -> str:
+    return f"{100 * value:.{places}f}"
+
+
+def test_real_pen_digits_per_class_and_overall():
+    pen = result("pen_digits")
+    row = table_row("real pen digits, writers left out (7,494)")
+    assert row[:10] == [percent(a) for a in pen["canvas"]["per_class"]]
+    assert row[10] == f"**{percent(pen['canvas']['accuracy'], 2)}%**"
+    assert pen["digits"] == 7494 and pen["writers"] == 30 and len(pen["folds"]) == 5
+    browser = pen["folds"][0]["browser"]
+    assert browser["digits"] == 100 and browser["unanswered"] == 0
+    assert f"**{round(browser['accuracy'] * 100)} of 100 read" in README.replace("\n", " ")
+    for rendering, words in (
+        ("polyline", "straight lines between the positions"),
+        ("dense", "a dense curve through them"),
+        ("thick pen", "a thick 32-px pen (170 px tall)"),
+    ):
+        assert f"{words} {percent(pen[rendering]['accuracy'], 2)}%" in README.replace("\n", " ")
+
+
+def test_mnist_per_class_of_the_default_network():
+    drawn = result("drawn_digits")
+    row = table_row("MNIST test set (10,000), the default network")
+    assert row[:10] == [percent(a) for a in drawn["mnist_per_class"]]
+    assert row[10] == f"**{percent(drawn['mnist_accuracy'], 2)}%**"
+
+
+@pytest.mark.parametrize(
+    ("label", "name", "mnist"),
+    [
+        ("− synthetic tablet digits (recipe 4, the default)", "pen_digits", None),
+        ("+ slashed zeros", "pen_digits_slashed_zeros_with_tablet", None),
+        ("MNIST + pen digits, recipe 3's augmentation", "pen_digits_recipe3_plus_pen", None),
+    ],
+)
+def test_the_recipe_comparison(label, name, mnist):
+    measured = result(name)
+    row = table_row(label)
+    assert row[0].startswith(f"{percent(measured['mnist_accuracy_mean'], 2)}%")
+    assert row[1].strip("*") == f"{percent(measured['canvas']['accuracy'], 2)}%"
+    weakest = min(range(10), key=lambda d: measured["canvas"]["per_class"][d])
+    assert row[2] == f"{weakest}: {percent(measured['canvas']['per_class'][weakest])}%"
+
+
+def test_recipe_3_on_real_pen_digits():
+    measured = result("pen_digits_recipe3")
+    row = table_row(
+        "recipe 3: MNIST only, handwriting augmentation, 20% synthetic tablet digits "
+        "(no pen writer seen: all 30 unseen)"
+    )
+    assert row[1] == f"{percent(measured['canvas']['accuracy'], 2)}%"
+    assert row[2] == f"1: {percent(measured['canvas']['per_class'][1])}%"
+
+
+def test_robustness_of_the_current_networks():
+    rows = {r["name"]: r for r in result("robustness")["rows"]}
+    keys = ["clean", "fgsm_0.1", "fgsm_0.2", "fgsm_0.3", "pgd40_0.1", "pgd40_0.2", "pgd40_0.3"]
+    for name, label in (
+        (
+            "mnist_cnn",
+            "standard (recipe 4, the default: MNIST and pen digits, handwriting augmentation, 26 s)",
+        ),
+        (
+            "mnist_cnn_adversarial",
+            "adversarially trained twin (recipe 4's data, PGD-7 at 0.3, 3 epochs, 160 s)",
+        ),
+    ):
+        measured = [
+            percent(rows[name][k], 2 if k.startswith(("clean", "fgsm")) else 1) + "%" for k in keys
+        ]
+        assert table_row(label) == measured
+        assert f"{round(rows[name]['training_seconds'])} s)" in label
+
+
+def test_teaching_and_style_feedback():
+    teach = result("teach")
+    text = README.replace("\n  ", " ").replace("\n", " ")
+    assert (
+        f"fell from {percent(teach['before']['mnist'])}% to {percent(teach['naive']['mnist'])}% "
+        f"on MNIST, the replayed one kept {percent(teach['replay']['mnist'], 2)}%"
+    ) in text
+    assert f"{percent(teach['style_mnist_test']['feedback_shown'], 2)}% of MNIST's test" in text
+    assert f"{percent(teach['style_pen']['feedback_shown'])}% of the real pen digits" in text
+
+
+def test_training_speed():
+    speed = result("train_speed")
+    for label, name in (
+        (
+            "mnist-viz (default: MNIST and 14,988 pen-digit renderings, handwriting augmentation, "
+            "2 epochs)",
+            "mnist-viz",
+        ),
+        (
+            "mnist-viz, plain (MNIST alone, no augmentation: `--data-mix mnist --no-augment`)",
+            "mnist-viz, plain",
+        ),
+    ):
+        row = table_row(label)
+        for cell, epoch in zip(row[:2], speed[name], strict=True):
+            assert cell == f"{epoch['seconds']} s, {percent(epoch['test_accuracy'], 2)}%"
+    keras_io = speed["keras-io mnist_convnet"]
+    row = table_row("keras-io mnist_convnet")
+    assert row[2] == (
+        f"{keras_io[-1]['seconds']} s (epoch {keras_io[-1]['epoch']}, "
+        f"{percent(keras_io[-1]['test_accuracy'], 2)}%)"
+    )
+
+
+def test_the_opening_claims_are_the_measured_ones():
+    pen, drawn = result("pen_digits"), result("drawn_digits")
+    opening = " ".join(README.split("\n\n")[1].split())
+    assert f"{percent(drawn['mnist_accuracy'], 2)}% on MNIST's test set" in opening
+    assert f"{percent(pen['canvas']['accuracy'], 2)}% on real pen-drawn digits" in opening
+    weakest = min(pen["canvas"]["per_class"])
+    claimed = int(re.search(r"every digit at least (\d+)%", opening).group(1))
+    assert claimed <= 100 * weakest
