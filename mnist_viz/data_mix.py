@@ -22,7 +22,11 @@ from mnist_viz.pendigits import PenDigits, load_pen_digits, render_for_training
 
 MIX_MNIST = "mnist"
 MIX_MNIST_PEN = "mnist+pen"
-DATA_MIXES = (MIX_MNIST, MIX_MNIST_PEN)
+DATA_MIXES = (MIX_MNIST_PEN, MIX_MNIST)
+MIX_LABELS = {
+    MIX_MNIST_PEN: "MNIST and 7,494 real pen-drawn digits (the default)",
+    MIX_MNIST: "MNIST alone",
+}
 DEFAULT_MIX = MIX_MNIST_PEN
 DEFAULT_PEN_COPIES = 2  # renderings of each pen digit, each with its own size, pen and sampling
 # Share of the pen 0s' renderings drawn with a slash through them: one of the 30 writers slashes

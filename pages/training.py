@@ -9,6 +9,7 @@ from mnist_viz.activations import layer_activations
 from mnist_viz.architecture import MAX_CONV_LAYERS, PRESETS, Architecture
 from mnist_viz.cache import architecture_of, model_name
 from mnist_viz.data import IMAGE_SIZE, NUM_CLASSES
+from mnist_viz.data_mix import DATA_MIXES, MIX_LABELS, MIX_MNIST, check_mix
 from mnist_viz.digit import from_test_set
 from mnist_viz.model import PROBABILITIES
 from mnist_viz.training import TrainConfig
@@ -275,6 +276,16 @@ elif teacher_only("Training"):
         arch = PRESETS[which]
     with st.form("retrain"):
         epochs = st.number_input("Epochs", 1, 20, int(info.epochs))
+        current_mix = info.config.get("data_mix", MIX_MNIST)
+        mix = st.radio(
+            "Learn from",
+            DATA_MIXES,
+            index=DATA_MIXES.index(current_mix) if current_mix in DATA_MIXES else 0,
+            format_func=MIX_LABELS.get,
+            horizontal=True,
+            help="MNIST alone reads people's handwriting less well: compare the two on the Draw "
+            "page.",
+        )
         augment = st.toggle(
             "Augmentation",
             value=bool(info.config.get("augment", False)),
@@ -284,7 +295,9 @@ elif teacher_only("Training"):
         submitted = st.form_submit_button("Train", icon=":material/model_training:")
     if submitted and arch is not None:
         name = model_name(arch.name)
-        config = TrainConfig(epochs=int(epochs), augment=augment, arch=arch)
+        config = TrainConfig(
+            epochs=int(epochs), augment=augment, arch=arch, data_mix=check_mix(str(mix))
+        )
         state.my_training = ModelSlot(name).train(
             STANDARD, config.to_dict(), title=f"Training the {arch.name} network"
         )

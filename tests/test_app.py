@@ -22,7 +22,7 @@ def test_cached_model_is_loaded_not_retrained(tmp_path, monkeypatch):
     at = run_app()
     assert not at.exception
     assert at.title[0].value == "Draw & predict"
-    assert any("test accuracy" in c.value for c in at.sidebar.caption)
+    assert any("on MNIST's test set; learned from MNIST" in c.value for c in at.sidebar.caption)
     assert not at.sidebar.warning  # trained on a real path, not the sample
 
 

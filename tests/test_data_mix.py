@@ -45,7 +45,7 @@ def test_rendered_pen_digits_look_like_their_class(tiny_data):
 
 def test_mixes_are_checked_and_described():
     assert check_mix("mnist+pen") == "mnist+pen"
-    with pytest.raises(ValueError, match="unknown data mix 'pen'; choose mnist or mnist\\+pen"):
+    with pytest.raises(ValueError, match="unknown data mix 'pen'; choose mnist\\+pen or mnist"):
         check_mix("pen")
     sources = [{"name": "MNIST", "images": 60000}, {"name": "pen", "images": 14988}]
     assert describe_sources(sources) == (

@@ -124,13 +124,15 @@ def test_adversarial_training_trains_the_network_it_is_given(tiny):
     from mnist_viz.architecture import Architecture, conv_layers
 
     data, _ = tiny
-    mlp = Architecture("mlp", filters=(), dense=16)
+    mlp = Architecture("mlp", filters=(), dense=16, dropout=0.55)
     config = AdversarialConfig(
         attack=FGSM, epochs=1, epsilon=0.1, batch_size=128, arch=mlp.to_dict()
     )
     result = train_adversarial(data, config)
     assert not conv_layers(result.model)
     assert result.model.get_layer("dense").units == 16
+    assert result.model.get_layer("dropout").rate == pytest.approx(0.55)  # the network's own
+    assert [s.name for s in result.sources] == ["MNIST", "pen"]  # the standard recipe's mix
     # the cache records which network it is, and the classic one when none is given
     assert config.to_dict()["arch"] == mlp.to_dict()
     assert AdversarialConfig().to_dict()["arch"]["filters"] == [32, 64]

@@ -232,6 +232,9 @@ def test_the_teacher_retrains_the_shared_model(retrain_app, teacher_password):
     at = sign_in_as_teacher(retrain_app.switch_page("pages/training.py").run())
     at.number_input[0].set_value(2)
     at.toggle[0].set_value(True)
+    learn_from = next(r for r in at.radio if r.label == "Learn from")
+    assert learn_from.value == "mnist+pen"  # what the served network learned from
+    learn_from.set_value("mnist")
     retrain_button(at).click()
     at.run()
     assert not at.exception
@@ -240,6 +243,7 @@ def test_the_teacher_retrains_the_shared_model(retrain_app, teacher_password):
     after = ModelCache().read_info()
     assert after.model_sha256 != before.model_sha256
     assert after.config["epochs"] == 2 and after.config["augment"] is True
+    assert after.config["data_mix"] == "mnist" and [s["name"] for s in after.sources] == ["MNIST"]
     assert any("Trained: " in s.value for s in at.success)
     assert at.metric[2].value == "2"  # the page now shows the new model
 
