@@ -76,9 +76,7 @@ def data_section(info: ModelInfo, data: MnistData) -> None:
         charts.source_count_chart(
             {
                 "MNIST": dataset_stats.class_counts(data.y_train),
-                f"pen-drawn, {copies} renderings each": dataset_stats.class_counts(
-                    pen.labels, copies
-                ),
+                f"pen-drawn x{copies}": dataset_stats.class_counts(pen.labels, copies),
             }
         ),
         width="stretch",

@@ -144,3 +144,16 @@ def test_the_opening_claims_are_the_measured_ones():
     weakest = min(pen["canvas"]["per_class"])
     claimed = int(re.search(r"every digit at least (\d+)%", opening).group(1))
     assert claimed <= 100 * weakest
+
+
+def test_the_presets_table():
+    for preset in result("presets"):
+        row = table_row(
+            f"`{preset['preset']}` (the default)"
+            if preset["preset"] == "classic"
+            else f"`{preset['preset']}`"
+        )
+        assert row[1] == f"{preset['parameters']:,}"
+        assert row[2] == f"{percent(preset['mnist_accuracy'], 2)}%"
+        assert row[3] == f"{preset['training_seconds']} s"
+        assert preset["training_images"] == 74988
