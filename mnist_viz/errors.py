@@ -13,6 +13,10 @@ class ImageError(MnistVizError):
     """An input could not be read as an image (not an image, corrupt, or too large)."""
 
 
+class ImageBusyError(ImageError):
+    """Too many large pictures are being read at this moment: try again in a few seconds."""
+
+
 class BlankImageError(ImageError):
     """The input holds no ink to read: a blank canvas or an empty photo."""
 

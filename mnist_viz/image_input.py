@@ -1,12 +1,18 @@
 """Read any image input as grey levels in [0, 1], safely: bounded memory and time, one error type.
 
-Inputs: image file bytes (PNG, JPEG, BMP, GIF, WebP, TIFF, PSD, PPM, TGA), PIL images, and numpy
-arrays (grey, grey + alpha, RGB, RGBA; bool, any integer or float type).
+Inputs: image file bytes (PNG, JPEG, BMP, GIF, WebP, TIFF, PSD: the formats the upload offers),
+PIL images, and numpy arrays (grey, grey + alpha, RGB, RGBA; bool, any integer or float type).
 
-The rules, each learnt from a bad-input corpus (``tests/test_bad_inputs.py``):
-- Nothing is decoded at full size before its memory is known to fit ``MAX_DECODE_BYTES``,
-  colour conversion included; the header alone gives the size. JPEGs are decoded at a reduced
-  scale (up to 8x smaller), so big phone photos fit.
+The rules, each learnt from a bad-input corpus (``tests/test_bad_inputs.py``) or a measured fault
+(``tests/test_upload_memory.py``):
+- Nothing is decoded before its memory is known, from the header alone, to fit
+  ``MAX_DECODE_BYTES``: width x height x bands x bytes, colour conversion included, and for a
+  progressive JPEG the decoder's buffer of every DCT coefficient of the whole image (2 bytes per
+  coefficient, whatever scale it is decoded at). Baseline JPEGs are decoded at a reduced scale
+  (up to 8x smaller), so big phone photos fit.
+- An EXIF rotation is applied to the shrunk result, never by copying the full-size image.
+- At most ``MAX_LARGE_DECODES`` large decodes run at once in a process; another one waits a
+  moment, then gets ``ImageBusyError`` ("busy, try again") instead of piling up memory.
 - Whatever a decoder raises on a malformed file (Pillow's parsers raise ValueError, TypeError,
   struct.error, NotImplementedError, ...) becomes one ``ImageError`` with a sentence a learner can
   act on; so does a closed or truncated PIL image, or an odd colour mode.
@@ -22,13 +28,14 @@ from __future__ import annotations
 import contextlib
 import io
 import math
+import threading
 import warnings
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
-from mnist_viz.errors import BlankImageError, ImageError
+from mnist_viz.errors import BlankImageError, ImageBusyError, ImageError
 
 WORK_SIZE = 400  # the longer side everything is shrunk to; plenty for a 20-px result
 MAX_PIXELS = 50_000_000  # larger images are refused from their header (decompression bombs)
@@ -36,38 +43,75 @@ MAX_DECODE_BYTES = 128 * 2**20  # what a full-size decode and its colour convers
 MAX_FILE_BYTES = 25 * 2**20  # a photo of one digit is far smaller
 BAND_BYTES = 16 * 2**20  # rows are shrunk in bands of about this many bytes (as float32)
 FLOAT_255_SCALE = 2.0  # a float image whose largest finite value is above this is 0-255
-# The file formats read: photos and scans. Pillow knows dozens more, some decoded pixel by pixel
-# in Python (a mutated 200 x 280 DDS file took 0.3 s, a megapixel one would take seconds), and
-# none of them is how anyone sends a picture of a digit.
-FORMATS = {"PNG", "JPEG", "MPO", "BMP", "DIB", "GIF", "WEBP", "TIFF", "PSD", "PPM", "TGA"}
+# The file formats read: those the upload offers (PNG, JPEG, BMP, GIF, WebP, TIFF, PSD; MPO is
+# how some phones label their JPEGs). Pillow knows dozens more, some decoded pixel by pixel in
+# Python (a mutated 200 x 280 DDS file took 0.3 s, a megapixel one would take seconds), and none
+# of them is how anyone sends a picture of a digit.
+FORMATS = {"PNG", "JPEG", "MPO", "BMP", "GIF", "WEBP", "TIFF", "PSD"}
 FORMAT_NAMES = "PNG, JPEG, BMP, GIF, WebP, TIFF or PSD"
 # Bytes per pixel held at full size while an image of this mode is read here: Pillow's own
-# storage (1 byte for 1/L/P, 2 for I;16, 4 for every other mode) plus the copy a conversion
-# makes (P to RGB(A), alpha to premultiplied, CMYK/LAB to RGB, 16-bit to an array).
+# storage (1 byte for 1/L/P, 2 for I;16, 4 for every other mode) plus the copies a conversion
+# makes (P to RGB, or with transparency to RGBA and premultiplied RGBa; alpha to premultiplied;
+# CMYK/LAB to RGB; 16-bit to an array).
 _WORKING_BYTES = {"L": 1, "1": 2, "P": 5, "RGB": 4, "I;16": 4, "LAB": 5}
+_TRANSPARENT_PALETTE_BYTES = 9
 _OTHER_WORKING_BYTES = 8
+_COEFFICIENT_BYTES = 2  # libjpeg keeps a progressive JPEG's DCT coefficients as 16-bit values
+# Decodes of more than this many bytes take one of MAX_LARGE_DECODES places (a canvas drawing or
+# a phone photo needs far less than the limit; 20 students sending one big file at once needed
+# 7.5 GB without it). A decode waits up to BUSY_WAIT_SECONDS for a place.
+LARGE_DECODE_BYTES = 16 * 2**20
+MAX_LARGE_DECODES = 2
+BUSY_WAIT_SECONDS = 3.0
+_LARGE_DECODES = threading.BoundedSemaphore(MAX_LARGE_DECODES)
+# EXIF orientation -> how to turn the decoded (rows, columns) array upright.
+_ORIENT = {
+    2: lambda a: a[:, ::-1],
+    3: lambda a: a[::-1, ::-1],
+    4: lambda a: a[::-1, :],
+    5: lambda a: a.T,
+    6: lambda a: np.rot90(a, -1),
+    7: lambda a: np.rot90(a, 2).T,
+    8: lambda a: np.rot90(a, 1),
+}
 
 
 def read_grey(image: Any) -> np.ndarray:
     """``image`` as float32 grey levels in [0, 1], transparency flattened onto a background that
     contrasts with the ink, at most ``WORK_SIZE`` pixels on its longer side.
 
-    Raises ``BlankImageError`` for a fully transparent image, ``ImageError`` for anything that
-    cannot be read as an image.
+    Raises ``BlankImageError`` for a fully transparent image, ``ImageBusyError`` when too many
+    large images are being read at once, and ``ImageError`` for anything that cannot be read as
+    an image.
     """
     if isinstance(image, bytes | bytearray | memoryview):
-        image = _open(bytes(image))
+        img, need = _open_checked(bytes(image))
+        return _from_pil(img, from_file=True, need=need)
     if isinstance(image, Image.Image):
-        return _from_pil(image)
+        return _from_pil(image, from_file=False)
     if isinstance(image, np.ndarray):
         return _from_array(np.asarray(image))  # np.matrix and other subclasses become plain
     raise ImageError(f"cannot read a {type(image).__name__} as an image")
 
 
+def check_canvas_png(data: bytes, max_side: int) -> bytes:
+    """``data`` if it is a PNG of at most ``max_side`` pixels a side, as the drawing pad sends;
+    ``ImageError`` otherwise. The pad's picture arrives over the websocket, past the uploader's
+    type filter: it is held to what a canvas can send before anything else reads it."""
+    if not data.startswith(b"\x89PNG\r\n\x1a\n"):
+        raise ImageError("the drawing is not a PNG picture")
+    img, _ = _open_checked(data)
+    if max(img.size) > max_side:
+        raise ImageError(f"the drawing is {img.size[0]} x {img.size[1]} pixels, not a canvas's")
+    return data
+
+
 # -- files and PIL images --------------------------------------------------------------------
 
 
-def _open(data: bytes) -> Image.Image:
+def _open_checked(data: bytes) -> tuple[Image.Image, int]:
+    """The image in ``data``, opened from its header and checked, not yet decoded, and the bytes
+    its decode will take."""
     if not data:
         raise ImageError("the file is empty")
     if len(data) > MAX_FILE_BYTES:
@@ -83,11 +127,10 @@ def _open(data: bytes) -> Image.Image:
                     f"{img.format} images are not supported: please send a {FORMAT_NAMES} file"
                 )
             _check_size(img)
-            img.draft("RGB", (WORK_SIZE, WORK_SIZE))  # JPEG: decode at reduced size
-            _check_budget(img)
-            # An opened file is at its first frame (animated GIF, WebP) or, for a Photoshop
-            # file, at its merged image; seeking to frame 0 would refuse every PSD.
-            img.load()
+            full_size = img.size
+            coefficients = _coefficient_bytes(img)  # before draft, from the full-size header
+            img.draft("RGB", (WORK_SIZE, WORK_SIZE))  # baseline JPEG: decode at reduced size
+            need = _check_budget(img, coefficients, full_size)
     except ImageError:
         raise
     except UnidentifiedImageError:
@@ -97,11 +140,9 @@ def _open(data: bytes) -> Image.Image:
             f"the image is far too large; images above {MAX_PIXELS // 1_000_000} megapixels "
             "are refused"
         ) from None
-    except MemoryError:
-        raise ImageError("the image is too large to read") from None
     except Exception as exc:  # Pillow's format parsers raise many kinds on malformed files
         raise ImageError(f"the image file is damaged or truncated ({_reason(exc)})") from None
-    return img
+    return img, need
 
 
 @contextlib.contextmanager
@@ -130,32 +171,97 @@ def _check_size(img: Image.Image) -> None:
         )
 
 
-def _check_budget(img: Image.Image) -> None:
-    """Refuse an image whose full-size decode (or colour conversion) would not fit the budget."""
+def _coefficient_bytes(img: Image.Image) -> int:
+    """What a progressive JPEG's decoder buffers (every DCT coefficient of the full image), 0 for
+    any other image."""
+    if img.format not in ("JPEG", "MPO") or not (
+        img.info.get("progressive") or img.info.get("progression")
+    ):
+        return 0
+    width, height = img.size
+    return width * height * len(img.getbands()) * _COEFFICIENT_BYTES
+
+
+def working_bytes(img: Image.Image, coefficients: int = 0) -> int:
+    """The memory reading ``img`` takes here at most, from its header: its decoded pixels at the
+    size it will be decoded at, the colour conversions, and a progressive JPEG's coefficients."""
     width, height = img.size
     mode = "I;16" if img.mode.startswith("I;16") else img.mode
-    per_pixel = _WORKING_BYTES.get(mode, _OTHER_WORKING_BYTES)
-    if width * height * per_pixel > MAX_DECODE_BYTES:
-        budget = MAX_DECODE_BYTES / per_pixel / 1e6
+    if mode in ("P", "PA") and ("transparency" in img.info or mode == "PA"):
+        per_pixel = _TRANSPARENT_PALETTE_BYTES
+    else:
+        per_pixel = _WORKING_BYTES.get(mode, _OTHER_WORKING_BYTES)
+    return width * height * per_pixel + coefficients
+
+
+def _check_budget(
+    img: Image.Image, coefficients: int = 0, full_size: tuple[int, int] | None = None
+) -> int:
+    """Refuse an image whose decode (or colour conversion) would not fit the budget; returns the
+    bytes it needs. ``full_size``: the size the header gives, before a reduced-scale decode."""
+    need = working_bytes(img, coefficients)
+    if need > MAX_DECODE_BYTES:
+        width, height = full_size or img.size
+        kind = " (a progressive JPEG)" if coefficients else ""
         raise ImageError(
-            f"the image is {width} x {height} pixels ({img.mode}), too large to read here; "
-            f"please send one of at most {budget:.0f} megapixels, or a JPEG photo"
+            f"the image is {width} x {height} pixels{kind} and would take {need / 2**20:.0f} MB "
+            "to read, too much here; please send a smaller photo (a few megapixels is plenty "
+            "for one digit)"
         )
+    return need
 
 
-def _from_pil(img: Image.Image) -> np.ndarray:
-    _check_size(img)  # from the header: before a lazily opened image is decoded
-    _check_budget(img)
+@contextlib.contextmanager
+def _decode_place(need: int):
+    """Hold one of ``MAX_LARGE_DECODES`` places while a large image is decoded (small ones need
+    none); ``ImageBusyError`` when none frees up within ``BUSY_WAIT_SECONDS``."""
+    if need <= LARGE_DECODE_BYTES:
+        yield
+        return
+    if not _LARGE_DECODES.acquire(timeout=BUSY_WAIT_SECONDS):
+        raise ImageBusyError(
+            "the server is reading other large pictures right now; try again in a few seconds"
+        )
+    try:
+        yield
+    finally:
+        _LARGE_DECODES.release()
+
+
+def _orientation(img: Image.Image) -> int:
+    """The EXIF orientation (1-8; 1 is upright). A broken EXIF block is no reason to refuse."""
     try:
         with _decoder_warnings():
-            img.load()
-    except MemoryError:
-        raise ImageError("the image is too large to read") from None
-    except Exception as exc:  # closed, truncated, or a malformed file behind a PIL image
-        raise ImageError(f"the image could not be read ({_reason(exc)})") from None
-    # Phone photos store their rotation in EXIF; a broken EXIF block is no reason to refuse one.
-    with contextlib.suppress(Exception), _decoder_warnings():
-        img = ImageOps.exif_transpose(img)
+            value = img.getexif().get(0x0112, 1)
+    except Exception:
+        return 1
+    return value if value in _ORIENT else 1
+
+
+def _from_pil(img: Image.Image, from_file: bool, need: int | None = None) -> np.ndarray:
+    _check_size(img)  # from the header: before a lazily opened image is decoded
+    need = need if need is not None else _check_budget(img)
+    with _decode_place(need):
+        try:
+            with _decoder_warnings():
+                img.load()
+        except MemoryError:
+            raise ImageError("the image is too large to read") from None
+        except Exception as exc:  # closed, truncated, or a malformed file behind a PIL image
+            what = (
+                "the image file is damaged or truncated"
+                if from_file
+                else "the image could not be read"
+            )
+            raise ImageError(f"{what} ({_reason(exc)})") from None
+        orientation = _orientation(img)  # phone photos store their rotation in EXIF
+        grey = _shrunk_grey(img)
+    # Rotated once it is small: rotating the full-size image would hold a second copy of it.
+    return np.ascontiguousarray(_ORIENT[orientation](grey)) if orientation != 1 else grey
+
+
+def _shrunk_grey(img: Image.Image) -> np.ndarray:
+    """A decoded image as grey levels at most ``WORK_SIZE`` on a side (see ``read_grey``)."""
     try:
         img = _normalise_mode(img)
     except ImageError:
@@ -167,6 +273,7 @@ def _from_pil(img: Image.Image) -> np.ndarray:
     if img.mode in ("LA", "RGBA"):
         # Shrink premultiplied, so averaging transparent pixels cannot bleed their hidden colour.
         premultiplied = img.convert("La" if img.mode == "LA" else "RGBa")
+        del img  # the premultiplied copy is all that is needed now
         premultiplied.thumbnail((WORK_SIZE, WORK_SIZE), Image.Resampling.BOX)
         arr = np.asarray(premultiplied, dtype=np.float32) / 255.0
         alpha = arr[..., -1]

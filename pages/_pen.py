@@ -17,7 +17,15 @@ from pathlib import Path
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
+from mnist_viz.errors import ImageError
+from mnist_viz.image_input import check_canvas_png
+
 CANVAS_SIZE = 280  # 10x MNIST's 28 px: room to draw, and a round factor for the eye
+# The pad's picture arrives over the websocket, past the uploader's type filter and nginx's body
+# limit: it must be a PNG no bigger than the canvas at a high-density screen's 4 device pixels
+# per CSS pixel, in a data URL of at most a few megabytes.
+MAX_CANVAS_SIDE = 4 * CANVAS_SIZE + 80
+MAX_DATA_URL_CHARS = 4 * 2**20
 _FALLBACK_CLEARS = "pen_fallback_clears"
 
 _pen_tools = st.components.v2.component(
@@ -90,9 +98,15 @@ def drawing_in_state(key: str = "canvas") -> Drawing:
     strokes = sum(1 for o in objects if o.get("type") in ("path", "Path"))
     url = drawing.get("data")
     png = None
-    if isinstance(url, str) and ";base64," in url:
+    if (
+        isinstance(url, str)
+        and len(url) <= MAX_DATA_URL_CHARS
+        and url.startswith("data:image/png;base64,")
+    ):
         try:
-            png = base64.b64decode(url.split(";base64,", 1)[1], validate=True)
-        except (binascii.Error, ValueError):
-            png = None
+            png = check_canvas_png(
+                base64.b64decode(url.split(";base64,", 1)[1], validate=True), MAX_CANVAS_SIDE
+            )
+        except (binascii.Error, ValueError, ImageError):
+            png = None  # not what the pad sends: read as no drawing
     return Drawing(png, strokes)

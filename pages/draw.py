@@ -13,7 +13,7 @@ import streamlit as st
 
 from mnist_viz import charts, render
 from mnist_viz.digit import DRAWING, UPLOAD, from_image, from_test_set, judge, random_index
-from mnist_viz.errors import BlankImageError, ImageError
+from mnist_viz.errors import BlankImageError, ImageBusyError, ImageError
 from mnist_viz.model import predict_proba
 from pages._digit import current_digit, prediction_metric, set_digit, sidebar_model
 from pages._models import get_data, get_model
@@ -65,10 +65,15 @@ def _read_upload() -> None:
     error = None
     try:
         set_digit(from_image(upload.getvalue(), UPLOAD, upload.name))
+    except ImageBusyError as exc:
+        # Not remembered as this file's outcome: the next run (any click) tries it again.
+        state.upload_busy = f"**{upload.name}** is waiting: {exc}."
+        return
     except BlankImageError:
         error = f"No digit found in **{upload.name}**: the image looks empty."
     except ImageError as exc:
         error = f"**{upload.name}** could not be used: {exc}."
+    state.pop("upload_busy", None)
     state.upload_outcome = (upload.file_id, error)
 
 
@@ -110,6 +115,10 @@ with left:
             help="Dark ink on light paper and light ink on dark both work; crop to one digit.",
         )
         upload_message = st.container()
+        if state.get("upload") is not None and state.get("upload_busy"):
+            st.button(
+                "Try again", key="upload_retry", on_click=_on_upload, icon=":material/refresh:"
+            )
     with pick_tab:
         st.selectbox("Class", [ANY, *range(10)], key="pick_class", format_func=str)
         st.button("Random test digit", on_click=_pick_test_digit, icon=":material/casino:")
@@ -135,6 +144,8 @@ def answer() -> None:
     upload, outcome = state.get("upload"), state.get("upload_outcome")
     if upload is not None and outcome and outcome[0] == upload.file_id and outcome[1]:
         message_slot.error(outcome[1] + " The previous digit is kept.")
+    elif upload is not None and (busy := state.get("upload_busy")):
+        message_slot.warning(busy + " The previous digit is kept.")
     digit = current_digit()
     with right:
         if digit is None:

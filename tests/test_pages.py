@@ -1,5 +1,7 @@
 """AppTest, one behaviour per test: every page runs without an exception and shows what it should."""
 
+import base64
+
 import numpy as np
 import pytest
 from conftest import (
@@ -304,3 +306,33 @@ def test_one_units_arithmetic_matches_its_feature_map(tiny_app):
         assert computed == shown, layer
     at.number_input(key="unit_map_conv2").set_value(5).run()
     assert not at.exception
+
+
+@pytest.mark.parametrize(
+    ("forged", "what"),
+    [
+        (
+            "data:image/png;base64," + base64.b64encode(b"\xff\xd8\xff" + bytes(100)).decode(),
+            "JPEG bytes",
+        ),
+        ("data:image/jpeg;base64,AAAA", "another type"),
+        ("data:image/png;base64,!!!", "not base64"),
+    ],
+)
+def test_a_forged_canvas_picture_is_not_read(tiny_app, forged, what):
+    """The pad's picture comes over the websocket, past the uploader's checks: anything but a
+    canvas-sized PNG is read as no drawing, with no error and no digit."""
+    tiny_app.session_state["canvas"] = {
+        "drawing": {"raw": {"objects": [{"type": "Path"}]}, "data": forged}
+    }
+    at = tiny_app.run()
+    assert not at.exception and current_digit(at) is None, what
+
+
+def test_a_canvas_picture_far_bigger_than_the_canvas_is_not_read(tiny_app):
+    wide = np.zeros((300, 5000, 4), np.uint8)
+    wide[..., 3] = 255
+    wide[100:200, 100:4900, :3] = 255  # plenty of ink: it would be read as a digit
+    tiny_app.session_state["canvas"] = canvas_state(wide)
+    at = tiny_app.run()
+    assert not at.exception and current_digit(at) is None
