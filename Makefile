@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 MNIST_TEST_DATA ?= $(abspath ../shared/data/mnist)
 export MNIST_TEST_DATA
 
-.PHONY: run test lint bench classroom clean-models
+.PHONY: run test lint bench classroom clean-models teacher-password
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ run: $(VENV)/.installed
 REPLICAS ?= 2
 classroom: $(VENV)/.installed
 	$(PY) deploy/classroom.py --replicas $(REPLICAS) --port 8501
+
+# The teacher password, in .streamlit/secrets.toml (mode 0600; asked without echo).
+teacher-password: $(VENV)/.installed
+	$(PY) deploy/teacher_password.py
 
 test: $(VENV)/.dev-installed
 	$(PY) -m ruff check .

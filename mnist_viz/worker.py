@@ -47,6 +47,23 @@ class TrainSpec:
     load_first: bool = False  # use the cached model if there is a usable one (first run)
 
 
+# Secrets a training child does not need: the teacher password (Streamlit also exports
+# secrets.toml's top-level keys as environment variables), the cookie secret, a database URL.
+SECRET_ENV_VARS = frozenset(
+    {
+        "MNIST_VIZ_TEACHER_PASSWORD",
+        "teacher_password",
+        "STREAMLIT_SERVER_COOKIE_SECRET",
+        "MNIST_VIZ_DATABASE_URL",
+    }
+)
+
+
+def child_environment() -> dict[str, str]:
+    """This process's environment without its secrets, for a training child."""
+    return {k: v for k, v in os.environ.items() if k not in SECRET_ENV_VARS}
+
+
 def run_training(
     spec: TrainSpec,
     report: Callable[[Any], None] | None = None,
@@ -63,6 +80,7 @@ def run_training(
             stdout=subprocess.PIPE,
             stderr=log,
             text=True,
+            env=child_environment(),
         )
         done, error, kind = None, None, None
         for line in child.stdout:
@@ -128,6 +146,7 @@ def _train(spec: TrainSpec) -> dict:
         "model_sha256": result.info.model_sha256,
         "trained_now": result.trained_now,
         "niceness": os.nice(0),
+        "secrets_seen": sorted(k for k in SECRET_ENV_VARS if k in os.environ),  # names only
     }
 
 

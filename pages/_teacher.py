@@ -3,23 +3,50 @@ every student sees. The rules are in ``mnist_viz.access``."""
 
 from __future__ import annotations
 
-import time
+from pathlib import Path
 
 import streamlit as st
 
-from mnist_viz.access import PASSWORD_ENV_VAR, PASSWORD_SECRET, SignInGuard, teacher_password
+from mnist_viz.access import (
+    LEDGER_NAME,
+    MIN_PASSWORD_CHARS,
+    PASSWORD_ENV_VAR,
+    PASSWORD_SECRET,
+    FailureLedger,
+    password_setting,
+    secrets_file_problem,
+)
+from mnist_viz.folders import data_dir
 
 _SIGNED_IN = "teacher_signed_in"
-_GUARD = "teacher_guard"
 _MESSAGE = "teacher_message"
+SECRETS_FILE = Path(".streamlit") / "secrets.toml"
 HOW_TO_ENABLE = (
-    f"To switch teacher controls on, start the app with `{PASSWORD_ENV_VAR}` set, or put "
-    f'`{PASSWORD_SECRET} = "..."` in `.streamlit/secrets.toml`, then restart it.'
+    f"To switch teacher controls on, start the app with `{PASSWORD_ENV_VAR}` set to a password of "
+    f'at least {MIN_PASSWORD_CHARS} characters, or put `{PASSWORD_SECRET} = "..."` in '
+    "`.streamlit/secrets.toml` (readable by you only), then restart it."
 )
+LOCAL = ("127.0.0.1", "::1", "localhost")
 
 
 def _password() -> str | None:
-    return teacher_password(st.secrets)
+    setting = password_setting(st.secrets)
+    return setting.password if setting.usable else None
+
+
+def client_address() -> str:
+    """The browser's address: what our nginx adds last to X-Forwarded-For when the request came
+    through it (the client can forge the entries before), else the connection's own address."""
+    ip = st.context.ip_address
+    ip = ip if isinstance(ip, str) and ip else "unknown"  # none in a test harness
+    forwarded = st.context.headers.get("X-Forwarded-For")
+    if ip in LOCAL and isinstance(forwarded, str) and forwarded.strip():
+        return forwarded.split(",")[-1].strip() or ip
+    return ip
+
+
+def _ledger() -> FailureLedger:
+    return FailureLedger(data_dir() / LEDGER_NAME)
 
 
 def is_teacher() -> bool:
@@ -29,14 +56,14 @@ def is_teacher() -> bool:
 
 def _sign_in() -> None:
     expected = _password()
-    guard = st.session_state.setdefault(_GUARD, SignInGuard())
     given = st.session_state.get("teacher_password_input", "")
     st.session_state.teacher_password_input = ""  # never kept in the form
-    now = time.monotonic()
-    if expected is not None and guard.attempt(given, expected, now):
+    client = client_address()
+    ledger = _ledger()
+    if expected is not None and ledger.attempt(given, expected, client):
         st.session_state[_SIGNED_IN] = True
         st.session_state[_MESSAGE] = None
-    elif (wait := guard.wait_seconds(now)) > 0:
+    elif (wait := ledger.wait_seconds(client)) > 0:
         st.session_state[_MESSAGE] = f"Too many wrong passwords: try again in {wait:.0f} s."
     else:
         st.session_state[_MESSAGE] = "That is not the teacher password."
@@ -49,11 +76,17 @@ def _sign_out() -> None:
 def teacher_sidebar() -> None:
     """Sign in or out, in a small expander at the bottom of the sidebar."""
     with st.sidebar.expander("For the teacher", icon=":material/school:"):
-        if _password() is None:
+        setting = password_setting(st.secrets)
+        if setting.problem is not None:
+            st.warning(f"Teacher controls are off: {setting.problem}.")
+            return
+        if setting.password is None:
             st.caption("Retraining the shared models is switched off. " + HOW_TO_ENABLE)
             return
         if is_teacher():
             st.caption("Signed in as the teacher: you can retrain the shared models.")
+            if problem := secrets_file_problem(SECRETS_FILE):
+                st.warning(problem + ".")
             st.button("Sign out", on_click=_sign_out, key="teacher_sign_out")
             return
         with st.form("teacher_sign_in", border=False, enter_to_submit=True):

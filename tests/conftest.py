@@ -112,6 +112,7 @@ def _no_ambient_config(monkeypatch, tmp_path, tiny_pen_file):
     monkeypatch.setenv(PEN_DATA_ENV_VAR, str(tiny_pen_file))
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
     monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(tmp_path / "models"))
+    monkeypatch.setenv("MNIST_VIZ_DATA_DIR", str(tmp_path / "data"))
 
 
 def canvas_drawing(digit: str, size: int = 280, width: int = 18) -> np.ndarray:

@@ -16,6 +16,7 @@ from conftest import (
 )
 from streamlit.testing.v1 import AppTest
 
+from mnist_viz.access import FREE_ATTEMPTS
 from mnist_viz.cache import ModelCache
 from mnist_viz.digit import DRAWING, TEST_SET, Digit, from_test_set
 from mnist_viz.model import predict_proba
@@ -227,6 +228,26 @@ def test_students_cannot_retrain_and_a_wrong_password_is_refused(retrain_app, te
     assert not at.exception
     assert any("not the teacher password" in e.value for e in at.error)
     assert retrain_button(at) is None
+
+
+def test_reloading_the_page_gives_no_fresh_guesses(retrain_app, teacher_password):
+    at = retrain_app.switch_page("pages/training.py").run()
+    for _ in range(FREE_ATTEMPTS):
+        at = sign_in_as_teacher(at, "guess")
+    # a reload is a new session: it must still wait, even with the right password
+    reloaded = app_test().switch_page("pages/training.py").run()
+    reloaded = sign_in_as_teacher(reloaded, teacher_password)
+    assert not reloaded.exception
+    assert any("Too many wrong passwords" in e.value for e in reloaded.error)
+    assert retrain_button(reloaded) is None
+
+
+def test_a_short_teacher_password_switches_teacher_controls_off(retrain_app, monkeypatch):
+    monkeypatch.setenv("MNIST_VIZ_TEACHER_PASSWORD", "1")
+    at = retrain_app.switch_page("pages/training.py").run()
+    assert not at.exception
+    assert any("shorter than 12 characters" in w.value for w in at.sidebar.warning)
+    assert not [t for t in at.text_input if t.label == "Teacher password"]
 
 
 def test_the_teacher_retrains_the_shared_model(retrain_app, teacher_password):

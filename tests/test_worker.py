@@ -28,6 +28,14 @@ def test_a_child_process_trains_into_the_cache_at_low_priority(tmp_path, monkeyp
     assert again == {**done, "trained_now": False}
 
 
+def test_the_child_gets_none_of_the_servers_secrets(tiny_models_dir, monkeypatch):
+    monkeypatch.setenv("MNIST_VIZ_TEACHER_PASSWORD", "a long teacher passphrase")
+    monkeypatch.setenv("teacher_password", "exported by Streamlit from secrets.toml")
+    monkeypatch.setenv("STREAMLIT_SERVER_COOKIE_SECRET", "cookie")
+    done = run_training(TrainSpec(str(tiny_models_dir), STANDARD_MODEL, load_first=True))
+    assert done["secrets_seen"] == []
+
+
 def test_a_failure_in_the_child_comes_back_as_one_message(tmp_path, monkeypatch):
     monkeypatch.setenv("MNIST_DATA", str(tmp_path / "nowhere"))
     spec = TrainSpec(str(tmp_path / "models"), STANDARD_MODEL, STANDARD, {"epochs": 1})
