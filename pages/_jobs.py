@@ -39,6 +39,22 @@ def queue(name: str) -> JobQueue:
     return _queues()[name]
 
 
+def this_session() -> tuple[str, Callable[[], bool]]:
+    """This browser session's id, and a check (safe from any thread) that it is still open."""
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    session = ctx.session_id if ctx is not None else "no-session"
+
+    def alive() -> bool:
+        if not Runtime.exists():  # a test harness without a server: cannot tell, so yes
+            return True
+        return Runtime.instance().is_active_session(session)
+
+    return session, alive
+
+
 def _training_key(name: str) -> str:
     return str(ModelCache(name=name).model_path)
 

@@ -24,10 +24,10 @@ from mnist_viz.cache import (
 from mnist_viz.cortex import CortexReport, cortex_report
 from mnist_viz.errors import DataError
 from mnist_viz.filter_vis import FilterReport, filter_reports
-from mnist_viz.jobs import Job
+from mnist_viz.jobs import PRIVATE, Job
 from mnist_viz.lab import RobustnessCurve, Sweep, attack_sweep, measure_robustness, sweep_view
 from mnist_viz.model import to_model_input
-from pages._jobs import COMPUTE, computed_once, queue, shared_results
+from pages._jobs import COMPUTE, computed_once, queue, shared_results, this_session
 from pages._models import get_data, load_data
 
 SHIFT_TEST_DIGITS = 300  # test digits the compare page shifts
@@ -183,14 +183,16 @@ def get_style_reference(cached: CachedModel) -> style.StyleReference | None:
     return computed_once(what, sha, compute, message)
 
 
-def submit_teaching(cached: CachedModel, images: np.ndarray, labels: np.ndarray, tag: str) -> Job:
-    """Teach private copies of the shared model the learner's examples, in the background, on
-    the queue every heavy computation shares (``personal.teach``); ``tag`` names the session.
-    Raises DataError when MNIST (needed for replay and the check) cannot be loaded."""
+def submit_teaching(cached: CachedModel, images: np.ndarray, labels: np.ndarray) -> Job:
+    """Teach private copies of the shared model the learner's examples, in the background
+    (``personal.teach``), after every shared result waiting on the compute queue; one at a time
+    per session, cancelled if the session ends first. Raises DataError when MNIST (needed for
+    replay and the check) cannot be loaded, ``OwnerBusy`` or ``QueueFull`` when it must wait."""
     data = load_data()
     check = np.random.default_rng(0).permutation(len(data.y_test))[: personal.CHECK_DIGITS]
+    session, alive = this_session()
     return queue(COMPUTE).submit(
-        f"teach:{tag}:{len(labels)}",
+        f"teach:{session}",
         lambda report, waiting: personal.teach(
             cached.model,
             images,
@@ -202,6 +204,9 @@ def submit_teaching(cached: CachedModel, images: np.ndarray, labels: np.ndarray,
             progress=report,
         ),
         "Teaching a private copy",
+        priority=PRIVATE,
+        owner=session,
+        owner_alive=alive,
     )
 
 

@@ -3,8 +3,6 @@ shape, and "Teach it my handwriting" (a private copy of the network, never the s
 
 from __future__ import annotations
 
-import uuid
-
 import numpy as np
 import streamlit as st
 
@@ -12,11 +10,12 @@ from mnist_viz import personal, render, style
 from mnist_viz.cache import CachedModel
 from mnist_viz.digit import Digit, Verdict
 from mnist_viz.errors import DataError
+from mnist_viz.jobs import OwnerBusy, QueueFull
 from mnist_viz.model import predict_proba
 from pages._jobs import COMPUTE, follow_job
 from pages._results import get_feature_model, get_style_reference, submit_teaching
 
-EXAMPLES, JOB, RESULT, SESSION_TAG = "teach_examples", "teach_job", "teach_result", "teach_tag"
+EXAMPLES, JOB, RESULT = "teach_examples", "teach_job", "teach_result"
 PROBLEM, OPEN = "teach_problem", "teach_open"
 state = st.session_state
 
@@ -45,8 +44,11 @@ def _examples() -> list[tuple[np.ndarray, int]]:
 def _add_example(digit: Digit) -> None:
     examples = _examples()
     label = int(state.teach_label)
+    image = np.asarray(digit.image, np.float32)
+    if any(lab == label and np.array_equal(img, image) for img, lab in examples):
+        return  # the same drawing twice teaches nothing new
     if len(examples) < personal.MAX_EXAMPLES:
-        examples.append((np.asarray(digit.image, np.float32), label))
+        examples.append((image, label))
 
 
 def _forget() -> None:
@@ -55,13 +57,14 @@ def _forget() -> None:
 
 def _start(cached: CachedModel) -> None:
     examples = _examples()
-    tag = state.setdefault(SESSION_TAG, uuid.uuid4().hex)
     images = np.stack([image for image, _ in examples])
     labels = np.array([label for _, label in examples])
     try:
-        state[JOB] = submit_teaching(cached, images, labels, tag)
+        state[JOB] = submit_teaching(cached, images, labels)
     except DataError as exc:
         state[PROBLEM] = f"Teaching needs MNIST's digits, which could not be loaded: {exc}"
+    except (OwnerBusy, QueueFull) as exc:
+        state[PROBLEM] = f"Not now: {exc}. Your examples are kept."
 
 
 def private_answer(digit: Digit) -> None:

@@ -123,3 +123,90 @@ def test_a_job_keeps_every_progress_report_in_order():
 
     job = JobQueue("test").submit("k", fn)
     assert job.wait(5) and job.history == [0.0, 0.25, 0.5, 0.75, 1.0] and job.progress == 1.0
+
+
+def test_shared_results_run_before_private_jobs_already_waiting():
+    from mnist_viz.jobs import PRIVATE, SHARED
+
+    started, release, log = threading.Event(), threading.Event(), []
+    queue = JobQueue("test")
+    busy = queue.submit("busy", blocking_job(started, release, "busy", log))
+    assert started.wait(5)
+    order = []
+    private = queue.submit(
+        "teach:a", lambda r, w: order.append("private"), priority=PRIVATE, owner="a"
+    )
+    shared = queue.submit("style", lambda r, w: order.append("shared"), priority=SHARED)
+    assert queue.position(shared) == 1 and queue.position(private) == 2
+    release.set()
+    assert private.wait(5) and shared.wait(5) and busy.wait(5)
+    assert order == ["shared", "private"]
+
+
+def test_one_private_job_per_session_and_a_cap_on_all_of_them():
+    import pytest
+
+    from mnist_viz.jobs import PRIVATE, OwnerBusy, QueueFull
+
+    started, release, log = threading.Event(), threading.Event(), []
+    queue = JobQueue("test", max_private_waiting=2)
+    queue.submit("busy", blocking_job(started, release, "busy", log))
+    assert started.wait(5)
+    queue.submit("teach:a", lambda r, w: "a", priority=PRIVATE, owner="a")
+    with pytest.raises(OwnerBusy, match="still being worked on"):
+        queue.submit("teach:a:again", lambda r, w: "a2", priority=PRIVATE, owner="a")
+    queue.submit("teach:b", lambda r, w: "b", priority=PRIVATE, owner="b")
+    with pytest.raises(QueueFull, match="the server is busy: 2 requests are waiting"):
+        queue.submit("teach:c", lambda r, w: "c", priority=PRIVATE, owner="c")
+    queue.submit("shared", lambda r, w: "s")  # shared work is never refused
+    release.set()
+    assert queue.wait_idle(5)
+    assert queue.submit("teach:a", lambda r, w: "a", priority=PRIVATE, owner="a").wait(5)
+
+
+def test_a_private_job_is_cancelled_when_its_session_has_gone():
+    from mnist_viz.jobs import CANCELLED, PRIVATE, JobCancelled
+
+    started, release, log = threading.Event(), threading.Event(), []
+    queue = JobQueue("test")
+    queue.submit("busy", blocking_job(started, release, "busy", log))
+    assert started.wait(5)
+    alive = {"a": True, "b": True}
+    ran = []
+    waiting = queue.submit(
+        "teach:a", lambda r, w: ran.append("a"), PRIVATE, owner="a", owner_alive=lambda: alive["a"]
+    )
+    alive["a"] = False  # the tab closed while the job waited
+    assert queue.cancel_abandoned() == 1
+    assert waiting.done and waiting.status == CANCELLED and queue.get("teach:a") is None
+
+    # a running job stops at its next progress report once its session has gone
+    b_started = threading.Event()
+
+    def long_teaching(report, wait):
+        b_started.set()
+        for _ in range(200):
+            report(0.5)
+            threading.Event().wait(0.01)
+        ran.append("b finished")
+
+    running = queue.submit(
+        "teach:b", long_teaching, PRIVATE, owner="b", owner_alive=lambda: alive["b"]
+    )
+    release.set()
+    assert b_started.wait(5)
+    alive["b"] = False
+    assert running.wait(5) and running.status == CANCELLED
+    assert isinstance(running.error, JobCancelled) and ran == []
+
+    # one whose session went before its turn is skipped when its turn comes
+    alive["c"] = True
+    blocker_started, blocker_release = threading.Event(), threading.Event()
+    queue.submit("busy2", blocking_job(blocker_started, blocker_release, "busy2", log))
+    assert blocker_started.wait(5)
+    skipped = queue.submit(
+        "teach:c", lambda r, w: ran.append("c"), PRIVATE, owner="c", owner_alive=lambda: alive["c"]
+    )
+    alive["c"] = False
+    blocker_release.set()
+    assert skipped.wait(5) and skipped.status == CANCELLED and ran == []

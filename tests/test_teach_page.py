@@ -31,9 +31,12 @@ def test_a_private_copy_learns_my_examples_and_the_shared_model_stays(drawn, tin
     assert not at.exception
     shared = ModelCache(tiny_models_dir).read_info().model_sha256
     assert "Teach it my handwriting" in [e.label for e in at.expander]
-    for _ in range(3):
+    for width in (18, 24, 30):  # three drawings: the same one twice would teach nothing new
+        at.session_state["canvas"] = canvas_state(canvas_drawing("1", width=width))
+        at.run()
         at.selectbox(key="teach_label").set_value(7)
         button(at, "Add as an example").click().run()
+        button(at, "Add as an example").click().run()  # added once, however often clicked
     assert len(at.session_state["teach_examples"]) == 3
     assert [label for _, label in at.session_state["teach_examples"]] == [7, 7, 7]
     teach = button(at, "Teach my private copy (3 examples)")
@@ -95,7 +98,9 @@ def test_without_mnist_a_drawing_is_still_read_and_teaching_says_why_not(
     assert not at.exception and not at.error
     assert at.session_state["current_digit"] is not None
     button(at, "Misread? Teach it my handwriting").click().run()
-    for _ in range(3):
+    for width in (18, 24, 30):
+        at.session_state["canvas"] = canvas_state(canvas_drawing("1", width=width))
+        at.run()
         button(at, "Add as an example").click().run()
     button(at, "Teach my private copy (3 examples)").click().run()
     assert not at.exception
