@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import platform
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -45,6 +46,16 @@ Trainer = Callable[[MnistData, Any, ProgressFn | None], TrainingResult]
 
 MODELS_DIR_ENV_VAR = "MNIST_VIZ_MODELS_DIR"
 STANDARD_MODEL = "mnist_cnn"
+# A cached model's name becomes a file name: letters, digits, "_" and "-" only, so that no name
+# (from a widget, a URL, a forged message) can reach outside the models folder.
+MODEL_NAME = re.compile(r"[a-z0-9_-]{1,64}")
+
+
+def check_model_name(name: object) -> str:
+    """``name`` if it can name a cached model; ``ModelCacheError`` (without echoing it) if not."""
+    if not isinstance(name, str) or not MODEL_NAME.fullmatch(name):
+        raise ModelCacheError("that is not the name of a model (a-z, 0-9, _ and - only)")
+    return name
 
 
 def model_name(arch: str = DEFAULT_ARCH) -> str:
@@ -73,6 +84,8 @@ def trained_models(directory: str | Path | None = None) -> dict[str, ModelInfo]:
     directory = Path(directory) if directory else default_models_dir()
     found = {}
     for path in sorted(directory.glob("*.json")):
+        if not MODEL_NAME.fullmatch(path.stem):  # not a file this cache wrote
+            continue
         try:
             found[path.stem] = ModelCache(directory, path.stem).read_info()
         except ModelCacheError:  # half-written, corrupt or from an older recipe: not offered
@@ -153,7 +166,7 @@ class ModelCache:
 
     def __init__(self, directory: str | Path | None = None, name: str = STANDARD_MODEL):
         self.directory = Path(directory) if directory else default_models_dir()
-        self.name = name
+        self.name = check_model_name(name)
         self.model_path = self.directory / f"{name}.keras"
         self.info_path = self.directory / f"{name}.json"
         self.lock_path = self.directory / f"{name}.lock"

@@ -121,17 +121,25 @@ def _emit(message: dict) -> None:
 def _train(spec: TrainSpec) -> dict:
     from mnist_viz.cache import ModelCache
     from mnist_viz.data import load_mnist
+    from mnist_viz.limits import adversarial_cost_factor, check_trainable
 
-    if spec.recipe == ADVERSARIAL:
-        from mnist_viz.adversarial_training import AdversarialConfig, train_adversarial
+    # The spec comes from a page, built from what a browser sent: held to the app's limits.
+    try:
+        if spec.recipe == ADVERSARIAL:
+            from mnist_viz.adversarial_training import AdversarialConfig, train_adversarial
 
-        config, trainer = AdversarialConfig(**(spec.config or {})), train_adversarial
-    elif spec.recipe == STANDARD:
-        from mnist_viz.training import TrainConfig, train_model
+            config, trainer = AdversarialConfig(**(spec.config or {})), train_adversarial
+            factor = adversarial_cost_factor(config.attack, config.pgd_steps)
+            check_trainable(config.network(), config.epochs, factor)
+        elif spec.recipe == STANDARD:
+            from mnist_viz.training import TrainConfig, train_model
 
-        config, trainer = TrainConfig(**(spec.config or {})), train_model
-    else:
-        raise TrainingError(f"unknown recipe {spec.recipe!r}")
+            config, trainer = TrainConfig(**(spec.config or {})), train_model
+            check_trainable(config.arch, config.epochs)
+        else:
+            raise TrainingError(f"unknown recipe {spec.recipe!r}")
+    except (TypeError, ValueError) as exc:
+        raise TrainingError(f"this training is not allowed: {exc}") from None
     cache = ModelCache(spec.models_dir, spec.name)
 
     def progress(p) -> None:

@@ -78,8 +78,11 @@ def sidebar_digit(verdict: Verdict | None = None) -> None:
 
 def _keep_model_choice() -> None:
     # A widget's own state is dropped on a run that does not draw it (a page that stops early);
-    # the choice is kept under a plain key.
-    st.session_state[SESSION_MODEL] = st.session_state["model_picker"]
+    # the choice is kept under a plain key. A callback sees the value before Streamlit checks it
+    # against the options, so it is checked here: only a trained model's name is kept.
+    chosen = st.session_state.get("model_picker")
+    if isinstance(chosen, str) and chosen in available_models():
+        st.session_state[SESSION_MODEL] = chosen
 
 
 def model_picker() -> None:

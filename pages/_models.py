@@ -162,7 +162,8 @@ def session_model_name() -> str:
     """The model this session looks at: its own choice while that model exists, else the shared
     one."""
     chosen = st.session_state.get(SESSION_MODEL)
-    if chosen and chosen != shared_model_name() and ModelCache(name=chosen).info_path.is_file():
+    # Only a name from the set of trained models: the choice may have come from a forged message.
+    if isinstance(chosen, str) and chosen != shared_model_name() and chosen in available_models():
         return chosen
     return shared_model_name()
 

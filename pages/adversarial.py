@@ -9,6 +9,7 @@ from mnist_viz.architecture import hidden_dense_layers, map_layers
 from mnist_viz.attacks import ATTACKS, FGSM, PGD
 from mnist_viz.cache import ModelInfo, architecture_of, model_label
 from mnist_viz.lab import SLIDER_EPSILONS, layer_changes, robustness_method_text
+from mnist_viz.limits import adversarial_cost_factor, check_trainable
 from mnist_viz.model import LOGITS
 from mnist_viz.worker import ADVERSARIAL
 from pages._digit import current_digit, no_digit_prompt, render_sidebar
@@ -239,15 +240,21 @@ elif teacher_only("Training the robust model"):
         label = "Retrain the robust model" if robust is not None else "Train a robust model"
         if st.form_submit_button(label, icon=":material/shield:"):
             config = AdversarialConfig(
-                attack=attack,
+                attack=attack if attack in (PGD, FGSM) else PGD,
                 epsilon=float(epsilon),
                 epochs=int(epochs),
                 arch=architecture_of(standard.info).to_dict(),
             )
-            st.session_state.my_robust_training = slot.train(
-                ADVERSARIAL, config.to_dict(), title="Training the robust model"
-            )
-            st.rerun()
+            try:  # the form's numbers come from the browser: checked here and by the worker
+                factor = adversarial_cost_factor(config.attack, config.pgd_steps)
+                check_trainable(config.network(), config.epochs, factor)
+            except ValueError as exc:
+                st.error(f"Not trained: {exc}.")
+            else:
+                st.session_state.my_robust_training = slot.train(
+                    ADVERSARIAL, config.to_dict(), title="Training the robust model"
+                )
+                st.rerun()
 
 with st.expander(
     "Why a tiny change fools the network, and what it has to do with illusions", expanded=False

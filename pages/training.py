@@ -11,6 +11,12 @@ from mnist_viz.cache import architecture_of, model_name
 from mnist_viz.data import IMAGE_SIZE, NUM_CLASSES
 from mnist_viz.data_mix import DATA_MIXES, MIX_LABELS, MIX_MNIST, check_mix
 from mnist_viz.digit import from_test_set
+from mnist_viz.limits import (
+    MAX_PARAMETERS,
+    check_trainable,
+    estimated_training_seconds,
+    parameter_count,
+)
 from mnist_viz.model import PROBABILITIES
 from mnist_viz.training import TrainConfig
 from mnist_viz.worker import STANDARD
@@ -272,6 +278,11 @@ elif teacher_only("Training"):
         except ValueError as exc:
             st.error(f"This network cannot be built: {exc}.")
             arch = None
+        if arch is not None:
+            st.caption(
+                f"{parameter_count(arch):,} parameters (at most {MAX_PARAMETERS:,}); about "
+                f"{estimated_training_seconds(arch, 2) / 60:.1f} minutes for 2 epochs here."
+            )
     else:
         arch = PRESETS[which]
     with st.form("retrain"):
@@ -293,6 +304,12 @@ elif teacher_only("Training"):
             "robust to drawings that differ from MNIST.",
         )
         submitted = st.form_submit_button("Train", icon=":material/model_training:")
+    if submitted and arch is not None:
+        try:  # the form's numbers come from the browser: checked here, and again by the worker
+            check_trainable(arch, int(epochs))
+        except ValueError as exc:
+            st.error(f"Not trained: {exc}.")
+            arch = None
     if submitted and arch is not None:
         name = model_name(arch.name)
         config = TrainConfig(

@@ -287,3 +287,19 @@ def test_weight_snapshots_are_kept_with_the_model_they_belong_to(cache, trained)
     assert cache.read_snapshots(other) == []
     cache.snapshots_path.write_bytes(b"damaged")
     assert cache.read_snapshots(trained.info) == []
+
+
+@pytest.mark.parametrize(
+    "name", ["../../x", "/etc/passwd", "mnist_cnn/../../y", "Mnist", "", "a" * 65, "x.json", None]
+)
+def test_a_model_name_can_never_become_a_path_outside_the_folder(tmp_path, name):
+    with pytest.raises(ModelCacheError) as error:
+        ModelCache(tmp_path, name)
+    assert "not the name of a model" in str(error.value)
+    assert str(name) not in str(error.value) or name in ("", None)  # never echoed back
+
+
+def test_only_files_this_cache_could_have_written_are_listed(tmp_path):
+    (tmp_path / "Odd Name.json").write_text("{}")
+    (tmp_path / "..json").write_text("{}")
+    assert cache_module.trained_models(tmp_path) == {}

@@ -357,3 +357,25 @@ def test_a_canvas_picture_far_bigger_than_the_canvas_is_not_read(tiny_app):
     tiny_app.session_state["canvas"] = canvas_state(wide)
     at = tiny_app.run()
     assert not at.exception and current_digit(at) is None
+
+
+@pytest.mark.parametrize("forged", ["outside", "../../x", "mnist_cnn_adversarial", 42])
+def test_a_forged_network_choice_falls_back_to_the_shared_network(
+    tiny_app, tiny_models_dir, tmp_path, forged
+):
+    """Whatever reached the session's choice (a forged picker message), only a trained model's
+    name is ever used: anything else is the shared network, with no error to learn from. A model
+    pair outside the models folder is never loaded."""
+    import json
+    import shutil
+
+    outside = tmp_path / "elsewhere" / "evil"
+    outside.parent.mkdir()
+    shutil.copy(tiny_models_dir / "mnist_cnn.keras", outside.with_suffix(".keras"))
+    info = json.loads((tiny_models_dir / "mnist_cnn.json").read_text())
+    (outside.with_suffix(".json")).write_text(json.dumps(info | {"test_accuracy": 0.1234}))
+    tiny_app.session_state["session_model"] = str(outside) if forged == "outside" else forged
+    at = tiny_app.switch_page("pages/network.py").run()
+    assert not at.exception and not at.error
+    sidebar = " ".join(c.value for c in at.sidebar.caption)
+    assert "learned from MNIST" in sidebar and "12.34%" not in sidebar
