@@ -1,13 +1,24 @@
-"""The trained-model cache: a ``.keras`` file plus JSON metadata, written atomically under a file lock.
+"""The trained-model cache: ``.keras`` files plus JSON metadata, written so that a crash at any
+moment leaves a usable model.
 
-Readers take no lock. Each write replaces the model first and the JSON last, and the JSON records the
-model file's SHA-256, so a reader that catches the two files mid-swap sees a mismatch and retries
-under the lock. Models are loaded with ``safe_mode=True``; only files this module wrote are loaded.
+For a model NAME the folder holds ``NAME.json`` (the metadata: the commit point), the model file
+it names, ``NAME.<hash>.keras``, with its weight snapshots, and ``NAME.previous.json`` with the
+files of the model before it. A save writes the new model under its own name (its hash), then the
+previous metadata, then replaces ``NAME.json`` in one rename, and only then removes files neither
+JSON names. Killed at any step, the folder still holds the old pair or the new one, never a
+mismatch (``tests/test_cache_faults.py`` kills a trainer at each step, and fills the disk).
+
+Reading takes no lock; the JSON records the model file's SHA-256, checked on every load. When the
+current model cannot be read, ``load_best`` falls back to the previous one and says why; a
+training is never started over a model silently. Models are loaded with ``safe_mode=True``; only
+files this module wrote are loaded. Writers hold ``NAME.lock``, and give up after
+``LOCK_TIMEOUT_SECONDS`` with a message rather than wait forever.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -15,7 +26,9 @@ import logging
 import os
 import platform
 import re
+import signal
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,7 +41,7 @@ import tensorflow as tf
 
 from mnist_viz.architecture import DEFAULT_ARCH, Architecture, preset
 from mnist_viz.data import MnistData, load_mnist
-from mnist_viz.errors import ModelCacheError
+from mnist_viz.errors import ModelCacheError, NoCachedModel
 from mnist_viz.model import PROBABILITIES
 from mnist_viz.training import (
     RECIPE_VERSION,
@@ -137,11 +150,13 @@ class ModelInfo:
 
 @dataclass
 class CachedModel:
-    """A model ready for use, with its metadata; ``trained_now`` when this call trained it."""
+    """A model ready for use, with its metadata; ``trained_now`` when this call trained it;
+    ``problem``: why it is not the model that was expected (shown to the teacher)."""
 
     model: keras.Model
     info: ModelInfo
     trained_now: bool = False
+    problem: str | None = None
 
 
 def _sha256(path: Path) -> str:
@@ -161,33 +176,96 @@ def _library_versions() -> dict[str, str]:
     }
 
 
+LOCK_TIMEOUT_SECONDS = 45 * 60.0  # longer than any training the app allows (mnist_viz.limits)
+STALE_TEMP_SECONDS = 60 * 60.0  # a temporary file this old is a crashed writer's leftover
+FAULT_ENV_VAR = "MNIST_VIZ_FAULT"  # "save:<step>": the process kills itself there (tests only)
+SAVE_STEPS = (
+    "model-written",
+    "model-renamed",
+    "snapshots-written",
+    "json-written",
+    "previous-kept",
+    "json-renamed",
+    "cleaned",
+)
+_VERSIONED = re.compile(r"[a-z0-9_-]+\.[0-9a-f]{16}\.(keras|snapshots\.npz)")
+
+
+def _fault_point(step: str) -> None:
+    """Die here, as a killed process dies, when the fault-injection tests ask for it."""
+    if os.environ.get(FAULT_ENV_VAR) == f"save:{step}":
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 class ModelCache:
-    """One named model in a folder: ``NAME.keras``, ``NAME.json`` and ``NAME.lock``."""
+    """One named model in a folder: ``NAME.json``, the files it names, ``NAME.previous.json`` and
+    ``NAME.lock`` (see the module docstring)."""
 
     def __init__(self, directory: str | Path | None = None, name: str = STANDARD_MODEL):
         self.directory = Path(directory) if directory else default_models_dir()
         self.name = check_model_name(name)
-        self.model_path = self.directory / f"{name}.keras"
         self.info_path = self.directory / f"{name}.json"
+        self.previous_path = self.directory / f"{name}.previous.json"
         self.lock_path = self.directory / f"{name}.lock"
-        self.snapshots_path = self.directory / f"{name}.snapshots.npz"
 
     # -- reading -------------------------------------------------------------------------------
 
-    def read_info(self) -> ModelInfo:
-        """The metadata of a usable cached model; ``ModelCacheError`` says why there is none."""
-        if not self.info_path.is_file() or not self.model_path.is_file():
-            raise ModelCacheError(f"no cached model in {self.directory}")
+    def _files(self, raw: dict) -> tuple[Path, Path]:
+        """The model and snapshot files a metadata record names (older records: fixed names)."""
+        files = raw.get("files") or {}
+        model = files.get("model", f"{self.name}.keras")
+        snapshots = files.get("snapshots", f"{self.name}.snapshots.npz")
+        for file_name in (model, snapshots):
+            legacy = file_name in (f"{self.name}.keras", f"{self.name}.snapshots.npz")
+            if not (
+                legacy or (_VERSIONED.fullmatch(file_name) and file_name.startswith(self.name))
+            ):
+                raise ModelCacheError(f"{self.info_path} names a file this cache did not write")
+        return self.directory / model, self.directory / snapshots
+
+    def _read(self, path: Path) -> tuple[ModelInfo, Path, Path]:
+        if not path.is_file():
+            raise NoCachedModel(f"no cached model {self.name} in {self.directory}")
         try:
-            info = ModelInfo.from_json(self.info_path.read_text(encoding="utf-8"))
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(raw, dict):
+                raise ValueError("metadata is not a JSON object")
+            model_path, snapshots_path = self._files(raw)
+            raw.pop("files", None)
+            info = ModelInfo(**raw)
+        except ModelCacheError:
+            raise
         except (OSError, ValueError, TypeError) as exc:
-            raise ModelCacheError(f"{self.info_path} is corrupt ({exc})") from None
+            raise ModelCacheError(f"{path} is corrupt ({exc})") from None
         if info.recipe_version != RECIPE_VERSION:
             raise ModelCacheError(
                 f"cached model was trained with recipe v{info.recipe_version}; "
                 f"the current recipe is v{RECIPE_VERSION}"
             )
-        return info
+        if not model_path.is_file():
+            raise ModelCacheError(f"{model_path.name}, named by {path.name}, is missing")
+        return info, model_path, snapshots_path
+
+    def read_info(self) -> ModelInfo:
+        """The metadata of the current cached model; ``NoCachedModel`` when there is none, or
+        another ``ModelCacheError`` saying why it cannot be used."""
+        return self._read(self.info_path)[0]
+
+    @property
+    def model_path(self) -> Path:
+        """The current model's file (``NAME.keras`` when there is none yet)."""
+        try:
+            return self._read(self.info_path)[1]
+        except ModelCacheError:
+            return self.directory / f"{self.name}.keras"
+
+    @property
+    def snapshots_path(self) -> Path:
+        """The current model's weight snapshots file."""
+        try:
+            return self._read(self.info_path)[2]
+        except ModelCacheError:
+            return self.directory / f"{self.name}.snapshots.npz"
 
     def read_snapshots(self, info: ModelInfo) -> list[Snapshot]:
         """The weights the model had as it trained (``training.Snapshot``), oldest first; empty
@@ -204,28 +282,60 @@ class ModelCache:
         except (OSError, KeyError, ValueError):
             return []
 
-    def load(self) -> CachedModel:
-        """Load the cached model, verifying it against its metadata; ``ModelCacheError`` if unusable."""
-        info = self.read_info()
-        if _sha256(self.model_path) != info.model_sha256:
-            raise ModelCacheError(f"{self.model_path} does not match its metadata")
+    def _load_from(self, path: Path) -> CachedModel:
+        info, model_path, _ = self._read(path)
+        if _sha256(model_path) != info.model_sha256:
+            raise ModelCacheError(f"{model_path} does not match its metadata")
         try:
-            model = keras.saving.load_model(self.model_path, compile=False, safe_mode=True)
+            model = keras.saving.load_model(model_path, compile=False, safe_mode=True)
         except Exception as exc:  # Keras raises many kinds on a damaged archive
-            raise ModelCacheError(f"{self.model_path} is corrupt ({type(exc).__name__})") from None
+            raise ModelCacheError(f"{model_path} is corrupt ({type(exc).__name__})") from None
         names = {layer.name for layer in model.layers}
         if PROBABILITIES not in names or model.output.shape[-1] != 10:
-            raise ModelCacheError(f"{self.model_path} is not an mnist-viz model")
-        # A writer may have replaced the file while it loaded: the hash must still match.
-        if _sha256(self.model_path) != info.model_sha256:
-            raise ModelCacheError(f"{self.model_path} changed while it was loading")
+            raise ModelCacheError(f"{model_path} is not an mnist-viz model")
+        # A damaged file cannot change while it loads (files are never rewritten in place),
+        # but a writer may have removed it: the hash must still match.
+        if _sha256(model_path) != info.model_sha256:
+            raise ModelCacheError(f"{model_path} changed while it was loading")
         return CachedModel(model, info)
+
+    def load(self) -> CachedModel:
+        """Load the current cached model, verified against its metadata; ``NoCachedModel`` when
+        there is none, another ``ModelCacheError`` when it cannot be used."""
+        return self._load_from(self.info_path)
+
+    def read_previous_info(self) -> ModelInfo:
+        """The metadata of the model before the current one (``NoCachedModel``: none kept)."""
+        return self._read(self.previous_path)[0]
+
+    def load_previous(self) -> CachedModel:
+        """The model before the current one, verified like ``load``."""
+        return self._load_from(self.previous_path)
+
+    def load_best(self) -> CachedModel:
+        """The current model, or, when it cannot be used, the one before it with ``problem``
+        saying why; the current model's error when neither can be used."""
+        try:
+            return self.load()
+        except ModelCacheError as current:
+            if isinstance(current, NoCachedModel) and not self.previous_path.is_file():
+                raise
+            try:
+                previous = self._load_from(self.previous_path)
+            except ModelCacheError:
+                raise current from None
+            log.warning("%s; serving the previous model", current)
+            problem = f"the current model cannot be used ({current}); the one before it is shown"
+            return dataclasses.replace(previous, problem=problem)
 
     # -- writing -------------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def lock(self, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
-        """Hold the cache's file lock; ``on_wait`` is called once if another process holds it."""
+    def lock(
+        self, on_wait: Callable[[], None] | None = None, timeout: float | None = None
+    ) -> Iterator[None]:
+        """Hold the cache's file lock; ``on_wait`` is called once if another process holds it.
+        ``ModelCacheError`` after ``timeout`` seconds (default ``LOCK_TIMEOUT_SECONDS``)."""
         self._ensure_directory()
         lock = filelock.FileLock(self.lock_path)
         try:
@@ -233,7 +343,13 @@ class ModelCache:
         except filelock.Timeout:
             if on_wait:
                 on_wait()
-            lock.acquire()
+            try:
+                lock.acquire(timeout=LOCK_TIMEOUT_SECONDS if timeout is None else timeout)
+            except filelock.Timeout:
+                raise ModelCacheError(
+                    f"another process has been writing the {self.name} model for too long; if "
+                    f"no training is running, delete {self.lock_path}"
+                ) from None
         try:
             yield
         finally:
@@ -247,28 +363,34 @@ class ModelCache:
                 f"cannot create the model folder {self.directory} ({exc})"
             ) from None
 
+    def _temp(self, suffix: str, temps: list[str]) -> str:
+        fd, path = tempfile.mkstemp(dir=self.directory, prefix=f".{self.name}-", suffix=suffix)
+        os.close(fd)
+        temps.append(path)
+        return path
+
     def save(self, result: TrainingResult, data: MnistData, extra: dict | None = None) -> ModelInfo:
-        """Write ``result`` atomically. The caller holds ``lock()``."""
+        """Write ``result`` so that a crash at any point leaves the old pair or the new one (see
+        the module docstring). The caller holds ``lock()``."""
         self._ensure_directory()
+        self.clean_leftovers(older_than=0)  # under the lock no writer of this model is at work
         temps: list[str] = []
         try:
-            fd, tmp_model = tempfile.mkstemp(
-                dir=self.directory, prefix=f".{self.name}-", suffix=".keras"
-            )
-            os.close(fd)
-            temps.append(tmp_model)
+            tmp_model = self._temp(".keras", temps)
             result.model.save(tmp_model)
             _fsync(tmp_model)
             os.chmod(tmp_model, CACHE_FILE_MODE)
             model_sha256 = _sha256(Path(tmp_model))
-            tmp_snapshots = None
+            version = f"{self.name}.{model_sha256[:16]}"
+            _fault_point("model-written")
+            os.replace(tmp_model, self.directory / f"{version}.keras")
+            _fault_point("model-renamed")
+            files = {"model": f"{version}.keras", "snapshots": f"{version}.snapshots.npz"}
             if getattr(result, "snapshots", None):
-                fd, tmp_snapshots = tempfile.mkstemp(
-                    dir=self.directory, prefix=f".{self.name}-", suffix=".npz"
-                )
-                os.close(fd)
-                temps.append(tmp_snapshots)
+                tmp_snapshots = self._temp(".npz", temps)
                 _write_snapshots(tmp_snapshots, result.snapshots, model_sha256)
+                os.replace(tmp_snapshots, self.directory / files["snapshots"])
+            _fault_point("snapshots-written")
             sources = [s.to_dict() for s in getattr(result, "sources", [])]
             info = ModelInfo(
                 recipe_version=RECIPE_VERSION,
@@ -287,30 +409,67 @@ class ModelCache:
                 extra=extra or {},
                 sources=sources,
             )
-            fd, tmp_info = tempfile.mkstemp(
-                dir=self.directory, prefix=f".{self.name}-", suffix=".json"
-            )
-            temps.append(tmp_info)
-            os.chmod(tmp_info, CACHE_FILE_MODE)
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(asdict(info), f, indent=2)
-                f.flush()
-                os.fsync(f.fileno())
-            # Model first, JSON last: the JSON's hash is what makes the pair valid (and the
-            # snapshots carry the hash of the model they belong to).
-            if tmp_snapshots is not None:
-                os.replace(tmp_snapshots, self.snapshots_path)
-            os.replace(tmp_model, self.model_path)
-            os.replace(tmp_info, self.info_path)
-            return info
+            tmp_info = self._write_json(asdict(info) | {"files": files}, temps)
+            _fault_point("json-written")
+            with contextlib.suppress(ModelCacheError):  # the model now current becomes previous
+                self._read(self.info_path)
+                tmp_previous = self._temp(".json", temps)
+                with open(self.info_path, "rb") as src, open(tmp_previous, "wb") as dst:
+                    dst.write(src.read())
+                    dst.flush()
+                    os.fsync(dst.fileno())
+                os.chmod(tmp_previous, CACHE_FILE_MODE)
+                os.replace(tmp_previous, self.previous_path)
+            _fault_point("previous-kept")
+            os.replace(tmp_info, self.info_path)  # the commit point
+            _fsync_directory(self.directory)
+            _fault_point("json-renamed")
         except OSError as exc:
             raise ModelCacheError(
-                f"cannot write the model cache in {self.directory} ({exc})"
+                f"cannot write the model cache in {self.directory} ({exc}); the previous model "
+                "is kept"
             ) from None
         finally:
             for tmp in temps:
                 with contextlib.suppress(FileNotFoundError):
                     os.remove(tmp)
+        self._remove_unnamed_versions()
+        _fault_point("cleaned")
+        return info
+
+    def _write_json(self, record: dict, temps: list[str]) -> str:
+        tmp = self._temp(".json", temps)
+        os.chmod(tmp, CACHE_FILE_MODE)
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(record, f, indent=2)
+            f.flush()
+            os.fsync(f.fileno())
+        return tmp
+
+    def _remove_unnamed_versions(self) -> None:
+        """Remove this model's files that neither the current nor the previous JSON names."""
+        named = set()
+        for path in (self.info_path, self.previous_path):
+            with contextlib.suppress(ModelCacheError):
+                _, model_path, snapshots_path = self._read(path)
+                named |= {model_path.name, snapshots_path.name}
+        for path in self.directory.glob(f"{self.name}.*"):
+            mine = _VERSIONED.fullmatch(path.name) and path.name.split(".")[0] == self.name
+            if mine and path.name not in named:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+
+    def clean_leftovers(self, older_than: float = STALE_TEMP_SECONDS) -> list[Path]:
+        """Remove temporary files a crashed writer of this model left behind, older than
+        ``older_than`` seconds (without the lock, a writer may be at work); returns them."""
+        removed = []
+        now = time.time()
+        for path in self.directory.glob(f".{self.name}-*"):
+            with contextlib.suppress(OSError):
+                if now - path.stat().st_mtime >= older_than:
+                    path.unlink()
+                    removed.append(path)
+        return removed
 
     def train(
         self,
@@ -333,19 +492,25 @@ class ModelCache:
         on_wait: Callable[[], None] | None = None,
         trainer: Trainer = train_model,
     ) -> CachedModel:
-        """The cached model, or a newly trained one when there is none, it is corrupt or stale.
+        """The cached model (or the one before it, when it cannot be used), or a newly trained one
+        when there is neither; a model trained over an unusable one says so in ``problem``.
 
         Two processes starting together train once: the second waits for the lock, then finds the
         first one's model.
         """
         try:
-            return self.load()
+            return self.load_best()
         except ModelCacheError as exc:
             log.info("training a new model: %s", exc)
         with self.lock(on_wait):
-            with contextlib.suppress(ModelCacheError):
-                return self.load()
-            return self._train_locked(data_loader, config, progress, trainer)
+            try:
+                return self.load_best()
+            except NoCachedModel:
+                problem = None
+            except ModelCacheError as exc:
+                problem = f"the cached model could not be used ({exc}), so it was trained again"
+            trained = self._train_locked(data_loader, config, progress, trainer)
+            return dataclasses.replace(trained, problem=problem)
 
     def _train_locked(
         self,
@@ -381,3 +546,12 @@ def _write_snapshots(path: str, snapshots: list[Snapshot], model_sha256: str) ->
 def _fsync(path: str) -> None:
     with open(path, "rb+") as f:
         os.fsync(f.fileno())
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make the renames in ``directory`` durable (a power cut keeps the new JSON)."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -23,3 +23,7 @@ class BlankImageError(ImageError):
 
 class ModelCacheError(MnistVizError):
     """The cached model could not be read or written."""
+
+
+class NoCachedModel(ModelCacheError):
+    """There is no cached model of that name yet (a first run)."""

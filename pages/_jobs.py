@@ -56,7 +56,7 @@ def this_session() -> tuple[str, Callable[[], bool]]:
 
 
 def _training_key(name: str) -> str:
-    return str(ModelCache(name=name).model_path)
+    return str(ModelCache(name=name).info_path)
 
 
 def training_job(name: str = STANDARD_MODEL) -> Job | None:

@@ -27,7 +27,7 @@ from mnist_viz.cache import (
     trained_models,
 )
 from mnist_viz.data import MnistData, load_mnist
-from mnist_viz.errors import DataError, ModelCacheError
+from mnist_viz.errors import DataError, ModelCacheError, NoCachedModel
 from mnist_viz.jobs import Job
 from mnist_viz.model import Evaluation, evaluate, predict_proba
 from mnist_viz.pendigits import PenDigits, load_pen_digits, sample_renderings
@@ -50,9 +50,13 @@ FIRST_RUN_MESSAGE = (
 
 
 @st.cache_resource(show_spinner="Loading the trained model...", max_entries=4)
-def _load_model(models_dir: str, model_sha256: str, name: str = STANDARD_MODEL) -> CachedModel:
+def _load_model(
+    models_dir: str, model_sha256: str, name: str = STANDARD_MODEL, previous: bool = False
+) -> CachedModel:
     # Keyed on the file's hash: a retrained model (new hash) is loaded once, then shared.
-    cached = ModelCache(models_dir, name).load()
+    # ``previous``: the model before the current one (when the current cannot be used).
+    cache = ModelCache(models_dir, name)
+    cached = cache.load_previous() if previous else cache.load()
     predict_proba(cached.model, np.zeros((1, 28, 28), np.uint8))  # trace it before freezing
     settle_heap()
     return cached
@@ -180,24 +184,8 @@ def get_model() -> CachedModel:
         try:
             info = cache.read_info()
             return _load_model(str(cache.directory), info.model_sha256, name)
-        except ModelCacheError:
-            if name != shared_model_name():
-                raise
-            arch = preset(served_arch())
-            job = submit_training(
-                name,
-                config={"arch": arch.to_dict()},
-                load_first=True,
-                title="First run: training the network",
-            )
-            done = follow_job(job, FIRST_RUN_MESSAGE)
-            loaded = _load_model(str(cache.directory), done["model_sha256"], name)
-            if done["trained_now"]:
-                st.success(
-                    f"Trained and cached in {loaded.info.training_seconds:.1f} s: "
-                    f"{loaded.info.test_accuracy:.2%} on the test set."
-                )
-            return dataclasses.replace(loaded, trained_now=done["trained_now"])
+        except ModelCacheError as current:
+            return _fallback(cache, name, current)
     except DataError as exc:
         _data_error(exc)
     except ModelCacheError as exc:
@@ -205,6 +193,46 @@ def get_model() -> CachedModel:
     except TrainingError as exc:
         st.error(f"**The network could not be trained.** {exc}")
     st.stop()
+
+
+def _fallback(cache: ModelCache, name: str, current: ModelCacheError) -> CachedModel:
+    """When the current model cannot be used: the one before it, with a message; else, for the
+    shared model, a training (the first run, or one that says what it replaces)."""
+    try:
+        previous = cache.read_previous_info()
+        loaded = _load_model(str(cache.directory), previous.model_sha256, name, previous=True)
+    except ModelCacheError:
+        loaded = None
+    if loaded is not None:
+        st.error(
+            f"**The current {name} model cannot be used** ({current}). The one before it is "
+            "shown; the teacher can train it again on **Training & evaluation**.",
+            icon=":material/error:",
+        )
+        return loaded
+    if name != shared_model_name():
+        raise current
+    if not isinstance(current, NoCachedModel):
+        st.error(
+            f"**The cached model cannot be used** ({current}) and no earlier one is kept: it "
+            "is being trained again with the default settings.",
+            icon=":material/error:",
+        )
+    arch = preset(served_arch())
+    job = submit_training(
+        name,
+        config={"arch": arch.to_dict()},
+        load_first=True,
+        title="First run: training the network",
+    )
+    done = follow_job(job, FIRST_RUN_MESSAGE)
+    loaded = _load_model(str(cache.directory), done["model_sha256"], name)
+    if done["trained_now"]:
+        st.success(
+            f"Trained and cached in {loaded.info.training_seconds:.1f} s: "
+            f"{loaded.info.test_accuracy:.2%} on the test set."
+        )
+    return dataclasses.replace(loaded, trained_now=done["trained_now"])
 
 
 def _data_error(exc: DataError) -> None:

@@ -58,12 +58,31 @@ def test_missing_data_is_a_message_not_a_traceback(tmp_path, monkeypatch):
     assert "no such file or folder" in at.error[0].value
 
 
-def test_corrupt_cache_retrains(tmp_path, monkeypatch, tiny_idx_folder):
+def test_a_corrupt_only_model_is_trained_again_and_the_page_says_so(
+    tmp_path, monkeypatch, tiny_idx_folder
+):
     models = tmp_path / "models"
     monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(models))
     monkeypatch.setenv("MNIST_DATA", str(tiny_idx_folder))
     save_tiny_model(models)
-    (models / "mnist_cnn.keras").write_bytes(b"garbage")
+    ModelCache(models).model_path.write_bytes(b"garbage")
     at = run_app()
     assert not at.exception
+    assert any("cannot be used" in e.value and "trained again" in e.value for e in at.error)
     assert any("Trained and cached" in s.value for s in at.success)
+
+
+def test_a_corrupt_model_falls_back_to_the_one_before_it(tmp_path, monkeypatch, tiny_idx_folder):
+    """The teacher's model is damaged: the page serves the one before it and says so; nothing
+    is trained over it."""
+    models = tmp_path / "models"
+    monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(models))
+    monkeypatch.setenv("MNIST_DATA", str(tiny_idx_folder))
+    save_tiny_model(models)
+    first = ModelCache(models).read_info().model_sha256
+    save_tiny_model(models, tiny_mnist(n_train=256))  # the teacher's, replacing it
+    ModelCache(models).model_path.write_bytes(b"garbage")
+    at = run_app()
+    assert not at.exception and not at.success  # nothing trained
+    assert any("current mnist_cnn model cannot be used" in e.value for e in at.error)
+    assert ModelCache(models).load_best().info.model_sha256 == first

@@ -67,12 +67,14 @@ def test_first_call_trains_and_writes_model_and_metadata(cache, trained):
     assert {"tensorflow", "keras", "numpy", "python"} <= set(meta["versions"])
     assert meta["history"]["test_accuracy"][-1] == pytest.approx(meta["test_accuracy"], abs=1e-6)
     # Nothing half-written is left behind, and the files are readable like any saved file.
+    version = f"mnist_cnn.{meta['model_sha256'][:16]}"
     assert sorted(p.name for p in cache.directory.iterdir()) == [
+        f"{version}.keras",
+        f"{version}.snapshots.npz",
         "mnist_cnn.json",
-        "mnist_cnn.keras",
         "mnist_cnn.lock",
-        "mnist_cnn.snapshots.npz",
     ]
+    assert meta["files"] == {"model": f"{version}.keras", "snapshots": f"{version}.snapshots.npz"}
     assert stat.S_IMODE(cache.model_path.stat().st_mode) == 0o644
     assert stat.S_IMODE(cache.snapshots_path.stat().st_mode) == 0o644
 
@@ -110,7 +112,7 @@ def test_second_call_loads_without_training(cache, trained):
         "no-json",
     ],
 )
-def test_corrupt_or_missing_cache_retrains(cache, trained, damage):
+def test_a_damaged_only_model_is_trained_again_and_says_so(cache, trained, damage, request):
     damage(cache)
     with pytest.raises(ModelCacheError):
         cache.load()
@@ -118,6 +120,32 @@ def test_corrupt_or_missing_cache_retrains(cache, trained, damage):
     again = cache.load_or_train(loader, TINY)
     assert loader.calls == 1 and again.trained_now
     assert cache.load().info == again.info
+    if request.node.callspec.id == "no-json":  # no metadata at all: a first run, nothing to say
+        assert again.problem is None
+    else:
+        assert "could not be used" in again.problem and "trained again" in again.problem
+
+
+DAMAGES = {
+    "garbage-model": lambda c: c.model_path.write_bytes(b"PK\x03\x04 not a keras archive"),
+    "no-model": lambda c: c.model_path.unlink(),
+    "bad-json": lambda c: c.info_path.write_text("{ not json"),
+    "no-json": lambda c: c.info_path.unlink(),
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGES))
+def test_a_damaged_model_falls_back_to_the_one_before_it_without_training(cache, trained, damage):
+    """A teacher's model replaced the first one; if it is damaged, the first one is served and
+    the problem said, and nothing is trained over it."""
+    teachers = cache.train(CountingLoader(), TrainConfig(epochs=1, batch_size=64, seed=5))
+    DAMAGES[damage](cache)
+    best = cache.load_best()
+    assert best.info.model_sha256 == trained.info.model_sha256 and best.problem
+    loader = CountingLoader()
+    served = cache.load_or_train(loader, TINY)
+    assert loader.calls == 0 and not served.trained_now
+    assert served.info.model_sha256 in {trained.info.model_sha256, teachers.info.model_sha256}
 
 
 def test_model_replaced_behind_the_metadata_is_not_trusted(cache, trained, tmp_path):
@@ -234,12 +262,67 @@ def test_two_processes_starting_together_train_once(tmp_path):
     assert count.read_text().count("trained") == 1
     assert lines[0][0] == lines[1][0]  # both ended with the same model
     assert sorted(line[1] for line in lines) == ["False", "True"]  # one trained, one loaded
+    version = f"mnist_cnn.{lines[0][0][:16]}"
     assert sorted(p.name for p in (tmp_path / "models").iterdir()) == [
+        f"{version}.keras",
+        f"{version}.snapshots.npz",
         "mnist_cnn.json",
-        "mnist_cnn.keras",
         "mnist_cnn.lock",
-        "mnist_cnn.snapshots.npz",
     ]
+
+
+def test_the_lock_gives_up_with_a_message_instead_of_waiting_forever(cache):
+    cache.directory.mkdir(parents=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
+            import time, filelock
+            with filelock.FileLock({str(cache.lock_path)!r}):
+                print("locked", flush=True)
+                time.sleep(30)
+        """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        start = time.monotonic()
+        with (
+            pytest.raises(ModelCacheError, match="writing the mnist_cnn model for too long"),
+            cache.lock(timeout=0.5),
+        ):
+            pass
+        assert time.monotonic() - start < 5
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_only_the_current_and_the_previous_model_files_are_kept(cache, trained):
+    shas = [trained.info.model_sha256]
+    for seed in (11, 12):
+        shas.append(
+            cache.train(
+                CountingLoader(), TrainConfig(epochs=1, batch_size=64, seed=seed)
+            ).info.model_sha256
+        )
+    kept = sorted(p.name for p in cache.directory.glob("mnist_cnn.*.keras"))
+    assert kept == sorted(f"mnist_cnn.{sha[:16]}.keras" for sha in shas[1:])
+    assert json.loads(cache.previous_path.read_text())["model_sha256"] == shas[1]
+
+
+def test_leftover_temporary_files_are_cleaned(cache, trained):
+    stale = cache.directory / ".mnist_cnn-crashed.keras"
+    fresh = cache.directory / ".mnist_cnn-writing-now.keras"
+    stale.write_bytes(b"half a model")
+    fresh.write_bytes(b"a writer at work")
+    old = time.time() - 2 * cache_module.STALE_TEMP_SECONDS
+    os.utime(stale, (old, old))
+    assert cache.clean_leftovers() == [stale]
+    assert not stale.exists() and fresh.exists()
 
 
 def test_the_trained_models_of_a_folder_are_listed_with_their_networks(cache, trained, tmp_path):

@@ -14,7 +14,7 @@ def test_train_then_evaluate(tiny_idx_folder, tmp_path, capsys):
     )
     out = capsys.readouterr()
     assert "512 training and 128 test images" in out.out
-    assert "Test accuracy:" in out.out and (models / "mnist_cnn.keras").is_file()
+    assert "Test accuracy:" in out.out and ModelCache(models).model_path.is_file()
     assert "epoch 1/1" in out.err  # progress, one line per epoch when not on a terminal
 
     assert main(["evaluate", "--data", str(tiny_idx_folder), "--models-dir", str(models)]) == 0
@@ -40,7 +40,8 @@ def test_each_architecture_is_trained_into_its_own_cache_file(tiny_idx_folder, t
     assert main(["train", *common, "--epochs", "1", "--no-augment", "--arch", "mlp"]) == 0
     out = capsys.readouterr().out
     assert "Network: mlp: no convolutions (a multilayer perceptron), dense 512" in out
-    assert (models / "mnist_mlp.keras").is_file() and not (models / "mnist_cnn.keras").exists()
+    assert ModelCache(models, "mnist_mlp").model_path.is_file()
+    assert not ModelCache(models).info_path.exists()
     cached = ModelCache(models, "mnist_mlp").load()  # an MLP is an mnist-viz model too
     assert cached.info.config["arch"]["filters"] == []
     assert not [layer for layer in cached.model.layers if layer.name.startswith("conv")]
