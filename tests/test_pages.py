@@ -371,8 +371,9 @@ def test_a_forged_network_choice_falls_back_to_the_shared_network(
 
     outside = tmp_path / "elsewhere" / "evil"
     outside.parent.mkdir()
-    shutil.copy(tiny_models_dir / "mnist_cnn.keras", outside.with_suffix(".keras"))
+    shutil.copy(ModelCache(tiny_models_dir).model_path, outside.with_suffix(".keras"))
     info = json.loads((tiny_models_dir / "mnist_cnn.json").read_text())
+    info.pop("files")  # an older record: it names NAME.keras beside itself
     (outside.with_suffix(".json")).write_text(json.dumps(info | {"test_accuracy": 0.1234}))
     tiny_app.session_state["session_model"] = str(outside) if forged == "outside" else forged
     at = tiny_app.switch_page("pages/network.py").run()
