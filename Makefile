@@ -24,9 +24,11 @@ run: $(VENV)/.installed
 	$(PY) -m streamlit run app.py
 
 # A class bigger than one server: REPLICAS Streamlit servers behind nginx on port 8501.
+# CLASSROOM_ARGS: e.g. --listen 0.0.0.0 --host class.school.example --tls-cert c.pem --tls-key k.pem
 REPLICAS ?= 2
+CLASSROOM_ARGS ?=
 classroom: $(VENV)/.installed
-	$(PY) deploy/classroom.py --replicas $(REPLICAS) --port 8501
+	$(PY) deploy/classroom.py --replicas $(REPLICAS) --port 8501 $(CLASSROOM_ARGS)
 
 # The teacher password, in .streamlit/secrets.toml (mode 0600; asked without echo).
 teacher-password: $(VENV)/.installed

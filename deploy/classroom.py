@@ -14,12 +14,13 @@ next page run. They share one cookie secret, so a browser's XSRF token is valid 
 from __future__ import annotations
 
 import argparse
-import getpass
+import contextlib
 import os
 import secrets
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -28,6 +29,10 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from mnist_viz.access import password_setting  # noqa: E402
+
 TEMPLATE = Path(__file__).with_name("nginx.conf.template")
 START_TIMEOUT_S = 120
 MAX_UPLOAD_MB = 20  # the app's own limit (server.maxUploadSize in .streamlit/config.toml)
@@ -39,18 +44,44 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def nginx_config(listen: str, replica_ports: list[int], prefix: Path) -> str:
-    """The nginx configuration for these replicas (see nginx.conf.template)."""
+CONNECTIONS_PER_ADDRESS = 200  # a class of 30 behind one address needs about 40
+REQUESTS_PER_SECOND, REQUEST_BURST = 50, 400  # page loads of a whole class at once fit
+UNPRIVILEGED = ("nobody", "nogroup")  # nginx's workers, when it is started as root
+
+
+def nginx_config(
+    listen: str,
+    replica_ports: list[int],
+    prefix: Path,
+    tls: tuple[Path, Path] | None = None,
+) -> str:
+    """The nginx configuration for these replicas (see nginx.conf.template); ``tls``: the
+    certificate and key files, to serve HTTPS on ``listen``."""
     upstreams = "\n".join(f"        server 127.0.0.1:{p};" for p in replica_ports)
-    # Started as root, nginx would run its workers as "nobody", who cannot write the temp dirs.
-    user = f"user {getpass.getuser()};" if os.geteuid() == 0 else ""
+    # Started as root, nginx runs its workers as an unprivileged user (who must be able to
+    # write the temporary folders: see Classroom.start).
+    user = f"user {UNPRIVILEGED[0]} {UNPRIVILEGED[1]};" if os.geteuid() == 0 else ""
+    tls_lines = ""
+    if tls is not None:
+        certificate, key = tls
+        listen = f"{listen} ssl"
+        tls_lines = (
+            f"        ssl_certificate {certificate};\n"
+            f"        ssl_certificate_key {key};\n"
+            "        ssl_protocols TLSv1.2 TLSv1.3;"
+        )
     text = TEMPLATE.read_text(encoding="utf-8")
     for key, value in {
         "{user}": user,
         "{prefix}": str(prefix),
         "{listen}": listen,
+        "{tls}": tls_lines,
+        "{cookie_secure}": "; Secure" if tls is not None else "",
         "{upstreams}": upstreams,
         "{max_upload_mb}": str(MAX_UPLOAD_MB),
+        "{connections_per_address}": str(CONNECTIONS_PER_ADDRESS),
+        "{requests_per_second}": str(REQUESTS_PER_SECOND),
+        "{request_burst}": str(REQUEST_BURST),
     }.items():
         text = text.replace(key, value)
     return text
@@ -58,9 +89,11 @@ def nginx_config(listen: str, replica_ports: list[int], prefix: Path) -> str:
 
 def _wait_healthy(url: str, procs: list[subprocess.Popen], logs: list[Path]) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
+    # our own server on this machine: a self-signed certificate is expected
+    context = ssl._create_unverified_context() if url.startswith("https") else None
     while True:
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2, context=context) as r:
                 if r.status == 200:
                     return
         except OSError:
@@ -87,16 +120,23 @@ class Classroom:
         cores: str | None = None,
         env: dict | None = None,
         python: str = sys.executable,
+        tls: tuple[Path, Path] | None = None,
+        hosts: list[str] | None = None,
+        listen: str = "127.0.0.1",
     ):
         self.replicas = replicas
         self.port = port or free_port()
         self.cores = cores
         self.env = os.environ | (env or {})
         self.python = python
+        self.tls = tls
+        self.hosts = hosts or []  # the names students type: Streamlit accepts only these
+        self.listen = listen
         self.workdir = Path(tempfile.mkdtemp(prefix="mnist-viz-classroom-"))
         self.servers: list[subprocess.Popen] = []
         self.nginx: subprocess.Popen | None = None
-        self.url = f"http://127.0.0.1:{self.port}"
+        scheme = "https" if tls else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
 
     def _pinned(self, command: list[str]) -> list[str]:
         return ["taskset", "-c", self.cores, *command] if self.cores else command
@@ -113,11 +153,20 @@ class Classroom:
             f"--server.port={port}",
             "--server.headless=true",
         ]
+        if self.hosts:  # against DNS rebinding: only the names the class uses, and this machine
+            for host in [*self.hosts, "127.0.0.1", "localhost"]:
+                command.append(f"--server.allowedHosts={host}")
         # Streamlit takes the secret only from its config file or the environment.
         env = self.env | {"STREAMLIT_SERVER_COOKIE_SECRET": cookie_secret}
         with open(log, "wb") as out:
+            # Its own process group: stopping the class stops its training children too.
             proc = subprocess.Popen(
-                self._pinned(command), cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+                self._pinned(command),
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         return proc, log
 
@@ -144,8 +193,13 @@ class Classroom:
             nginx = shutil.which("nginx") or "/usr/sbin/nginx"
             for sub in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
                 (self.workdir / sub).mkdir(exist_ok=True)
+                if os.geteuid() == 0:  # nginx's unprivileged workers write here
+                    shutil.chown(self.workdir / sub, *UNPRIVILEGED)
+            self.workdir.chmod(0o711)  # they may pass through, not list
             conf = self.workdir / "nginx.conf"
-            conf.write_text(nginx_config(f"127.0.0.1:{self.port}", ports, self.workdir))
+            conf.write_text(
+                nginx_config(f"{self.listen}:{self.port}", ports, self.workdir, self.tls)
+            )
             command = [nginx, "-p", str(self.workdir), "-c", str(conf), "-g", "daemon off;"]
             log = self.workdir / "nginx.out"
             with open(log, "wb") as out:
@@ -155,14 +209,20 @@ class Classroom:
             _wait_healthy(self.url, [self.nginx], [log])
 
     def stop(self) -> None:
-        for proc in [*([self.nginx] if self.nginx else []), *self.servers]:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
+        """Stop nginx and every server, with whatever they started (trainings in progress)."""
+        if self.nginx is not None and self.nginx.poll() is None:
+            self.nginx.send_signal(signal.SIGTERM)
+        for proc in self.servers:  # each leads its own process group (see _start_server)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
         for proc in [*([self.nginx] if self.nginx else []), *self.servers]:
             try:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        for proc in self.servers:  # a training child may still be finishing a batch
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
 
     # -- what the servers cost -------------------------------------------------------------
 
@@ -196,8 +256,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--replicas", type=int, default=2, help="0: one server without nginx")
     parser.add_argument("--port", type=int, default=8501, help="the address students open")
+    parser.add_argument(
+        "--listen",
+        default="127.0.0.1",
+        help="the address nginx listens on (0.0.0.0: every network of this machine)",
+    )
+    parser.add_argument("--host", action="append", default=[], help="a name students type")
+    parser.add_argument("--tls-cert", type=Path, help="certificate file: serve HTTPS")
+    parser.add_argument("--tls-key", type=Path, help="its private key file")
     args = parser.parse_args(argv)
-    with Classroom(replicas=args.replicas, port=args.port) as classroom:
+    if bool(args.tls_cert) != bool(args.tls_key):
+        parser.error("--tls-cert and --tls-key go together")
+    setting = password_setting(None)
+    if setting.problem:
+        print(f"Warning: {setting.problem}.", file=sys.stderr)
+    tls = (args.tls_cert.resolve(), args.tls_key.resolve()) if args.tls_cert else None
+    with Classroom(
+        replicas=args.replicas, port=args.port, tls=tls, hosts=args.host, listen=args.listen
+    ) as classroom:
         print(f"mnist-viz is being served at {classroom.url}", flush=True)
         print(f"({max(1, args.replicas)} server(s); logs in {classroom.workdir}). Ctrl-C stops.")
         # Blocked only now: the servers, started above, must not inherit a blocked SIGTERM.

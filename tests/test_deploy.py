@@ -1,0 +1,158 @@
+"""Serving a class through nginx (``deploy/classroom.py``): the settings a real network needs,
+each tested against real nginx and Streamlit processes."""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from test_classroom import nginx_or_skip
+
+from deploy.classroom import Classroom, nginx_config
+
+
+@pytest.fixture
+def empty_models(tmp_path) -> dict:
+    nginx_or_skip()
+    return {"MNIST_VIZ_MODELS_DIR": str(tmp_path / "models")}
+
+
+def websocket_handshake(port: int, host: str, origin: str) -> int:
+    """The status of a websocket upgrade through nginx with these Host and Origin headers."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.putrequest("GET", "/_stcore/stream", skip_host=True)
+    for name, value in {
+        "Host": host,
+        "Origin": origin,
+        "Upgrade": "websocket",
+        "Connection": "Upgrade",
+        "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode(),
+        "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Protocol": "streamlit",
+    }.items():
+        connection.putheader(name, value)
+    connection.endheaders()
+    status = connection.getresponse().status
+    connection.close()
+    return status
+
+
+def test_a_class_name_with_a_port_passes_the_origin_check_and_others_do_not(empty_models):
+    """nginx passes Host with its port ($http_host, not $host): Streamlit compares a websocket's
+    Origin with it. server.allowedHosts keeps other names out (DNS rebinding)."""
+    with Classroom(replicas=1, env=empty_models, hosts=["class.example"]) as server:
+        port = server.port
+        assert (
+            websocket_handshake(port, f"class.example:{port}", f"http://class.example:{port}")
+            == 101
+        )
+        assert (
+            websocket_handshake(port, f"evil.example:{port}", f"http://evil.example:{port}") == 403
+        )
+        assert websocket_handshake(port, f"class.example:{port}", "http://evil.example") == 403
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="nginx drops privileges only when started as root")
+def test_nginx_workers_run_unprivileged(empty_models):
+    with Classroom(replicas=1, env=empty_models) as server:
+        users = subprocess.run(
+            ["ps", "-o", "user=", "--ppid", str(server.nginx.pid)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+    assert users and set(users) == {"nobody"}
+
+
+def test_https_with_the_teachers_certificate(empty_models, tmp_path):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=class.example",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    with Classroom(replicas=1, env=empty_models, tls=(cert, key)) as server:
+        assert server.url.startswith("https://")
+        context = ssl.create_default_context(cafile=str(cert))
+        context.check_hostname = False  # the certificate names class.example, we dial 127.0.0.1
+        with urllib.request.urlopen(f"{server.url}/_stcore/health", context=context) as response:
+            assert response.status == 200
+            replica = [c for c in response.headers.get_all("Set-Cookie") or [] if "replica" in c]
+            assert replica and "Secure" in replica[0]
+        with pytest.raises((urllib.error.URLError, http.client.HTTPException, ConnectionError)):
+            urllib.request.urlopen(f"http://127.0.0.1:{server.port}/_stcore/health", timeout=5)
+
+
+def test_a_flood_of_requests_from_one_address_is_refused_and_a_class_is_not(empty_models):
+    with Classroom(replicas=1, env=empty_models) as server:
+
+        def get(_):
+            try:
+                with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=10) as r:
+                    return r.status
+            except urllib.error.HTTPError as error:
+                return error.code
+
+        with ThreadPoolExecutor(16) as pool:
+            flood = list(pool.map(get, range(1500)))
+        assert 429 in flood and flood.count(200) >= 400  # a whole class's page loads pass
+        time.sleep(2)
+        assert get(0) == 200  # and the address is served again once it slows down
+
+
+def test_the_proxy_keeps_no_connection_open_for_a_day():
+    text = nginx_config("127.0.0.1:8501", [8502, 8503], Path("/tmp/x"))
+    assert "1d" not in text and "proxy_read_timeout 120s" in text
+    assert "limit_conn per_address" in text and "limit_req zone=requests" in text
+    assert "proxy_set_header Host $http_host" in text and "proxy_set_header Host $host;" not in text
+
+
+def test_stopping_the_class_stops_what_its_servers_started(empty_models, tmp_path):
+    """A training child runs in its server's process group; stopping the class ends it too.
+    Here the "server" starts a long sleep in the background first, as a training would."""
+    pid_file = tmp_path / "child.pid"
+    python = tmp_path / "python"
+    python.write_text(f'#!/bin/sh\nsleep 300 &\necho $! > {pid_file}\nexec {sys.executable} "$@"\n')
+    python.chmod(0o755)
+    with Classroom(replicas=1, env=empty_models, python=str(python)):
+        child = int(pid_file.read_text())
+        os.kill(child, 0)  # alive while the class runs
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            return
+        # a killed child that is not yet reaped is a zombie: as good as gone
+        stat = Path(f"/proc/{child}/stat").read_text()
+        if stat.rsplit(")", 1)[1].split()[0] == "Z":
+            return
+        time.sleep(0.2)
+    os.kill(child, signal.SIGKILL)
+    pytest.fail("the server's child outlived the class")
