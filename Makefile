@@ -21,7 +21,7 @@ $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
 	touch $@
 
 run: $(VENV)/.installed
-	$(PY) -m streamlit run app.py
+	$(PY) deploy/serve.py
 
 # A class bigger than one server: REPLICAS Streamlit servers behind nginx on port 8501.
 # CLASSROOM_ARGS: e.g. --listen 0.0.0.0 --host class.school.example --tls-cert c.pem --tls-key k.pem

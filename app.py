@@ -2,7 +2,10 @@
 
 import streamlit as st
 
+from pages._session import session_notice
+
 st.set_page_config(page_title="mnist-viz", page_icon=":material/draw:", layout="wide")
+session_notice()  # a page that started over (reloaded, or reconnected to another server) says so
 
 # URL paths differ from the file names on purpose: because a `pages/` folder exists, Streamlit
 # starts a fresh server in its old folder-based mode, where a deep link such as /training would

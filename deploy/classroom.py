@@ -134,6 +134,7 @@ class Classroom:
         self.listen = listen
         self.workdir = Path(tempfile.mkdtemp(prefix="mnist-viz-classroom-"))
         self.servers: list[subprocess.Popen] = []
+        self.replica_ports: list[int] = []  # each server's own port, in the order of servers
         self.nginx: subprocess.Popen | None = None
         scheme = "https" if tls else "http"
         self.url = f"{scheme}://127.0.0.1:{self.port}"
@@ -145,10 +146,7 @@ class Classroom:
         log = self.workdir / f"streamlit-{port}.log"
         command = [
             self.python,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
+            str(ROOT / "deploy" / "serve.py"),
             "--server.address=127.0.0.1",
             f"--server.port={port}",
             "--server.headless=true",
@@ -184,6 +182,7 @@ class Classroom:
     def start(self) -> None:
         cookie_secret = secrets.token_hex(32)
         ports = [self.port] if self.replicas == 0 else [free_port() for _ in range(self.replicas)]
+        self.replica_ports = ports
         started = [self._start_server(p, cookie_secret) for p in ports]
         self.servers = [proc for proc, _ in started]
         logs = [log for _, log in started]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -99,7 +100,10 @@ def run_training(
         child.wait()
         if done is not None and child.returncode == 0:
             return done
-        if error is None:
+        if error is None and child.returncode < 0:  # killed: its log's last line is noise
+            name = signal.Signals(-child.returncode).name
+            error = f"the training process was killed ({name}); the previous model is kept"
+        elif error is None:
             log.seek(0)
             tail = log.read().decode(errors="replace").strip().splitlines()[-1:]
             error = f"the training process stopped (exit code {child.returncode}" + (

@@ -86,3 +86,19 @@ def test_a_corrupt_model_falls_back_to_the_one_before_it(tmp_path, monkeypatch, 
     assert not at.exception and not at.success  # nothing trained
     assert any("current mnist_cnn model cannot be used" in e.value for e in at.error)
     assert ModelCache(models).load_best().info.model_sha256 == first
+
+
+def test_a_page_that_started_over_says_so(tiny_models_dir, monkeypatch):
+    """A new session whose URL carries an earlier session's marker was reloaded or reconnected
+    (to another replica, after its own died): the student is told; a first visit is not."""
+    monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(tiny_models_dir))
+    first = run_app()
+    assert not any("started over" in i.value for i in first.info)
+    marker = first.query_params["session"]
+    assert marker and len(marker[0] if isinstance(marker, list) else marker) == 8
+    again = app_test()
+    again.query_params["session"] = "0123abcd"
+    again.run()
+    assert not again.exception
+    assert any("This page started over" in i.value for i in again.info)
+    assert again.query_params["session"] not in ("0123abcd", ["0123abcd"])
