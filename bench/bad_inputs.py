@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import json
 import sys
 import time
 from pathlib import Path
@@ -38,6 +39,7 @@ from mnist_viz.errors import BlankImageError, ImageError  # noqa: E402
 from mnist_viz.preprocess import to_mnist  # noqa: E402
 
 LIMIT_S, LIMIT_MB = 1.0, 200
+RESULTS = Path(__file__).resolve().parent / "results" / "bad_inputs.json"
 
 
 def corpus(mutations: int, seed: int):
@@ -92,6 +94,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     ok = not stray and slow[0][0] <= LIMIT_S and hungry[0][0] <= LIMIT_MB
     print("within the limits" if ok else "OUTSIDE THE LIMITS")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "mutations_per_format": args.mutations,
+                "inputs": total,
+                "outcomes": dict(outcomes),
+                "other_exceptions": len(stray),
+                "slowest_seconds": round(slow[0][0], 2),
+                "most_memory_mb": round(hungry[0][0]),
+                "within_limits": ok,
+            },
+            indent=1,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     return 0 if ok else 1
 
 

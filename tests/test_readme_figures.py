@@ -157,3 +157,21 @@ def test_the_presets_table():
         assert row[2] == f"{percent(preset['mnist_accuracy'], 2)}%"
         assert row[3] == f"{preset['training_seconds']} s"
         assert preset["training_images"] == 74988
+
+
+def test_the_classroom_table():
+    rows = {r["replicas"]: r for r in result("classroom")["rows"]}
+    for replicas, label in ((0, "30"), (2, "30, through nginx to 2 replicas")):
+        r, row = rows[replicas], table_row(label)
+        assert row[1] == f"{r['median_ms']} / {r['p95_ms']} / {r['max_ms']} ms"
+        assert row[2] == f"{r['protocol_answer_median_ms']} / {r['protocol_answer_p95_ms']} ms"
+        assert row[3] == f"{r['missing']} of {r['drawings']}" and r["missing"] == 0
+        assert row[4].startswith(f"{r['server_cpu_ms_per_drawing']} ms")
+        assert r["p95_ms"] <= 1000
+
+
+def test_the_bad_input_figures():
+    bad = result("bad_inputs")
+    text = " ".join(README.split())
+    assert f"{bad['inputs']:,} inputs" in text and bad["within_limits"]
+    assert f"the slowest {bad['slowest_seconds']} s, at most {bad['most_memory_mb']} MB" in text
