@@ -1,5 +1,7 @@
 """The lab's per-digit computations and adversarial training, on tiny models."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -76,7 +78,9 @@ def test_adversarial_training_runs_and_caches_beside_the_standard_model(tiny, tm
     info = cache.read_info()
     assert info.config["attack"] == FGSM and info.config["epsilon"] == 0.2
     assert set(info.history) >= {"loss", "accuracy", "test_accuracy", "test_attacked_accuracy"}
-    assert cache.model_path.name == f"{ADVERSARIAL_MODEL}.keras"
+    # its own versioned file, beside (not over) the standard model's
+    assert cache.model_path.parent == tmp_path
+    assert re.fullmatch(rf"{ADVERSARIAL_MODEL}\.[0-9a-f]{{16}}\.keras", cache.model_path.name)
     # trained on attacked images, it resists the attack better than the standard model
     y = data.y_test
     robust_acc = np.mean(
