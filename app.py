@@ -56,5 +56,14 @@ st.navigation(
             icon=":material/compare:",
             url_path="compare-networks",
         ),
+        st.Page(
+            "pages/my_work.py", title="My work", icon=":material/photo_library:", url_path="my-work"
+        ),
+        st.Page(
+            "pages/class_view.py",
+            title="The class (teacher)",
+            icon=":material/groups:",
+            url_path="class-view",
+        ),
     ]
 ).run()

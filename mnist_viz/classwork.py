@@ -72,6 +72,15 @@ class Challenge:
     target: int | None
     model_sha256: str
 
+    def is_on(self, image: np.ndarray) -> bool:
+        """Whether ``image`` (uint8, 28 x 28) is this challenge's digit."""
+        return np.array_equal(np.asarray(image), self.image)
+
+
+def read_right(matrix: np.ndarray) -> tuple[int, int]:
+    """From a confusion matrix: how many were read right, of how many."""
+    return int(np.trace(matrix)), int(matrix.sum())
+
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()

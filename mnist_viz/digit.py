@@ -12,7 +12,7 @@ from mnist_viz.data import NUM_CLASSES
 from mnist_viz.preprocess import PreprocessStages, preprocess
 from mnist_viz.render import to_bytes
 
-DRAWING, UPLOAD, TEST_SET = "drawing", "upload", "test set"
+DRAWING, UPLOAD, TEST_SET, PUSHED = "drawing", "upload", "test set", "pushed"
 LOW_CONFIDENCE = 0.70  # below this the runner-up is a real alternative; the learner is told
 # Share of the 28x28 pixels that are ink (> 0.5) in MNIST training digits: 0.1% quantile 3.6%,
 # 99.9% quantile 29% (measured). A blob or a scribble lands far outside this range.
@@ -50,6 +50,21 @@ def from_test_set(images: np.ndarray, labels: np.ndarray, index: int) -> Digit:
         f"test image #{index}",
         label=int(labels[index]),
     )
+
+
+def from_push(image: np.ndarray, label: int | None, text: str) -> Digit:
+    """A digit the teacher pushed to everyone (already in MNIST's format), with its label when
+    the teacher gave one."""
+    what = f"pushed by the teacher: {text}" if text else "pushed by the teacher"
+    return Digit(np.asarray(image, np.uint8), PUSHED, what, label=label)
+
+
+def random_test_digit(
+    images: np.ndarray, labels: np.ndarray, digit: int | None = None
+) -> tuple[int, Digit]:
+    """A random test digit (of class ``digit`` unless it is None) and its index."""
+    index = random_index(labels, digit, np.random.default_rng())
+    return index, from_test_set(images, labels, index)
 
 
 def random_index(labels: np.ndarray, digit: int | None, rng: np.random.Generator) -> int:

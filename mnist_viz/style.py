@@ -180,3 +180,18 @@ def check_style(
         second,
         neighbours,
     )
+
+
+def unusual_share(model: keras.Model, reference: StyleReference, images: np.ndarray) -> float:
+    """The share of ``images`` (N, 28, 28) whose shape is unusual for MNIST: farther from
+    MNIST's digits of the class the network reads them as than 99% of MNIST's own test digits
+    (so about 1% of MNIST's test digits by construction)."""
+    if len(images) == 0:
+        return 0.0
+    from mnist_viz.model import predict_proba
+
+    predicted = predict_proba(model, images).argmax(1)
+    distances = reference.distances(features(feature_model(model), images))
+    return float(
+        np.mean(distances[np.arange(len(images)), predicted] > reference.thresholds[predicted])
+    )

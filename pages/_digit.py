@@ -10,6 +10,7 @@ from mnist_viz.data_mix import describe_sources
 from mnist_viz.digit import Digit, Verdict, judge
 from mnist_viz.model import predict_proba
 from mnist_viz.render import grey_image, png
+from pages._class import class_sidebar
 from pages._models import (
     SESSION_MODEL,
     available_models,
@@ -136,3 +137,4 @@ def sidebar_model(divider: bool = True) -> None:
                 "official IDX files (or a Keras `mnist.npz`), delete `models/`, and restart."
             )
     teacher_sidebar()
+    class_sidebar()

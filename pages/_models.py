@@ -153,7 +153,13 @@ def served_arch() -> str:
 
 
 def shared_model_name() -> str:
-    """The cache name of the model every session starts with."""
+    """The cache name of the model every session starts with: the class model when the teacher
+    serves it (and it exists), else the served network's."""
+    from pages._class import served_by_class
+
+    chosen = served_by_class()
+    if chosen is not None and chosen in available_models():
+        return chosen
     return model_name(served_arch())
 
 

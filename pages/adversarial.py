@@ -12,6 +12,8 @@ from mnist_viz.lab import SLIDER_EPSILONS, layer_changes, robustness_method_text
 from mnist_viz.limits import adversarial_cost_factor, check_trainable
 from mnist_viz.model import LOGITS
 from mnist_viz.worker import ADVERSARIAL
+from pages._class import class_work
+from pages._class_panels import challenge_submission
 from pages._digit import current_digit, no_digit_prompt, render_sidebar
 from pages._jobs import watch_training
 from pages._models import get_activation_model, get_model, robust_slot
@@ -125,6 +127,7 @@ else:
             SLIDER_EPSILONS.index(round(epsilon, 2))
         )
 
+        challenge_submission(class_work(), digit, outcome.adversarial, epsilon, outcome.l2, cached)
         st.subheader(f"How the change travels through the network (epsilon {epsilon:.2f})")
         st.caption("Release the slider above to follow another epsilon here.")
         activation_model = get_activation_model(sha, model)

@@ -15,6 +15,7 @@ from mnist_viz import charts, render
 from mnist_viz.digit import DRAWING, UPLOAD, from_image, from_test_set, judge, random_index
 from mnist_viz.errors import BlankImageError, ImageBusyError, ImageError
 from mnist_viz.model import predict_proba
+from pages._class import class_work, forget_open_drawing, label_panel, record_answer
 from pages._digit import current_digit, prediction_metric, set_digit, sidebar_model
 from pages._models import get_data, get_model
 from pages._pen import drawing_in_state, drawing_pad
@@ -27,6 +28,7 @@ ANSWER = "answer"  # the fragment's key
 
 st.title("Draw & predict")
 cached = get_model()
+work = class_work()  # the class's records: a joined student's answers are saved
 warm_style_reference(cached)  # for the feedback on unusual shapes, ready before it is needed
 state = st.session_state
 
@@ -53,6 +55,8 @@ def _read_drawing() -> None:
         digit = None
     if digit is not None or (current_digit() is not None and current_digit().source == DRAWING):
         set_digit(digit)
+    if digit is None:  # cleared: the next stroke starts a new saved drawing
+        forget_open_drawing()
     state.last_drawing = drawing_id
 
 
@@ -157,6 +161,7 @@ def answer() -> None:
         else:
             probabilities = predict_proba(cached.model, digit.image)[0]
             verdict = judge(probabilities, digit.image)
+            saved = record_answer(work, digit, verdict, cached.info.model_sha256)
             metric_col, note_col = st.columns([1, 2], vertical_alignment="center")
             prediction_metric("Prediction", verdict.digit, verdict.confidence, container=metric_col)
             with note_col:
@@ -169,6 +174,7 @@ def answer() -> None:
                 for note in verdict.notes:
                     st.warning(note)
                 private_slot = st.empty()  # filled last: teaching below may have just ended
+            label_panel(work, saved, verdict)
             st.vega_lite_chart(charts.probability_chart(probabilities), width="stretch")
             st.caption(
                 "The last layer (softmax) turns the network's ten scores into probabilities that "

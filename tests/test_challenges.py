@@ -45,7 +45,7 @@ def test_forged_and_failed_submissions_are_refused(model):
     adv = fooled(model, challenge)
     measured = change_size(challenge, adv)
     sha = model.info.model_sha256
-    with pytest.raises(ChallengeRejected, match="is not the one the server measures"):
+    with pytest.raises(ChallengeRejected, match="smaller than the one the server measures"):
         verify(challenge, adv, measured / 2, model.model, sha)  # a smaller epsilon than it took
     with pytest.raises(ChallengeRejected, match="still reads it as"):
         verify(challenge, image / 255.0, 0.0, model.model, sha)  # not changed at all

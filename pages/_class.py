@@ -1,0 +1,249 @@
+"""The class in every page: the database, who this student is, saving their answers, their
+labels and sharing, and following what the teacher pushes. The records are ``mnist_viz.classwork``.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from mnist_viz.classwork import ClassError, ClassWork, Push, Student
+from mnist_viz.digit import DRAWING, PUSHED, UPLOAD, Digit, Verdict, from_push
+from mnist_viz.store import Store, StoreError
+
+STUDENT, TOKEN = "class_student", "class_token"  # session state
+OPEN_DRAWING = "class_drawing"  # session state: (digit key, drawing id) of the saved answer
+TOKEN_PARAM = "student"  # the page address carries the resume code, so a reload keeps the student
+PUSH_SEEN, OWN_DIGIT = "push_seen", "own_digit"
+PUSH_POLL_SECONDS = 1.0  # students' pages follow a push within about a second and a half
+LABEL, SHARE = "class_label", "class_share"
+RIGHT = "right"
+state = st.session_state
+
+
+@st.cache_resource(show_spinner=False)
+def _store() -> Store:
+    store = Store()
+    store.migrate()
+    return store
+
+
+@st.cache_data(ttl=2.0, show_spinner=False)
+def _served_model(class_id: str) -> str | None:
+    return ClassWork(_store(), class_id).settings()["served_model"]
+
+
+def served_by_class() -> str | None:
+    """The model the teacher serves to the class (a class model), if any."""
+    try:
+        return _served_model(ClassWork(_store()).class_id)
+    except StoreError:
+        return None
+
+
+def class_work() -> ClassWork | None:
+    """The class's records; None, after a message, when the database cannot be used (the rest
+    of the app works without it)."""
+    try:
+        work = ClassWork(_store())
+        work.ensure()
+        return work
+    except StoreError as exc:
+        st.error(f"**The class's records cannot be reached.** {exc}", icon=":material/database:")
+        return None
+
+
+def current_student(work: ClassWork | None) -> Student | None:
+    """The student of this session: joined here, or resumed from the code in the address."""
+    if work is None:
+        return None
+    student = state.get(STUDENT)
+    if student is not None:
+        return student
+    token = st.query_params.get(TOKEN_PARAM)
+    if token and (student := work.resume(token)) is not None:
+        state[STUDENT], state[TOKEN] = student, token
+    return student
+
+
+def _join(work: ClassWork) -> None:
+    try:
+        student, token = work.join(state.get("class_nickname", ""))
+    except (ClassError, StoreError) as exc:
+        state["class_problem"] = str(exc)
+        return
+    state[STUDENT], state[TOKEN] = student, token
+    st.query_params[TOKEN_PARAM] = token
+    state.pop("class_problem", None)
+
+
+def _resume(work: ClassWork) -> None:
+    token = state.get("class_code", "").strip()
+    student = work.resume(token)
+    if student is None:
+        state["class_problem"] = "That code belongs to nobody in this class."
+        return
+    state[STUDENT], state[TOKEN] = student, token
+    st.query_params[TOKEN_PARAM] = token
+    state.pop("class_problem", None)
+
+
+def _leave() -> None:
+    for key in (STUDENT, TOKEN, OPEN_DRAWING):
+        state.pop(key, None)
+    st.query_params.pop(TOKEN_PARAM, None)
+
+
+def class_sidebar() -> None:
+    """Join or resume (a nickname only), or who you are here; and follow the teacher's pushes."""
+    work = class_work()
+    if work is None:
+        return
+    student = current_student(work)
+    with st.sidebar.expander("The class", icon=":material/groups:", expanded=False):
+        if student is None:
+            st.caption(
+                "Join under a **nickname** to keep your drawings and labels, and to take part in "
+                "challenges. No e-mail, no real name: a nickname is all that is stored. Your "
+                "drawings are shown to the class only if you share them."
+            )
+            with st.form("class_join", border=False):
+                st.text_input("Nickname", key="class_nickname", max_chars=24)
+                st.form_submit_button("Join", on_click=_join, args=(work,))
+            with st.form("class_resume", border=False):
+                st.text_input("Or your resume code", key="class_code", max_chars=64)
+                st.form_submit_button("Resume", on_click=_resume, args=(work,))
+            if problem := state.get("class_problem"):
+                st.error(problem)
+        else:
+            st.caption(f"You are **{student.nickname}** in this class.")
+            st.caption(
+                f"Your resume code: `{state.get(TOKEN, '')}`. Keep it to come back to your work "
+                "on another device; this page's address carries it too."
+            )
+            st.button("Leave on this device", on_click=_leave, key="class_leave")
+    with st.sidebar:
+        _follow_pushes(work)
+
+
+# -- answers, labels and sharing ------------------------------------------------------------------
+
+
+def forget_open_drawing() -> None:
+    """The canvas was cleared: the next stroke starts a new saved drawing."""
+    state.pop(OPEN_DRAWING, None)
+
+
+def record_answer(
+    work: ClassWork | None, digit: Digit, verdict: Verdict, model_sha256: str
+) -> int | None:
+    """Save the student's drawing or upload with the network's answer (once per version of the
+    digit; later strokes of the same drawing update it); its id, or None when not saved."""
+    student = current_student(work)
+    if student is None or digit.source not in (DRAWING, UPLOAD):
+        return None
+    key, drawing_id = state.get(OPEN_DRAWING, (None, None))
+    if key == digit.key:
+        return drawing_id
+    continuing = digit.source == DRAWING and drawing_id is not None and key is not None
+    try:
+        saved = work.save_drawing(
+            student.id,
+            digit.image,
+            verdict.digit,
+            verdict.confidence,
+            model_sha256,
+            source=digit.source,
+            drawing_id=drawing_id if continuing else None,
+        )
+    except StoreError as exc:
+        st.warning(f"Your drawing could not be saved: {exc}")
+        return None
+    if saved != drawing_id:  # a new drawing: its label and sharing start empty
+        state[LABEL], state[SHARE] = None, False
+    state[OPEN_DRAWING] = (digit.key, saved)
+    return saved
+
+
+def _set_label(work: ClassWork, student: Student, drawing_id: int, predicted: int) -> None:
+    choice = state.get(LABEL)
+    label = None if choice is None else predicted if choice == RIGHT else int(choice)
+    work.set_label(student.id, drawing_id, label)
+
+
+def _set_shared(work: ClassWork, student: Student, drawing_id: int) -> None:
+    work.set_shared(student.id, drawing_id, bool(state.get(SHARE)))
+
+
+def label_panel(work: ClassWork | None, drawing_id: int | None, verdict: Verdict) -> None:
+    """One tap: was the answer right, or what was it? And whether to share this drawing."""
+    student = current_student(work)
+    if student is None or drawing_id is None:
+        return
+    left, right = st.columns([3, 1.4], vertical_alignment="bottom")
+    left.pills(
+        "Was it right? One tap, or what it was",
+        [RIGHT, *(str(d) for d in range(10))],
+        key=LABEL,
+        format_func=lambda o: "✓ right" if o == RIGHT else o,
+        on_change=_set_label,
+        args=(work, student, drawing_id, verdict.digit),
+    )
+    right.toggle(
+        "Share with the class",
+        key=SHARE,
+        on_change=_set_shared,
+        args=(work, student, drawing_id),
+        help="Only shared drawings appear in the teacher's galleries and can be pushed to "
+        "everyone. You can download all of yours on My work.",
+    )
+
+
+# -- following what the teacher pushes -------------------------------------------------------------
+
+
+@st.cache_data(ttl=PUSH_POLL_SECONDS / 2, show_spinner=False)
+def _latest_push(class_id: str) -> Push:
+    # One read of the database per replica and half-second, however many students poll.
+    return ClassWork(_store(), class_id).current_push()
+
+
+def _back_to_own() -> None:
+    from pages._digit import set_digit
+
+    set_digit(state.pop(OWN_DIGIT, None))
+
+
+def _follow_pushes(work: ClassWork) -> None:
+    @st.fragment(run_every=PUSH_POLL_SECONDS)
+    def watch() -> None:
+        from pages._digit import current_digit, set_digit
+
+        try:
+            push = _latest_push(work.class_id)
+        except StoreError:
+            return
+        seen = state.get(PUSH_SEEN)
+        if seen is None:  # a new session does not jump to an old push
+            state[PUSH_SEEN] = push.id
+        elif push.id > seen and push.image is not None:
+            state[PUSH_SEEN] = push.id
+            mine = current_digit()
+            if mine is not None and mine.source != PUSHED:
+                state[OWN_DIGIT] = mine
+            set_digit(pushed_digit(push))
+            st.rerun(scope="app")
+        digit = current_digit()
+        if digit is not None and digit.source == PUSHED:
+            st.info(
+                f"The teacher pushed this digit to everyone: {push.text}",
+                icon=":material/campaign:",
+            )
+            if OWN_DIGIT in state:
+                st.button("Back to my own digit", on_click=_back_to_own, key="push_back")
+
+    watch()
+
+
+def pushed_digit(push: Push) -> Digit:
+    """The pushed image as the current digit (its label, if the teacher gave one)."""
+    return from_push(push.image, push.label, push.text)
