@@ -46,6 +46,8 @@ def free_port() -> int:
 
 CONNECTIONS_PER_ADDRESS = 200  # a class of 30 behind one address needs about 40
 REQUESTS_PER_SECOND, REQUEST_BURST = 50, 400  # page loads of a whole class at once fit
+# Pages ask for the latest push once a second: 60 students behind one address fit.
+PUSH_REQUESTS_PER_SECOND, PUSH_REQUEST_BURST = 60, 120
 UNPRIVILEGED = ("nobody", "nogroup")  # nginx's workers, when it is started as root
 
 
@@ -82,6 +84,8 @@ def nginx_config(
         "{connections_per_address}": str(CONNECTIONS_PER_ADDRESS),
         "{requests_per_second}": str(REQUESTS_PER_SECOND),
         "{request_burst}": str(REQUEST_BURST),
+        "{push_requests_per_second}": str(PUSH_REQUESTS_PER_SECOND),
+        "{push_request_burst}": str(PUSH_REQUEST_BURST),
     }.items():
         text = text.replace(key, value)
     return text

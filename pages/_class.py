@@ -9,12 +9,12 @@ import streamlit as st
 from mnist_viz.classwork import ClassError, ClassWork, Push, Student
 from mnist_viz.digit import DRAWING, PUSHED, UPLOAD, Digit, Verdict, from_push
 from mnist_viz.store import Store, StoreError
+from pages._push import follow_pushes, start_mirror
 
 STUDENT, TOKEN = "class_student", "class_token"  # session state
 OPEN_DRAWING = "class_drawing"  # session state: (digit key, drawing id) of the saved answer
 TOKEN_PARAM = "student"  # the page address carries the resume code, so a reload keeps the student
 PUSH_SEEN, OWN_DIGIT = "push_seen", "own_digit"
-PUSH_POLL_SECONDS = 1.0  # students' pages follow a push within about a second and a half
 LABEL, SHARE = "class_label", "class_share"
 RIGHT = "right"
 state = st.session_state
@@ -179,17 +179,16 @@ def label_panel(work: ClassWork | None, drawing_id: int | None, verdict: Verdict
     student = current_student(work)
     if student is None or drawing_id is None:
         return
-    left, right = st.columns([3, 1.4], vertical_alignment="bottom")
-    left.pills(
-        "Was it right? One tap, or what it was",
+    st.pills(
+        "Was it right? One tap, or tap what it was",
         [RIGHT, *(str(d) for d in range(10))],
         key=LABEL,
-        format_func=lambda o: "✓ right" if o == RIGHT else o,
+        format_func=lambda o: "Right" if o == RIGHT else o,
         on_change=_set_label,
         args=(work, student, drawing_id, verdict.digit),
     )
-    right.toggle(
-        "Share with the class",
+    st.toggle(
+        "Share this drawing with the class",
         key=SHARE,
         on_change=_set_shared,
         args=(work, student, drawing_id),
@@ -201,47 +200,48 @@ def label_panel(work: ClassWork | None, drawing_id: int | None, verdict: Verdict
 # -- following what the teacher pushes -------------------------------------------------------------
 
 
-@st.cache_data(ttl=PUSH_POLL_SECONDS / 2, show_spinner=False)
-def _latest_push(class_id: str) -> Push:
-    # One read of the database per replica and half-second, however many students poll.
-    return ClassWork(_store(), class_id).current_push()
-
-
 def _back_to_own() -> None:
     from pages._digit import set_digit
 
     set_digit(state.pop(OWN_DIGIT, None))
 
 
-def _follow_pushes(work: ClassWork) -> None:
-    @st.fragment(run_every=PUSH_POLL_SECONDS)
-    def watch() -> None:
-        from pages._digit import current_digit, set_digit
+def _take_push(work: ClassWork) -> None:
+    """The page saw a newer push id: make that push the current digit (keeping the student's
+    own to go back to)."""
+    from pages._digit import current_digit, set_digit
 
+    try:
+        push = work.current_push()
+    except StoreError:
+        return
+    if push.id <= state.get(PUSH_SEEN, 0) or push.image is None:
+        return
+    state[PUSH_SEEN] = push.id
+    mine = current_digit()
+    if mine is not None and mine.source != PUSHED:
+        state[OWN_DIGIT] = mine
+    set_digit(pushed_digit(push))
+
+
+def _follow_pushes(work: ClassWork) -> None:
+    from pages._digit import current_digit
+
+    start_mirror(work.store, work.class_id)
+    if PUSH_SEEN not in state:  # a new session does not jump to an old push
         try:
-            push = _latest_push(work.class_id)
+            state[PUSH_SEEN] = work.current_push().id
         except StoreError:
             return
-        seen = state.get(PUSH_SEEN)
-        if seen is None:  # a new session does not jump to an old push
-            state[PUSH_SEEN] = push.id
-        elif push.id > seen and push.image is not None:
-            state[PUSH_SEEN] = push.id
-            mine = current_digit()
-            if mine is not None and mine.source != PUSHED:
-                state[OWN_DIGIT] = mine
-            set_digit(pushed_digit(push))
-            st.rerun(scope="app")
-        digit = current_digit()
-        if digit is not None and digit.source == PUSHED:
-            st.info(
-                f"The teacher pushed this digit to everyone: {push.text}",
-                icon=":material/campaign:",
-            )
-            if OWN_DIGIT in state:
-                st.button("Back to my own digit", on_click=_back_to_own, key="push_back")
-
-    watch()
+    follow_pushes(work.class_id, state[PUSH_SEEN], lambda: _take_push(work))
+    digit = current_digit()
+    if digit is not None and digit.source == PUSHED:
+        st.info(
+            f"The teacher pushed this digit to everyone ({digit.description}).",
+            icon=":material/campaign:",
+        )
+        if OWN_DIGIT in state:
+            st.button("Back to my own digit", on_click=_back_to_own, key="push_back")
 
 
 def pushed_digit(push: Push) -> Digit:

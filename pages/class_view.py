@@ -40,7 +40,8 @@ def live() -> None:
     c3.metric("Drawings saved", f"{stats['drawings']:,}")
     c4.metric("Labelled by their students", f"{stats['labelled']:,}")
     st.caption(
-        f"{stats['students']} students have joined. Refreshed every {REFRESH_SECONDS:.0f} s."
+        f"{stats['students']} student{'s have' if stats['students'] != 1 else ' has'} joined. "
+        f"Refreshed every {REFRESH_SECONDS:.0f} s."
     )
 
     st.subheader("What they drew, and what the network read")
@@ -49,7 +50,7 @@ def live() -> None:
         {str(p): matrix[:, p] for p in range(NUM_CLASSES)},
         index=pd.Index(range(NUM_CLASSES), name="drawn"),
     )
-    left, right = st.columns([3, 2], gap="medium")
+    left, right = st.columns([1.5, 1], gap="medium")
     with left:
         st.dataframe(
             frame,
@@ -58,7 +59,7 @@ def live() -> None:
             selection_mode="single-cell",
             width="stretch",
             height="content",
-            column_config={str(p): st.column_config.NumberColumn(width=52) for p in range(10)},
+            column_config={str(p): st.column_config.NumberColumn(width=40) for p in range(10)},
         )
         right_total, labelled = read_right(matrix)
         st.caption(

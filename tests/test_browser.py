@@ -7,6 +7,7 @@ every page go to ``test-output/``. Skipped where Chromium is missing, unless
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import os
@@ -16,6 +17,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from conftest import CHROMIUM_ARGS, ROOT, chromium_or_skip
@@ -36,14 +39,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app_url(mnist_model_dir, official_mnist_path, tmp_path_factory):
+@contextlib.contextmanager
+def serving(env: dict[str, str], log: Path) -> Iterator[str]:
+    """The app served by ``streamlit run`` on a free 127.0.0.1 port with ``env`` added to this
+    process's environment; its URL while the block runs."""
     port = _free_port()
-    env = os.environ | {
-        "MNIST_VIZ_MODELS_DIR": str(mnist_model_dir),
-        "MNIST_DATA": str(official_mnist_path),
-    }
-    log = tmp_path_factory.mktemp("server") / "streamlit.log"
     with open(log, "wb") as out:
         server = subprocess.Popen(
             [
@@ -58,7 +58,7 @@ def app_url(mnist_model_dir, official_mnist_path, tmp_path_factory):
                 "--browser.gatherUsageStats=false",
             ],
             cwd=ROOT,
-            env=env,
+            env=os.environ | env,
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -78,6 +78,13 @@ def app_url(mnist_model_dir, official_mnist_path, tmp_path_factory):
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def app_url(mnist_model_dir, official_mnist_path, tmp_path_factory):
+    env = {"MNIST_VIZ_MODELS_DIR": str(mnist_model_dir), "MNIST_DATA": str(official_mnist_path)}
+    with serving(env, tmp_path_factory.mktemp("server") / "streamlit.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

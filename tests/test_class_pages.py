@@ -16,7 +16,7 @@ from conftest import (
 )
 
 from mnist_viz.classwork import ClassWork
-from mnist_viz.digit import PUSHED, from_push
+from mnist_viz.digit import from_push
 from mnist_viz.store import DATABASE_URL_ENV_VAR, Store
 from pages._digit import DIGIT_KEY
 
@@ -159,23 +159,31 @@ def test_the_class_view_counts_the_class_and_shows_its_confusion(app, teacher_pa
         assert f"ada: a 7, read {saved.predicted}" in gallery
 
 
-def test_a_pushed_digit_becomes_every_students_digit_and_they_can_go_back(app, teacher_password):
+def test_a_push_reaches_the_file_that_students_pages_ask_for(app, teacher_password):
+    # The switch of a student's page to the pushed digit happens in the browser (its follower
+    # asks for this file): tested in test_browser_class.py. Here: the server's side.
+    import json
+
+    from pages._push import push_file
+
     student = draw(app().run(), "1")
-    own = student.session_state[DIGIT_KEY]
+    assert not student.exception
+    mirror = push_file(records().class_id)
     teacher = app().run()
     teacher.switch_page("pages/class_view.py").run()
     teacher = sign_in_as_teacher(teacher)
     teacher.selectbox(key="push_class").set_value(3)
     teacher = button(teacher, "Push a test digit").click().run()
     assert "Pushed test image #" in texts(teacher)
-    time.sleep(0.6)  # the students' pages read the latest push at most every half second
-    student.run()
-    assert not student.exception
-    digit = student.session_state[DIGIT_KEY]
-    assert digit.source == PUSHED and digit.label == 3
-    assert any("The teacher pushed this digit to everyone" in i.value for i in student.info)
-    button(student, "Back to my own digit").click().run()
-    assert student.session_state[DIGIT_KEY].key == own.key
+    push = records().current_push()
+    assert push.label == 3
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline:
+        if mirror.is_file() and json.loads(mirror.read_text())["id"] == push.id:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("the push id did not reach the students' file within 2 s")
 
 
 def test_a_challenge_is_started_submitted_to_verified_and_ranked(app, teacher_password):

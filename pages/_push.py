@@ -1,0 +1,88 @@
+"""Following the teacher's pushes: a mirror of the latest push id in a static file that every
+student's page asks for once a second (``_push.js``), and the switch to the pushed digit.
+
+Why not ``st.fragment(run_every=...)``: that costs a script run per student and second, and in
+Streamlit 1.67 its timer stops after the Draw page's keyed fragment reruns (a stroke), so a
+student who had drawn never saw a push. A static file costs the server a file read, and the
+server only runs the student's script when there is something new.
+
+Each server process keeps its own copy of the file up to date from the class's database (so
+replicas on several machines agree), checking every half second.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from pathlib import Path
+
+import streamlit as st
+
+from mnist_viz.classwork import ClassWork
+from mnist_viz.store import Store, StoreError
+
+STATIC = Path(__file__).resolve().parent.parent / "static"  # served at /app/static/
+MIRROR_EVERY_S = 0.5
+ASK_EVERY_MS = 1000  # a push reaches pages within ~1.5 s (mirror + ask), 2 s at the most
+
+_follower = st.components.v2.component(
+    "mnist_viz.push_follower",
+    html='<span class="push-follower" aria-hidden="true"></span>',
+    js=(Path(__file__).with_name("_push.js")).read_text(encoding="utf-8"),
+)
+
+
+def push_file(class_id: str) -> Path:
+    return STATIC / f"push-{class_id}.json"
+
+
+def _write_id(path: Path, push_id: int) -> None:
+    temporary = path.with_suffix(f".{os.getpid()}.tmp")
+    temporary.write_text(json.dumps({"id": push_id}), encoding="utf-8")
+    os.replace(temporary, path)  # readers see the old file or the new one, never half of one
+
+
+_current: dict[str, object] = {}  # class id -> the token of its one live mirror thread
+
+
+def _mirror(store: Store, class_id: str, token: object) -> None:
+    path, written = push_file(class_id), None
+    while _current.get(class_id) is token:  # a newer mirror (a new database) replaces this one
+        try:
+            push_id = ClassWork(store, class_id).current_push().id
+            if push_id != written or not path.is_file():
+                _write_id(path, push_id)
+                written = push_id
+        except (StoreError, OSError):
+            pass  # the database or the disk is back in a moment; pages keep their digit
+        time.sleep(MIRROR_EVERY_S)
+
+
+@st.cache_resource(show_spinner=False)
+def start_mirror(_store: Store, class_id: str) -> threading.Thread:
+    """One mirror thread per server process and class."""
+    STATIC.mkdir(exist_ok=True)
+    token = _current[class_id] = object()
+    thread = threading.Thread(
+        target=_mirror, args=(_store, class_id, token), name=f"push-mirror-{class_id}", daemon=True
+    )
+    thread.start()
+    return thread
+
+
+def follow_pushes(class_id: str, seen: int, on_push) -> None:
+    """Ask for the latest push id once a second; ``on_push`` runs when it is newer than
+    ``seen`` (the push this page last followed)."""
+    _follower(
+        key="push_follower",
+        data={
+            "url": f"./app/static/{push_file(class_id).name}",
+            "seen": seen,
+            "every_ms": ASK_EVERY_MS,
+        },
+        on_push_change=on_push,
+        width="content",
+        height="content",
+    )
