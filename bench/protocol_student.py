@@ -68,8 +68,9 @@ def fabric_json(strokes: list[list[tuple[float, float]]]) -> dict:
 class ProtocolStudent:
     """One session on the Draw page, driven over the websocket."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, query: str = ""):
         self.url = url
+        self.query = query  # the page address's query string, e.g. "student=<resume code>"
         self.ws = None
         self.widget_ids: dict[str, str] = {}
         self.page_hash = ""
@@ -77,6 +78,11 @@ class ProtocolStudent:
         self._finished = asyncio.Event()
         self._reader: asyncio.Task | None = None
         self.connected = False
+        self.label_id: str | None = None  # the "was it right?" pills, once a joined answer shows
+        self.answer_fragment = ""  # the Draw page's answer fragment, where the pills live
+        self.pushes: dict[int, float] = {}  # push notices seen on the page -> arrival time
+        self.strokes: list | None = None  # the canvas as last sent
+        self.label_value: str | None = None  # the pill shown as chosen (None after a clear)
 
     async def connect(self) -> None:
         import websockets
@@ -117,6 +123,10 @@ class ProtocolStudent:
             if b"your drawing (" in raw:
                 start = raw.index(b"your drawing (")
                 self.answers[raw[start : raw.index(b")", start) + 1]] = now
+            if b"The teacher pushed this digit" in raw:
+                self.pushes[len(self.pushes)] = now
+            if self.label_id is None and b"class_label" in raw:
+                self._learn_label(raw)
             if self.connected:
                 continue  # only answers matter from now on: keep this client light
             for match in WIDGET_ID.finditer(raw):
@@ -129,17 +139,34 @@ class ProtocolStudent:
             elif kind == "script_finished":
                 self._finished.set()
 
+    def _learn_label(self, raw: bytes) -> None:
+        msg = ForwardMsg()
+        msg.ParseFromString(raw)
+        for match in WIDGET_ID.finditer(raw):
+            if match.group(1) == b"class_label":
+                self.label_id = match.group(0).decode()
+                self.answer_fragment = msg.delta.fragment_id if msg.HasField("delta") else ""
+                return
+
     async def _wait_finished(self, timeout: float = 120) -> None:
         await asyncio.wait_for(self._finished.wait(), timeout)
         self._finished.clear()
 
-    async def _rerun(self, strokes: list | None) -> None:
+    async def _rerun(
+        self,
+        strokes: list | None,
+        extra: tuple[str, str] | None = None,
+        fragment: str = "",
+        trigger: tuple[str, int] | None = None,
+    ) -> None:
         msg = BackMsg()
         state = msg.rerun_script
         state.context_info.timezone = "UTC"
         state.context_info.locale = "en-US"
-        state.context_info.url = self.url + "/"
+        state.context_info.url = self.url + "/" + (f"?{self.query}" if self.query else "")
+        state.query_string = self.query
         if strokes is not None:
+            self.strokes = strokes
             state.page_script_hash = self.page_hash
             ids = self.widget_ids
             if "stroke_width" in ids:
@@ -154,14 +181,49 @@ class ProtocolStudent:
             w.id = ids["canvas"]
             data = "data:image/png;base64," + base64.b64encode(canvas_png(strokes)).decode()
             w.json_value = json.dumps({"drawing": {"raw": fabric_json(strokes), "data": data}})
+            if extra is None and self.label_value is not None:  # a chosen pill stays chosen
+                extra = (self.label_id, self.label_value)
+            if extra is not None:
+                w = state.widget_states.widgets.add()
+                w.id = extra[0]
+                w.string_array_value.SetInParent()
+                if extra[1] is not None:
+                    w.string_array_value.data.append(extra[1])
+            if trigger is not None:
+                w = state.widget_states.widgets.add()
+                w.id = trigger[0]
+                w.json_trigger_value = json.dumps([{"event": "push", "value": trigger[1]}])
+            if fragment:
+                state.fragment_id = fragment
         self._finished.clear()
         await self.ws.send(msg.SerializeToString())
+
+    async def label(self, value: str) -> bool:
+        """Tap a "was it right?" pill ("Right" or a digit) under the current answer, as the
+        browser does: the canvas as it is, with the pill's new value, in the answer fragment."""
+        if self.label_id is None or self.strokes is None:
+            return False
+        self.label_value = value
+        await self._rerun(self.strokes, extra=(self.label_id, value), fragment=self.answer_fragment)
+        return True
+
+    @property
+    def push_trigger_id(self) -> str | None:
+        """The push follower's trigger (a components-v2 event aggregator), when on the page."""
+        # as the frontend names it (BidiComponent: `$$STREAMLIT_INTERNAL_KEY_<id>__events`)
+        base = self.widget_ids.get("push_follower")
+        return f"$$STREAMLIT_INTERNAL_KEY_{base}__events" if base else None
+
+    async def follow_push(self, push_id: int) -> None:
+        """What the page's push follower sends when it sees a newer push id (pages/_push.js)."""
+        await self._rerun(self.strokes or [], trigger=(self.push_trigger_id, push_id))
 
     async def draw(self, strokes: list[list[tuple[float, float]]]) -> None:
         """Send the canvas as it is after these strokes (what the canvas sends on pen-up)."""
         await self._rerun(strokes)
 
     async def clear(self) -> None:
+        self.label_value = None  # the pills go with the drawing; the next one's start empty
         await self._rerun([])
 
     async def answer(self, strokes: int, sent_at: float, timeout: float) -> float | None:

@@ -184,7 +184,7 @@ class Classroom:
         self.stop()
 
     def start(self) -> None:
-        cookie_secret = secrets.token_hex(32)
+        cookie_secret = self.cookie_secret = secrets.token_hex(32)
         ports = [self.port] if self.replicas == 0 else [free_port() for _ in range(self.replicas)]
         self.replica_ports = ports
         started = [self._start_server(p, cookie_secret) for p in ports]
@@ -210,6 +210,20 @@ class Classroom:
                     self._pinned(command), stdout=out, stderr=subprocess.STDOUT
                 )
             _wait_healthy(self.url, [self.nginx], [log])
+
+    def restart(self, index: int) -> None:
+        """Restart replica ``index`` as an update would: stopped (SIGTERM), then started again
+        on its port; its students reconnect through nginx meanwhile."""
+        proc, port = self.servers[index], self.replica_ports[index]
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        self.servers[index], log = self._start_server(port, self.cookie_secret)
+        _wait_healthy(f"http://127.0.0.1:{port}", [self.servers[index]], [log])
 
     def stop(self) -> None:
         """Stop nginx and every server, with whatever they started (trainings in progress)."""

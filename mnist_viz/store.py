@@ -98,8 +98,14 @@ def database_url() -> str:
     return os.environ.get(DATABASE_URL_ENV_VAR) or f"sqlite:///{data_dir() / SQLITE_NAME}"
 
 
+POOL_SIZE = 4  # PostgreSQL connections per server process (its max_connections is ~100)
+
+
 class Store:
-    """One database, shared by every session of this process (a connection per thread)."""
+    """One database, shared by every session of this process. SQLite: a connection per thread.
+    PostgreSQL: a pool of at most ``POOL_SIZE`` connections, lent for one statement or one
+    transaction (a connection per thread would exhaust the server: every Streamlit session
+    runs its script in a thread of its own)."""
 
     def __init__(self, url: str | None = None):
         self.url = url or database_url()
@@ -109,6 +115,8 @@ class Store:
         self._local = threading.local()
         self._connections: list[Any] = []
         self._lock = threading.Lock()
+        self._idle: list[Any] = []  # PostgreSQL: pooled connections not lent out
+        self._lendable = threading.BoundedSemaphore(POOL_SIZE)
 
     # -- connections ---------------------------------------------------------------------------
 
@@ -138,12 +146,43 @@ class Store:
             raise StoreError(f"cannot open the class database {path} ({exc})") from None
 
     def _connection(self):
+        """SQLite: this thread's connection."""
         db = getattr(self._local, "db", None)
-        if db is None or (self.postgres and db.closed):
+        if db is None:
             db = self._local.db = self._connect()
             with self._lock:
                 self._connections.append(db)
         return db
+
+    @contextlib.contextmanager
+    def _held(self) -> Iterator[Any]:
+        """A connection for the block; nested blocks in one thread share it."""
+        if not self.postgres:
+            yield self._connection()
+            return
+        held = getattr(self._local, "held", None)
+        if held is not None:
+            yield held
+            return
+        if not self._lendable.acquire(timeout=30):
+            raise StoreError("the class database is busy; try again in a moment")
+        try:
+            with self._lock:
+                db = self._idle.pop() if self._idle else None
+            if db is None or db.closed:
+                db = self._connect()
+                with self._lock:
+                    self._connections.append(db)
+            self._local.held = db
+            try:
+                yield db
+            finally:
+                self._local.held = None
+                if not db.closed:
+                    with self._lock:
+                        self._idle.append(db)
+        finally:
+            self._lendable.release()
 
     def close(self) -> None:
         """Close every connection this store opened (tests, shutdown)."""
@@ -152,6 +191,7 @@ class Store:
                 with contextlib.suppress(Exception):
                     db.close()
             self._connections.clear()
+            self._idle.clear()
         self._local = threading.local()
 
     def _sql(self, sql: str) -> str:
@@ -169,18 +209,18 @@ class Store:
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         """Run one statement; its rows (empty for a statement without any)."""
         for attempt in range(2):
-            db = self._connection()
-            try:
-                cursor = db.execute(self._sql(sql), tuple(params))
-                rows = cursor.fetchall() if cursor.description else []
-                return [
-                    tuple(bytes(v) if isinstance(v, memoryview) else v for v in r) for r in rows
-                ]
-            except self._errors() as exc:
-                if self.postgres and attempt == 0 and db.closed:  # a restarted server: reconnect
-                    self._local.db = None
-                    continue
-                raise StoreError(f"the class database refused a request ({exc})") from None
+            with self._held() as db:
+                try:
+                    cursor = db.execute(self._sql(sql), tuple(params))
+                    rows = cursor.fetchall() if cursor.description else []
+                    return [
+                        tuple(bytes(v) if isinstance(v, memoryview) else v for v in r) for r in rows
+                    ]
+                except self._errors() as exc:
+                    # a restarted server: a fresh connection, once (not inside a transaction)
+                    retry = self.postgres and attempt == 0 and db.closed
+                    if not retry or getattr(self._local, "in_transaction", False):
+                        raise StoreError(f"the class database refused a request ({exc})") from None
         raise AssertionError("unreachable")
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
@@ -190,11 +230,15 @@ class Store:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         """Statements that commit together, or not at all."""
-        db = self._connection()
         if self.postgres:
-            with db.transaction():
-                yield
+            with self._held() as db, db.transaction():
+                self._local.in_transaction = True
+                try:
+                    yield
+                finally:
+                    self._local.in_transaction = False
             return
+        db = self._connection()
         db.execute("BEGIN IMMEDIATE")
         try:
             yield
@@ -241,11 +285,12 @@ class Store:
 
     @contextlib.contextmanager
     def _migration_lock(self) -> Iterator[None]:
-        if self.postgres:  # an advisory lock: one replica migrates at a time
-            self.execute("SELECT pg_advisory_lock(4242)")
-            try:
-                yield
-            finally:
-                self.execute("SELECT pg_advisory_unlock(4242)")
+        if self.postgres:  # an advisory lock (of one connection): one replica migrates at a time
+            with self._held():
+                self.execute("SELECT pg_advisory_lock(4242)")
+                try:
+                    yield
+                finally:
+                    self.execute("SELECT pg_advisory_unlock(4242)")
         else:  # BEGIN IMMEDIATE in transaction() already serialises writers
             yield

@@ -165,12 +165,16 @@ def record_answer(
 
 
 def _set_label(work: ClassWork, student: Student, drawing_id: int, predicted: int) -> None:
+    if state.get(OPEN_DRAWING, (None, None))[1] != drawing_id:
+        return  # a value from the pills of an earlier drawing: never relabel that one
     choice = state.get(LABEL)
     label = None if choice is None else predicted if choice == RIGHT else int(choice)
     work.set_label(student.id, drawing_id, label)
 
 
 def _set_shared(work: ClassWork, student: Student, drawing_id: int) -> None:
+    if state.get(OPEN_DRAWING, (None, None))[1] != drawing_id:
+        return
     work.set_shared(student.id, drawing_id, bool(state.get(SHARE)))
 
 
@@ -215,7 +219,7 @@ def _take_push(work: ClassWork) -> None:
         push = work.current_push()
     except StoreError:
         return
-    if push.id <= state.get(PUSH_SEEN, 0) or push.image is None:
+    if push.id == state.get(PUSH_SEEN) or push.image is None:
         return
     state[PUSH_SEEN] = push.id
     mine = current_digit()

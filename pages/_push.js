@@ -1,7 +1,7 @@
 // Follows the teacher's pushes without costing the server a script run per student and second.
 //
 // Each server keeps the class's latest push id in a small static file (pages/_push.py). This
-// asks for it once a second; only when it is newer than the one the page last followed does it
+// asks for it once a second; only when it differs from the one the page last followed does it
 // tell the server, which then makes the pushed digit the student's current digit.
 
 export default function ({ parentElement, data, setTriggerValue }) {
@@ -14,7 +14,8 @@ export default function ({ parentElement, data, setTriggerValue }) {
       const response = await fetch(data.url, { cache: "no-store" });
       if (response.ok) {
         const latest = (await response.json()).id;
-        if (Number.isInteger(latest) && latest > seen) {
+        // any change: ids start again when the class is deleted, or the database changes
+        if (Number.isInteger(latest) && latest !== seen) {
           seen = latest;
           setTriggerValue("push", latest);
         }

@@ -172,101 +172,28 @@ def mnist_model_dir(official_mnist_path, tmp_path_factory) -> Path:
 # -- the class's database: SQLite, and a throwaway PostgreSQL ---------------------------------
 
 
-def _postgres_binaries() -> Path | None:
-    import shutil
-
-    found = shutil.which("initdb")
-    if found:
-        return Path(found).resolve().parent
-    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    return versions[-1].parent if versions else None
-
-
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
-    """A PostgreSQL server of its own (initdb and pg_ctl on a temporary folder, a local socket),
-    for the session; its URL. Missing PostgreSQL fails where CI requires it, else skips."""
-    import getpass
+    """A PostgreSQL server of its own (``deploy/postgres.py``: initdb and pg_ctl on a temporary
+    folder, a local socket), for the session; its URL. Missing PostgreSQL fails where CI
+    requires it, else skips."""
     import shutil
-    import subprocess
+    import tempfile
 
-    bin_dir = _postgres_binaries()
-    if bin_dir is None:
+    from deploy.postgres import LocalPostgres, binaries
+
+    if binaries() is None:
         if os.environ.get("MNIST_VIZ_REQUIRE_DATABASE") == "1":
             pytest.fail("PostgreSQL (initdb, pg_ctl) is required here but missing")
         pytest.skip("PostgreSQL is not installed")
-    import tempfile
-
     # not under pytest's folders: those are private to the user running the tests
     root = Path(tempfile.mkdtemp(prefix="mnist-viz-postgres-"))
-    data, sockets = root / "data", root / "sockets"
-    sockets.mkdir()
-    user = getpass.getuser()
-    run_as: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses to run as root
-        user = "postgres"
-        shutil.chown(root, user)
-        shutil.chown(sockets, user)
-        run_as = ["runuser", "-u", user, "--"]
-    port = 20000 + os.getpid() % 20000
-    subprocess.run(
-        [
-            *run_as,
-            str(bin_dir / "initdb"),
-            "-D",
-            str(data),
-            "-U",
-            user,
-            "-A",
-            "trust",
-            "-E",
-            "UTF8",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    options = (
-        f"-c listen_addresses='' -c unix_socket_directories='{sockets}' -p {port} -c fsync=off"
-    )
-    subprocess.run(
-        [
-            *run_as,
-            str(bin_dir / "pg_ctl"),
-            "-D",
-            str(data),
-            "-o",
-            options,
-            "-w",
-            "-l",
-            str(root / "log"),
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    subprocess.run(
-        [
-            *run_as,
-            str(bin_dir / "createdb"),
-            "-h",
-            str(sockets),
-            "-p",
-            str(port),
-            "-U",
-            user,
-            "mnistviz",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    server = LocalPostgres(root)
+    server.start()
     try:
-        yield f"postgresql://{user}@/mnistviz?host={sockets}&port={port}"
+        yield server.url
     finally:
-        subprocess.run(
-            [*run_as, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-            check=False,
-            capture_output=True,
-        )
+        server.stop("immediate")
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -155,3 +155,23 @@ def test_a_bad_url_is_a_clear_error():
 def test_from_bytes_round_trips():
     image = (np.arange(784) % 256).astype(np.uint8).reshape(28, 28)
     np.testing.assert_array_equal(from_bytes(image.tobytes()), image)
+
+
+def test_many_sessions_share_a_few_connections(store):
+    # Streamlit runs each session's script in a thread of its own: a connection per thread
+    # exhausted PostgreSQL's max_connections in a class of 8 through a restart.
+    import threading
+
+    from mnist_viz.store import POOL_SIZE
+
+    def ask() -> None:
+        for _ in range(5):
+            store.execute("SELECT 1")
+
+    threads = [threading.Thread(target=ask) for _ in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if store.postgres:
+        assert len(store._connections) <= POOL_SIZE

@@ -1,0 +1,419 @@
+"""A class whose work is saved: joined protocol students draw and label through nginx while a
+replica restarts and the teacher pushes digits; afterwards every answered drawing must be in the
+class's database, under its student, with the label given.
+
+Each student joins first (``ClassWork.join``, as the sidebar does) and opens the Draw page with its
+resume code in the address. It draws digits stroke by stroke (``bench/strokes.py``), waits for the
+answer, taps the label (the digit it meant) and clears. Its page's push follower is emulated as
+the browser runs it (``pages/_push.js``): the static push file once a second, and the follower's
+trigger when the id is newer. The push's latency is from the teacher's push (written to the
+database) to the notice arriving on the student's websocket.
+
+Checked afterwards, from the database: every drawing whose answer came is there with exactly the
+28 x 28 image the server read (computed again here from the same canvas PNG), under its
+student; every label whose student's connection stayed up is there.
+
+Phases for the cost of saving (``--cost-seconds``): the same class unjoined, then joined; server
+CPU per drawing (from /proc) in each.
+
+    .venv/bin/python bench/class_work.py --students 30 --minutes 10 --database sqlite
+    .venv/bin/python bench/class_work.py --students 30 --minutes 10 --database postgres
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.protocol_student import ProtocolStudent, canvas_png  # noqa: E402
+from bench.strokes import STYLES, digit_strokes  # noqa: E402
+
+ANSWER_TIMEOUT = 20.0
+RESULTS = ROOT / "bench" / "results"
+
+
+@dataclass
+class Drawn:
+    student: int
+    digit: int
+    strokes: list
+    answered: bool
+    labelled: bool  # the label was sent and the connection stayed up for a second after
+
+
+@dataclass
+class ClassRun:
+    students: int
+    seconds: float
+    drawings: list[Drawn] = field(default_factory=list)
+    reconnects: list[float] = field(default_factory=list)
+    push_latencies: list[float] = field(default_factory=list)
+    pushes: int = 0
+    push_times: list[float] = field(default_factory=list)  # perf_counter, when written
+    notices: list[list[float]] = field(default_factory=list)  # per student: notice arrivals
+    events: list[str] = field(default_factory=list)
+
+
+def _closed(student: ProtocolStudent) -> bool:
+    return student._reader is None or student._reader.done()
+
+
+async def _connect(url: str, query: str) -> ProtocolStudent:
+    student = ProtocolStudent(url, query)
+    await student.connect()
+    return student
+
+
+async def _reconnect(url: str, query: str, old: ProtocolStudent, run: ClassRun):
+    start = time.monotonic()
+    while True:
+        try:
+            await old.close()
+            student = await _connect(url, query)
+            run.reconnects.append(time.monotonic() - start)
+            return student
+        except Exception:
+            if time.monotonic() - start > 90:
+                raise
+            await asyncio.sleep(0.5)
+
+
+def _latest_push_id(url: str, class_id: str) -> int | None:
+    try:
+        with urllib.request.urlopen(f"{url}/app/static/push-{class_id}.json", timeout=5) as r:
+            return int(json.loads(r.read())["id"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+class _Box:
+    def __init__(self, student: ProtocolStudent):
+        self.student = student
+
+
+async def _follower(url: str, class_id: str, box: _Box, deadline: float, rng) -> None:
+    """The page's push follower: ask once a second; tell the server when the id changed."""
+    await asyncio.sleep(rng.uniform(0, 1))  # pages opened at different moments
+    seen = await asyncio.to_thread(_latest_push_id, url, class_id)
+    while time.monotonic() < deadline:
+        latest = await asyncio.to_thread(_latest_push_id, url, class_id)
+        student = box.student
+        if latest is not None and seen is not None and latest != seen and student.connected:
+            seen = latest
+            with contextlib.suppress(Exception):  # closed: the next page asks again
+                await student.follow_push(latest)
+        elif seen is None:
+            seen = latest
+        await asyncio.sleep(1.0)
+
+
+async def _student(
+    url: str,
+    index: int,
+    token: str | None,
+    class_id: str,
+    seconds: float,
+    run: ClassRun,
+    ready: list,
+) -> None:
+    rng = np.random.default_rng(900 + index)
+    query = f"student={token}" if token else ""
+    box = _Box(await _connect(url, query))
+    ready.append(index)
+    deadline = await _everyone_in(ready, run.students) + seconds  # the lesson starts together
+    follower = asyncio.create_task(_follower(url, class_id, box, deadline, rng))
+    notices: list[float] = []
+    previous = None
+    try:
+        while time.monotonic() < deadline:
+            if _closed(box.student):
+                notices.extend(box.student.pushes.values())
+                box.student, previous = await _reconnect(url, query, box.student, run), None
+            student = box.student
+            while True:
+                digit = int(rng.integers(10))
+                style = int(rng.integers(len(STYLES[digit])))
+                if len(STYLES[digit][style]) != previous:
+                    break
+            drawing = digit_strokes(digit, rng, style=style)
+            previous = len(drawing.strokes)
+            sent = time.perf_counter()
+            took = None
+            try:
+                for i in range(len(drawing.strokes)):
+                    await student.draw(drawing.strokes[: i + 1])
+                    await asyncio.sleep(0.05)
+                end = time.monotonic() + ANSWER_TIMEOUT
+                while took is None and time.monotonic() < end and not _closed(student):
+                    took = await student.answer(previous, sent, 0.25)
+            except Exception:
+                took = None
+            labelled = False
+            if took is not None and token:
+                await asyncio.sleep(rng.uniform(0.3, 0.8))  # reading the answer, then one tap
+                try:
+                    if await student.label(str(digit)):
+                        await asyncio.sleep(1.0)
+                        labelled = not _closed(student)
+                except Exception:
+                    pass
+            run.drawings.append(Drawn(index, digit, drawing.strokes, took is not None, labelled))
+            await asyncio.sleep(rng.uniform(0.2, 0.6))
+            try:
+                await student.clear()
+            except Exception:
+                continue
+            await asyncio.sleep(rng.uniform(0.2, 0.5))
+    finally:
+        follower.cancel()
+        notices.extend(box.student.pushes.values())
+        run.notices.append(sorted(notices))
+        await box.student.close()
+
+
+async def _everyone_in(ready: list, students: int) -> float:
+    """When every student's page is open: the teacher's pushes and the restart count from then."""
+    while len(ready) < students:
+        await asyncio.sleep(0.1)
+    return time.monotonic()
+
+
+async def _teacher(work, pushes_at, ready, students, run: ClassRun) -> None:
+    start = await _everyone_in(ready, students)
+    image = np.zeros((28, 28), np.uint8)
+    for i, at in enumerate(pushes_at):
+        await asyncio.sleep(max(0.0, start + at - time.monotonic()))
+        image[:] = 0
+        image[4:24, 12 + i % 4 : 16 + i % 4] = 255
+        await asyncio.to_thread(work.push, image.copy(), 1, f"benchmark push {i + 1}")
+        run.push_times.append(time.perf_counter())
+        run.pushes += 1
+
+
+async def _restarts(server, restart_at, ready, students, run: ClassRun) -> None:
+    start = await _everyone_in(ready, students)
+    for i, at in enumerate(restart_at):
+        await asyncio.sleep(max(0.0, start + at - time.monotonic()))
+        t = time.monotonic()
+        await asyncio.to_thread(server.restart, i % len(server.servers))
+        run.events.append(
+            f"replica {i % len(server.servers)} restarted in {time.monotonic() - t:.1f} s"
+        )
+
+
+async def _class(server, work, tokens, seconds, pushes_at, restart_at) -> ClassRun:
+    run = ClassRun(len(tokens), seconds)
+    ready: list[int] = []
+    students = [
+        _student(server.url, i, token, work.class_id, seconds, run, ready)
+        for i, token in enumerate(tokens)
+    ]
+    n = len(tokens)
+    results = await asyncio.gather(
+        _teacher(work, pushes_at, ready, n, run),
+        _restarts(server, restart_at, ready, n, run),
+        *students,
+        return_exceptions=True,
+    )
+    for outcome in results:
+        if isinstance(outcome, BaseException):
+            run.events.append(f"error: {outcome!r}")
+    return run
+
+
+def saved_check(work, tokens: list[str], run: ClassRun) -> dict:
+    """Every answered drawing in the database with the image the server read, and its label."""
+    from mnist_viz.digit import DRAWING, from_image
+
+    students = [work.resume(token) for token in tokens]
+    kept = {}
+    for i, student in enumerate(students):
+        rows = work.student_drawings(student.id, limit=100_000)
+        kept[i] = {}
+        for row in rows:
+            kept[i].setdefault(row.image.tobytes(), []).append(row.label)
+    missing, label_missing, answered, labelled = [], [], 0, 0
+    for d in run.drawings:
+        if not d.answered:
+            continue
+        answered += 1
+        image = from_image(canvas_png(d.strokes), DRAWING, "").image.tobytes()
+        labels = kept[d.student].get(image)
+        if labels is None:
+            missing.append(f"student {d.student}: a {d.digit} in {len(d.strokes)} strokes")
+            continue
+        if d.labelled:
+            labelled += 1
+            if d.digit not in labels:
+                label_missing.append(f"student {d.student}: a {d.digit}")
+    return {
+        "answered": answered,
+        "missing": missing,
+        "labelled": labelled,
+        "labels_missing": label_missing,
+        "rows": sum(len(v) for v in kept.values()),
+    }
+
+
+def _summary(values: list[float]) -> dict:
+    if not values:
+        return {"n": 0}
+    ordered = sorted(values)
+    return {
+        "n": len(values),
+        "median_s": round(statistics.median(ordered), 3),
+        "p95_s": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 3),
+        "max_s": round(ordered[-1], 3),
+    }
+
+
+def measure(
+    url_env: dict,
+    database_url: str,
+    students: int,
+    seconds: float,
+    restart_at: list[float],
+    pushes_at: list[float],
+    cost_seconds: float = 0.0,
+) -> dict:
+    """Run the class (and, with ``cost_seconds``, the cost phases); the report."""
+    from deploy.classroom import Classroom
+    from mnist_viz.classwork import ClassWork
+    from mnist_viz.store import Store
+
+    env = url_env | {"MNIST_VIZ_DATABASE_URL": database_url}
+    report: dict = {"students": students, "seconds": seconds}
+    with Classroom(replicas=2, env=env, cores="0") as server:
+        store = Store(database_url)
+        store.migrate()
+        work = ClassWork(store)
+        work.ensure()
+        tokens = [work.join(f"student{i:02d}")[1] for i in range(students)]
+        if cost_seconds:
+            for phase, phase_tokens in (("unjoined", [None] * students), ("joined", tokens)):
+                cpu = server.cpu_seconds()
+                run = asyncio.run(_class(server, work, phase_tokens, cost_seconds, [], []))
+                answered = sum(d.answered for d in run.drawings)
+                report[f"cpu_ms_per_drawing_{phase}"] = round(
+                    1000 * (server.cpu_seconds() - cpu) / max(1, answered), 1
+                )
+                report[f"drawings_{phase}"] = answered
+            report["save_and_label_cpu_ms_per_drawing"] = round(
+                report["cpu_ms_per_drawing_joined"] - report["cpu_ms_per_drawing_unjoined"], 1
+            )
+        before = len(work.all_drawings())
+        run = asyncio.run(_class(server, work, tokens, seconds, pushes_at, restart_at))
+        # a second after the last drawing, everything sent has been handled
+        time.sleep(2)
+        check = saved_check(work, tokens, run)
+        report |= {
+            "drawings": len(run.drawings),
+            "answered": check["answered"],
+            "answered_missing_from_database": check["missing"],
+            "labelled": check["labelled"],
+            "labels_missing": check["labels_missing"],
+            "rows_before": before,
+            "rows_after": check["rows"],
+            "reconnects": len(run.reconnects),
+            "reconnect_max_s": round(max(run.reconnects), 2) if run.reconnects else None,
+            "pushes": run.pushes,
+            "events": run.events,
+        }
+        latencies = push_latencies(run.push_times, run.notices)
+        report["push_reached_per_push"] = [
+            sum(
+                any(
+                    at <= t < (run.push_times[i + 1] if i + 1 < len(run.push_times) else 1e18)
+                    for t in arrivals
+                )
+                for arrivals in run.notices
+            )
+            for i, at in enumerate(run.push_times)
+        ]
+        report["push"] = _summary(latencies) | {
+            "reached": f"{len(latencies)} of {run.pushes * students} (push x student)",
+            "within_2s": sum(t <= 2.0 for t in latencies),
+        }
+        store.close()
+    return report
+
+
+def push_latencies(report_pushes: list[float], notices: list[list[float]]) -> list[float]:
+    """For each push and student, the delay to the first notice after it (before the next)."""
+    out = []
+    for i, at in enumerate(report_pushes):
+        until = report_pushes[i + 1] if i + 1 < len(report_pushes) else float("inf")
+        for arrivals in notices:
+            after = [t for t in arrivals if at <= t < until]
+            if after:
+                out.append(after[0] - at)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=30)
+    parser.add_argument("--minutes", type=float, default=10)
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--cost-seconds", type=float, default=120)
+    parser.add_argument("--pushes", type=int, default=8)
+    args = parser.parse_args(argv)
+    seconds = 60 * args.minutes
+    models = os.environ.get("MNIST_VIZ_MODELS_DIR", str(ROOT / "models"))
+    env = {"MNIST_VIZ_MODELS_DIR": models}
+    with tempfile.TemporaryDirectory(prefix="mnist-viz-class-") as folder:
+        env["MNIST_VIZ_DATA_DIR"] = folder
+        if args.database == "postgres":
+            from deploy.postgres import LocalPostgres
+
+            server = LocalPostgres(Path(folder) / "postgres").start()
+            url = server.url
+        else:
+            server, url = None, f"sqlite:///{folder}/class.sqlite3"
+        try:
+            report = measure(
+                env,
+                url,
+                args.students,
+                seconds,
+                restart_at=[seconds / 2],
+                pushes_at=[seconds * (i + 0.5) / args.pushes for i in range(args.pushes)],
+                cost_seconds=args.cost_seconds,
+            )
+        finally:
+            if server is not None:
+                server.stop()
+    report |= {
+        "database": args.database,
+        "commit": subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+        ).stdout.strip(),
+        "machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}",
+        "note": "protocol students (bench/protocol_student.py) through nginx to 2 replicas "
+        "pinned to core 0; the clients on the other core",
+    }
+    print(json.dumps(report, indent=1))
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"class_work_{args.database}.json").write_text(json.dumps(report, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
