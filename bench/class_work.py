@@ -383,6 +383,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.database == "postgres":
             from deploy.postgres import LocalPostgres
 
+            os.chmod(folder, 0o711)  # the postgres user passes through to its cluster
+
             server = LocalPostgres(Path(folder) / "postgres").start()
             url = server.url
         else:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +69,15 @@ class Drawing:
 
     png: bytes | None
     strokes: int
+    # a fingerprint of each stroke, in order: a drawing that does not extend (or undo back to) the
+    # last one is a new drawing, even when the canvas' clear and the next stroke reach the server
+    # together (a busy server coalesces them, and the empty canvas is never seen)
+    stroke_keys: tuple[str, ...] = ()
+
+    def continues(self, earlier: tuple[str, ...]) -> bool:
+        """Whether this drawing is ``earlier`` with strokes added or undone."""
+        n = min(len(earlier), len(self.stroke_keys))
+        return n > 0 and earlier[:n] == self.stroke_keys[:n]
 
 
 def drawing_pad(
@@ -95,7 +106,12 @@ def drawing_in_state(key: str = "canvas") -> Drawing:
     value = st.session_state.get(key) or {}
     drawing = value.get("drawing") or {}
     objects = (drawing.get("raw") or {}).get("objects") or []
-    strokes = sum(1 for o in objects if o.get("type") in ("path", "Path"))
+    paths = [o for o in objects if isinstance(o, dict) and o.get("type") in ("path", "Path")]
+    strokes = len(paths)
+    keys = tuple(
+        hashlib.sha1(json.dumps(o.get("path"), separators=(",", ":")).encode()).hexdigest()[:12]
+        for o in paths
+    )
     url = drawing.get("data")
     png = None
     if (
@@ -109,4 +125,4 @@ def drawing_in_state(key: str = "canvas") -> Drawing:
             )
         except (binascii.Error, ValueError, ImageError):
             png = None  # not what the pad sends: read as no drawing
-    return Drawing(png, strokes)
+    return Drawing(png, strokes, keys)

@@ -55,9 +55,9 @@ def _read_drawing() -> None:
         digit = None
     if digit is not None or (current_digit() is not None and current_digit().source == DRAWING):
         set_digit(digit)
-    if digit is None:  # cleared: the next stroke starts a new saved drawing
-        forget_open_drawing()
-    state.last_drawing = drawing_id
+    if digit is None or not drawing.continues(state.get("last_strokes", ())):
+        forget_open_drawing()  # cleared, or another drawing: it is saved as a new one
+    state.last_drawing, state.last_strokes = drawing_id, drawing.stroke_keys
 
 
 def _read_upload() -> None:

@@ -245,3 +245,31 @@ def test_an_unreachable_database_leaves_the_app_working(app, monkeypatch):
     assert not at.exception
     assert "The class's records cannot be reached." in texts(at)
     assert "Prediction" in [m.label for m in at.metric]
+
+
+def drawing_with_paths(digit: str, paths: list) -> dict:
+    """The canvas' state with these strokes' fabric.js paths (one per stroke)."""
+    state = canvas_state(canvas_drawing(digit), strokes=len(paths))
+    state["drawing"]["raw"]["objects"] = [{"type": "Path", "path": p} for p in paths]
+    return state
+
+
+def test_a_new_drawing_never_overwrites_the_last_one_when_its_clear_was_not_seen(app):
+    # On a busy server the Clear and the next stroke can reach it in one rerun: the empty canvas
+    # is never seen. The new strokes do not extend the old ones, so it is a new drawing.
+    at = join(app().run(), "ada")
+    at.session_state["canvas"] = drawing_with_paths("1", [[["M", 140, 40], ["L", 138, 240]]])
+    at.run()
+    (first,) = records().all_drawings()
+    at.session_state["canvas"] = drawing_with_paths("0", [[["M", 85, 140], ["L", 195, 140]]])
+    at.run()
+    assert not at.exception
+    rows = {d.id: d for d in records().all_drawings()}
+    assert len(rows) == 2
+    assert (rows[first.id].image == first.image).all()  # the first drawing is kept as it was
+    # while a stroke added to the same drawing updates it
+    at.session_state["canvas"] = drawing_with_paths(
+        "0", [[["M", 85, 140], ["L", 195, 140]], [["M", 140, 40], ["L", 140, 240]]]
+    )
+    at.run()
+    assert len(records().all_drawings()) == 2

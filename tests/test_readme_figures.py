@@ -175,3 +175,40 @@ def test_the_bad_input_figures():
     text = " ".join(README.split())
     assert f"{bad['inputs']:,} inputs" in text and bad["within_limits"]
     assert f"the slowest {bad['slowest_seconds']} s, at most {bad['most_memory_mb']} MB" in text
+
+
+def class_rows(report: dict) -> dict[str, str]:
+    """The README's class-benchmark cells for one database's ``bench/class_work.py`` run."""
+    push = report["push"]
+    return {
+        "drawings answered": f"{report['answered']:,}",
+        "answered drawings missing from the database": str(
+            len(report["answered_missing_from_database"])
+        ),
+        "labels kept": f"{report['labelled'] - len(report['labels_missing']):,} of "
+        f"{report['labelled']:,}",
+        "students reconnected after the restart (slowest)": f"{report['reconnects']} "
+        f"({report['reconnect_max_s']} s)",
+        "pushes reaching a page within 2 s": f"{push['within_2s']} of "
+        f"{report['pushes'] * report['students']}",
+        "push delay: median / p95 / max (s)": f"{push['median_s']} / {push['p95_s']} / "
+        f"{push['max_s']}",
+    }
+
+
+def test_the_class_benchmark():
+    sqlite, postgres = result("class_work_sqlite"), result("class_work_postgres")
+    assert sqlite["students"] == postgres["students"] == 30
+    assert sqlite["seconds"] == postgres["seconds"] == 600
+    for label, cell in class_rows(sqlite).items():
+        assert table_row(label) == [cell, class_rows(postgres)[label]], label
+    text = README.replace("\n", " ")
+    assert (
+        f"{sqlite['cpu_ms_per_drawing_unjoined']} ms of server CPU per drawing unjoined and "
+        f"{sqlite['cpu_ms_per_drawing_joined']} ms joined" in text
+    )
+    view = result("class_view")
+    assert (
+        f"opens in {view['open_median_s']} s (median of {view['openings']}; slowest "
+        f"{view['open_max_s']} s)" in text
+    )
