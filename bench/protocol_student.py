@@ -123,7 +123,7 @@ class ProtocolStudent:
             if b"your drawing (" in raw:
                 start = raw.index(b"your drawing (")
                 self.answers[raw[start : raw.index(b")", start) + 1]] = now
-            if b"The teacher pushed this digit" in raw:
+            if b"The teacher pushed" in raw:  # the digit, or "while you were drawing"
                 self.pushes[len(self.pushes)] = now
             if self.label_id is None and b"class_label" in raw:
                 self._learn_label(raw)

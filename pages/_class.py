@@ -14,7 +14,7 @@ from pages._push import follow_pushes, start_mirror
 STUDENT, TOKEN = "class_student", "class_token"  # session state
 OPEN_DRAWING = "class_drawing"  # session state: (digit key, drawing id) of the saved answer
 TOKEN_PARAM = "student"  # the page address carries the resume code, so a reload keeps the student
-PUSH_SEEN, OWN_DIGIT = "push_seen", "own_digit"
+PUSH_SEEN, OWN_DIGIT, PUSH_PENDING = "push_seen", "own_digit", "push_pending"
 LABEL, SHARE = "class_label", "class_share"
 RIGHT = "right"
 state = st.session_state
@@ -210,6 +210,17 @@ def _back_to_own() -> None:
     set_digit(state.pop(OWN_DIGIT, None))
 
 
+def _show_pending() -> None:
+    from pages._digit import current_digit, set_digit
+
+    pending = state.pop(PUSH_PENDING, None)
+    mine = current_digit()
+    if pending is not None:
+        if mine is not None and mine.source != PUSHED:
+            state[OWN_DIGIT] = mine
+        set_digit(pending)
+
+
 def _take_push(work: ClassWork) -> None:
     """The page saw a newer push id: make that push the current digit (keeping the student's
     own to go back to)."""
@@ -222,6 +233,7 @@ def _take_push(work: ClassWork) -> None:
     if push.id == state.get(PUSH_SEEN) or push.image is None:
         return
     state[PUSH_SEEN] = push.id
+    state[PUSH_PENDING] = pushed_digit(push)  # until shown: a stroke may replace it first
     mine = current_digit()
     if mine is not None and mine.source != PUSHED:
         state[OWN_DIGIT] = mine
@@ -239,6 +251,16 @@ def _follow_pushes(work: ClassWork) -> None:
             return
     follow_pushes(work.class_id, state[PUSH_SEEN], lambda: _take_push(work))
     digit = current_digit()
+    pending = state.get(PUSH_PENDING)
+    if pending is not None and (digit is None or digit.source != PUSHED):
+        # a stroke of the student's own drawing came with the push: theirs is not taken away
+        st.info(
+            "The teacher pushed a digit to everyone while you were drawing.",
+            icon=":material/campaign:",
+        )
+        st.button("Show it", on_click=_show_pending, key="push_show")
+        return
+    state.pop(PUSH_PENDING, None)
     if digit is not None and digit.source == PUSHED:
         st.info(
             f"The teacher pushed this digit to everyone ({digit.description}).",
