@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass
 import keras
 import numpy as np
 
-from mnist_viz.model import evaluate, to_model_input
-from mnist_viz.personal import private_copy, shifted_versions
+from mnist_viz.model import evaluate
+from mnist_viz.personal import REPLAY_SHARE, private_copy, replay_batches, shifted_versions
 from mnist_viz.training import TrainingResult
 
 CLASS_MODEL = "mnist_cnn_class"  # its name in the model cache
@@ -24,7 +24,6 @@ MIN_DRAWINGS = 20  # labelled drawings before a class model is worth training
 HELD_OUT = 0.2
 STEPS = 300
 BATCH = 64
-REPLAY_SHARE = 0.5
 CHECK_DIGITS = 2000  # MNIST test digits for before and after (a fixed random sample)
 
 
@@ -110,14 +109,10 @@ def fine_tune(
     rng = np.random.default_rng(seed)
     own_x, own_y = shifted_versions(images[learn] / 255.0, labels[learn], shift=1)
     copy = private_copy(model)
-    n_own = BATCH - int(BATCH * REPLAY_SHARE)
     report = progress or (lambda _: None)
-    for step in range(STEPS):
-        pick = rng.integers(0, len(own_x), n_own)
-        old = rng.integers(0, len(mnist_x), BATCH - n_own)
-        x = np.concatenate([own_x[pick], to_model_input(mnist_x[old])[..., 0]])
-        y = np.concatenate([own_y[pick], mnist_y[old]]).astype(np.int64)
-        copy.train_on_batch(to_model_input(x), y)
+    batches = replay_batches(own_x, own_y, mnist_x, mnist_y, rng, steps=STEPS, batch=BATCH)
+    for step, (x, y) in enumerate(batches):
+        copy.train_on_batch(x, y)
         if step % 30 == 0:
             report(step / STEPS)
     report(1.0)

@@ -88,20 +88,23 @@ def private_copy(model: keras.Model) -> keras.Model:
     return copy
 
 
-def _batches(
+def replay_batches(
     own_x: np.ndarray,
     own_y: np.ndarray,
     replay_x: np.ndarray | None,
     replay_y: np.ndarray | None,
     rng: np.random.Generator,
+    steps: int = STEPS,
+    batch: int = BATCH,
 ):
-    """STEPS batches of the learner's versions, mixed half and half with MNIST when replaying."""
-    n_own = BATCH if replay_x is None else BATCH - int(BATCH * REPLAY_SHARE)
-    for _ in range(STEPS):
+    """``steps`` batches of the learner's versions, mixed half and half with MNIST when
+    replaying (also the class model's, ``mnist_viz.class_model``)."""
+    n_own = batch if replay_x is None else batch - int(batch * REPLAY_SHARE)
+    for _ in range(steps):
         pick = rng.integers(0, len(own_x), n_own)
         x, y = own_x[pick], own_y[pick]
         if replay_x is not None:
-            old = rng.integers(0, len(replay_x), BATCH - n_own)
+            old = rng.integers(0, len(replay_x), batch - n_own)
             x = np.concatenate([x, to_model_input(replay_x[old])[..., 0]])
             y = np.concatenate([y, replay_y[old]])
         yield to_model_input(x), y.astype(np.int64)
@@ -143,7 +146,7 @@ def teach(
     copies = {}
     for i, replay in enumerate((False, True)):
         copy = private_copy(model)
-        for x, y in _batches(
+        for x, y in replay_batches(
             own_x, own_y, mnist_x if replay else None, mnist_y if replay else None, rng
         ):
             copy.train_on_batch(x, y)

@@ -326,3 +326,15 @@ def chromium_or_skip() -> str:
             pytest.fail(f"Chromium is required here but {CHROMIUM} is missing")
         pytest.skip(f"Chromium not found at {CHROMIUM}")
     return path
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium through playwright, for one test module."""
+    executable = chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import CHROMIUM_ARGS, ROOT, chromium_or_skip
+from conftest import ROOT
 from PIL import Image, ImageDraw
 from test_bad_inputs import tiff_with_strip_offsets_type
 
@@ -85,17 +85,6 @@ def app_url(mnist_model_dir, official_mnist_path, tmp_path_factory):
     env = {"MNIST_VIZ_MODELS_DIR": str(mnist_model_dir), "MNIST_DATA": str(official_mnist_path)}
     with serving(env, tmp_path_factory.mktemp("server") / "streamlit.log") as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = chromium_or_skip()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import io
 import time
 
 import pytest
-from conftest import CHROMIUM_ARGS, chromium_or_skip
 from test_browser import (
     CANVAS,
     SETTLE,
@@ -47,17 +46,6 @@ def class_server(mnist_model_dir, official_mnist_path, tmp_path_factory):
     }
     with serving(env, tmp_path_factory.mktemp("server") / "streamlit.log") as url:
         yield url, data_dir
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = chromium_or_skip()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def records(data_dir) -> ClassWork:
