@@ -98,14 +98,14 @@ def database_url() -> str:
     return os.environ.get(DATABASE_URL_ENV_VAR) or f"sqlite:///{data_dir() / SQLITE_NAME}"
 
 
-POOL_SIZE = 4  # PostgreSQL connections per server process (its max_connections is ~100)
+POOL_SIZE = 4  # connections per server process (PostgreSQL's max_connections is ~100)
 
 
 class Store:
-    """One database, shared by every session of this process. SQLite: a connection per thread.
-    PostgreSQL: a pool of at most ``POOL_SIZE`` connections, lent for one statement or one
-    transaction (a connection per thread would exhaust the server: every Streamlit session
-    runs its script in a thread of its own)."""
+    """One database, shared by every session of this process, through a pool of at most
+    ``POOL_SIZE`` connections, each lent for one statement or one transaction (a connection
+    per thread would exhaust a PostgreSQL server, and leak: every Streamlit script run is a
+    thread of its own)."""
 
     def __init__(self, url: str | None = None):
         self.url = url or database_url()
@@ -145,21 +145,12 @@ class Store:
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the class database {path} ({exc})") from None
 
-    def _connection(self):
-        """SQLite: this thread's connection."""
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = self._local.db = self._connect()
-            with self._lock:
-                self._connections.append(db)
-        return db
-
     @contextlib.contextmanager
     def _held(self) -> Iterator[Any]:
-        """A connection for the block; nested blocks in one thread share it."""
-        if not self.postgres:
-            yield self._connection()
-            return
+        """A connection for the block, lent from the pool; nested blocks in one thread share it.
+
+        Lent, not kept per thread: Streamlit runs every script run in a new thread, so a
+        connection per thread would open the database on each run and never close it."""
         held = getattr(self._local, "held", None)
         if held is not None:
             yield held
@@ -169,7 +160,7 @@ class Store:
         try:
             with self._lock:
                 db = self._idle.pop() if self._idle else None
-            if db is None or db.closed:
+            if db is None or self._closed(db):
                 db = self._connect()
                 with self._lock:
                     self._connections.append(db)
@@ -178,11 +169,14 @@ class Store:
                 yield db
             finally:
                 self._local.held = None
-                if not db.closed:
+                if not self._closed(db):
                     with self._lock:
                         self._idle.append(db)
         finally:
             self._lendable.release()
+
+    def _closed(self, db: Any) -> bool:
+        return bool(db.closed) if self.postgres else False
 
     def close(self) -> None:
         """Close every connection this store opened (tests, shutdown)."""
@@ -238,14 +232,14 @@ class Store:
                 finally:
                     self._local.in_transaction = False
             return
-        db = self._connection()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+        with self._held() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
 
     # -- the schema ----------------------------------------------------------------------------
 
