@@ -178,8 +178,12 @@ def _set_shared(work: ClassWork, student: Student, drawing_id: int) -> None:
     work.set_shared(student.id, drawing_id, bool(state.get(SHARE)))
 
 
+@st.fragment
 def label_panel(work: ClassWork | None, drawing_id: int | None, verdict: Verdict) -> None:
-    """One tap: was the answer right, or what was it? And whether to share this drawing."""
+    """One tap: was the answer right, or what was it? And whether to share this drawing.
+
+    A fragment of its own: a tap reruns these two widgets, not the answer around them (which
+    cost a prediction, a chart and the pixel grid again, about 15 ms of server CPU a tap)."""
     student = current_student(work)
     if student is None or drawing_id is None:
         return
