@@ -5,16 +5,19 @@ class's database, under its student, with the label given.
 Each student joins first (``ClassWork.join``, as the sidebar does) and opens the Draw page with its
 resume code in the address. It draws digits stroke by stroke (``bench/strokes.py``), waits for the
 answer, taps the label (the digit it meant) and clears. Its page's push follower is emulated as
-the browser runs it (``pages/_push.js``): the static push file once a second, and the follower's
+the browser runs it (``pages/_push.js``): the static push file twice a second, and the follower's
 trigger when the id is newer. The push's latency is from the teacher's push (written to the
-database) to the notice arriving on the student's websocket.
+database) to the pushed digit's answer arriving on the student's websocket (or, for a student
+whose stroke came with the push, the notice that a digit was pushed while they were drawing).
 
 Checked afterwards, from the database: every drawing whose answer came is there with exactly the
 28 x 28 image the server read (computed again here from the same canvas PNG), under its
 student; every label whose student's connection stayed up is there.
 
-Phases for the cost of saving (``--cost-seconds``): the same class unjoined, then joined; server
-CPU per drawing (from /proc) in each.
+Phases for the cost of saving (``--cost-seconds``), each with the same pacing (a student who does
+not tap a label waits as long as one who does): the class unjoined; joined, not labelling; joined
+and labelling. Server CPU per drawing (from /proc) in each: saving costs the second minus the
+first, a label tap the third minus the second.
 
     .venv/bin/python bench/class_work.py --students 30 --minutes 10 --database sqlite
     .venv/bin/python bench/class_work.py --students 30 --minutes 10 --database postgres
@@ -33,7 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,11 +98,27 @@ async def _reconnect(url: str, query: str, old: ProtocolStudent, run: ClassRun):
             await asyncio.sleep(0.5)
 
 
-def _latest_push_id(url: str, class_id: str) -> int | None:
+ASK_EVERY_S = 0.5  # as pages/_push.py's ASK_EVERY_MS
+
+
+async def _latest_push_id(url: str, class_id: str) -> int | None:
+    """GET the static push file (asyncio, not a thread each: 30 pages ask twice a second)."""
+    host, port = urllib.parse.urlsplit(url).hostname, urllib.parse.urlsplit(url).port
     try:
-        with urllib.request.urlopen(f"{url}/app/static/push-{class_id}.json", timeout=5) as r:
-            return int(json.loads(r.read())["id"])
-    except (OSError, ValueError, KeyError):
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 5)
+        try:
+            writer.write(
+                f"GET /app/static/push-{class_id}.json HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                "Cache-Control: no-store\r\nConnection: close\r\n\r\n".encode()
+            )
+            response = await asyncio.wait_for(reader.read(), 5)
+        finally:
+            writer.close()
+        head, _, body = response.partition(b"\r\n\r\n")
+        if not head.startswith(b"HTTP/1.1 200"):
+            return None
+        return int(json.loads(body)["id"])
+    except (TimeoutError, OSError, ValueError, KeyError):
         return None
 
 
@@ -109,11 +128,11 @@ class _Box:
 
 
 async def _follower(url: str, class_id: str, box: _Box, deadline: float, rng) -> None:
-    """The page's push follower: ask once a second; tell the server when the id changed."""
-    await asyncio.sleep(rng.uniform(0, 1))  # pages opened at different moments
-    seen = await asyncio.to_thread(_latest_push_id, url, class_id)
+    """The page's push follower: ask twice a second; tell the server when the id changed."""
+    await asyncio.sleep(rng.uniform(0, ASK_EVERY_S))  # pages opened at different moments
+    seen = await _latest_push_id(url, class_id)
     while time.monotonic() < deadline:
-        latest = await asyncio.to_thread(_latest_push_id, url, class_id)
+        latest = await _latest_push_id(url, class_id)
         student = box.student
         if latest is not None and seen is not None and latest != seen and student.connected:
             seen = latest
@@ -121,7 +140,7 @@ async def _follower(url: str, class_id: str, box: _Box, deadline: float, rng) ->
                 await student.follow_push(latest)
         elif seen is None:
             seen = latest
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(ASK_EVERY_S)
 
 
 async def _student(
@@ -132,6 +151,7 @@ async def _student(
     seconds: float,
     run: ClassRun,
     ready: list,
+    labels: bool = True,
 ) -> None:
     rng = np.random.default_rng(900 + index)
     query = f"student={token}" if token else ""
@@ -166,12 +186,17 @@ async def _student(
             except Exception:
                 took = None
             labelled = False
-            if took is not None and token:
+            if took is not None:
+                shown = student.shown_pushes
                 await asyncio.sleep(rng.uniform(0.3, 0.8))  # reading the answer, then one tap
+                # a push that arrived meanwhile replaced the answer and its pills: no tap
+                tap = token and labels and student.shown_pushes == shown
                 try:
-                    if await student.label(str(digit)):
+                    if tap and await student.label(str(digit)):
                         await asyncio.sleep(1.0)
                         labelled = not _closed(student)
+                    else:
+                        await asyncio.sleep(1.0)  # the same pace without the tap
                 except Exception:
                     pass
             run.drawings.append(Drawn(index, digit, drawing.strokes, took is not None, labelled))
@@ -218,11 +243,13 @@ async def _restarts(server, restart_at, ready, students, run: ClassRun) -> None:
         )
 
 
-async def _class(server, work, tokens, seconds, pushes_at, restart_at) -> ClassRun:
+async def _class(
+    server, work, tokens, seconds, pushes_at, restart_at, labels: bool = True
+) -> ClassRun:
     run = ClassRun(len(tokens), seconds)
     ready: list[int] = []
     students = [
-        _student(server.url, i, token, work.class_id, seconds, run, ready)
+        _student(server.url, i, token, work.class_id, seconds, run, ready, labels)
         for i, token in enumerate(tokens)
     ]
     n = len(tokens)
@@ -307,16 +334,25 @@ def measure(
         work.ensure()
         tokens = [work.join(f"student{i:02d}")[1] for i in range(students)]
         if cost_seconds:
-            for phase, phase_tokens in (("unjoined", [None] * students), ("joined", tokens)):
+            phases = (
+                ("unjoined", [None] * students, False),
+                ("joined", tokens, False),
+                ("joined_labelling", tokens, True),
+            )
+            for phase, phase_tokens, labels in phases:
                 cpu = server.cpu_seconds()
-                run = asyncio.run(_class(server, work, phase_tokens, cost_seconds, [], []))
+                run = asyncio.run(
+                    _class(server, work, phase_tokens, cost_seconds, [], [], labels=labels)
+                )
                 answered = sum(d.answered for d in run.drawings)
                 report[f"cpu_ms_per_drawing_{phase}"] = round(
                     1000 * (server.cpu_seconds() - cpu) / max(1, answered), 1
                 )
                 report[f"drawings_{phase}"] = answered
-            report["save_and_label_cpu_ms_per_drawing"] = round(
-                report["cpu_ms_per_drawing_joined"] - report["cpu_ms_per_drawing_unjoined"], 1
+            cost = {k: report[f"cpu_ms_per_drawing_{k}"] for k, _, _ in phases}
+            report["save_cpu_ms_per_drawing"] = round(cost["joined"] - cost["unjoined"], 1)
+            report["label_tap_cpu_ms_per_drawing"] = round(
+                cost["joined_labelling"] - cost["joined"], 1
             )
         before = len(work.all_drawings())
         run = asyncio.run(_class(server, work, tokens, seconds, pushes_at, restart_at))

@@ -79,8 +79,9 @@ class ProtocolStudent:
         self._reader: asyncio.Task | None = None
         self.connected = False
         self.label_id: str | None = None  # the "was it right?" pills, once a joined answer shows
-        self.answer_fragment = ""  # the Draw page's answer fragment, where the pills live
-        self.pushes: dict[int, float] = {}  # push notices seen on the page -> arrival time
+        self.label_fragment = ""  # the fragment of the latest answer's label pills
+        self.pushes: dict[int, float] = {}  # pushed digits' answers on the page -> arrival
+        self.shown_pushes = 0  # answers for a pushed digit that replaced the student's own
         self.strokes: list | None = None  # the canvas as last sent
         self.label_value: str | None = None  # the pill shown as chosen (None after a clear)
 
@@ -123,9 +124,12 @@ class ProtocolStudent:
             if b"your drawing (" in raw:
                 start = raw.index(b"your drawing (")
                 self.answers[raw[start : raw.index(b")", start) + 1]] = now
-            if b"The teacher pushed" in raw:  # the digit, or "while you were drawing"
+            # the pushed digit's answer, or the notice that it came while the student drew
+            if b"Input: pushed by the teacher" in raw or b"while you were drawing" in raw:
                 self.pushes[len(self.pushes)] = now
-            if self.label_id is None and b"class_label" in raw:
+            if b"Input: pushed by the teacher" in raw:
+                self.shown_pushes += 1  # the answer (and its label pills) made way for it
+            if b"class_label" in raw:  # the pills' fragment is new with each answer
                 self._learn_label(raw)
             if self.connected:
                 continue  # only answers matter from now on: keep this client light
@@ -145,7 +149,7 @@ class ProtocolStudent:
         for match in WIDGET_ID.finditer(raw):
             if match.group(1) == b"class_label":
                 self.label_id = match.group(0).decode()
-                self.answer_fragment = msg.delta.fragment_id if msg.HasField("delta") else ""
+                self.label_fragment = msg.delta.fragment_id if msg.HasField("delta") else ""
                 return
 
     async def _wait_finished(self, timeout: float = 120) -> None:
@@ -204,7 +208,7 @@ class ProtocolStudent:
         if self.label_id is None or self.strokes is None:
             return False
         self.label_value = value
-        await self._rerun(self.strokes, extra=(self.label_id, value), fragment=self.answer_fragment)
+        await self._rerun(self.strokes, extra=(self.label_id, value), fragment=self.label_fragment)
         return True
 
     @property

@@ -46,8 +46,9 @@ def free_port() -> int:
 
 CONNECTIONS_PER_ADDRESS = 200  # a class of 30 behind one address needs about 40
 REQUESTS_PER_SECOND, REQUEST_BURST = 50, 400  # page loads of a whole class at once fit
-# Pages ask for the latest push once a second: 60 students behind one address fit.
-PUSH_REQUESTS_PER_SECOND, PUSH_REQUEST_BURST = 60, 120
+# Pages ask for the latest push twice a second: 60 students behind one address (a school's)
+# fit.
+PUSH_REQUESTS_PER_SECOND, PUSH_REQUEST_BURST = 120, 240
 UNPRIVILEGED = ("nobody", "nogroup")  # nginx's workers, when it is started as root
 
 

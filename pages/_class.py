@@ -5,6 +5,7 @@ labels and sharing, and following what the teacher pushes. The records are ``mni
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from mnist_viz.classwork import ClassError, ClassWork, Push, Student
 from mnist_viz.digit import DRAWING, PUSHED, UPLOAD, Digit, Verdict, from_push
@@ -16,6 +17,9 @@ OPEN_DRAWING = "class_drawing"  # session state: (digit key, drawing id) of the 
 TOKEN_PARAM = "student"  # the page address carries the resume code, so a reload keeps the student
 PUSH_SEEN, OWN_DIGIT, PUSH_PENDING = "push_seen", "own_digit", "push_pending"
 LABEL, SHARE = "class_label", "class_share"
+# The key of a page's fragment that shows the current digit (the Draw page's answer), and of the
+# sidebar's push notice: a push reruns just these two where the page has the first.
+DIGIT_VIEW, PUSH_NOTICE = "digit_view", "push_notice"
 RIGHT = "right"
 state = st.session_state
 
@@ -208,10 +212,21 @@ def label_panel(work: ClassWork | None, drawing_id: int | None, verdict: Verdict
 # -- following what the teacher pushes -------------------------------------------------------------
 
 
+def _show_digit_change() -> None:
+    """From a callback that changed the current digit: rerun what shows it. On a page with a
+    ``DIGIT_VIEW`` fragment, that fragment and the notice (a push reaches 30 pages at once, and
+    a whole page costs the server several times more); elsewhere, the whole page."""
+    try:
+        st.rerun([DIGIT_VIEW, PUSH_NOTICE])
+    except StreamlitAPIException:  # this page has no such fragment
+        st.rerun()
+
+
 def _back_to_own() -> None:
     from pages._digit import set_digit
 
     set_digit(state.pop(OWN_DIGIT, None))
+    _show_digit_change()
 
 
 def _show_pending() -> None:
@@ -223,6 +238,7 @@ def _show_pending() -> None:
         if mine is not None and mine.source != PUSHED:
             state[OWN_DIGIT] = mine
         set_digit(pending)
+    _show_digit_change()
 
 
 def _take_push(work: ClassWork) -> None:
@@ -242,11 +258,10 @@ def _take_push(work: ClassWork) -> None:
     if mine is not None and mine.source != PUSHED:
         state[OWN_DIGIT] = mine
     set_digit(pushed_digit(push))
+    _show_digit_change()
 
 
 def _follow_pushes(work: ClassWork) -> None:
-    from pages._digit import current_digit
-
     start_mirror(work.store, work.class_id)
     if PUSH_SEEN not in state:  # a new session does not jump to an old push
         try:
@@ -254,6 +269,13 @@ def _follow_pushes(work: ClassWork) -> None:
         except StoreError:
             return
     follow_pushes(work.class_id, state[PUSH_SEEN], lambda: _take_push(work))
+    _push_notice()
+
+
+@st.fragment(key=PUSH_NOTICE)
+def _push_notice() -> None:
+    from pages._digit import current_digit
+
     digit = current_digit()
     pending = state.get(PUSH_PENDING)
     if pending is not None and (digit is None or digit.source != PUSHED):

@@ -1,7 +1,7 @@
 // Follows the teacher's pushes without costing the server a script run per student and second.
 //
 // Each server keeps the class's latest push id in a small static file (pages/_push.py). This
-// asks for it once a second; only when it differs from the one the page last followed does it
+// asks for it twice a second; only when it differs from the one the page last followed does it
 // tell the server, which then makes the pushed digit the student's current digit.
 
 export default function ({ parentElement, data, setTriggerValue }) {

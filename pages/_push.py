@@ -1,5 +1,5 @@
 """Following the teacher's pushes: a mirror of the latest push id in a static file that every
-student's page asks for once a second (``_push.js``), and the switch to the pushed digit.
+student's page asks for twice a second (``_push.js``), and the switch to the pushed digit.
 
 Why not ``st.fragment(run_every=...)``: that costs a script run per student and second, and in
 Streamlit 1.67 its timer stops after the Draw page's keyed fragment reruns (a stroke), so a
@@ -24,8 +24,10 @@ from mnist_viz.classwork import ClassWork
 from mnist_viz.store import Store, StoreError
 
 STATIC = Path(__file__).resolve().parent.parent / "static"  # served at /app/static/
-MIRROR_EVERY_S = 0.5
-ASK_EVERY_MS = 1000  # a push reaches pages within ~1.5 s (mirror + ask), 2 s at the most
+MIRROR_EVERY_S = 0.25
+# A page hears of a push within 0.75 s (mirror + ask), which leaves over a second for 30 pages'
+# answers to be computed on one core.
+ASK_EVERY_MS = 500
 
 _follower = st.components.v2.component(
     "mnist_viz.push_follower",
@@ -73,7 +75,7 @@ def start_mirror(_store: Store, class_id: str) -> threading.Thread:
 
 
 def follow_pushes(class_id: str, seen: int, on_push) -> None:
-    """Ask for the latest push id once a second; ``on_push`` runs when it is newer than
+    """Ask for the latest push id twice a second; ``on_push`` runs when it is newer than
     ``seen`` (the push this page last followed)."""
     _follower(
         key="push_follower",

@@ -15,7 +15,7 @@ from mnist_viz import charts, render
 from mnist_viz.digit import DRAWING, UPLOAD, from_image, from_test_set, judge, random_index
 from mnist_viz.errors import BlankImageError, ImageBusyError, ImageError
 from mnist_viz.model import predict_proba
-from pages._class import class_work, forget_open_drawing, label_panel, record_answer
+from pages._class import DIGIT_VIEW, class_work, forget_open_drawing, label_panel, record_answer
 from pages._digit import current_digit, prediction_metric, set_digit, sidebar_model
 from pages._models import get_data, get_model
 from pages._pen import drawing_in_state, drawing_pad
@@ -24,7 +24,7 @@ from pages._teach import private_answer, style_feedback, teach_panel
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff", "psd"]
 ANY = "any"
-ANSWER = "answer"  # the fragment's key
+ANSWER = DIGIT_VIEW  # the fragment's key: a teacher's push reruns it too
 
 st.title("Draw & predict")
 cached = get_model()

@@ -138,15 +138,20 @@ def test_a_students_work_and_the_teachers_class_view(browser, class_server):
         notice.first.wait_for(timeout=10_000)
         followed = time.monotonic() - pushed_at
         assert followed <= PUSH_WITHIN_S + 1.0, f"the push took {followed:.1f} s"
+        # the answer is the pushed digit's (only the answer and the notice reran)
+        student.get_by_text("Input: pushed by the teacher").first.wait_for(timeout=SETTLE)
         student.get_by_role("button", name="Back to my own digit").click()
         student.get_by_text("Input: your drawing").first.wait_for(timeout=SETTLE)
 
         # -- runs a challenge; the student submits from the lab; the leaderboard shows ada
+        open_page(student, "Adversarial lab")  # a push reaches a page without the Draw answer too
+        wait_until_idle(student)
         wait_until_idle(teacher)
         teacher.get_by_role("button", name="Start the challenge").click()
         teacher.get_by_text("Running:").wait_for(timeout=SETTLE)
         notice.first.wait_for(timeout=10_000)  # the challenge's digit, pushed to everyone
-        open_page(student, "Adversarial lab")
+        wait_until_idle(student)
+        screenshot(student, "class-challenge-student")
         slider = student.get_by_role("slider", name="epsilon")
         slider.focus()
         student.keyboard.press("End")
