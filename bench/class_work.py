@@ -6,7 +6,7 @@ Each student joins first (``ClassWork.join``, as the sidebar does) and opens the
 resume code in the address. It draws digits stroke by stroke (``bench/strokes.py``), waits for the
 answer, taps the label (the digit it meant) and clears. Its page's push follower is emulated as
 the browser runs it (``pages/_push.js``): the static push file twice a second, and the follower's
-trigger when the id is newer. The push's latency is from the teacher's push (written to the
+state (sent with every later request too) when the id is newer. The push's latency is from the teacher's push (written to the
 database) to the pushed digit's answer arriving on the student's websocket (or, for a student
 whose stroke came with the push, the notice that a digit was pushed while they were drawing).
 
@@ -70,7 +70,8 @@ class ClassRun:
     push_latencies: list[float] = field(default_factory=list)
     pushes: int = 0
     push_times: list[float] = field(default_factory=list)  # perf_counter, when written
-    notices: list[list[float]] = field(default_factory=list)  # per student: notice arrivals
+    notices: list[list[float]] = field(default_factory=list)  # per student: push arrivals
+    answers: set[float] = field(default_factory=set)  # those that were the pushed digit's answer
     events: list[str] = field(default_factory=list)
 
 
@@ -165,6 +166,7 @@ async def _student(
         while time.monotonic() < deadline:
             if _closed(box.student):
                 notices.extend(box.student.pushes.values())
+                run.answers.update(box.student.pushed_answers)
                 box.student, previous = await _reconnect(url, query, box.student, run), None
             student = box.student
             while True:
@@ -209,6 +211,7 @@ async def _student(
     finally:
         follower.cancel()
         notices.extend(box.student.pushes.values())
+        run.answers.update(box.student.pushed_answers)
         run.notices.append(sorted(notices))
         await box.student.close()
 
@@ -372,7 +375,7 @@ def measure(
             "pushes": run.pushes,
             "events": run.events,
         }
-        latencies = push_latencies(run.push_times, run.notices)
+        latencies, as_answers = push_latencies(run.push_times, run.notices, run.answers)
         report["push_reached_per_push"] = [
             sum(
                 any(
@@ -386,21 +389,27 @@ def measure(
         report["push"] = _summary(latencies) | {
             "reached": f"{len(latencies)} of {run.pushes * students} (push x student)",
             "within_2s": sum(t <= 2.0 for t in latencies),
+            "as_the_pushed_digits_answer": as_answers,
+            "as_the_notice_that_it_came_while_drawing": len(latencies) - as_answers,
         }
         store.close()
     return report
 
 
-def push_latencies(report_pushes: list[float], notices: list[list[float]]) -> list[float]:
-    """For each push and student, the delay to the first notice after it (before the next)."""
-    out = []
+def push_latencies(
+    report_pushes: list[float], arrivals_by_student: list[list[float]], answers: set[float]
+) -> tuple[list[float], int]:
+    """For each push and student, the delay to the first arrival after it (before the next);
+    and how many of those first arrivals were the pushed digit's answer (not the notice)."""
+    out, as_answers = [], 0
     for i, at in enumerate(report_pushes):
         until = report_pushes[i + 1] if i + 1 < len(report_pushes) else float("inf")
-        for arrivals in notices:
+        for arrivals in arrivals_by_student:
             after = [t for t in arrivals if at <= t < until]
             if after:
                 out.append(after[0] - at)
-    return out
+                as_answers += after[0] in answers
+    return out, as_answers
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -82,7 +82,9 @@ class ProtocolStudent:
         self.label_fragment = ""  # the fragment of the latest answer's label pills
         self.pushes: dict[int, float] = {}  # pushed digits' answers on the page -> arrival
         self.shown_pushes = 0  # answers for a pushed digit that replaced the student's own
+        self.pushed_answers: list[float] = []  # their arrival times (the rest: notices)
         self.strokes: list | None = None  # the canvas as last sent
+        self.push_seen: int | None = None  # the push follower's state (pages/_push.js)
         self.label_value: str | None = None  # the pill shown as chosen (None after a clear)
 
     async def connect(self) -> None:
@@ -129,6 +131,7 @@ class ProtocolStudent:
                 self.pushes[len(self.pushes)] = now
             if b"Input: pushed by the teacher" in raw:
                 self.shown_pushes += 1  # the answer (and its label pills) made way for it
+                self.pushed_answers.append(now)
             if b"class_label" in raw:  # the pills' fragment is new with each answer
                 self._learn_label(raw)
             if self.connected:
@@ -161,7 +164,7 @@ class ProtocolStudent:
         strokes: list | None,
         extra: tuple[str, str] | None = None,
         fragment: str = "",
-        trigger: tuple[str, int] | None = None,
+        push: int | None = None,
     ) -> None:
         msg = BackMsg()
         state = msg.rerun_script
@@ -193,10 +196,13 @@ class ProtocolStudent:
                 w.string_array_value.SetInParent()
                 if extra[1] is not None:
                     w.string_array_value.data.append(extra[1])
-            if trigger is not None:
+            if push is not None:
+                self.push_seen = push
+            if self.push_seen is not None and "push_follower" in ids:
+                # the follower's state goes with every request, as the browser sends it
                 w = state.widget_states.widgets.add()
-                w.id = trigger[0]
-                w.json_trigger_value = json.dumps([{"event": "push", "value": trigger[1]}])
+                w.id = ids["push_follower"]
+                w.json_value = json.dumps({"push": self.push_seen})
             if fragment:
                 state.fragment_id = fragment
         self._finished.clear()
@@ -211,16 +217,9 @@ class ProtocolStudent:
         await self._rerun(self.strokes, extra=(self.label_id, value), fragment=self.label_fragment)
         return True
 
-    @property
-    def push_trigger_id(self) -> str | None:
-        """The push follower's trigger (a components-v2 event aggregator), when on the page."""
-        # as the frontend names it (BidiComponent: `$$STREAMLIT_INTERNAL_KEY_<id>__events`)
-        base = self.widget_ids.get("push_follower")
-        return f"$$STREAMLIT_INTERNAL_KEY_{base}__events" if base else None
-
     async def follow_push(self, push_id: int) -> None:
         """What the page's push follower sends when it sees a newer push id (pages/_push.js)."""
-        await self._rerun(self.strokes or [], trigger=(self.push_trigger_id, push_id))
+        await self._rerun(self.strokes or [], push=push_id)
 
     async def draw(self, strokes: list[list[tuple[float, float]]]) -> None:
         """Send the canvas as it is after these strokes (what the canvas sends on pen-up)."""

@@ -23,6 +23,15 @@ def _bars(values: list[dict], x: dict, y: dict, colour: dict, tooltip: list, hei
     }
 
 
+def inline(spec: Spec) -> Spec:
+    """The same chart with its rows inside a one-layer spec, where Streamlit passes them to the
+    browser as they are. (Rows in the top-level ``data`` are converted through pandas to Arrow
+    first: for the ten bars of an answer, about a quarter of the answer's server CPU.)"""
+    spec = dict(spec)
+    layer = {key: spec.pop(key) for key in ("data", "mark", "encoding") if key in spec}
+    return {**spec, "layer": [layer]}
+
+
 def _flag_colour(field: str, on: str, off: str) -> dict:
     return {"condition": {"test": f"datum['{field}']", "value": on}, "value": off}
 

@@ -4,18 +4,25 @@ labels and sharing, and following what the teacher pushes. The records are ``mni
 
 from __future__ import annotations
 
+import contextlib
+import time
+
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from mnist_viz.classwork import ClassError, ClassWork, Push, Student
 from mnist_viz.digit import DRAWING, PUSHED, UPLOAD, Digit, Verdict, from_push
 from mnist_viz.store import Store, StoreError
-from pages._push import follow_pushes, start_mirror
+from pages._push import FOLLOWER, follow_pushes, start_mirror
 
 STUDENT, TOKEN = "class_student", "class_token"  # session state
 OPEN_DRAWING = "class_drawing"  # session state: (digit key, drawing id) of the saved answer
 TOKEN_PARAM = "student"  # the page address carries the resume code, so a reload keeps the student
 PUSH_SEEN, OWN_DIGIT, PUSH_PENDING = "push_seen", "own_digit", "push_pending"
+PUSH_HANDLED = "push_handled"  # the follower's last reported push id that was acted on
+# A stroke this soon after a push may have replaced the pushed digit before the page could show
+# it (a busy server sends only the latest of two answers): the page then says a digit was pushed.
+PUSH_GRACE_S = 3.0
 LABEL, SHARE = "class_label", "class_share"
 # The key of a page's fragment that shows the current digit (the Draw page's answer), and of the
 # sidebar's push notice: a push reruns just these two where the page has the first.
@@ -212,6 +219,16 @@ def label_panel(work: ClassWork | None, drawing_id: int | None, verdict: Verdict
 # -- following what the teacher pushes -------------------------------------------------------------
 
 
+def rerun_fragments(*keys: str) -> None:
+    """From a Draw-page callback: rerun these fragments, and the push notice too when a push is
+    waiting to be shown (it came with a stroke: the notice says so)."""
+    if state.get(PUSH_PENDING) is not None:
+        # no notice on this page when the database is unreachable: then just the fragments
+        with contextlib.suppress(StreamlitAPIException):
+            st.rerun([*keys, PUSH_NOTICE])
+    st.rerun(list(keys))
+
+
 def _show_digit_change() -> None:
     """From a callback that changed the current digit: rerun what shows it. On a page with a
     ``DIGIT_VIEW`` fragment, that fragment and the notice (a push reaches 30 pages at once, and
@@ -226,6 +243,7 @@ def _back_to_own() -> None:
     from pages._digit import set_digit
 
     set_digit(state.pop(OWN_DIGIT, None))
+    state.pop(PUSH_PENDING, None)  # seen: the student chose to leave it
     _show_digit_change()
 
 
@@ -237,31 +255,35 @@ def _show_pending() -> None:
     if pending is not None:
         if mine is not None and mine.source != PUSHED:
             state[OWN_DIGIT] = mine
-        set_digit(pending)
+        set_digit(pending["digit"])
     _show_digit_change()
 
 
-def _take_push(work: ClassWork) -> None:
+def _take_push(work: ClassWork, rerun: bool = True) -> None:
     """The page saw a newer push id: make that push the current digit (keeping the student's
-    own to go back to)."""
+    own to go back to); from the follower's callback, ``rerun`` what shows it."""
     from pages._digit import current_digit, set_digit
 
     try:
         push = work.current_push()
     except StoreError:
         return
+    state[PUSH_HANDLED] = (state.get(FOLLOWER) or {}).get("push")
     if push.id == state.get(PUSH_SEEN) or push.image is None:
         return
     state[PUSH_SEEN] = push.id
-    state[PUSH_PENDING] = pushed_digit(push)  # until shown: a stroke may replace it first
+    # until it has surely been seen: a stroke may replace it first
+    state[PUSH_PENDING] = {"digit": pushed_digit(push), "at": time.monotonic(), "cut": False}
     mine = current_digit()
     if mine is not None and mine.source != PUSHED:
         state[OWN_DIGIT] = mine
     set_digit(pushed_digit(push))
-    _show_digit_change()
+    if rerun:
+        _show_digit_change()
 
 
 def _follow_pushes(work: ClassWork) -> None:
+
     start_mirror(work.store, work.class_id)
     if PUSH_SEEN not in state:  # a new session does not jump to an old push
         try:
@@ -269,7 +291,20 @@ def _follow_pushes(work: ClassWork) -> None:
         except StoreError:
             return
     follow_pushes(work.class_id, state[PUSH_SEEN], lambda: _take_push(work))
+    catch_up_on_push(work)
     _push_notice()
+
+
+def catch_up_on_push(work: ClassWork | None) -> None:
+    """Take a push that the follower reported but whose callback did not run. (Its id is in the
+    follower's state, which the browser sends with every request; under load a request can be
+    merged into another run, and then its callback may never run.) Cheap when nothing is new."""
+    if work is None:
+        return
+    reported = (state.get(FOLLOWER) or {}).get("push")
+    if isinstance(reported, int) and reported != state.get(PUSH_HANDLED):
+        state[PUSH_HANDLED] = reported
+        _take_push(work, rerun=False)
 
 
 @st.fragment(key=PUSH_NOTICE)
@@ -279,14 +314,17 @@ def _push_notice() -> None:
     digit = current_digit()
     pending = state.get(PUSH_PENDING)
     if pending is not None and (digit is None or digit.source != PUSHED):
-        # a stroke of the student's own drawing came with the push: theirs is not taken away
-        st.info(
-            "The teacher pushed a digit to everyone while you were drawing.",
-            icon=":material/campaign:",
-        )
-        st.button("Show it", on_click=_show_pending, key="push_show")
-        return
-    state.pop(PUSH_PENDING, None)
+        if pending["cut"] or time.monotonic() - pending["at"] <= PUSH_GRACE_S:
+            # a stroke of the student's own drawing came with the push: theirs is not taken
+            # away, and the notice stays until they look
+            pending["cut"] = True
+            st.info(
+                "The teacher pushed a digit to everyone while you were drawing.",
+                icon=":material/campaign:",
+            )
+            st.button("Show it", on_click=_show_pending, key="push_show")
+            return
+        state.pop(PUSH_PENDING, None)  # it was on the page long enough; the student moved on
     if digit is not None and digit.source == PUSHED:
         st.info(
             f"The teacher pushed this digit to everyone ({digit.description}).",

@@ -4,7 +4,11 @@
 // asks for it twice a second; only when it differs from the one the page last followed does it
 // tell the server, which then makes the pushed digit the student's current digit.
 
-export default function ({ parentElement, data, setTriggerValue }) {
+// The id is sent as a state value, not a one-shot trigger: the browser sends its components'
+// state with every request, so a push whose request was merged with a stroke's (a script run in
+// progress takes only the latest request) still arrives with the next one.
+
+export default function ({ parentElement, data, setStateValue }) {
   let seen = data.seen;
   let asked = false;
   const timer = setInterval(async () => {
@@ -17,7 +21,7 @@ export default function ({ parentElement, data, setTriggerValue }) {
         // any change: ids start again when the class is deleted, or the database changes
         if (Number.isInteger(latest) && latest !== seen) {
           seen = latest;
-          setTriggerValue("push", latest);
+          setStateValue("push", latest);
         }
       }
     } catch (e) {

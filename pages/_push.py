@@ -74,11 +74,14 @@ def start_mirror(_store: Store, class_id: str) -> threading.Thread:
     return thread
 
 
+FOLLOWER = "push_follower"  # the follower's key: its state holds the latest push id it saw
+
+
 def follow_pushes(class_id: str, seen: int, on_push) -> None:
     """Ask for the latest push id twice a second; ``on_push`` runs when it is newer than
     ``seen`` (the push this page last followed)."""
     _follower(
-        key="push_follower",
+        key=FOLLOWER,
         data={
             "url": f"./app/static/{push_file(class_id).name}",
             "seen": seen,

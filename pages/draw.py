@@ -15,7 +15,15 @@ from mnist_viz import charts, render
 from mnist_viz.digit import DRAWING, UPLOAD, from_image, from_test_set, judge, random_index
 from mnist_viz.errors import BlankImageError, ImageBusyError, ImageError
 from mnist_viz.model import predict_proba
-from pages._class import DIGIT_VIEW, class_work, forget_open_drawing, label_panel, record_answer
+from pages._class import (
+    DIGIT_VIEW,
+    catch_up_on_push,
+    class_work,
+    forget_open_drawing,
+    label_panel,
+    record_answer,
+    rerun_fragments,
+)
 from pages._digit import current_digit, prediction_metric, set_digit, sidebar_model
 from pages._models import get_data, get_model
 from pages._pen import drawing_in_state, drawing_pad
@@ -88,17 +96,17 @@ def _pick_test_digit() -> None:
         data.y_test, None if wanted == ANY else int(wanted), np.random.default_rng()
     )
     set_digit(from_test_set(data.x_test, data.y_test, index))
-    st.rerun(ANSWER)
+    rerun_fragments(ANSWER)
 
 
 def _on_drawing() -> None:
     _read_drawing()
-    st.rerun(ANSWER)
+    rerun_fragments(ANSWER)
 
 
 def _on_upload() -> None:
     _read_upload()
-    st.rerun(ANSWER)
+    rerun_fragments(ANSWER)
 
 
 # -- the inputs ---------------------------------------------------------------------------------
@@ -145,6 +153,7 @@ def answer() -> None:
     # Each outside container gets a slot on every run, also when it stays empty: Streamlit keeps
     # a fragment's place in a container only if the fragment wrote there in the last full run.
     message_slot, details_slot = upload_message.empty(), details.empty()
+    catch_up_on_push(work)  # a push whose callback was lost shows with this answer
     upload, outcome = state.get("upload"), state.get("upload_outcome")
     if upload is not None and outcome and outcome[0] == upload.file_id and outcome[1]:
         message_slot.error(outcome[1] + " The previous digit is kept.")
@@ -175,7 +184,9 @@ def answer() -> None:
                     st.warning(note)
                 private_slot = st.empty()  # filled last: teaching below may have just ended
             label_panel(work, saved, verdict)
-            st.vega_lite_chart(charts.probability_chart(probabilities), width="stretch")
+            st.vega_lite_chart(
+                charts.inline(charts.probability_chart(probabilities)), width="stretch"
+            )
             st.caption(
                 "The last layer (softmax) turns the network's ten scores into probabilities that "
                 "add up to 100%. Hover a bar for its exact value."

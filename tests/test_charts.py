@@ -193,3 +193,13 @@ def test_source_count_chart_puts_each_source_beside_the_other():
         ("4", "pen", 7),
     }
     assert spec["encoding"]["xOffset"]["sort"] == ["MNIST", "pen"]
+
+
+def test_inline_keeps_the_chart_and_its_rows_in_one_layer():
+    spec = charts.probability_chart(np.full(10, 0.1))
+    inlined = charts.inline(spec)
+    assert "data" not in inlined  # Streamlit would convert top-level rows through pandas
+    assert inlined["layer"] == [
+        {"data": spec["data"], "mark": spec["mark"], "encoding": spec["encoding"]}
+    ]
+    assert inlined["height"] == spec["height"]
