@@ -283,7 +283,6 @@ def _take_push(work: ClassWork, rerun: bool = True) -> None:
 
 
 def _follow_pushes(work: ClassWork) -> None:
-
     start_mirror(work.store, work.class_id)
     if PUSH_SEEN not in state:  # a new session does not jump to an old push
         try:
@@ -299,7 +298,7 @@ def catch_up_on_push(work: ClassWork | None) -> None:
     """Take a push that the follower reported but whose callback did not run. (Its id is in the
     follower's state, which the browser sends with every request; under load a request can be
     merged into another run, and then its callback may never run.) Cheap when nothing is new."""
-    if work is None:
+    if work is None or PUSH_SEEN not in state:  # a new session: _follow_pushes decides first
         return
     reported = (state.get(FOLLOWER) or {}).get("push")
     if isinstance(reported, int) and reported != state.get(PUSH_HANDLED):
