@@ -16,8 +16,12 @@ $(VENV)/.installed: requirements.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
+# axe-core (npm, package-lock.json) for the accessibility tests; without npm they skip, except
+# in CI, which requires them.
+$(VENV)/.dev-installed: requirements-dev.txt package-lock.json $(VENV)/.installed
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "npm is missing: the accessibility tests will be skipped"; fi
 	touch $@
 
 run: $(VENV)/.installed

@@ -3,8 +3,10 @@
 import streamlit as st
 
 from pages._session import session_notice
+from pages._style import apply_style
 
 st.set_page_config(page_title="mnist-viz", page_icon=":material/draw:", layout="wide")
+apply_style()  # readable captions and a visible focus in both themes (WCAG 2.2 AA)
 session_notice()  # a page that started over (reloaded, or reconnected to another server) says so
 
 # URL paths differ from the file names on purpose: because a `pages/` folder exists, Streamlit

@@ -149,7 +149,8 @@ def pixel_grid_html(image: np.ndarray, cell: int = 20, min_cell: int = 16) -> st
         if v == 0:
             cells.append("<i></i>")
         else:
-            ink = "d" if v >= 128 else "l"
+            # black from 118 up, white below: both keep 4.5:1 against the square (WCAG AA)
+            ink = "d" if v >= 118 else "l"
             cells.append(f'<i class="{ink}" style="background:#{v:02x}{v:02x}{v:02x}">{v}</i>')
     rows, cols = values.shape
     # Sizes in container query units: 100cqw is the width of the .mv-pxbox column.
@@ -163,7 +164,7 @@ def pixel_grid_html(image: np.ndarray, cell: int = 20, min_cell: int = 16) -> st
         "ui-monospace,monospace}"
         ".mv-px i{display:flex;align-items:center;justify-content:center;font-style:normal;"
         "background:#000;overflow:hidden}"
-        ".mv-px .d{color:#000}.mv-px .l{color:#e6e6e6}"
+        ".mv-px .d{color:#000}.mv-px .l{color:#fff}"
     )
     label = f"{rows} by {cols} pixel values"
     grid = f'<div class="mv-px" role="img" aria-label="{label}">{"".join(cells)}</div>'
@@ -234,7 +235,7 @@ def figures_html(images: list[np.ndarray], captions: list[str], size: int = 150)
         f".{box} figure{{margin:0;width:{size}px}}"
         f".{box} img{{width:{size}px;height:{size}px;object-fit:contain;background:#000;"
         "image-rendering:pixelated;display:block}"
-        f".{box} figcaption{{font-size:0.8rem;opacity:0.7;margin-top:0.3rem;line-height:1.3}}"
+        f".{box} figcaption{{font-size:0.8rem;opacity:0.8;margin-top:0.3rem;line-height:1.3}}"
     )
     return f'<style>{style}</style><div class="{box}">{"".join(figures)}</div>'
 

@@ -63,7 +63,11 @@ def challenge_panel(work: ClassWork, cached: CachedModel) -> None:
         f"**Running:** on this {active.label}, {aim}. Students submit from the Adversarial lab."
     )
     left, right = st.columns([1, 3])
-    left.image(render.png(render.grey_image(active.image, scale=4)), caption=f"a {active.label}")
+    left.image(
+        render.png(render.grey_image(active.image, scale=4)),
+        caption=f"a {active.label}",
+        alt=f"The challenge's digit, a {active.label}.",
+    )
 
     @st.fragment(run_every=REFRESH_SECONDS)
     def board() -> None:

@@ -10,6 +10,7 @@ from mnist_viz.cache import ModelInfo
 from mnist_viz.data import DATA_ENV_VAR, MnistData
 from mnist_viz.data_mix import DEFAULT_PEN_COPIES, MIX_MNIST
 from mnist_viz.pendigits import CITATION
+from pages._chart import chart
 from pages._models import PEN_SAMPLES_PER_CLASS, get_mean_images, get_pen_digits, get_pen_samples
 
 SHOWN_PER_CLASS = 10
@@ -59,6 +60,7 @@ def data_section(info: ModelInfo, data: MnistData) -> None:
         st.image(
             render.png(render.class_rows(data.x_train, data.y_train, SHOWN_PER_CLASS)),
             width="stretch",
+            alt=f"{SHOWN_PER_CLASS} MNIST training digits of each kind, one row per digit, 0 to 9.",
         )
     with p_col:
         st.subheader("Real pen-drawn digits")
@@ -69,16 +71,18 @@ def data_section(info: ModelInfo, data: MnistData) -> None:
         st.image(
             render.png(render.class_rows(pen_images, pen_labels, SHOWN_PER_CLASS)),
             width="stretch",
+            alt=f"{SHOWN_PER_CLASS} pen-drawn digits of each kind, one row per digit, 0 to 9.",
         )
     st.subheader("How many of each")
     copies = int(info.config.get("pen_copies", DEFAULT_PEN_COPIES))
-    st.vega_lite_chart(
+    chart(
         charts.source_count_chart(
             {
                 "MNIST": dataset_stats.class_counts(data.y_train),
                 f"pen-drawn x{copies}": dataset_stats.class_counts(pen.labels, copies),
             }
         ),
+        "Training images per digit, from each source",
         width="stretch",
     )
     st.caption(
@@ -88,16 +92,24 @@ def data_section(info: ModelInfo, data: MnistData) -> None:
     st.subheader("The average digit, and how the two differ")
     mnist_means = get_mean_images(data.location, data)
     pen_means = dataset_stats.mean_images(pen_images, pen_labels)
-    st.image(render.png(render.grey_row(mnist_means)), caption="MNIST", width="stretch")
+    st.image(
+        render.png(render.grey_row(mnist_means)),
+        caption="MNIST",
+        width="stretch",
+        alt="The average MNIST digit of each kind, 0 to 9, as blurred grey shapes.",
+    )
     st.image(
         render.png(render.grey_row(pen_means)),
         caption=f"Pen-drawn ({PEN_SAMPLES_PER_CLASS} of each digit)",
         width="stretch",
+        alt="The average pen-drawn digit of each kind, 0 to 9, as blurred grey shapes.",
     )
     st.image(
         render.png(render.difference_row(mnist_means, pen_means)),
         caption="Pen-drawn minus MNIST: red where pen digits have more ink, blue where less",
         width="stretch",
+        alt="For each digit 0 to 9, where pen-drawn digits have more ink than MNIST's (red) and "
+        "less (blue).",
     )
     rows = dataset_stats.compare_sources((data.x_train, data.y_train), (pen_images, pen_labels))
     st.dataframe(

@@ -68,7 +68,11 @@ def sidebar_digit(verdict: Verdict | None = None) -> None:
         if verdict is None:
             verdict = judge(predict_proba(get_model().model, digit.image)[0], digit.image)
         left, right = st.columns([1, 1.4], vertical_alignment="center")
-        left.image(png(grey_image(digit.image, scale=3)), caption="28 x 28 input")
+        left.image(
+            png(grey_image(digit.image, scale=3)),
+            caption="28 x 28 input",
+            alt=f"The current digit, 28 x 28 grey pixels: {digit.description}.",
+        )
         prediction_metric(
             "Current prediction", verdict.digit, verdict.confidence, "sure", container=right
         )

@@ -17,6 +17,7 @@ from mnist_viz.cache import (
 from mnist_viz.jobs import RUNNING, Job, JobQueue, SharedResults
 from mnist_viz.training import TrainingProgress
 from mnist_viz.worker import STANDARD, TrainSpec, run_training
+from pages._chart import chart
 
 POLL_SECONDS = 0.25  # a page waiting for a result it needs checks this often
 
@@ -117,7 +118,12 @@ def follow_job(job: Job, message: str, queue: str = TRAINING):
         polls += 1
         points = [p for p in list(job.history) if isinstance(p, TrainingProgress)]
         if len(points) > 1 and polls % CURVE_EVERY_POLLS == 0:  # a training: watch it learn
-            curve.vega_lite_chart(charts.live_training_chart(points), width="stretch")
+            with curve.container():
+                chart(
+                    charts.live_training_chart(points),
+                    "Loss and training accuracy so far",
+                    width="stretch",
+                )
     bar.empty()
     curve.empty()
     status.empty()
@@ -139,7 +145,11 @@ def watch_training(job: Job, message: str) -> None:
         st.progress(fraction, text=text)
         curve = [p for p in list(job.history) if isinstance(p, TrainingProgress)]
         if len(curve) > 1:
-            st.vega_lite_chart(charts.live_training_chart(curve), width="stretch")
+            chart(
+                charts.live_training_chart(curve),
+                "Loss and training accuracy so far",
+                width="stretch",
+            )
             st.caption(
                 "Live, every few dozen batches: the loss and training accuracy averaged over the "
                 "epoch so far (dropout on, augmented digits)."

@@ -53,12 +53,19 @@ function follow(undo, theirs) {
   undoWatches.set(undo, watch);
 }
 
+// Keys pressed inside a component stay there: Streamlit's own shortcuts (r: rerun, c: clear
+// caches) listen on the document, and would fire while a pen tool has the keyboard's focus.
+function stopShortcuts(node) {
+  node.addEventListener("keydown", (e) => e.stopPropagation());
+}
+
 function wire(root) {
   if (wired.has(root)) return;
   wired.add(root);
   const style = document.createElement("style");
   style.textContent = HIDE_TOOLBAR;
   root.appendChild(style);
+  stopShortcuts(root);
   const upper = root.querySelector("canvas.upper-canvas");
   let drawing = false;
   upper.addEventListener("pointerdown", () => {
@@ -78,6 +85,11 @@ export default function ({ parentElement, setTriggerValue }) {
   const host = parentElement.host || parentElement;
   const clear = parentElement.querySelector("button.pen-clear");
   const undo = parentElement.querySelector("button.pen-undo");
+  const row = parentElement.querySelector(".pen-row");
+  if (!wired.has(row)) {
+    wired.add(row);
+    stopShortcuts(row);
+  }
   let root = null;
   // The canvas's module may load after these tools (slowly, on a busy server) and the canvas may
   // be re-created: look for it again whenever the one held is gone, and keep looking until it is

@@ -51,6 +51,7 @@ _pen_tools = st.components.v2.component(
     }
     .pen-row button:hover:not(:disabled) { border-color: var(--st-primary-color, #ff4b4b);
                                             color: var(--st-primary-color, #ff4b4b); }
+    .pen-row button:focus-visible { outline: 2px solid currentColor; outline-offset: 2px; }
     .pen-row button:disabled { cursor: not-allowed; opacity: 0.45; }
     .pen-row button[hidden] { display: none; }
     """,

@@ -35,7 +35,7 @@ function build(root) {
         <span>L2 size <b class="sw-l2"></b></span>
         <span>Pixels changed <b class="sw-changed"></b> of 784</span>
       </div>
-      <div class="sw-bars" aria-label="probabilities before and after"></div>
+      <div class="sw-bars" role="list" aria-label="the ten probabilities, original and adversarial"></div>
       <div class="sw-legend"><i class="sw-k-clean"></i> original <i class="sw-k-adv"></i> adversarial</div>
     </div>`;
   const q = (s) => root.querySelector(s);
@@ -44,9 +44,10 @@ function build(root) {
   for (let d = 0; d < 10; d++) {
     const row = document.createElement("div");
     row.className = "sw-bar";
-    row.innerHTML = `<span class="sw-d">${d}</span><span class="sw-pair"><i class="sw-b-clean"></i><i class="sw-b-adv"></i></span>`;
+    row.setAttribute("role", "listitem");
+    row.innerHTML = `<span class="sw-d" aria-hidden="true">${d}</span><span class="sw-pair" aria-hidden="true"><i class="sw-b-clean"></i><i class="sw-b-adv"></i></span><span class="sw-sr"></span>`;
     bars.appendChild(row);
-    rows.push({ clean: row.querySelector(".sw-b-clean"), adv: row.querySelector(".sw-b-adv"), row });
+    rows.push({ clean: row.querySelector(".sw-b-clean"), adv: row.querySelector(".sw-b-adv"), text: row.querySelector(".sw-sr"), row });
   }
   return {
     range: q(".sw-range"), eps: q(".sw-eps"), marks: q(".sw-marks"),
@@ -61,6 +62,10 @@ function show(ui, data, index) {
   const eps = data.epsilons[index];
   const s = data.steps[index];
   ui.eps.textContent = eps.toFixed(2);
+  // the range's own value is a step number: screen readers announce the epsilon instead
+  ui.range.setAttribute("aria-valuetext", `epsilon ${eps.toFixed(2)}: read as ${s.cls}`);
+  ui.adv.alt = `The adversarial digit at epsilon ${eps.toFixed(2)}: the network reads it as ${s.cls}, ${pct(s.p)} sure.`;
+  ui.chg.alt = `The change at epsilon ${eps.toFixed(2)}: ${s.changed} of 784 pixels moved, none by more than ${s.linf.toFixed(3)}.`;
   ui.adv.src = s.img;
   ui.chg.src = s.chg;
   ui.advCls.textContent = String(s.cls);
@@ -82,7 +87,9 @@ function show(ui, data, index) {
   for (let d = 0; d < 10; d++) {
     ui.rows[d].clean.style.width = pct(data.clean_probs[d]);
     ui.rows[d].adv.style.width = pct(s.probs[d]);
-    ui.rows[d].row.title = `${d}: original ${(100 * data.clean_probs[d]).toFixed(1)}%, adversarial ${(100 * s.probs[d]).toFixed(1)}%`;
+    const said = `${d}: original ${(100 * data.clean_probs[d]).toFixed(1)}%, adversarial ${(100 * s.probs[d]).toFixed(1)}%`;
+    ui.rows[d].row.title = said;
+    ui.rows[d].text.textContent = said;
   }
 }
 
@@ -92,7 +99,13 @@ export default function ({ parentElement, data, setStateValue }) {
   if (!st) {
     st = { ui: build(root), key: null };
     state.set(root, st);
+    // Keys pressed here stay here: Streamlit's own shortcuts (r: rerun, c: clear caches) listen
+    // on the document and would fire while the slider has the focus.
+    root.addEventListener("keydown", (e) => e.stopPropagation());
   }
+  // the dark theme: the theme's text colour is light
+  const text = getComputedStyle(root).color.match(/\d+/g) || ["0", "0", "0"];
+  root.classList.toggle("sw-on-dark", text.slice(0, 3).reduce((a, c) => a + Number(c), 0) > 384);
   const ui = st.ui;
   const key = `${data.method}|${data.target}|${data.clean.img}`;
   const last = data.epsilons.length - 1;
@@ -102,6 +115,7 @@ export default function ({ parentElement, data, setStateValue }) {
     ui.range.value = String(Math.max(0, Math.min(last, data.index)));
     ui.clean.src = data.clean.img;
     ui.cleanCls.textContent = String(data.clean.cls);
+    ui.clean.alt = `The original digit: the network reads it as ${data.clean.cls}, ${pct(data.clean.p)} sure.`;
     ui.cleanP.textContent = `(${pct(data.clean.p)} sure)`;
     ui.marks.innerHTML = "";
     const top = data.epsilons[last];

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from mnist_viz import charts, render
+from mnist_viz import charts, describe, render
 from mnist_viz.activations import layer_activations
 from mnist_viz.adversarial_training import AdversarialConfig
 from mnist_viz.architecture import hidden_dense_layers, map_layers
@@ -12,6 +12,7 @@ from mnist_viz.lab import SLIDER_EPSILONS, layer_changes, robustness_method_text
 from mnist_viz.limits import adversarial_cost_factor, check_trainable
 from mnist_viz.model import LOGITS
 from mnist_viz.worker import ADVERSARIAL
+from pages._chart import chart
 from pages._class import class_work
 from pages._class_panels import challenge_submission
 from pages._digit import current_digit, no_digit_prompt, render_sidebar
@@ -40,9 +41,9 @@ def session_label(info: ModelInfo) -> str:
     return label if "attack" in info.config else f"{label}, standard training"
 
 
-def feature_map_change(spatial, clean_acts, adv_acts) -> bytes:
+def feature_map_change(spatial, clean_acts, adv_acts) -> tuple[bytes, str]:
     """One layer's feature maps for the original and the adversarial digit; returns their
-    difference as an image, for the caller to place."""
+    difference as an image and its text alternative, for the caller to place."""
     names = list(spatial)
     layer = (
         st.segmented_control(
@@ -59,14 +60,20 @@ def feature_map_change(spatial, clean_acts, adv_acts) -> bytes:
     top = float(max(a.max(), b.max())) or 1.0
     columns = render.grid_columns(a.shape[-1])
     g1, g2 = st.columns(2)
-    g1.image(render.png(render.channel_grid(a / top, columns, scale)), caption=f"{layer}, original")
+    g1.image(
+        render.png(render.channel_grid(a / top, columns, scale)),
+        caption=f"{layer}, original",
+        alt=describe.feature_maps(layer, a, "the original digit"),
+    )
     g2.image(
-        render.png(render.channel_grid(b / top, columns, scale)), caption=f"{layer}, adversarial"
+        render.png(render.channel_grid(b / top, columns, scale)),
+        caption=f"{layer}, adversarial",
+        alt=describe.feature_maps(layer, b, "the adversarial digit"),
     )
     diff = b - a
     limit = render.symmetric_limit(diff)
     tiles = render.colourise(diff.transpose(2, 0, 1), render.DIVERGING_CMAP, -limit, limit)
-    return render.png(render.tile(tiles, columns, scale))
+    return render.png(render.tile(tiles, columns, scale)), describe.map_change(layer, a, b)
 
 
 st.title("Adversarial lab")
@@ -138,7 +145,9 @@ else:
         d1, d2 = st.columns([2, 1])
         if difference is not None:
             d1.image(
-                difference, caption="difference: adversarial minus original (blue less, red more)"
+                difference[0],
+                caption="difference: adversarial minus original (blue less, red more)",
+                alt=difference[1],
             )
         else:
             d1.caption(
@@ -148,8 +157,9 @@ else:
         changes = layer_changes(clean_acts, adv_acts)
         shown = [*spatial, *(x.name for x in hidden_dense_layers(model)), LOGITS]
         with d2:
-            st.vega_lite_chart(
+            chart(
                 charts.values_chart([changes[n] for n in shown], shown, "relative change"),
+                "How much each layer's output changed",
                 width="stretch",
             )
             st.caption(
@@ -191,7 +201,7 @@ for name, c in models.items():
             row |= {f"{m} {e}": curve.at(e) for e in TABLE_EPSILONS}
         table.append(row)
 if rows:
-    st.vega_lite_chart(charts.robustness_chart(rows), width="stretch")
+    chart(charts.robustness_chart(rows), "Accuracy under attack by epsilon", width="stretch")
     percent = st.column_config.NumberColumn(format="percent")
     st.dataframe(
         table, hide_index=True, column_config={k: percent for k in table[0] if k != "model"}

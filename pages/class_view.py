@@ -101,22 +101,24 @@ st.caption(
 )
 shared = work.shared_drawings(limit=60)
 p1, p2 = st.columns(2)
-with p1.form("push_shared"):
-    options = {d.id: d for d in shared}
-    chosen = st.selectbox(
-        "A drawing a student shared",
-        list(options),
-        format_func=lambda i: (
-            f"#{i} by {options[i].student}: "
-            f"{'a ' + str(options[i].label) if options[i].label is not None else 'no label'}, "
-            f"read {options[i].predicted}"
-        ),
-        disabled=not options,
-    )
-    if st.form_submit_button("Push this drawing", disabled=not options) and chosen in options:
-        d = options[chosen]
-        work.push(d.image, d.label, f"{d.student}'s drawing")
-        st.success("Pushed.")
+if not shared:  # not an empty, disabled list: its grey placeholder is hard to read (WCAG AA)
+    p1.info("No student has shared a drawing yet: a shared one can be pushed from here.")
+else:
+    with p1.form("push_shared"):
+        options = {d.id: d for d in shared}
+        chosen = st.selectbox(
+            "A drawing a student shared",
+            list(options),
+            format_func=lambda i: (
+                f"#{i} by {options[i].student}: "
+                f"{'a ' + str(options[i].label) if options[i].label is not None else 'no label'}, "
+                f"read {options[i].predicted}"
+            ),
+        )
+        if st.form_submit_button("Push this drawing") and chosen in options:
+            d = options[chosen]
+            work.push(d.image, d.label, f"{d.student}'s drawing")
+            st.success("Pushed.")
 with p2.form("push_test"):
     wanted = st.selectbox("Or a test digit of class", ["any", *range(10)], key="push_class")
     if st.form_submit_button("Push a test digit"):

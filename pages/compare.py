@@ -3,7 +3,7 @@ represent (RSA)."""
 
 import streamlit as st
 
-from mnist_viz import charts, render
+from mnist_viz import charts, describe, render
 from mnist_viz.activations import layer_activations
 from mnist_viz.architecture import map_layers
 from mnist_viz.attacks import ATTACKS
@@ -12,6 +12,7 @@ from mnist_viz.invariance import SHIFTS
 from mnist_viz.lab import robustness_method_text
 from mnist_viz.model import predict_proba
 from mnist_viz.rsa import similarity
+from pages._chart import chart
 from pages._digit import current_digit, prediction_metric, render_sidebar
 from pages._models import ModelSlot, available_models, get_activation_model, session_model_name
 from pages._results import (
@@ -80,7 +81,11 @@ else:
         with col:
             p = predict_proba(cached.model, digit.image)[0]
             prediction_metric("Prediction", int(p.argmax()), float(p.max()))
-            st.vega_lite_chart(charts.probability_chart(p, height=160), width="stretch")
+            chart(
+                charts.probability_chart(p, height=160),
+                f"{architecture_of(cached.info).describe()}: the probability of each digit",
+                width="stretch",
+            )
             spatial = map_layers(cached.model)
             if spatial:
                 first_maps = spatial[0]
@@ -89,7 +94,8 @@ else:
                 )
                 maps = acts[first_maps.name]
                 st.image(
-                    render.png(render.channel_grid(maps, render.grid_columns(maps.shape[-1]), 2))
+                    render.png(render.channel_grid(maps, render.grid_columns(maps.shape[-1]), 2)),
+                    alt=describe.feature_maps(first_maps.name, maps, digit.description),
                 )
                 st.caption(f"{first_maps.label}: the first feature maps of this digit.")
             else:
@@ -110,7 +116,7 @@ rows = [
         SHIFTS, get_shift_accuracy(cached.info.model_sha256, cached.model), strict=True
     )
 ]
-st.vega_lite_chart(charts.shift_accuracy_chart(rows), width="stretch")
+chart(charts.shift_accuracy_chart(rows), "Test accuracy of each network by shift", width="stretch")
 
 st.header("Robustness to adversarial examples")
 curves = {
@@ -123,7 +129,7 @@ rows = [
     for e, acc in zip(curve.epsilons, curve.accuracies, strict=True)
 ]
 if rows:
-    st.vega_lite_chart(charts.robustness_chart(rows), width="stretch")
+    chart(charts.robustness_chart(rows), "Accuracy under attack by epsilon", width="stretch")
 missing = [
     (label, cached, method)
     for label, cached in ((label_a, a), (label_b, b))
@@ -166,10 +172,16 @@ for col, rdms, label, key in (
         layers = list(rdms)
         layer = st.selectbox(f"Layer of {label}", layers, index=len(layers) - 2, key=key)
         image = render.colourise(rdms[layer], render.SEQUENTIAL_CMAP, 0.0, 2.0)
-        st.image(render.png(render.upscale(image, 3)), caption=f"RDM of {layer} (dark: alike)")
+        st.image(
+            render.png(render.upscale(image, 3)),
+            caption=f"RDM of {layer} (dark: alike)",
+            alt=f"The representational dissimilarity matrix of {label}'s {layer}: "
+            f"{len(rdms[layer])} x {len(rdms[layer])} digits, dark where two are alike.",
+        )
 matrix = similarity(rdms_a, rdms_b)
-st.vega_lite_chart(
+chart(
     charts.similarity_chart(matrix, list(rdms_a), list(rdms_b), "layer of A", "layer of B"),
+    "How alike each layer of A and each layer of B represent the 100 digits",
     width="stretch",
 )
 st.caption(

@@ -5,12 +5,13 @@ import itertools
 import numpy as np
 import streamlit as st
 
-from mnist_viz import charts, gabor, render
+from mnist_viz import charts, describe, gabor, render
 from mnist_viz.architecture import conv_layers, map_layers
 from mnist_viz.cortex import GOOD_FIT
 from mnist_viz.data import IMAGE_SIZE
 from mnist_viz.receptive_field import coverage, field_box
 from mnist_viz.tuning import bar, grating
+from pages._chart import chart
 from pages._digit import render_sidebar
 from pages._models import get_model
 from pages._results import get_cortex_report
@@ -57,7 +58,12 @@ for col, layer in zip(cols, report.field_layers, strict=True):
     h = spatial[layer].height
     box = field_box(geometry, h // 2, h // 2)
     heat = render.colourise(field / (field.max() or 1), render.HEAT_CMAP, 0, 1)
-    col.image(render.png(render.outline(render.upscale(heat, 6), box, 6, (120, 200, 255))))
+    col.image(
+        render.png(render.outline(render.upscale(heat, 6), box, 6, (120, 200, 255))),
+        alt=f"The effective receptive field of {layer}'s centre unit over the 28 x 28 input: "
+        f"strongest at {describe.hot_spot(field, 3)}, inside a blue box of the theoretical "
+        f"{geometry.size} x {geometry.size} pixel field.",
+    )
     col.markdown(f"**{layer}**: {geometry.size} x {geometry.size} px")
 top, left, bottom, right = coverage(report.geometry[last.name], last.height, last.width)
 seen_rows, seen_cols = bottom - top + 1, right - left + 1
@@ -97,6 +103,9 @@ st.image(
     render.png(render.kernel_grid(np.array(pairs), 16, 12, limit)),
     caption="Pairs: each kernel, then its Gabor fit (same colour scale: red positive, blue negative)",
     width="stretch",
+    alt=f"{len(fits)} pairs of {first} kernel and its Gabor fit, side by side; the median fit "
+    f"quality is R² {float(np.median(r2)):.2f}, and {int(good.sum())} fit with R² of at least "
+    f"{GOOD_FIT}.",
 )
 k1, k2 = st.columns([1, 2])
 kernel_index = k1.number_input("Kernel", 0, len(fits) - 1, int(np.argmax(r2)), key="gabor_kernel")
@@ -106,6 +115,8 @@ k1.image(
         render.kernel_grid(np.stack([report.kernels[kernel_index], chosen.fitted]), 2, 40, limit)
     ),
     caption=f"kernel {kernel_index} and its Gabor fit",
+    alt=f"{first} kernel {kernel_index} and its Gabor fit: stripes at {chosen.orientation:.0f}°, "
+    f"fit quality R² {chosen.r2:.2f}.",
 )
 k2.dataframe(
     [
@@ -124,10 +135,11 @@ m2.metric(f"Kernels fitted with R² ≥ {GOOD_FIT}", f"{int(good.sum())} of {len
 orientations = np.array([f.orientation for f in fits])
 m3.metric("Orientations covered", f"{len(set(np.round(orientations[good] / 30) % 6))} of 6 bins")
 counts = gabor.orientation_histogram(orientations[good])
-st.vega_lite_chart(
+chart(
     charts.histogram_chart(
         [f"{b}°" for b in range(0, 180, 30)], counts, "preferred orientation of well-fitted kernels"
     ),
+    "How many well-fitted kernels prefer each orientation",
     width="stretch",
 )
 st.caption(
@@ -160,14 +172,21 @@ examples = [grating(o, 0.12) if stimulus == "grating" else bar(o) for o in tuned
 st.image(
     render.png(render.tile([render.grey_image(e) for e in examples], len(examples), 2)),
     caption="Some of the stimuli",
+    alt=f"Some of the {stimulus} stimuli: {stimulus}s at "
+    f"{describe.listing([f'{o:.0f}°' for o in tuned.orientations[::2]])}.",
 )
 t1, t2 = st.columns([3, 2])
 with t1:
-    st.vega_lite_chart(
-        charts.tuning_chart(tuned.orientations, tuned.responses[:, unit]), width="stretch"
+    chart(
+        charts.tuning_chart(tuned.orientations, tuned.responses[:, unit]),
+        f"{layer} unit {unit}'s mean response to {stimulus}s at each orientation",
+        width="stretch",
     )
 with t2:
-    st.vega_lite_chart(charts.polar_chart(tuned.orientations, tuned.responses[:, unit]))
+    chart(
+        charts.polar_chart(tuned.orientations, tuned.responses[:, unit]),
+        f"{layer} unit {unit}'s tuning curve, around the circle",
+    )
 st.caption(
     f"{layer} unit {unit}: preferred orientation {preferred[unit]:.0f}° (0 horizontal, 90 "
     f"vertical), orientation selectivity index {osi[unit]:.2f} (0: no preference, 1: one "
@@ -175,12 +194,13 @@ st.caption(
 )
 bins = np.linspace(0, 1, 6)
 hist = np.histogram(osi, bins)[0]
-st.vega_lite_chart(
+chart(
     charts.histogram_chart(
         [f"{a:.1f}-{b:.1f}" for a, b in itertools.pairwise(bins)],
         hist,
         f"orientation selectivity of {layer}'s {len(osi)} units",
     ),
+    f"How many of {layer}'s units have each orientation selectivity",
     width="stretch",
 )
 median = {

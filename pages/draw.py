@@ -15,6 +15,7 @@ from mnist_viz import charts, render
 from mnist_viz.digit import DRAWING, UPLOAD, from_image, from_test_set, judge, random_index
 from mnist_viz.errors import BlankImageError, ImageBusyError, ImageError
 from mnist_viz.model import predict_proba
+from pages._chart import chart
 from pages._class import (
     DIGIT_VIEW,
     catch_up_on_push,
@@ -184,8 +185,10 @@ def answer() -> None:
                     st.warning(note)
                 private_slot = st.empty()  # filled last: teaching below may have just ended
             label_panel(work, saved, verdict)
-            st.vega_lite_chart(
-                charts.inline(charts.probability_chart(probabilities)), width="stretch"
+            chart(
+                charts.inline(charts.probability_chart(probabilities)),
+                "The probability of each digit",
+                width="stretch",
             )
             st.caption(
                 "The last layer (softmax) turns the network's ten scores into probabilities that "

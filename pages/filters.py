@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from mnist_viz import render
+from mnist_viz import describe, render
 from pages._digit import current_digit, render_sidebar
 from pages._models import get_data, get_model
 from pages._results import get_filter_reports
@@ -43,6 +43,8 @@ st.image(
     render.png(render.tile([render.grey_image(c) for c in crops], 16, scale)),
     caption=f"All {channels} {layer} filters, numbered left to right, top to bottom from 0.",
     width="stretch",
+    alt=f"The input each of the {channels} {layer} filters responds to most, grey patterns of "
+    f"{crops.shape[1]} x {crops.shape[2]} pixels, filter 0 first.",
 )
 
 st.header("One filter, up close")
@@ -52,6 +54,8 @@ with c1:
     st.image(
         render.png(render.grey_image(crops[index], scale=14)),
         caption=f"{layer} filter {index}: what it wants",
+        alt=f"What {layer} filter {index} wants to see, {crops.shape[1]} x {crops.shape[2]} "
+        f"pixels: brightest at {describe.hot_spot(crops[index], 3)}.",
     )
 with c2:
     tops = report.top
@@ -63,6 +67,10 @@ with c2:
         render.png(render.tile(thumbs, 3)),
         caption="The 9 test images it responds to most",
         width=360,
+        alt=f"The {len(thumbs)} test images {layer} filter {index} responds to most: test images "
+        f"{describe.listing([f'#{i}' for i in tops.indices[index]])} (digits "
+        f"{describe.listing([str(data.y_test[i]) for i in tops.indices[index]])}), each with an "
+        "orange box around what the responding unit sees.",
     )
     st.caption(
         "The orange box is the receptive field of the unit that responded most: the only pixels "

@@ -5,7 +5,7 @@ shows any network the app can train, and says what does not apply (an MLP has no
 
 import streamlit as st
 
-from mnist_viz import charts, network, render, unit_math
+from mnist_viz import charts, describe, network, render, unit_math
 from mnist_viz.activations import layer_activations
 from mnist_viz.architecture import (
     MapLayer,
@@ -16,11 +16,22 @@ from mnist_viz.architecture import (
 )
 from mnist_viz.data import IMAGE_SIZE
 from mnist_viz.model import LOGITS, PROBABILITIES, architecture
+from pages._chart import chart
 from pages._digit import current_digit, no_digit_prompt, render_sidebar
 from pages._models import get_activation_model, get_model
 
 TOP_UNITS = 10
 PIXEL_UNITS_SHOWN = 64  # an MLP's first units, each with one weight per pixel
+WEIGHT_COLOURS = "blue negative, white zero, red positive"
+
+
+def weight_bar(limit: float) -> None:
+    """The diverging colour scale of the weights shown above it."""
+    st.image(
+        render.png(render.colour_bar(render.DIVERGING_CMAP, -limit, limit)),
+        caption="weight",
+        alt=describe.colour_scale("weight", -limit, limit, WEIGHT_COLOURS),
+    )
 
 
 def kernel_scale(size: int) -> int:
@@ -32,11 +43,10 @@ def first_filters(layer) -> None:
     k, filters = kernel.shape[0], kernel.shape[-1]
     limit = render.symmetric_limit(kernel)
     st.subheader(f"{layer.name}: {filters} filters, {k} x {k}")
-    grid = render.kernel_grid(
-        network.kernels_on_input(kernel, 0), render.grid_columns(filters), kernel_scale(k), limit
-    )
-    st.image(render.png(grid))
-    st.image(render.png(render.colour_bar(render.DIVERGING_CMAP, -limit, limit)), caption="weight")
+    tiles = network.kernels_on_input(kernel, 0)
+    grid = render.kernel_grid(tiles, render.grid_columns(filters), kernel_scale(k), limit)
+    st.image(render.png(grid), alt=describe.kernels(f"{layer.name}'s {filters} filters", tiles))
+    weight_bar(limit)
 
 
 def later_filters(layers) -> None:
@@ -68,7 +78,10 @@ def later_filters(layers) -> None:
                 render.kernel_grid(
                     kernels, render.grid_columns(filters), kernel_scale(k) - 4, limit
                 )
-            )
+            ),
+            alt=describe.kernels(
+                f"The kernels {layer.name}'s filters apply to map {channel}", kernels
+            ),
         )
         st.caption(
             f"The {k} x {k} kernel each of the {filters} filters applies to input map {channel}."
@@ -79,13 +92,14 @@ def later_filters(layers) -> None:
         st.image(
             render.png(
                 render.kernel_grid(kernels, render.grid_columns(inputs), kernel_scale(k), limit)
-            )
+            ),
+            alt=describe.kernels(f"{layer.name} filter {index}, one kernel per input map", kernels),
         )
         st.caption(
             f"Filter {index} looks at all {inputs} input maps at once: one {k} x {k} "
             "kernel per map, summed."
         )
-    st.image(render.png(render.colour_bar(render.DIVERGING_CMAP, -limit, limit)), caption="weight")
+    weight_bar(limit)
 
 
 def filters_section(convs) -> None:
@@ -118,7 +132,10 @@ def pixel_weights_section(first) -> None:
     )
     templates = weights[:, :shown].T.reshape(shown, IMAGE_SIZE, IMAGE_SIZE)
     limit = render.symmetric_limit(templates)
-    st.image(render.png(render.kernel_grid(templates, 16, 2, limit)))
+    st.image(
+        render.png(render.kernel_grid(templates, 16, 2, limit)),
+        alt=describe.kernels(f"The pixel weights of {first.name}'s first {shown} units", templates),
+    )
     st.caption(
         f"The pixel weights of {first.name}'s first {shown} units, each as a 28 x 28 image "
         "(red rewards ink there, blue penalises it)."
@@ -137,6 +154,7 @@ def feature_maps_section(digit, acts, spatial: dict[str, MapLayer]) -> None:
         st.image(
             render.png(render.grey_image(digit.image, scale=5)),
             caption=f"Input: {digit.description}",
+            alt=f"The input, 28 x 28 grey pixels: {digit.description}.",
         )
     names = list(spatial)
     chosen = st.session_state.get("map_layer")
@@ -162,12 +180,16 @@ def feature_maps_section(digit, acts, spatial: dict[str, MapLayer]) -> None:
         )
         maps, scale = acts[layer], spatial[layer].tile_scale
         columns = render.grid_columns(maps.shape[-1])
-        st.image(render.png(render.channel_grid(maps, columns, scale, per_channel=per_channel)))
+        st.image(
+            render.png(render.channel_grid(maps, columns, scale, per_channel=per_channel)),
+            alt=describe.feature_maps(layer, maps, digit.description),
+        )
         peak = float(maps.max())
         legend = (0.0, 1.0) if per_channel else (min(0.0, float(maps.min())), peak or 1.0)
         st.image(
             render.png(render.colour_bar(render.SEQUENTIAL_CMAP, *legend, fmt="{:.2f}")),
             caption="activation" + (" (share of each map's maximum)" if per_channel else ""),
+            alt=describe.colour_scale("activation", *legend, "black low, bright yellow high"),
         )
         focus = st.session_state.get("focus")
         if focus is not None and focus[0] == layer and focus[1] < maps.shape[-1]:
@@ -176,6 +198,8 @@ def feature_maps_section(digit, acts, spatial: dict[str, MapLayer]) -> None:
             f1.image(
                 render.png(render.channel_grid(maps[..., channel : channel + 1], 1, 8)),
                 caption=f"{layer} map {channel}, enlarged",
+                alt=f"{layer} map {channel}, enlarged: brightest at "
+                f"{describe.hot_spot(maps[..., channel], 3)}.",
             )
             f2.caption(
                 f"Map {channel} (row {channel // columns + 1}, column {channel % columns + 1} "
@@ -205,8 +229,9 @@ def unit_arithmetic(digit, acts, layer: MapLayer) -> None:
         col = u3.number_input("Column", 0, layer.width - 1, key=keys[1])
         m1, m2 = st.columns([1, 2])
         with m1:
-            st.vega_lite_chart(
+            chart(
                 charts.unit_picker_chart(acts[layer.name][..., channel], (row, col)),
+                f"{layer.name} map {channel}, one cell per unit; click a unit to choose it",
                 on_select="rerun",
                 selection_mode=charts.UNIT_SELECTION,
                 key=pick,
@@ -353,16 +378,28 @@ st.caption(
     f"ReLU. For this digit {ranking.active} of {units} units are active; the {TOP_UNITS} most "
     "active are highlighted (hover for the unit number)."
 )
-st.vega_lite_chart(charts.unit_chart(ranking.order, ranking.values, TOP_UNITS), width="stretch")
+chart(
+    charts.unit_chart(ranking.order, ranking.values, TOP_UNITS),
+    "Every dense unit's activation, most active first",
+    width="stretch",
+)
 
 st.subheader("Output: logits and probabilities")
 o1, o2 = st.columns(2, gap="large")
 labels = [str(d) for d in range(10)]
 with o1:
-    st.vega_lite_chart(charts.values_chart(acts[LOGITS], labels, "logit (score)"), width="stretch")
+    chart(
+        charts.values_chart(acts[LOGITS], labels, "logit (score)"),
+        "The logit (score) of each digit",
+        width="stretch",
+    )
     st.caption(f"Logits: one score per digit, a weighted sum of the {units} dense units. Any sign.")
 with o2:
-    st.vega_lite_chart(charts.probability_chart(acts[PROBABILITIES], height=200), width="stretch")
+    chart(
+        charts.probability_chart(acts[PROBABILITIES], height=200),
+        "The probability of each digit",
+        width="stretch",
+    )
     st.caption(
         "Softmax: exp(score) / sum of exp(all scores). A score 2 higher means e^2 = 7.4 times "
         "more probable."

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from mnist_viz import charts, dataset_stats, network, render, timeline
+from mnist_viz import charts, dataset_stats, describe, network, render, timeline
 from mnist_viz.activations import layer_activations
 from mnist_viz.architecture import MAX_CONV_LAYERS, PRESETS, Architecture
 from mnist_viz.cache import architecture_of, model_name
@@ -20,6 +20,7 @@ from mnist_viz.limits import (
 from mnist_viz.model import PROBABILITIES
 from mnist_viz.training import TrainConfig
 from mnist_viz.worker import STANDARD
+from pages._chart import chart
 from pages._data_sources import data_section
 from pages._digit import current_digit, render_sidebar, set_digit
 from pages._jobs import watch_training
@@ -66,13 +67,17 @@ def watch_it_learn() -> None:
         if kernel.ndim == 4:  # a convolution: (k, k, 1, filters)
             tiles = network.kernels_on_input(kernel, 0)
             st.image(
-                render.png(render.kernel_grid(tiles, render.grid_columns(len(tiles)), 10, limit))
+                render.png(render.kernel_grid(tiles, render.grid_columns(len(tiles)), 10, limit)),
+                alt=describe.kernels(f"{first.name}'s filters at {chosen}", tiles),
             )
             st.caption(f"{first.name}'s filters at this point (one colour scale for all moments).")
         else:  # a dense layer on the pixels: (784, units)
             shown = min(32, kernel.shape[1])
             tiles = kernel[:, :shown].T.reshape(shown, IMAGE_SIZE, IMAGE_SIZE)
-            st.image(render.png(render.kernel_grid(tiles, 8, 2, limit)))
+            st.image(
+                render.png(render.kernel_grid(tiles, 8, 2, limit)),
+                alt=describe.kernels(f"{first.name}'s first {shown} units at {chosen}", tiles),
+            )
             st.caption(f"The pixel weights of {first.name}'s first {shown} units at this point.")
         st.metric(
             f"Accuracy at this point (first {min(TIMELINE_TEST_DIGITS, len(data.y_test)):,} "
@@ -90,7 +95,11 @@ def watch_it_learn() -> None:
             if kernel.ndim == 4:
                 maps = outputs[first.name]
                 columns = render.grid_columns(maps.shape[-1])
-                st.image(render.png(render.channel_grid(maps, columns, 3)))
+                st.image(
+                    render.png(render.channel_grid(maps, columns, 3)),
+                    alt=f"{describe.feature_maps(first.name, maps, digit.description)} "
+                    f"Training so far: {chosen}.",
+                )
                 st.caption(
                     f"The current digit's {first.name} maps; at this point the network {read}."
                 )
@@ -132,8 +141,10 @@ st.caption(
     "so the network does not grow over-confident."
 )
 h1, h2 = st.columns(2, gap="large")
-h1.vega_lite_chart(charts.history_chart(info.history, "accuracy"), width="stretch")
-h2.vega_lite_chart(charts.history_chart(info.history, "loss"), width="stretch")
+with h1:
+    chart(charts.history_chart(info.history, "accuracy"), "Accuracy by epoch", width="stretch")
+with h2:
+    chart(charts.history_chart(info.history, "loss"), "Loss by epoch", width="stretch")
 
 watch_it_learn()
 
@@ -217,7 +228,9 @@ else:
         row = st.columns(EXAMPLE_COLUMNS)
         for col, index in zip(row, shown[start : start + EXAMPLE_COLUMNS], strict=False):
             col.image(
-                render.png(render.grey_image(data.x_test[index], scale=3)), caption=f"#{index}"
+                render.png(render.grey_image(data.x_test[index], scale=3)),
+                caption=f"#{index}",
+                alt=f"Test image #{index}: a {true}, which the network reads as {predicted}.",
             )
             col.button(
                 "Use", key=f"use_{index}", on_click=_use, args=(int(index),), width="stretch"

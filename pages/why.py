@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from mnist_viz import charts, render
+from mnist_viz import charts, describe, render
 from mnist_viz.explanations import methods_for
 from mnist_viz.invariance import SHIFTS
 from mnist_viz.model import predict_proba
+from pages._chart import chart
 from pages._digit import current_digit, no_digit_prompt, render_sidebar
 from pages._models import get_model
 from pages._results import get_explanations, get_probes
@@ -38,10 +39,17 @@ class_index = st.selectbox(
 maps = get_explanations(sha, digit.key, int(class_index), model, digit.image)
 methods = methods_for(model)
 cols = st.columns(5)
-cols[0].image(render.png(render.grey_image(digit.image, scale=6)), caption=digit.description)
+cols[0].image(
+    render.png(render.grey_image(digit.image, scale=6)),
+    caption=digit.description,
+    alt=f"The digit explained: {digit.description}.",
+)
 for col, method in zip(cols[1:], methods, strict=False):
     col.image(
-        render.png(render.overlay(digit.image, maps[method.name], scale=6)), caption=method.title
+        render.png(render.overlay(digit.image, maps[method.name], scale=6)),
+        caption=method.title,
+        alt=f"{method.title} for the score of {class_index}, drawn over the digit: strongest at "
+        f"{describe.hot_spot(maps[method.name])}.",
     )
     col.caption(method.describe(model))
 if len(methods) < 4:
@@ -52,6 +60,9 @@ if len(methods) < 4:
 st.image(
     render.png(render.colour_bar(render.HEAT_CMAP, 0.0, 1.0, width=260, fmt="{:.0%}")),
     caption="influence, as a share of each map's maximum (drawn over the digit)",
+    alt=describe.colour_scale(
+        "influence", 0.0, 1.0, "black none, through red, to yellow strongest", "{:.0%}"
+    ),
 )
 st.caption(
     f"All {len(methods)} ask the same question in different ways, and none is the whole truth: saliency "
@@ -72,7 +83,7 @@ for i, probe in enumerate(probes):
     with grid[i % 2]:
         low, high = probe.tolerated(NEUTRAL[probe.name])
         st.subheader(probe.name.capitalize())
-        st.vega_lite_chart(
+        chart(
             charts.probe_chart(
                 probe.values,
                 probe.predicted,
@@ -80,11 +91,18 @@ for i, probe in enumerate(probes):
                 probe.original_probability,
                 probe.unit,
             ),
+            f"The probability of {predicted} and the class read at each {probe.name}",
             width="stretch",
         )
         step = max(1, len(probe.values) // 9)
         strip = [render.grey_image(im) for im in probe.images[::step]]
-        st.image(render.png(render.tile(strip, len(strip), scale=2)), width="stretch")
+        shown = probe.values[::step]
+        st.image(
+            render.png(render.tile(strip, len(strip), scale=2)),
+            width="stretch",
+            alt=f"The digit at {probe.name} {describe.listing([f'{v:g}' for v in shown])} "
+            f"{probe.unit}, left to right.",
+        )
         st.caption(
             f"Same answer from {low:g} to {high:g} {probe.unit}"
             + (

@@ -1,5 +1,7 @@
 """Pictures as arrays: colour maps, tiling, legends and the annotated pixel grid."""
 
+import re
+
 import matplotlib
 import numpy as np
 import pytest
@@ -101,3 +103,24 @@ def test_difference_row_is_red_where_the_second_has_more_ink():
     assert less[2] > less[0] + 50 and less[2] > less[1] + 30  # blue
     assert row[2 + 20, 2 + 20].min() > 230  # no difference: white
     assert render.grey_row(first, scale=1).shape == (32, 62, 3)
+
+
+def _luminance(grey: int) -> float:
+    """WCAG 2 relative luminance of a grey sRGB level (0-255)."""
+    c = grey / 255
+    c = c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+    return c
+
+
+def test_pixel_grid_numbers_keep_wcag_aa_contrast_on_every_grey():
+    # every value 1-255 written on its own grey square: text colour against square >= 4.5:1
+    image = np.arange(1, 785, dtype=np.int64).reshape(28, 28) % 255 + 1
+    html = render.pixel_grid_html(image.astype(np.uint8))
+    text = {"d": 0, "l": 255}
+    cells = re.findall(r'<i class="([dl])" style="background:#(..)....">(\d+)</i>', html)
+    assert len(cells) == 784
+    for ink, hex_grey, value in cells:
+        assert int(hex_grey, 16) == int(value)
+        lighter, darker = sorted([_luminance(int(value)), _luminance(text[ink])], reverse=True)
+        assert (lighter + 0.05) / (darker + 0.05) >= 4.5, (value, ink)
+    assert re.search(r"\.mv-px \.d\{color:#000\}\.mv-px \.l\{color:#fff\}", html)
