@@ -87,11 +87,11 @@ def spoken(spec: Spec, what: str) -> str:
     return f"{what}: " + "; ".join(points) + "."
 
 
-def table_html(spec: Spec, what: str) -> str:
+def table_html(spec: Spec, what: str, always: bool = False) -> str:
     """The chart's numbers as an HTML table for screen readers only (class ``mv-sr``); empty
-    when the chart's name already speaks them all."""
+    when the chart's name already speaks them all, unless ``always``."""
     fields, rows = _table(spec)
-    if len(rows) <= SPOKEN_ROWS or not fields:
+    if not rows or not fields or (len(rows) <= SPOKEN_ROWS and not always):
         return ""
     head = "".join(f'<th scope="col">{html.escape(t)}</th>' for _, t, _ in fields)
     body = "".join(

@@ -171,6 +171,13 @@ def pixel_grid_html(image: np.ndarray, cell: int = 20, min_cell: int = 16) -> st
     return f'<style>{style}</style><div class="mv-pxbox">{grid}</div>'
 
 
+def phone_answer_html(digit: int, confidence: float) -> str:
+    """The answer in one line, for right under the drawing pad: shown on narrow screens, where
+    the full answer sits below the fold, and read by screen readers on every screen
+    (pages/_style.css)."""
+    return f'<p class="mv-phone-answer">Prediction: <b>{int(digit)}</b> ({confidence:.0%} sure)</p>'
+
+
 def to_bytes(image: np.ndarray) -> np.ndarray:
     """uint8 images pass through; float images in [0, 1] become 0-255 as MNIST stores them."""
     image = np.asarray(image)

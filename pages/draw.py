@@ -118,7 +118,12 @@ with left:
     with draw_tab:
         stroke = st.slider("Pen width", 6, 40, 18, key="stroke_width", help="In canvas pixels.")
         drawing_pad(stroke, on_change=_on_drawing)
-        st.caption("Draw one digit, as big as you like; it is read each time you lift the pen.")
+        phone_answer = st.container()  # the answer again, right under the pad on a phone
+        st.caption(
+            "Draw one digit, as big as you like; it is read each time you lift the pen. The pad "
+            "needs a mouse, pen or finger: with a keyboard, use **Upload a photo** or **Pick a "
+            "test digit**."
+        )
     with upload_tab:
         st.file_uploader(
             "A photo or scan of one handwritten digit",
@@ -154,6 +159,7 @@ def answer() -> None:
     # Each outside container gets a slot on every run, also when it stays empty: Streamlit keeps
     # a fragment's place in a container only if the fragment wrote there in the last full run.
     message_slot, details_slot = upload_message.empty(), details.empty()
+    phone_slot = phone_answer.empty()
     catch_up_on_push(work)  # a push whose callback was lost shows with this answer
     upload, outcome = state.get("upload"), state.get("upload_outcome")
     if upload is not None and outcome and outcome[0] == upload.file_id and outcome[1]:
@@ -172,6 +178,7 @@ def answer() -> None:
             probabilities = predict_proba(cached.model, digit.image)[0]
             verdict = judge(probabilities, digit.image)
             saved = record_answer(work, digit, verdict, cached.info.model_sha256)
+            phone_slot.html(render.phone_answer_html(verdict.digit, verdict.confidence))
             metric_col, note_col = st.columns([1, 2], vertical_alignment="center")
             prediction_metric("Prediction", verdict.digit, verdict.confidence, container=metric_col)
             with note_col:
@@ -187,7 +194,9 @@ def answer() -> None:
             label_panel(work, saved, verdict)
             chart(
                 charts.inline(charts.probability_chart(probabilities)),
-                "The probability of each digit",
+                f"Prediction: {verdict.digit} ({verdict.confidence:.0%} sure). The probability "
+                "of each digit",
+                table=True,  # the answer's numbers, in a table a screen reader can walk
                 width="stretch",
             )
             st.caption(

@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pytest
 from conftest import ROOT
 from test_browser import (
     CANVAS,
     OUTPUT,
+    PHONE,
     SETTLE,
     WIDTH,
     open_page,
     prediction,
     serving,
+    touch_stroke,
     wait_until_idle,
 )
 
@@ -141,5 +144,194 @@ def test_no_critical_or_serious_violation_on_any_page(browser, a11y_server, axe_
         OUTPUT.mkdir(exist_ok=True)
         (OUTPUT / f"axe-{theme}.json").write_text(json.dumps(found, indent=1))
         assert not failing, json.dumps(failing, indent=1)[:6000]
+    finally:
+        context.close()
+
+
+# -- the keyboard alone -------------------------------------------------------------------------
+
+FOCUSED = """() => {
+  let el = document.activeElement;
+  while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;
+  if (!el || el === document.body) return null;
+  const style = getComputedStyle(el);
+  return {
+    tag: el.tagName.toLowerCase(), role: el.getAttribute("role") || "", type: el.type || "",
+    name: (el.getAttribute("aria-label") || el.innerText || el.value || "").trim().slice(0, 80),
+    selected: el.getAttribute("aria-selected"),
+    outline: style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0,
+    shadow: style.boxShadow !== "none",
+  };
+}"""
+
+
+def tab_to(page, wanted, limit: int = 120) -> dict:
+    """Press Tab until the focused element (inside shadow roots too) is ``wanted``; it must show
+    that it has the focus (an outline or a focus ring)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED)
+        if focused and wanted(focused):
+            assert focused["outline"] or focused["shadow"], f"no visible focus on {focused}"
+            return focused
+    raise AssertionError(f"Tab never reached the element after {limit} presses")
+
+
+def named(role_or_tag: str, name: str):
+    """An element by role (or tag) and the last line of its text (nav links start with an
+    icon's name)."""
+    return lambda f: (
+        (f["role"] == role_or_tag or f["tag"] == role_or_tag)
+        and (f["name"].splitlines()[-1].strip() == name if f["name"] else False)
+    )
+
+
+def test_keyboard_only_prediction_lab_slider_and_teacher_sign_in(browser, a11y_server):
+    context = browser.new_context(viewport={"width": WIDTH, "height": 1000})
+    try:
+        page = context.new_page()
+        page.goto(a11y_server)
+        page.locator(CANVAS).wait_for(timeout=SETTLE)
+        wait_until_idle(page)
+
+        # start page -> a prediction: the tabs, then the test digit's button
+        tab_to(page, named("tab", "Draw"))
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("Enter")
+        assert page.evaluate(FOCUSED)["name"] == "Pick a test digit"
+        tab_to(page, named("button", "Random test digit"))
+        page.keyboard.press("Enter")
+        read = prediction(page)
+        wait_until_idle(page)
+
+        # -> the lab's slider, through the sidebar's navigation
+        tab_to(page, named("a", "Adversarial lab"))
+        page.keyboard.press("Enter")
+        page.get_by_role("heading", name="Adversarial lab").first.wait_for(timeout=SETTLE)
+        wait_until_idle(page)
+        slider = tab_to(page, lambda f: f["type"] == "range" and f["name"] == "epsilon")
+        assert slider["tag"] == "input"
+        page.keyboard.press("Home")
+        assert page.locator(".sw .sw-eps").first.inner_text() == "0.00"
+        assert page.locator(".sw .sw-clean-cls").first.inner_text() == read
+        page.keyboard.press("End")
+        assert page.locator(".sw .sw-eps").first.inner_text() == "0.50"
+        announced = page.evaluate(
+            "() => { let el = document.activeElement;"
+            " while (el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;"
+            " return el.getAttribute('aria-valuetext'); }"
+        )
+        assert announced.startswith("epsilon 0.50: read as ")
+        page.get_by_text("through the network (epsilon 0.50)").wait_for(timeout=SETTLE)
+        wait_until_idle(page)
+
+        # -> the teacher's sign-in, in the sidebar of the class view
+        tab_to(page, named("a", "The class (teacher)"))
+        page.keyboard.press("Enter")
+        page.get_by_role("heading", name="The class").first.wait_for(timeout=SETTLE)
+        wait_until_idle(page)
+        tab_to(page, lambda f: f["tag"] == "summary" and "For the teacher" in f["name"])
+        page.keyboard.press("Enter")
+        tab_to(page, lambda f: f["tag"] == "input" and f["type"] == "password")
+        page.keyboard.type(PASSWORD)
+        page.keyboard.press("Enter")
+        page.locator("[data-testid='stMetric']").filter(has_text="Drawings saved").wait_for(
+            timeout=SETTLE
+        )
+    finally:
+        context.close()
+
+
+KEYS_REACHING_THE_DOCUMENT = """() => {
+  window.__keys = [];
+  document.addEventListener("keydown", (e) => window.__keys.push(e.key));
+}"""
+
+
+def test_streamlits_shortcuts_do_not_fire_inside_the_apps_components(browser, a11y_server):
+    # Streamlit listens on the document for "r" (rerun) and "c" (clear caches). Keys pressed in
+    # the lab's slider or the pen tools must stay there.
+    context = browser.new_context(viewport={"width": WIDTH, "height": 1000})
+    try:
+        page = context.new_page()
+        page.goto(a11y_server)
+        page.locator(CANVAS).wait_for(timeout=SETTLE)
+        wait_until_idle(page)
+        page.evaluate(KEYS_REACHING_THE_DOCUMENT)
+        page.get_by_role("button", name="Clear", exact=True).focus()
+        page.keyboard.press("r")
+        page.keyboard.press("c")
+        page.evaluate(
+            "() => { let el = document.activeElement;"
+            " while (el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;"
+            " el.blur(); }"
+        )
+        page.keyboard.press("x")  # the control: a key pressed outside reaches the document
+        assert page.evaluate("() => window.__keys") == ["x"]
+
+        choose_test_digit(page)
+        open_page(page, "Adversarial lab")
+        page.evaluate(KEYS_REACHING_THE_DOCUMENT)
+        page.get_by_role("slider", name="epsilon").focus()
+        page.keyboard.press("r")
+        page.keyboard.press("c")
+        page.wait_for_timeout(1000)
+        assert page.evaluate("() => window.__keys") == []
+        assert page.get_by_text("Clear caches").count() == 0
+    finally:
+        context.close()
+
+
+def test_a_screen_reader_hears_the_prediction_and_the_ten_probabilities(browser, a11y_server):
+    context = browser.new_context(viewport={"width": WIDTH, "height": 1000})
+    try:
+        page = context.new_page()
+        page.goto(a11y_server)
+        page.locator(CANVAS).wait_for(timeout=SETTLE)
+        wait_until_idle(page)
+        choose_test_digit(page)
+        read = prediction(page)
+        tree = page.locator("[data-testid='stMain']").aria_snapshot()
+        (OUTPUT / "draw-accessibility-tree.txt").write_text(tree)
+        assert f"Prediction: {read} (" in tree, tree[:3000]  # the answer in one sentence
+        for d in range(10):
+            assert re.search(rf"digit {d}, probability \d+\.\d\d%", tree), (d, tree[:3000])
+        # the spoken probabilities are the page's own: the predicted digit's is the highest
+        spoken = {
+            int(d): float(p)
+            for d, p in re.findall(r"digit (\d), probability (\d+\.\d\d)%", tree)[:10]
+        }
+        assert max(spoken, key=spoken.get) == int(read)
+    finally:
+        context.close()
+
+
+def test_on_a_phone_the_answer_is_in_view_after_a_finger_stroke(browser, a11y_server):
+    context = browser.new_context(
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
+    try:
+        page = context.new_page()
+        page.goto(a11y_server)
+        page.locator(CANVAS).wait_for(timeout=SETTLE)
+        wait_until_idle(page)
+        cdp = context.new_cdp_session(page)
+        top = page.locator(CANVAS).bounding_box()["y"]
+        touch_stroke(page, cdp, [(141, 250 - 20 * i) for i in range(11)])
+        answer = page.locator(".mv-phone-answer")
+        answer.get_by_text("Prediction: 1").wait_for(timeout=SETTLE)
+        assert page.locator(CANVAS).bounding_box()["y"] == top  # nothing scrolled
+        box = answer.bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"], box
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+        OUTPUT.mkdir(exist_ok=True)
+        page.screenshot(path=str(OUTPUT / "phone-answer-in-view.png"))
+        # on a wide screen the one-line copy is for screen readers only: the full answer is
+        # beside the pad
+        page.set_viewport_size({"width": WIDTH, "height": 1000})
+        page.wait_for_timeout(300)
+        box = answer.bounding_box()
+        assert box["width"] <= 1 and box["height"] <= 1, box
     finally:
         context.close()

@@ -33,3 +33,9 @@ def test_history_speaks_both_sets_every_epoch():
     text = chart_text.spoken(spec, "Loss by epoch")
     for epoch, value, kind in [(1, 0.5, "training"), (2, 0.3, "test (held out)")]:
         assert f"epoch {epoch}, loss {value:.4f}, set {kind}" in text
+
+
+def test_a_small_chart_gets_its_table_when_asked():
+    spec = charts.probability_chart(np.full(10, 0.1))
+    table = chart_text.table_html(spec, "p", always=True)
+    assert table.count("<tr>") == 11 and "<td>10.00%</td>" in table
