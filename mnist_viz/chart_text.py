@@ -102,7 +102,9 @@ def table_html(spec: Spec, what: str, always: bool = False) -> str:
     )
     more = f" (the first {TABLE_ROWS} of {len(rows)})" if len(rows) > TABLE_ROWS else ""
     caption = html.escape(f"The numbers of the chart: {what}{more}")
+    # The class sits on a wrapper: a table is never narrower than its content, so a hidden
+    # table itself would still widen the page.
     return (
-        f'<table class="mv-sr"><caption>{caption}</caption><thead><tr>{head}</tr></thead>'
-        f"<tbody>{body}</tbody></table>"
+        f'<div class="mv-sr"><table><caption>{caption}</caption><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table></div>"
     )
