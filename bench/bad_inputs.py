@@ -22,7 +22,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from test_bad_inputs import (  # noqa: E402
+from inputs.test_bad_inputs import (  # noqa: E402
     BROKEN,
     FILES,
     _arrays,
@@ -35,8 +35,8 @@ from test_bad_inputs import (  # noqa: E402
     seven,
 )
 
-from mnist_viz.errors import BlankImageError, ImageError  # noqa: E402
-from mnist_viz.preprocess import to_mnist  # noqa: E402
+from mnist_viz.core.errors import BlankImageError, ImageError  # noqa: E402
+from mnist_viz.inputs.preprocess import to_mnist  # noqa: E402
 
 LIMIT_S, LIMIT_MB = 1.0, 200
 RESULTS = Path(__file__).resolve().parent / "results" / "bad_inputs.json"

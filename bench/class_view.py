@@ -36,9 +36,9 @@ QUIET_SECONDS = 30
 
 def seed(url: str, students: int, drawings: int) -> None:
     """A class with ``students`` and ``drawings`` labelled drawings of MNIST test digits."""
-    from mnist_viz.classwork import ClassWork
-    from mnist_viz.data import load_mnist
-    from mnist_viz.store import Store
+    from mnist_viz.classroom.classwork import ClassWork
+    from mnist_viz.classroom.store import Store
+    from mnist_viz.core.data import load_mnist
 
     data = load_mnist(os.environ.get("MNIST_DATA") or ROOT.parent / "shared" / "data" / "mnist")
     store = Store(url)

@@ -270,7 +270,7 @@ async def _class(
 
 def saved_check(work, tokens: list[str], run: ClassRun) -> dict:
     """Every answered drawing in the database with the image the server read, and its label."""
-    from mnist_viz.digit import DRAWING, from_image
+    from mnist_viz.inputs.digit import DRAWING, from_image
 
     students = [work.resume(token) for token in tokens]
     kept = {}
@@ -325,8 +325,8 @@ def measure(
 ) -> dict:
     """Run the class (and, with ``cost_seconds``, the cost phases); the report."""
     from deploy.classroom import Classroom
-    from mnist_viz.classwork import ClassWork
-    from mnist_viz.store import Store
+    from mnist_viz.classroom.classwork import ClassWork
+    from mnist_viz.classroom.store import Store
 
     env = url_env | {"MNIST_VIZ_DATABASE_URL": database_url}
     report: dict = {"students": students, "seconds": seconds}

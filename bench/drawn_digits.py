@@ -26,9 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.strokes import Drawing, handwriting, render, tablet  # noqa: E402
-from mnist_viz.cache import STANDARD_MODEL, ModelCache  # noqa: E402
-from mnist_viz.model import Evaluation, evaluate  # noqa: E402
-from mnist_viz.preprocess import to_mnist  # noqa: E402
+from mnist_viz.core.cache import STANDARD_MODEL, ModelCache  # noqa: E402
+from mnist_viz.core.model import Evaluation, evaluate  # noqa: E402
+from mnist_viz.inputs.preprocess import to_mnist  # noqa: E402
 
 WRITERS, PER_DIGIT, SEED = 40, 5, 2026  # 2,000 drawings
 RESULTS = ROOT / "bench" / "results" / "drawn_digits.json"
@@ -80,7 +80,7 @@ def report(model, with_mnist: bool = True) -> dict:
     uci_images, uci_labels = uci_digits()
     out["uci_accuracy"] = round(evaluate(model, uci_images, uci_labels).accuracy, 4)
     if with_mnist:
-        from mnist_viz.data import load_mnist
+        from mnist_viz.core.data import load_mnist
 
         data = load_mnist()
         mnist = evaluate(model, data.x_test, data.y_test)

@@ -16,10 +16,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from mnist_viz.activations import build_activation_model, layer_activations
-from mnist_viz.cache import ModelCache
-from mnist_viz.data import load_mnist
-from mnist_viz.model import predict_proba, to_model_input
+from mnist_viz.core.activations import build_activation_model, layer_activations
+from mnist_viz.core.cache import ModelCache
+from mnist_viz.core.data import load_mnist
+from mnist_viz.core.model import predict_proba, to_model_input
 
 RUNS = 300
 WARMUP = 20

@@ -25,9 +25,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from mnist_viz.cache import ModelCache  # noqa: E402
-from mnist_viz.data import load_mnist  # noqa: E402
-from mnist_viz.digit import from_test_set  # noqa: E402
+from mnist_viz.core.cache import ModelCache  # noqa: E402
+from mnist_viz.core.data import load_mnist  # noqa: E402
+from mnist_viz.inputs.digit import from_test_set  # noqa: E402
 
 TARGET_MS = 300
 RERUNS = 12

@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.classroom import CANVAS, CHROMIUM, CHROMIUM_ARGS, WAIT_FOR_ANSWER  # noqa: E402
-from mnist_viz.pendigits import placed  # noqa: E402
-from mnist_viz.strokes import CANVAS as CANVAS_SIZE  # noqa: E402
+from mnist_viz.inputs.pendigits import placed  # noqa: E402
+from mnist_viz.inputs.strokes import CANVAS as CANVAS_SIZE  # noqa: E402
 
 SIDE = 200  # the digit's longer side on the canvas, pixels
 

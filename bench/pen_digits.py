@@ -1,6 +1,6 @@
 """Real pen-drawn digits by writers the network never saw: the honest check of issue 17.
 
-The 30 writers of the UCI pen-based digits (``mnist_viz.pendigits``) are dealt into 5 folds of 6.
+The 30 writers of the UCI pen-based digits (``mnist_viz.inputs.pendigits``) are dealt into 5 folds of 6.
 For each fold, the default recipe trains on MNIST plus the pen digits of the other 24 writers, and
 the fold's 6 writers' digits are drawn on a 280-px canvas as the app draws strokes, in several
 ways a learner could draw them, and read through ``to_mnist`` exactly as the app reads a drawing.
@@ -27,9 +27,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mnist_viz.pendigits import PenDigits, load_pen_digits, placed, writer_folds  # noqa: E402
-from mnist_viz.preprocess import to_mnist  # noqa: E402
-from mnist_viz.strokes import CANVAS, catmull_rom, render_canvas  # noqa: E402
+from mnist_viz.inputs.pendigits import PenDigits, load_pen_digits, placed, writer_folds  # noqa: E402
+from mnist_viz.inputs.preprocess import to_mnist  # noqa: E402
+from mnist_viz.inputs.strokes import CANVAS, catmull_rom, render_canvas  # noqa: E402
 
 # Ways a learner's digit reaches the app: the canvas's brush through the recorded positions
 # (headline), straight lines between them, a dense curve (a mouse's many positions), a thin and a
@@ -90,8 +90,8 @@ def in_chromium(result, data, unseen: PenDigits, n: int, seed: int) -> dict:
     import tempfile
 
     from bench.pen_browser import read_in_chromium
-    from mnist_viz.cache import ModelCache
-    from mnist_viz.model import predict_proba
+    from mnist_viz.core.cache import ModelCache
+    from mnist_viz.core.model import predict_proba
 
     rng = np.random.default_rng(seed)
     chosen = np.concatenate(
@@ -120,8 +120,8 @@ def judge_cached(models_dir: str, out_path: str) -> int:
     """The cached default model on every pen writer it did not learn from."""
     import keras
 
-    from mnist_viz.cache import ModelCache
-    from mnist_viz.model import predict_proba
+    from mnist_viz.core.cache import ModelCache
+    from mnist_viz.core.model import predict_proba
 
     # read directly, not through the cache's checks: an older recipe's model can be judged too
     cache = ModelCache(models_dir)
@@ -174,9 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.cached:
         return judge_cached(args.cached, args.out)
 
-    from mnist_viz.data import load_mnist
-    from mnist_viz.model import predict_proba
-    from mnist_viz.training import TrainConfig, train_model
+    from mnist_viz.core.data import load_mnist
+    from mnist_viz.core.model import predict_proba
+    from mnist_viz.core.training import TrainConfig, train_model
 
     data = load_mnist()
     pen = load_pen_digits()

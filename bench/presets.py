@@ -17,10 +17,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mnist_viz.architecture import PRESETS  # noqa: E402
-from mnist_viz.cache import ModelCache, model_name  # noqa: E402
-from mnist_viz.data import load_mnist  # noqa: E402
-from mnist_viz.training import TrainConfig  # noqa: E402
+from mnist_viz.core.architecture import PRESETS  # noqa: E402
+from mnist_viz.core.cache import ModelCache, model_name  # noqa: E402
+from mnist_viz.core.data import load_mnist  # noqa: E402
+from mnist_viz.core.training import TrainConfig  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "presets.json"
 

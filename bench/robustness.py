@@ -20,10 +20,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mnist_viz import attacks  # noqa: E402
-from mnist_viz.cache import ModelCache, model_label  # noqa: E402
-from mnist_viz.data import load_mnist  # noqa: E402
-from mnist_viz.model import predict_proba  # noqa: E402
+from mnist_viz.adversarial import attacks  # noqa: E402
+from mnist_viz.core.cache import ModelCache, model_label  # noqa: E402
+from mnist_viz.core.data import load_mnist  # noqa: E402
+from mnist_viz.core.model import predict_proba  # noqa: E402
 
 EPSILONS = (0.1, 0.2, 0.3)
 PGD_IMAGES, PGD_STEPS = 1000, 40

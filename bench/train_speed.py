@@ -1,6 +1,6 @@
 """Time to 99.0% test accuracy: this project's recipe vs the classic keras-io mnist_convnet recipe.
 
-All train the same network (mnist_viz.model) on CPU: this project's default recipe on MNIST's
+All train the same network (mnist_viz.core.model) on CPU: this project's default recipe on MNIST's
 60,000 training images plus two renderings of each of the 7,494 real pen digits, its plain
 variant on MNIST alone without augmentation, and keras-io's on MNIST alone.
 keras-io's recipe (https://keras.io/examples/vision/mnist_convnet/): Adam at its default learning
@@ -24,10 +24,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras
 
-from mnist_viz.data import NUM_CLASSES, load_mnist
-from mnist_viz.data_mix import MIX_MNIST
-from mnist_viz.model import build_model, evaluate, to_model_input
-from mnist_viz.training import TrainConfig, train_model
+from mnist_viz.core.data import NUM_CLASSES, load_mnist
+from mnist_viz.core.data_mix import MIX_MNIST
+from mnist_viz.core.model import build_model, evaluate, to_model_input
+from mnist_viz.core.training import TrainConfig, train_model
 
 TARGET = 0.990
 KERAS_IO_EPOCHS = 15

@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mnist_viz.access import MIN_PASSWORD_CHARS, PASSWORD_SECRET  # noqa: E402
+from mnist_viz.classroom.access import MIN_PASSWORD_CHARS, PASSWORD_SECRET  # noqa: E402
 
 SECRETS = ROOT / ".streamlit" / "secrets.toml"
 

@@ -6,9 +6,9 @@ import argparse
 import sys
 from dataclasses import replace
 
-from mnist_viz.architecture import DEFAULT_ARCH, PRESETS
-from mnist_viz.data_mix import DATA_MIXES, DEFAULT_MIX
-from mnist_viz.errors import MnistVizError
+from mnist_viz.core.architecture import DEFAULT_ARCH, PRESETS
+from mnist_viz.core.data_mix import DATA_MIXES, DEFAULT_MIX
+from mnist_viz.core.errors import MnistVizError
 
 BAR_WIDTH = 30
 
@@ -38,12 +38,12 @@ def _progress_printer(stream=None):
 
 
 def _train(args: argparse.Namespace) -> int:
-    from mnist_viz.architecture import preset
-    from mnist_viz.cache import ModelCache, model_name
-    from mnist_viz.data import load_mnist
-    from mnist_viz.data_mix import MIX_MNIST_PEN
-    from mnist_viz.pendigits import load_pen_digits
-    from mnist_viz.training import TrainConfig
+    from mnist_viz.core.architecture import preset
+    from mnist_viz.core.cache import ModelCache, model_name
+    from mnist_viz.core.data import load_mnist
+    from mnist_viz.core.data_mix import MIX_MNIST_PEN
+    from mnist_viz.core.training import TrainConfig
+    from mnist_viz.inputs.pendigits import load_pen_digits
 
     arch = preset(args.arch)
     data = load_mnist(args.data)
@@ -74,9 +74,9 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from mnist_viz.cache import ModelCache, model_name
-    from mnist_viz.data import load_mnist
-    from mnist_viz.model import evaluate
+    from mnist_viz.core.cache import ModelCache, model_name
+    from mnist_viz.core.data import load_mnist
+    from mnist_viz.core.model import evaluate
 
     cache = ModelCache(args.models_dir, model_name(args.arch))
     cached = cache.load()
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             "--arch",
             choices=list(PRESETS),
             default=DEFAULT_ARCH,
-            help=f"the network (default: {DEFAULT_ARCH}; see mnist_viz.architecture)",
+            help=f"the network (default: {DEFAULT_ARCH}; see mnist_viz.core.architecture)",
         )
         if name == "train":
             cmd.add_argument("--epochs", type=int, help="epochs (default: the recipe's 2)")
@@ -116,13 +116,13 @@ def main(argv: list[str] | None = None) -> int:
                 choices=DATA_MIXES,
                 default=DEFAULT_MIX,
                 help="what it learns from: MNIST alone, or MNIST plus 7,494 real pen-drawn "
-                f"digits by 30 writers (default: {DEFAULT_MIX}; see mnist_viz.data_mix)",
+                f"digits by 30 writers (default: {DEFAULT_MIX}; see mnist_viz.core.data_mix)",
             )
             cmd.add_argument(
                 "--augment",
                 action=argparse.BooleanOptionalAction,
                 default=None,
-                help="vary training digits as handwriting varies (default: on; see mnist_viz.augment)",
+                help="vary training digits as handwriting varies (default: on; see mnist_viz.core.augment)",
             )
     args = parser.parse_args(argv)
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mnist_viz import chart_text
+from mnist_viz.view import chart_text
 
 
 def chart(spec: dict, what: str, table: bool = False, **kwargs):

@@ -1,5 +1,5 @@
 """The class in every page: the database, who this student is, saving their answers, their
-labels and sharing, and following what the teacher pushes. The records are ``mnist_viz.classwork``.
+labels and sharing, and following what the teacher pushes. The records are ``mnist_viz.classroom.classwork``.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import time
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from mnist_viz.classwork import ClassError, ClassWork, Push, Student
-from mnist_viz.digit import DRAWING, PUSHED, UPLOAD, Digit, Verdict, from_push
-from mnist_viz.store import Store, StoreError
+from mnist_viz.classroom.classwork import ClassError, ClassWork, Push, Student
+from mnist_viz.classroom.store import Store, StoreError
+from mnist_viz.inputs.digit import DRAWING, PUSHED, UPLOAD, Digit, Verdict, from_push
 from pages._push import FOLLOWER, follow_pushes, start_mirror
 
 STUDENT, TOKEN = "class_student", "class_token"  # session state

@@ -6,15 +6,21 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from mnist_viz import render, style
-from mnist_viz.cache import CachedModel, ModelCache, architecture_of
-from mnist_viz.challenges import ChallengeRejected, verify
-from mnist_viz.class_model import CHECK_DIGITS, MIN_DRAWINGS, fine_tune, mnist_check_digits
-from mnist_viz.classwork import ClassWork
-from mnist_viz.digit import Digit, random_test_digit
-from mnist_viz.errors import ModelCacheError
-from mnist_viz.jobs import SHARED
-from mnist_viz.model import evaluate
+from mnist_viz.classroom.challenges import ChallengeRejected, verify
+from mnist_viz.classroom.class_model import (
+    CHECK_DIGITS,
+    MIN_DRAWINGS,
+    fine_tune,
+    mnist_check_digits,
+)
+from mnist_viz.classroom.classwork import ClassWork
+from mnist_viz.core.cache import CachedModel, ModelCache, architecture_of
+from mnist_viz.core.errors import ModelCacheError
+from mnist_viz.core.jobs import SHARED
+from mnist_viz.core.model import evaluate
+from mnist_viz.inputs import style
+from mnist_viz.inputs.digit import Digit, random_test_digit
+from mnist_viz.view import render
 from pages._class import current_student
 from pages._jobs import COMPUTE, follow_job, queue
 from pages._models import get_data

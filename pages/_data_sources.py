@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mnist_viz import charts, dataset_stats, render
-from mnist_viz.cache import ModelInfo
-from mnist_viz.data import DATA_ENV_VAR, MnistData
-from mnist_viz.data_mix import DEFAULT_PEN_COPIES, MIX_MNIST
-from mnist_viz.pendigits import CITATION
+from mnist_viz.core.cache import ModelInfo
+from mnist_viz.core.data import DATA_ENV_VAR, MnistData
+from mnist_viz.core.data_mix import DEFAULT_PEN_COPIES, MIX_MNIST
+from mnist_viz.inputs.pendigits import CITATION
+from mnist_viz.inside import dataset_stats
+from mnist_viz.view import charts, render
 from pages._chart import chart
 from pages._models import PEN_SAMPLES_PER_CLASS, get_mean_images, get_pen_digits, get_pen_samples
 

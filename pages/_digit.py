@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mnist_viz.cache import architecture_of, model_label
-from mnist_viz.data import DATA_ENV_VAR, SOURCE_SAMPLE
-from mnist_viz.data_mix import describe_sources
-from mnist_viz.digit import Digit, Verdict, judge
-from mnist_viz.model import predict_proba
-from mnist_viz.render import grey_image, png
+from mnist_viz.core.cache import architecture_of, model_label
+from mnist_viz.core.data import DATA_ENV_VAR, SOURCE_SAMPLE
+from mnist_viz.core.data_mix import describe_sources
+from mnist_viz.core.model import predict_proba
+from mnist_viz.inputs.digit import Digit, Verdict, judge
+from mnist_viz.view.render import grey_image, png
 from pages._class import class_sidebar
 from pages._models import (
     SESSION_MODEL,

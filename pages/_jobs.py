@@ -1,5 +1,5 @@
 """Background jobs every session shares: one training at a time, heavy results computed once
-(``mnist_viz.jobs``), and the panels that follow them (a progress bar, live training curves)."""
+(``mnist_viz.core.jobs``), and the panels that follow them (a progress bar, live training curves)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,14 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from mnist_viz import (
-    charts,
-)
-from mnist_viz.cache import (
+from mnist_viz.core.cache import (
     STANDARD_MODEL,
     ModelCache,
 )
-from mnist_viz.jobs import RUNNING, Job, JobQueue, SharedResults
-from mnist_viz.training import TrainingProgress
-from mnist_viz.worker import STANDARD, TrainSpec, run_training
+from mnist_viz.core.jobs import RUNNING, Job, JobQueue, SharedResults
+from mnist_viz.core.training import TrainingProgress
+from mnist_viz.core.worker import STANDARD, TrainSpec, run_training
+from mnist_viz.view import charts
 from pages._chart import chart
 
 POLL_SECONDS = 0.25  # a page waiting for a result it needs checks this often
@@ -72,7 +70,7 @@ def submit_training(
     title: str = "",
     load_first: bool = False,
 ) -> Job:
-    """Train the shared model ``name`` in a niced child process (``mnist_viz.worker``), after
+    """Train the shared model ``name`` in a niced child process (``mnist_viz.core.worker``), after
     any training already queued. The new model replaces the cached one atomically when it is
     done; every session keeps using the current one until then."""
     cache = ModelCache(name=name)

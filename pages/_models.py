@@ -11,14 +11,10 @@ import keras
 import numpy as np
 import streamlit as st
 
-from mnist_viz import (
-    dataset_stats,
-    timeline,
-)
-from mnist_viz.activations import build_activation_model
-from mnist_viz.adversarial_training import adversarial_name
-from mnist_viz.architecture import DEFAULT_ARCH, preset
-from mnist_viz.cache import (
+from mnist_viz.adversarial.adversarial_training import adversarial_name
+from mnist_viz.core.activations import build_activation_model
+from mnist_viz.core.architecture import DEFAULT_ARCH, preset
+from mnist_viz.core.cache import (
     STANDARD_MODEL,
     CachedModel,
     ModelCache,
@@ -26,13 +22,14 @@ from mnist_viz.cache import (
     model_name,
     trained_models,
 )
-from mnist_viz.data import MnistData, load_mnist
-from mnist_viz.errors import DataError, ModelCacheError, NoCachedModel
-from mnist_viz.jobs import Job
-from mnist_viz.model import Evaluation, evaluate, predict_proba
-from mnist_viz.pendigits import PenDigits, load_pen_digits, sample_renderings
-from mnist_viz.training import Snapshot
-from mnist_viz.worker import STANDARD, TrainingError
+from mnist_viz.core.data import MnistData, load_mnist
+from mnist_viz.core.errors import DataError, ModelCacheError, NoCachedModel
+from mnist_viz.core.jobs import Job
+from mnist_viz.core.model import Evaluation, evaluate, predict_proba
+from mnist_viz.core.training import Snapshot
+from mnist_viz.core.worker import STANDARD, TrainingError
+from mnist_viz.inputs.pendigits import PenDigits, load_pen_digits, sample_renderings
+from mnist_viz.inside import dataset_stats, timeline
 from pages._jobs import follow_job, submit_training, training_job
 from pages._runtime import settle_heap
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from mnist_viz.errors import ImageError
-from mnist_viz.image_input import check_canvas_png
+from mnist_viz.core.errors import ImageError
+from mnist_viz.inputs.image_input import check_canvas_png
 
 CANVAS_SIZE = 280  # 10x MNIST's 28 px: room to draw, and a round factor for the eye
 # The pad's picture arrives over the websocket, past the uploader's type filter and nginx's body

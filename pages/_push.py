@@ -20,8 +20,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from mnist_viz.classwork import ClassWork
-from mnist_viz.store import Store, StoreError
+from mnist_viz.classroom.classwork import ClassWork
+from mnist_viz.classroom.store import Store, StoreError
 
 STATIC = Path(__file__).resolve().parent.parent / "static"  # served at /app/static/
 MIRROR_EVERY_S = 0.25

@@ -10,23 +10,25 @@ import keras
 import numpy as np
 import streamlit as st
 
-from mnist_viz import (
-    attacks,
-    explanations,
-    invariance,
-    personal,
-    rsa,
-    style,
+from mnist_viz.adversarial import attacks
+from mnist_viz.adversarial.lab import (
+    RobustnessCurve,
+    Sweep,
+    attack_sweep,
+    measure_robustness,
+    sweep_view,
 )
-from mnist_viz.cache import (
+from mnist_viz.core.cache import (
     CachedModel,
 )
-from mnist_viz.cortex import CortexReport, cortex_report
-from mnist_viz.errors import DataError
-from mnist_viz.filter_vis import FilterReport, filter_reports
-from mnist_viz.jobs import PRIVATE, Job
-from mnist_viz.lab import RobustnessCurve, Sweep, attack_sweep, measure_robustness, sweep_view
-from mnist_viz.model import to_model_input
+from mnist_viz.core.errors import DataError
+from mnist_viz.core.jobs import PRIVATE, Job
+from mnist_viz.core.model import to_model_input
+from mnist_viz.explain import explanations, invariance
+from mnist_viz.inputs import personal, style
+from mnist_viz.inside.filter_vis import FilterReport, filter_reports
+from mnist_viz.neuro import rsa
+from mnist_viz.neuro.cortex import CortexReport, cortex_report
 from pages._jobs import COMPUTE, computed_once, queue, shared_results, this_session
 from pages._models import get_data, load_data
 

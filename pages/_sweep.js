@@ -2,7 +2,7 @@
 //
 // The server sends the whole sweep once per digit and attack: for every epsilon on the slider,
 // the adversarial image, the change, the network's answer, its ten probabilities and the size of
-// the change (mnist_viz.lab.sweep_view). Moving the slider only swaps what is shown: no request,
+// the change (mnist_viz.adversarial.lab.sweep_view). Moving the slider only swaps what is shown: no request,
 // so the new image is on screen in the next frame. When the slider is released, its value is
 // sent to the server, which redraws what depends on it further down the page.
 

@@ -1,6 +1,6 @@
 """The adversarial lab's epsilon slider: a component that answers in the browser (``_sweep.js``).
 
-A slider move needs no server round trip: the whole sweep (``mnist_viz.lab.sweep_view``) is sent
+A slider move needs no server round trip: the whole sweep (``mnist_viz.adversarial.lab.sweep_view``) is sent
 once per digit, model and attack, and the browser swaps images and numbers as the hand moves.
 """
 

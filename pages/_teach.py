@@ -6,12 +6,13 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from mnist_viz import personal, render, style
-from mnist_viz.cache import CachedModel
-from mnist_viz.digit import Digit, Verdict
-from mnist_viz.errors import DataError
-from mnist_viz.jobs import OwnerBusy, QueueFull
-from mnist_viz.model import predict_proba
+from mnist_viz.core.cache import CachedModel
+from mnist_viz.core.errors import DataError
+from mnist_viz.core.jobs import OwnerBusy, QueueFull
+from mnist_viz.core.model import predict_proba
+from mnist_viz.inputs import personal, style
+from mnist_viz.inputs.digit import Digit, Verdict
+from mnist_viz.view import render
 from pages._jobs import COMPUTE, follow_job
 from pages._results import get_feature_model, get_style_reference, submit_teaching
 

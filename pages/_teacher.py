@@ -1,5 +1,5 @@
 """The teacher's sign-in (in the sidebar of every page) and the gate on controls that change what
-every student sees. The rules are in ``mnist_viz.access``."""
+every student sees. The rules are in ``mnist_viz.classroom.access``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from mnist_viz.access import (
+from mnist_viz.classroom.access import (
     LEDGER_NAME,
     MIN_PASSWORD_CHARS,
     PASSWORD_ENV_VAR,
@@ -16,7 +16,7 @@ from mnist_viz.access import (
     password_setting,
     secrets_file_problem,
 )
-from mnist_viz.folders import data_dir
+from mnist_viz.core.folders import data_dir
 
 _SIGNED_IN = "teacher_signed_in"
 _MESSAGE = "teacher_message"

@@ -2,16 +2,16 @@
 
 import streamlit as st
 
-from mnist_viz import charts, describe, render
-from mnist_viz.activations import layer_activations
-from mnist_viz.adversarial_training import AdversarialConfig
-from mnist_viz.architecture import hidden_dense_layers, map_layers
-from mnist_viz.attacks import ATTACKS, FGSM, PGD
-from mnist_viz.cache import ModelInfo, architecture_of, model_label
-from mnist_viz.lab import SLIDER_EPSILONS, layer_changes, robustness_method_text
-from mnist_viz.limits import adversarial_cost_factor, check_trainable
-from mnist_viz.model import LOGITS
-from mnist_viz.worker import ADVERSARIAL
+from mnist_viz.adversarial.adversarial_training import AdversarialConfig
+from mnist_viz.adversarial.attacks import ATTACKS, FGSM, PGD
+from mnist_viz.adversarial.lab import SLIDER_EPSILONS, layer_changes, robustness_method_text
+from mnist_viz.core.activations import layer_activations
+from mnist_viz.core.architecture import hidden_dense_layers, map_layers
+from mnist_viz.core.cache import ModelInfo, architecture_of, model_label
+from mnist_viz.core.limits import adversarial_cost_factor, check_trainable
+from mnist_viz.core.model import LOGITS
+from mnist_viz.core.worker import ADVERSARIAL
+from mnist_viz.view import charts, describe, render
 from pages._chart import chart
 from pages._class import class_work
 from pages._class_panels import challenge_submission

@@ -4,11 +4,11 @@ handwriting, pushing a digit to everyone, challenges, the class model, export an
 import pandas as pd
 import streamlit as st
 
-from mnist_viz import render
-from mnist_viz.class_model import CLASS_MODEL
-from mnist_viz.classwork import ClassError, ClassWork, read_right
-from mnist_viz.data import NUM_CLASSES
-from mnist_viz.digit import random_test_digit
+from mnist_viz.classroom.class_model import CLASS_MODEL
+from mnist_viz.classroom.classwork import ClassError, ClassWork, read_right
+from mnist_viz.core.data import NUM_CLASSES
+from mnist_viz.inputs.digit import random_test_digit
+from mnist_viz.view import render
 from pages._class import class_work
 from pages._class_panels import challenge_panel, class_model_panel, style_panel
 from pages._digit import render_sidebar

@@ -3,15 +3,15 @@ represent (RSA)."""
 
 import streamlit as st
 
-from mnist_viz import charts, describe, render
-from mnist_viz.activations import layer_activations
-from mnist_viz.architecture import map_layers
-from mnist_viz.attacks import ATTACKS
-from mnist_viz.cache import architecture_of, model_label
-from mnist_viz.invariance import SHIFTS
-from mnist_viz.lab import robustness_method_text
-from mnist_viz.model import predict_proba
-from mnist_viz.rsa import similarity
+from mnist_viz.adversarial.attacks import ATTACKS
+from mnist_viz.adversarial.lab import robustness_method_text
+from mnist_viz.core.activations import layer_activations
+from mnist_viz.core.architecture import map_layers
+from mnist_viz.core.cache import architecture_of, model_label
+from mnist_viz.core.model import predict_proba
+from mnist_viz.explain.invariance import SHIFTS
+from mnist_viz.neuro.rsa import similarity
+from mnist_viz.view import charts, describe, render
 from pages._chart import chart
 from pages._digit import current_digit, prediction_metric, render_sidebar
 from pages._models import ModelSlot, available_models, get_activation_model, session_model_name

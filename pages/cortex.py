@@ -5,12 +5,13 @@ import itertools
 import numpy as np
 import streamlit as st
 
-from mnist_viz import charts, describe, gabor, render
-from mnist_viz.architecture import conv_layers, map_layers
-from mnist_viz.cortex import GOOD_FIT
-from mnist_viz.data import IMAGE_SIZE
-from mnist_viz.receptive_field import coverage, field_box
-from mnist_viz.tuning import bar, grating
+from mnist_viz.core.architecture import conv_layers, map_layers
+from mnist_viz.core.data import IMAGE_SIZE
+from mnist_viz.inside.receptive_field import coverage, field_box
+from mnist_viz.neuro import gabor
+from mnist_viz.neuro.cortex import GOOD_FIT
+from mnist_viz.neuro.tuning import bar, grating
+from mnist_viz.view import charts, describe, render
 from pages._chart import chart
 from pages._digit import render_sidebar
 from pages._models import get_model

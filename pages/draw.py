@@ -11,10 +11,10 @@ import hashlib
 import numpy as np
 import streamlit as st
 
-from mnist_viz import charts, render
-from mnist_viz.digit import DRAWING, UPLOAD, from_image, from_test_set, judge, random_index
-from mnist_viz.errors import BlankImageError, ImageBusyError, ImageError
-from mnist_viz.model import predict_proba
+from mnist_viz.core.errors import BlankImageError, ImageBusyError, ImageError
+from mnist_viz.core.model import predict_proba
+from mnist_viz.inputs.digit import DRAWING, UPLOAD, from_image, from_test_set, judge, random_index
+from mnist_viz.view import charts, render
 from pages._chart import chart
 from pages._class import (
     DIGIT_VIEW,

@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from mnist_viz import describe, render
+from mnist_viz.view import describe, render
 from pages._digit import current_digit, render_sidebar
 from pages._models import get_data, get_model
 from pages._results import get_filter_reports

@@ -3,8 +3,8 @@ downloads of all of them."""
 
 import streamlit as st
 
-from mnist_viz import render
-from mnist_viz.classwork import ClassWork
+from mnist_viz.classroom.classwork import ClassWork
+from mnist_viz.view import render
 from pages._class import class_work, current_student
 from pages._digit import render_sidebar
 

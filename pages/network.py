@@ -1,21 +1,22 @@
 """Inside the network: the architecture, the learned filters, and the current digit's journey.
 
-Every label, size and grid comes from the model itself (``mnist_viz.architecture``), so the page
+Every label, size and grid comes from the model itself (``mnist_viz.core.architecture``), so the page
 shows any network the app can train, and says what does not apply (an MLP has no filters)."""
 
 import streamlit as st
 
-from mnist_viz import charts, describe, network, render, unit_math
-from mnist_viz.activations import layer_activations
-from mnist_viz.architecture import (
+from mnist_viz.core.activations import layer_activations
+from mnist_viz.core.architecture import (
     MapLayer,
     conv_layers,
     feature_layer,
     hidden_dense_layers,
     map_layers,
 )
-from mnist_viz.data import IMAGE_SIZE
-from mnist_viz.model import LOGITS, PROBABILITIES, architecture
+from mnist_viz.core.data import IMAGE_SIZE
+from mnist_viz.core.model import LOGITS, PROBABILITIES, architecture
+from mnist_viz.inside import network, unit_math
+from mnist_viz.view import charts, describe, render
 from pages._chart import chart
 from pages._digit import current_digit, no_digit_prompt, render_sidebar
 from pages._models import get_activation_model, get_model

@@ -4,22 +4,23 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from mnist_viz import charts, dataset_stats, describe, network, render, timeline
-from mnist_viz.activations import layer_activations
-from mnist_viz.architecture import MAX_CONV_LAYERS, PRESETS, Architecture
-from mnist_viz.cache import architecture_of, model_name
-from mnist_viz.data import IMAGE_SIZE, NUM_CLASSES
-from mnist_viz.data_mix import DATA_MIXES, MIX_LABELS, MIX_MNIST, check_mix
-from mnist_viz.digit import from_test_set
-from mnist_viz.limits import (
+from mnist_viz.core.activations import layer_activations
+from mnist_viz.core.architecture import MAX_CONV_LAYERS, PRESETS, Architecture
+from mnist_viz.core.cache import architecture_of, model_name
+from mnist_viz.core.data import IMAGE_SIZE, NUM_CLASSES
+from mnist_viz.core.data_mix import DATA_MIXES, MIX_LABELS, MIX_MNIST, check_mix
+from mnist_viz.core.limits import (
     MAX_PARAMETERS,
     check_trainable,
     estimated_training_seconds,
     parameter_count,
 )
-from mnist_viz.model import PROBABILITIES
-from mnist_viz.training import TrainConfig
-from mnist_viz.worker import STANDARD
+from mnist_viz.core.model import PROBABILITIES
+from mnist_viz.core.training import TrainConfig
+from mnist_viz.core.worker import STANDARD
+from mnist_viz.inputs.digit import from_test_set
+from mnist_viz.inside import dataset_stats, network, timeline
+from mnist_viz.view import charts, describe, render
 from pages._chart import chart
 from pages._data_sources import data_section
 from pages._digit import current_digit, render_sidebar, set_digit

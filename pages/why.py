@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from mnist_viz import charts, describe, render
-from mnist_viz.explanations import methods_for
-from mnist_viz.invariance import SHIFTS
-from mnist_viz.model import predict_proba
+from mnist_viz.core.model import predict_proba
+from mnist_viz.explain.explanations import methods_for
+from mnist_viz.explain.invariance import SHIFTS
+from mnist_viz.view import charts, describe, render
 from pages._chart import chart
 from pages._digit import current_digit, no_digit_prompt, render_sidebar
 from pages._models import get_model

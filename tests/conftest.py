@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the app's pages import as `pages.*`, as under `streamlit run`
 
-from mnist_viz.data import IMAGES_MAGIC, LABELS_MAGIC, MnistData  # noqa: E402
+from mnist_viz.core.data import IMAGES_MAGIC, LABELS_MAGIC, MnistData  # noqa: E402
 
 
 def write_idx(path: Path, array: np.ndarray, magic: int, *, compress: bool | None = None) -> Path:
@@ -79,7 +79,7 @@ TINY_PEN_DIGITS = 120
 
 def pen_text_head(digits: int) -> str:
     """The shipped pen-digit file cut after its first ``digits`` digits (real writers' data)."""
-    from mnist_viz.pendigits import SHIPPED, read_text
+    from mnist_viz.inputs.pendigits import SHIPPED, read_text
 
     text = read_text(SHIPPED)
     starts = [m.start() for m in re.finditer(r"^\.SEGMENT", text, re.MULTILINE)][: digits + 1]
@@ -98,7 +98,7 @@ def tiny_pen_file(tmp_path_factory) -> Path:
 def _few_pen_digits_for_session_fixtures(tiny_pen_file):
     """The session's shared models (tiny ones, the small real one) learn from the few pen
     digits too: they are built before any test's own settings apply."""
-    from mnist_viz.pendigits import PEN_DATA_ENV_VAR
+    from mnist_viz.inputs.pendigits import PEN_DATA_ENV_VAR
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(PEN_DATA_ENV_VAR, str(tiny_pen_file))
@@ -109,7 +109,7 @@ def _few_pen_digits_for_session_fixtures(tiny_pen_file):
 def _no_ambient_config(monkeypatch, tmp_path, tiny_pen_file):
     """Tests never read the developer's MNIST_DATA, Keras cache or models/ folder by accident,
     and train on a few pen digits rather than all 7,494 (the full-training suites ask for them)."""
-    from mnist_viz.pendigits import PEN_DATA_ENV_VAR
+    from mnist_viz.inputs.pendigits import PEN_DATA_ENV_VAR
 
     monkeypatch.delenv("MNIST_DATA", raising=False)
     monkeypatch.setenv(PEN_DATA_ENV_VAR, str(tiny_pen_file))
@@ -151,9 +151,9 @@ def canvas_state(image: np.ndarray, strokes: int = 1) -> dict:
 def mnist_model_dir(official_mnist_path, tmp_path_factory) -> Path:
     """A small model trained for real (1 epoch on 20,000 MNIST digits, ~98%), cached once per
     test session: for tests that need real predictions, such as drawn digits."""
-    from mnist_viz.cache import ModelCache
-    from mnist_viz.data import load_mnist
-    from mnist_viz.training import TrainConfig
+    from mnist_viz.core.cache import ModelCache
+    from mnist_viz.core.data import load_mnist
+    from mnist_viz.core.training import TrainConfig
 
     full = load_mnist(official_mnist_path)
     subset = MnistData(
@@ -200,7 +200,7 @@ def postgres_url() -> str:
 @pytest.fixture(params=["sqlite", "postgres"])
 def store(request, tmp_path):
     """An empty, migrated class database on each back-end."""
-    from mnist_viz.store import Store
+    from mnist_viz.classroom.store import Store
 
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'class.sqlite3'}"
@@ -241,8 +241,8 @@ def save_tiny_model(
     """Train a tiny model on synthetic data (1 epoch) and cache it in ``models_dir``: the classic
     network unless ``arch`` (an ``Architecture``) is given, under ``name`` (default: the cache's
     name for the architecture)."""
-    from mnist_viz.cache import ModelCache, model_name
-    from mnist_viz.training import TrainConfig, train_model
+    from mnist_viz.core.cache import ModelCache, model_name
+    from mnist_viz.core.training import TrainConfig, train_model
 
     data = data or tiny_mnist()
     config = TrainConfig(epochs=1, batch_size=64, **({"arch": arch} if arch else {}))
@@ -265,7 +265,7 @@ def fresh_streamlit_caches():
     them is still using TensorFlow while the next test loads, trains and frees its models."""
     import streamlit as st
 
-    from mnist_viz.jobs import wait_for_every_queue
+    from mnist_viz.core.jobs import wait_for_every_queue
 
     st.cache_resource.clear()
     st.cache_data.clear()
@@ -281,7 +281,7 @@ TEACHER_PASSWORD = "correct horse"
 @pytest.fixture
 def teacher_password(monkeypatch) -> str:
     """A teacher password, set the way a teacher would (the environment variable)."""
-    from mnist_viz.access import PASSWORD_ENV_VAR
+    from mnist_viz.classroom.access import PASSWORD_ENV_VAR
 
     monkeypatch.setenv(PASSWORD_ENV_VAR, TEACHER_PASSWORD)
     return TEACHER_PASSWORD

@@ -28,7 +28,7 @@ from test_browser import (
     wait_until_idle,
 )
 
-from mnist_viz.access import PASSWORD_ENV_VAR
+from mnist_viz.classroom.access import PASSWORD_ENV_VAR
 
 pytestmark = pytest.mark.browser
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"

@@ -6,8 +6,8 @@ import pytest
 from conftest import TINY_PEN_DIGITS, app_test, save_tiny_model, tiny_mnist
 from streamlit.testing.v1 import AppTest
 
-from mnist_viz.cache import ModelCache
-from mnist_viz.data import SOURCE_SAMPLE
+from mnist_viz.core.cache import ModelCache
+from mnist_viz.core.data import SOURCE_SAMPLE
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 

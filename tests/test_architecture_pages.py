@@ -13,9 +13,9 @@ from conftest import (
 )
 from streamlit.testing.v1 import AppTest
 
-from mnist_viz.architecture import Architecture, preset
-from mnist_viz.cache import model_name
-from mnist_viz.digit import from_test_set
+from mnist_viz.core.architecture import Architecture, preset
+from mnist_viz.core.cache import model_name
+from mnist_viz.inputs.digit import from_test_set
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 TIMEOUT = 240  # first visits compute the filter and cortex reports
@@ -204,8 +204,8 @@ def test_the_robust_twin_of_an_mlp_is_an_mlp(models_dir, tmp_path, monkeypatch, 
 
     from conftest import finish_training, sign_in_as_teacher
 
-    from mnist_viz.architecture import conv_layers
-    from mnist_viz.cache import ModelCache, architecture_of
+    from mnist_viz.core.architecture import conv_layers
+    from mnist_viz.core.cache import ModelCache, architecture_of
 
     models = shutil.copytree(models_dir, tmp_path / "models")
     monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(models))

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
+from inputs.test_bad_inputs import tiff_with_strip_offsets_type
 from PIL import Image, ImageDraw
-from test_bad_inputs import tiff_with_strip_offsets_type
 
 pytestmark = pytest.mark.browser
 

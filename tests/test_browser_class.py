@@ -26,9 +26,9 @@ from test_browser import (
     wait_until_idle,
 )
 
-from mnist_viz.access import PASSWORD_ENV_VAR
-from mnist_viz.classwork import ClassWork
-from mnist_viz.store import Store
+from mnist_viz.classroom.access import PASSWORD_ENV_VAR
+from mnist_viz.classroom.classwork import ClassWork
+from mnist_viz.classroom.store import Store
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a long class password"

@@ -15,9 +15,9 @@ from conftest import (
     write_idx_folder,
 )
 
-from mnist_viz.classwork import ClassWork
-from mnist_viz.digit import from_push
-from mnist_viz.store import DATABASE_URL_ENV_VAR, Store
+from mnist_viz.classroom.classwork import ClassWork
+from mnist_viz.classroom.store import DATABASE_URL_ENV_VAR, Store
+from mnist_viz.inputs.digit import from_push
 from pages._digit import DIGIT_KEY
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 from conftest import tiny_mnist, write_idx_folder
-from test_cache_faults import can_mount_tmpfs
+from core.test_cache_faults import can_mount_tmpfs
 from test_classroom import nginx_or_skip
 
-from mnist_viz.cache import FAULT_ENV_VAR, STANDARD_MODEL, ModelCache
-from mnist_viz.worker import STANDARD, TrainingError, TrainSpec, run_training
+from mnist_viz.core.cache import FAULT_ENV_VAR, STANDARD_MODEL, ModelCache
+from mnist_viz.core.worker import STANDARD, TrainingError, TrainSpec, run_training
 
 pytestmark = pytest.mark.browser  # nginx, like the other classroom tests
 

@@ -4,7 +4,7 @@ import pytest
 from conftest import app_test, tiny_mnist, write_idx_folder
 from streamlit.testing.v1 import AppTest
 
-from mnist_viz.digit import from_test_set
+from mnist_viz.inputs.digit import from_test_set
 
 TIMEOUT = 180  # the first visit computes the filter and cortex reports
 pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")

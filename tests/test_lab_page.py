@@ -10,12 +10,12 @@ from conftest import app_test, finish_training, sign_in_as_teacher, tiny_mnist, 
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from mnist_viz import attacks
-from mnist_viz.adversarial_training import ADVERSARIAL_MODEL
-from mnist_viz.cache import ModelCache
-from mnist_viz.data import load_mnist
-from mnist_viz.digit import from_test_set
-from mnist_viz.model import predict_proba
+from mnist_viz.adversarial import attacks
+from mnist_viz.adversarial.adversarial_training import ADVERSARIAL_MODEL
+from mnist_viz.core.cache import ModelCache
+from mnist_viz.core.data import load_mnist
+from mnist_viz.core.model import predict_proba
+from mnist_viz.inputs.digit import from_test_set
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 LAB = "pages/adversarial.py"

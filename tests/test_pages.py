@@ -16,10 +16,10 @@ from conftest import (
 )
 from streamlit.testing.v1 import AppTest
 
-from mnist_viz.access import FREE_ATTEMPTS
-from mnist_viz.cache import ModelCache
-from mnist_viz.digit import DRAWING, TEST_SET, Digit, from_test_set
-from mnist_viz.model import predict_proba
+from mnist_viz.classroom.access import FREE_ATTEMPTS
+from mnist_viz.core.cache import ModelCache
+from mnist_viz.core.model import predict_proba
+from mnist_viz.inputs.digit import DRAWING, TEST_SET, Digit, from_test_set
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 

@@ -4,8 +4,8 @@
 import pytest
 from conftest import app_test, canvas_drawing, canvas_state, tiny_mnist, write_idx_folder
 
-from mnist_viz import style
-from mnist_viz.cache import ModelCache
+from mnist_viz.core.cache import ModelCache
+from mnist_viz.inputs import style
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 

@@ -1,0 +1,6 @@
+"""How easily the network is fooled, and how to make it harder.
+
+- ``attacks``: FGSM and PGD behind one registry, minimal flipping epsilons, robustness curves.
+- ``lab``: what the adversarial lab shows for one digit (sweeps, outcomes, curves).
+- ``adversarial_training``: train the same network on attacked images.
+"""

@@ -1,0 +1,255 @@
+"""What the adversarial lab shows for one digit: the attacked image, the change, both predictions,
+and how the change travels through the layers."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+
+from mnist_viz.adversarial.attacks import FGSM, PGD, fgsm_direction, perturb, pgd, robustness_curve
+from mnist_viz.core.model import predict_proba, to_model_input
+from mnist_viz.view import render
+
+GREY_LEVELS = 255  # MNIST stores 0-255; an epsilon of 1/255 is one grey level
+
+
+@dataclass(frozen=True)
+class AttackOutcome:
+    """One attack on one digit, everything in the model's [0, 1] scale."""
+
+    clean: np.ndarray  # (28, 28)
+    adversarial: np.ndarray  # (28, 28)
+    clean_probabilities: np.ndarray  # (10,)
+    adversarial_probabilities: np.ndarray  # (10,)
+
+    @property
+    def perturbation(self) -> np.ndarray:
+        return self.adversarial - self.clean
+
+    @property
+    def linf(self) -> float:
+        """The largest change of any pixel (at most epsilon; less where clipping to [0, 1] bit)."""
+        return float(np.abs(self.perturbation).max())
+
+    @property
+    def l2(self) -> float:
+        """The Euclidean length of the change over all 784 pixels."""
+        return float(np.sqrt(np.sum(self.perturbation.astype(np.float64) ** 2)))
+
+    @property
+    def changed_pixels(self) -> int:
+        return int(np.count_nonzero(self.perturbation))
+
+    @property
+    def clean_class(self) -> int:
+        return int(self.clean_probabilities.argmax())
+
+    @property
+    def adversarial_class(self) -> int:
+        return int(self.adversarial_probabilities.argmax())
+
+    def fooled(self, target: int | None = None) -> bool:
+        """Whether the attack reached ``target`` (or, untargeted, changed the answer)."""
+        if target is not None:
+            return self.adversarial_class == target
+        return self.adversarial_class != self.clean_class
+
+
+def attack_digit(
+    model: keras.Model,
+    image: np.ndarray,
+    epsilon: float,
+    method: str = FGSM,
+    target: int | None = None,
+    direction: np.ndarray | None = None,
+    pgd_steps: int = 20,
+) -> AttackOutcome:
+    """Attack the model's own prediction for ``image`` (uint8 or [0, 1]) at ``epsilon``.
+
+    For FGSM pass the precomputed ``direction`` (see ``attacks.fgsm_direction``), which makes each
+    epsilon one addition and a forward pass.
+    """
+    clean = to_model_input(image)[0, ..., 0]
+    if method == FGSM:
+        if direction is None:
+            direction = fgsm_direction(model, clean, None, target)
+        adversarial = perturb(clean, np.asarray(direction).reshape(clean.shape), epsilon)
+    else:
+        adversarial = pgd(model, clean, None, epsilon, steps=pgd_steps, target=target)
+    probabilities = predict_proba(model, np.stack([clean, adversarial]))
+    return AttackOutcome(clean, adversarial, probabilities[0], probabilities[1])
+
+
+SLIDER_STEP = 0.01
+SLIDER_EPSILONS = tuple(round(SLIDER_STEP * i, 2) for i in range(51))  # 0.00, 0.01, ..., 0.50
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """One attack on one digit at every epsilon of the slider, for the browser to show without
+    asking the server again: the adversarial images and what the network says of each."""
+
+    method: str
+    target: int | None
+    epsilons: tuple[float, ...]
+    clean: np.ndarray  # (28, 28) in [0, 1]
+    clean_probabilities: np.ndarray  # (10,)
+    adversarial: np.ndarray  # (n, 28, 28) in [0, 1]
+    probabilities: np.ndarray  # (n, 10)
+
+    @property
+    def classes(self) -> np.ndarray:
+        return self.probabilities.argmax(axis=1)
+
+    def outcome(self, index: int) -> AttackOutcome:
+        """The attack at ``epsilons[index]``, as ``attack_digit`` would give it."""
+        return AttackOutcome(
+            self.clean, self.adversarial[index], self.clean_probabilities, self.probabilities[index]
+        )
+
+
+def attack_sweep(
+    model: keras.Model,
+    image: np.ndarray,
+    method: str = FGSM,
+    target: int | None = None,
+    epsilons: tuple[float, ...] = SLIDER_EPSILONS,
+    direction: np.ndarray | None = None,
+    pgd_steps: int = 20,
+) -> Sweep:
+    """``attack_digit`` at every epsilon in one batch: FGSM reuses one direction, PGD runs all
+    the radii side by side (one radius per copy of the digit)."""
+    clean = to_model_input(image)[0, ..., 0]
+    eps = np.asarray(epsilons, np.float32)
+    if method == FGSM:
+        if direction is None:
+            direction = fgsm_direction(model, clean, None, target)
+        d = np.asarray(direction, np.float32).reshape(clean.shape)
+        adversarial = np.clip(clean[None] + eps[:, None, None] * d[None], 0.0, 1.0)
+    else:
+        label = int(predict_proba(model, clean).argmax())
+        batch = np.repeat(clean[None], len(eps), axis=0)
+        labels = None if target is not None else np.full(len(eps), label)
+        adversarial = pgd(model, batch, labels, eps, steps=pgd_steps, target=target)
+    probabilities = predict_proba(model, np.concatenate([clean[None], adversarial]))
+    return Sweep(
+        method,
+        target,
+        tuple(float(e) for e in epsilons),
+        clean,
+        probabilities[0],
+        adversarial.astype(np.float32),
+        probabilities[1:],
+    )
+
+
+def sweep_view(sweep: Sweep, flips: dict[str, float | None]) -> dict:
+    """Everything the slider component shows, as JSON: per epsilon, the adversarial image, the
+    change (blue darker, red brighter, on a scale of +/- epsilon so it stays visible), the answer
+    and its confidence, the ten probabilities and the size of the change."""
+    steps = []
+    for i, eps in enumerate(sweep.epsilons):
+        outcome = sweep.outcome(i)
+        limit = max(eps, 1 / GREY_LEVELS)
+        change = render.colourise(outcome.perturbation, render.DIVERGING_CMAP, -limit, limit)
+        p = sweep.probabilities[i]
+        steps.append(
+            {
+                "img": render.data_url(outcome.adversarial),
+                "chg": render.data_url(change),
+                "cls": int(p.argmax()),
+                "p": round(float(p.max()), 4),
+                "probs": [round(float(v), 4) for v in p],
+                "linf": round(outcome.linf, 4),
+                "l2": round(outcome.l2, 3),
+                "changed": outcome.changed_pixels,
+                "fooled": outcome.fooled(sweep.target),
+            }
+        )
+    q = sweep.clean_probabilities
+    return {
+        "method": sweep.method,
+        "target": sweep.target,
+        "epsilons": list(sweep.epsilons),
+        "clean": {
+            "img": render.data_url(sweep.clean),
+            "cls": int(q.argmax()),
+            "p": round(float(q.max()), 4),
+        },
+        "clean_probs": [round(float(v), 4) for v in q],
+        "steps": steps,
+        "flips": {m: e for m, e in flips.items() if e is not None},
+        "grey_levels": GREY_LEVELS,
+    }
+
+
+ROBUSTNESS_EPSILONS = tuple(round(0.05 * i, 2) for i in range(11))  # 0.00, 0.05, ..., 0.50
+PGD_CURVE_IMAGES = 1000  # PGD costs steps x FGSM: its curve uses the first 1,000 test images
+PGD_CURVE_STEPS = 10
+
+
+@dataclass(frozen=True)
+class RobustnessCurve:
+    """Test accuracy under one attack at each epsilon."""
+
+    method: str
+    epsilons: tuple[float, ...]
+    accuracies: tuple[float, ...]
+    images: int
+    steps: int  # gradient steps per attack (1 for FGSM)
+    seconds: float
+
+    def at(self, epsilon: float) -> float:
+        """The accuracy at one of the measured epsilons."""
+        return self.accuracies[self.epsilons.index(round(epsilon, 2))]
+
+
+def robustness_images(method: str, n_test: int) -> int:
+    """How many of ``n_test`` test images a robustness curve of ``method`` attacks: all of them
+    for FGSM, the first ``PGD_CURVE_IMAGES`` for the costlier PGD."""
+    return n_test if method == FGSM else min(PGD_CURVE_IMAGES, n_test)
+
+
+def robustness_method_text(n_test: int) -> str:
+    """What a robustness curve measures, in the numbers of this test set (the offline sample has
+    1,000 test images, not MNIST's 10,000)."""
+    return (
+        f"FGSM on all {robustness_images(FGSM, n_test):,} test images, and PGD "
+        f"({PGD_CURVE_STEPS} steps) on the first {robustness_images(PGD, n_test):,}"
+    )
+
+
+def measure_robustness(model, data, method: str = FGSM, progress=None) -> RobustnessCurve:
+    """``method`` on ``robustness_images`` of the test set, at ROBUSTNESS_EPSILONS."""
+    n = robustness_images(method, len(data.x_test))
+    steps = 1 if method == FGSM else PGD_CURVE_STEPS
+    start = time.perf_counter()
+    accuracies = robustness_curve(
+        model, data.x_test[:n], data.y_test[:n], ROBUSTNESS_EPSILONS, method, steps, progress
+    )
+    return RobustnessCurve(
+        method,
+        ROBUSTNESS_EPSILONS,
+        tuple(float(a) for a in accuracies),
+        n,
+        steps,
+        time.perf_counter() - start,
+    )
+
+
+def layer_changes(
+    clean: dict[str, np.ndarray], adversarial: dict[str, np.ndarray]
+) -> dict[str, float]:
+    """For each layer, how much the attack changed its output: ||a' - a|| / ||a|| (L2).
+
+    Shows the small input change growing (or fading) on its way through the network.
+    """
+    out = {}
+    for name, a in clean.items():
+        a = a.astype(np.float64)
+        norm = np.linalg.norm(a)
+        out[name] = float(np.linalg.norm(adversarial[name] - a) / norm) if norm > 0 else 0.0
+    return out

@@ -1,0 +1,290 @@
+"""The class's database: SQLite by default, PostgreSQL when ``MNIST_VIZ_DATABASE_URL`` is set.
+
+SQLite (Python's ``sqlite3``, WAL mode) keeps one file, ``data/class.sqlite3``, that the replicas
+on one machine share; PostgreSQL (``psycopg``) serves replicas on several machines. Both speak the
+same SQL here: ``?`` placeholders (rewritten to ``%s`` for PostgreSQL), ``{id}`` and ``{blob}`` in
+migrations for the two dialects' auto-increment key and byte type.
+
+The schema is versioned: ``MIGRATIONS`` lists every change in order, and ``Store.migrate`` applies
+those the database has not seen, each in its own transaction, recording the version reached. A
+replica that starts against a database of a newer version refuses to write to it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from mnist_viz.core.errors import MnistVizError
+from mnist_viz.core.folders import data_dir
+
+DATABASE_URL_ENV_VAR = "MNIST_VIZ_DATABASE_URL"
+SQLITE_NAME = "class.sqlite3"
+
+MIGRATIONS: list[str] = [
+    # 1: classes, students, their drawings, what the teacher pushes, challenges
+    """
+    CREATE TABLE classes (
+        id TEXT PRIMARY KEY,
+        created REAL NOT NULL,
+        retention_days INTEGER NOT NULL DEFAULT 30,
+        served_model TEXT,
+        push_id INTEGER NOT NULL DEFAULT 0,
+        push_image {blob},
+        push_label INTEGER,
+        push_text TEXT
+    );
+    CREATE TABLE students (
+        id {id},
+        class_id TEXT NOT NULL REFERENCES classes(id) ON DELETE CASCADE,
+        nickname TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        created REAL NOT NULL,
+        last_seen REAL NOT NULL,
+        UNIQUE (class_id, nickname)
+    );
+    CREATE TABLE drawings (
+        id {id},
+        class_id TEXT NOT NULL REFERENCES classes(id) ON DELETE CASCADE,
+        student_id INTEGER NOT NULL REFERENCES students(id) ON DELETE CASCADE,
+        created REAL NOT NULL,
+        updated REAL NOT NULL,
+        source TEXT NOT NULL,
+        png {blob},
+        image {blob} NOT NULL,
+        predicted INTEGER NOT NULL,
+        confidence REAL NOT NULL,
+        label INTEGER,
+        shared INTEGER NOT NULL DEFAULT 0,
+        model_sha256 TEXT NOT NULL
+    );
+    CREATE INDEX drawings_class_time ON drawings (class_id, created);
+    CREATE INDEX drawings_student ON drawings (student_id, created);
+    CREATE TABLE challenges (
+        id {id},
+        class_id TEXT NOT NULL REFERENCES classes(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        image {blob} NOT NULL,
+        label INTEGER NOT NULL,
+        target INTEGER,
+        model_sha256 TEXT NOT NULL,
+        created REAL NOT NULL,
+        active INTEGER NOT NULL DEFAULT 1
+    );
+    CREATE TABLE submissions (
+        id {id},
+        challenge_id INTEGER NOT NULL REFERENCES challenges(id) ON DELETE CASCADE,
+        student_id INTEGER NOT NULL REFERENCES students(id) ON DELETE CASCADE,
+        score REAL NOT NULL,
+        image {blob} NOT NULL,
+        created REAL NOT NULL
+    );
+    CREATE INDEX submissions_challenge ON submissions (challenge_id, score);
+    """,
+]
+
+
+class StoreError(MnistVizError):
+    """The class's database cannot be reached or used; the message says why."""
+
+
+def database_url() -> str:
+    """``$MNIST_VIZ_DATABASE_URL``, or the SQLite file under the data folder."""
+    return os.environ.get(DATABASE_URL_ENV_VAR) or f"sqlite:///{data_dir() / SQLITE_NAME}"
+
+
+POOL_SIZE = 4  # connections per server process (PostgreSQL's max_connections is ~100)
+
+
+class Store:
+    """One database, shared by every session of this process, through a pool of at most
+    ``POOL_SIZE`` connections, each lent for one statement or one transaction (a connection
+    per thread would exhaust a PostgreSQL server, and leak: every Streamlit script run is a
+    thread of its own)."""
+
+    def __init__(self, url: str | None = None):
+        self.url = url or database_url()
+        self.postgres = self.url.startswith(("postgresql://", "postgres://"))
+        if not self.postgres and not self.url.startswith("sqlite:///"):
+            raise StoreError("the database URL must start with sqlite:/// or postgresql://")
+        self._local = threading.local()
+        self._connections: list[Any] = []
+        self._lock = threading.Lock()
+        self._idle: list[Any] = []  # PostgreSQL: pooled connections not lent out
+        self._lendable = threading.BoundedSemaphore(POOL_SIZE)
+
+    # -- connections ---------------------------------------------------------------------------
+
+    @property
+    def sqlite_path(self) -> Path:
+        return Path(self.url.removeprefix("sqlite:///"))
+
+    def _connect(self):
+        if self.postgres:
+            import psycopg
+
+            try:
+                return psycopg.connect(self.url, autocommit=True, connect_timeout=10)
+            except psycopg.Error as exc:
+                raise StoreError(f"cannot reach the class database ({exc})") from None
+        path = self.sqlite_path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at each checkpoint, fast
+            db.execute("PRAGMA foreign_keys=ON")
+            with contextlib.suppress(OSError):
+                os.chmod(path, 0o600)
+            return db
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the class database {path} ({exc})") from None
+
+    @contextlib.contextmanager
+    def _held(self) -> Iterator[Any]:
+        """A connection for the block, lent from the pool; nested blocks in one thread share it.
+
+        Lent, not kept per thread: Streamlit runs every script run in a new thread, so a
+        connection per thread would open the database on each run and never close it."""
+        held = getattr(self._local, "held", None)
+        if held is not None:
+            yield held
+            return
+        if not self._lendable.acquire(timeout=30):
+            raise StoreError("the class database is busy; try again in a moment")
+        try:
+            with self._lock:
+                db = self._idle.pop() if self._idle else None
+            if db is None or self._closed(db):
+                db = self._connect()
+                with self._lock:
+                    self._connections.append(db)
+            self._local.held = db
+            try:
+                yield db
+            finally:
+                self._local.held = None
+                if not self._closed(db):
+                    with self._lock:
+                        self._idle.append(db)
+        finally:
+            self._lendable.release()
+
+    def _closed(self, db: Any) -> bool:
+        return bool(db.closed) if self.postgres else False
+
+    def close(self) -> None:
+        """Close every connection this store opened (tests, shutdown)."""
+        with self._lock:
+            for db in self._connections:
+                with contextlib.suppress(Exception):
+                    db.close()
+            self._connections.clear()
+            self._idle.clear()
+        self._local = threading.local()
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.postgres else sql
+
+    def _errors(self) -> tuple[type[Exception], ...]:
+        if self.postgres:
+            import psycopg
+
+            return (psycopg.Error,)
+        return (sqlite3.Error,)
+
+    # -- queries -------------------------------------------------------------------------------
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Run one statement; its rows (empty for a statement without any)."""
+        for attempt in range(2):
+            with self._held() as db:
+                try:
+                    cursor = db.execute(self._sql(sql), tuple(params))
+                    rows = cursor.fetchall() if cursor.description else []
+                    return [
+                        tuple(bytes(v) if isinstance(v, memoryview) else v for v in r) for r in rows
+                    ]
+                except self._errors() as exc:
+                    # a restarted server: a fresh connection, once (not inside a transaction)
+                    retry = self.postgres and attempt == 0 and db.closed
+                    if not retry or getattr(self._local, "in_transaction", False):
+                        raise StoreError(f"the class database refused a request ({exc})") from None
+        raise AssertionError("unreachable")
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
+        rows = self.execute(sql, params)
+        return rows[0] if rows else None
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Statements that commit together, or not at all."""
+        if self.postgres:
+            with self._held() as db, db.transaction():
+                self._local.in_transaction = True
+                try:
+                    yield
+                finally:
+                    self._local.in_transaction = False
+            return
+        with self._held() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    # -- the schema ----------------------------------------------------------------------------
+
+    def version(self) -> int:
+        """The schema version the database has reached (0: empty)."""
+        self.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = self.one("SELECT MAX(version) FROM schema_version")
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def migrate(self) -> int:
+        """Bring the schema up to date; returns the version reached. Replicas may all call this
+        at start: one applies each migration, the others find it applied."""
+        current = self.version()
+        if current > len(MIGRATIONS):
+            raise StoreError(
+                f"the class database is at schema version {current}, newer than this app "
+                f"({len(MIGRATIONS)}); update the app"
+            )
+        dialect = {
+            "{id}": "BIGSERIAL PRIMARY KEY"
+            if self.postgres
+            else "INTEGER PRIMARY KEY AUTOINCREMENT",
+            "{blob}": "BYTEA" if self.postgres else "BLOB",
+        }
+        for version in range(current + 1, len(MIGRATIONS) + 1):
+            script = MIGRATIONS[version - 1]
+            for key, value in dialect.items():
+                script = script.replace(key, value)
+            with self._migration_lock(), self.transaction():
+                if self.version() >= version:  # another replica was first
+                    continue
+                for statement in (s.strip() for s in script.split(";")):
+                    if statement:
+                        self.execute(statement)
+                self.execute("INSERT INTO schema_version VALUES (?)", (version,))
+        return self.version()
+
+    @contextlib.contextmanager
+    def _migration_lock(self) -> Iterator[None]:
+        if self.postgres:  # an advisory lock (of one connection): one replica migrates at a time
+            with self._held():
+                self.execute("SELECT pg_advisory_lock(4242)")
+                try:
+                    yield
+                finally:
+                    self.execute("SELECT pg_advisory_unlock(4242)")
+        else:  # BEGIN IMMEDIATE in transaction() already serialises writers
+            yield

@@ -1,0 +1,7 @@
+"""Pictures, charts and their words: how results are drawn, and their text alternatives.
+
+- ``render``: images as numpy arrays and small HTML snippets (grids, colour maps, pixel values).
+- ``charts``: Vega-Lite specs for the pages' charts.
+- ``chart_text``: each chart's accessible name and table, read from its spec.
+- ``describe``: each image's text alternative, from the numbers it is drawn from.
+"""

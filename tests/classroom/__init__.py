@@ -1,0 +1,1 @@
+"""Tests of ``mnist_viz.classroom``, one file per module (or behaviour)."""

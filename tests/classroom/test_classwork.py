@@ -1,0 +1,177 @@
+"""The class's records on both back-ends (SQLite, PostgreSQL): the schema's migrations, students
+and their saved drawings, the teacher's counts, pushes, challenges, exports and deletion."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+
+import numpy as np
+import pytest
+
+from mnist_viz.classroom.classwork import ClassError, ClassWork, from_bytes
+from mnist_viz.classroom.store import MIGRATIONS, Store, StoreError
+
+
+def digit(value: int) -> np.ndarray:
+    image = np.zeros((28, 28), np.float32)
+    image[4:24, 10 + value % 5 : 13 + value % 5] = 1.0
+    return image
+
+
+def test_the_schema_is_versioned_and_migrating_again_changes_nothing(store):
+    assert store.version() == len(MIGRATIONS)
+    assert store.migrate() == len(MIGRATIONS)
+    tables = {"classes", "students", "drawings", "challenges", "submissions"}
+    for table in tables:
+        assert store.execute(f"SELECT COUNT(*) FROM {table}") == [(0,)]
+
+
+def test_a_newer_schema_is_refused(store):
+    store.execute("INSERT INTO schema_version VALUES (?)", (len(MIGRATIONS) + 1,))
+    with pytest.raises(StoreError, match="newer than this app"):
+        store.migrate()
+
+
+def test_a_student_joins_under_a_nickname_and_resumes_with_a_code(store):
+    work = ClassWork(store)
+    ada, token = work.join("  Ada   L ")
+    assert ada.nickname == "Ada L" and len(token) >= 16
+    assert work.resume(token) == ada
+    assert work.resume("not-a-code-at-all") is None
+    assert ClassWork(store, "other").resume(token) is None  # a code belongs to its class
+    with pytest.raises(ClassError, match="taken"):
+        work.join("ada l")
+    for bad in ["", "a@b.example", "x" * 25, "<script>"]:
+        with pytest.raises(ClassError, match="nickname"):
+            work.join(bad)
+    stored = store.execute("SELECT token_hash FROM students")
+    assert token not in str(stored)  # only its hash is kept
+
+
+def test_drawings_are_saved_updated_labelled_and_shared(store):
+    work = ClassWork(store)
+    ada, _ = work.join("ada")
+    bob, _ = work.join("bob")
+    first = work.save_drawing(ada.id, digit(1), 7, 0.6, "sha", png=b"\x89PNG...")
+    again = work.save_drawing(ada.id, digit(2), 1, 0.9, "sha", drawing_id=first)  # 2nd stroke
+    assert again == first
+    other = work.save_drawing(bob.id, digit(3), 3, 0.99, "sha")
+    # bob cannot touch ada's drawing
+    assert work.save_drawing(bob.id, digit(4), 4, 0.5, "sha", drawing_id=first) != first
+    work.set_label(ada.id, first, 1)
+    work.set_label(bob.id, first, 9)  # ignored: not bob's
+    mine = work.student_drawings(ada.id)
+    assert [(d.id, d.predicted, d.label, d.shared) for d in mine] == [(first, 1, 1, False)]
+    np.testing.assert_array_equal(mine[0].image, np.round(digit(2) * 255).astype(np.uint8))
+    assert work.shared_drawings() == []
+    work.set_shared(ada.id, first, True)
+    assert [d.id for d in work.shared_drawings()] == [first]
+    work.set_label(bob.id, other, 8)
+    work.set_shared(bob.id, other, True)
+    assert [d.id for d in work.misreads()] == [other]  # an 8 read as 3
+    with pytest.raises(ClassError):
+        work.set_label(ada.id, first, 12)
+
+
+def test_the_teachers_counts_and_confusion(store):
+    work = ClassWork(store)
+    ada, _ = work.join("ada")
+    for label, predicted in [(7, 7), (7, 2), (7, 2), (1, 1)]:
+        d = work.save_drawing(ada.id, digit(label), predicted, 0.8, "sha")
+        work.set_label(ada.id, d, label)
+    work.save_drawing(ada.id, digit(0), 0, 0.8, "sha")  # not labelled
+    matrix = work.confusion()
+    assert matrix[7, 2] == 2 and matrix[7, 7] == 1 and matrix[1, 1] == 1 and matrix.sum() == 4
+    stats = work.stats()
+    assert stats["students"] == stats["active_students"] == 1
+    assert stats["drawings"] == 5 and stats["labelled"] == 4
+    assert stats["drawings_per_minute"] == pytest.approx(1.0)  # 5 in the last 5 minutes
+    images, labels = work.labelled()
+    assert images.shape == (4, 28, 28) and list(labels) == [7, 7, 7, 1]
+
+
+def test_a_pushed_digit_and_its_id(store):
+    work = ClassWork(store)
+    assert work.current_push().id == 0
+    first = work.push(digit(3), 3, "look at this 3")
+    second = work.push(digit(5), None, "and this")
+    assert second == first + 1
+    push = work.current_push()
+    assert push.id == second and push.label is None and push.text == "and this"
+    np.testing.assert_array_equal(push.image, np.round(digit(5) * 255).astype(np.uint8))
+
+
+def test_a_challenge_its_submissions_and_the_leaderboard(store):
+    work = ClassWork(store)
+    ada, _ = work.join("ada")
+    bob, _ = work.join("bob")
+    with pytest.raises(ClassError):
+        work.start_challenge("target", digit(7), 7, None, "sha")
+    first = work.start_challenge("fool", digit(7), 7, None, "sha")
+    second = work.start_challenge("target", digit(7), 7, 3, "sha")
+    assert work.active_challenge().id == second  # one challenge at a time
+    work.record_submission(second, ada.id, 0.3, digit(7))
+    work.record_submission(second, ada.id, 0.2, digit(7))
+    work.record_submission(second, bob.id, 0.25, digit(7))
+    assert work.leaderboard(second) == [("ada", 0.2), ("bob", 0.25)]
+    assert work.leaderboard(first) == []
+    work.stop_challenge()
+    assert work.active_challenge() is None
+
+
+def test_export_retention_and_deleting_the_class(store):
+    work = ClassWork(store)
+    ada, _ = work.join("ada")
+    old = work.save_drawing(ada.id, digit(1), 1, 0.9, "sha")
+    new = work.save_drawing(ada.id, digit(2), 2, 0.9, "sha")
+    store.execute("UPDATE drawings SET created = created - 40 * 86400 WHERE id = ?", (old,))
+    drawings = work.all_drawings()
+    rows = list(csv.reader(io.StringIO(work.drawings_csv(drawings).decode())))
+    assert rows[0][:3] == ["id", "nickname", "created_utc"] and len(rows) == 3
+    with zipfile.ZipFile(io.BytesIO(work.drawings_zip(drawings))) as archive:
+        assert sorted(archive.namelist()) == sorted(["drawings.csv", f"{old}.png", f"{new}.png"])
+    assert work.settings()["retention_days"] == 30
+    assert work.purge() == 1 and [d.id for d in work.all_drawings()] == [new]
+    work.set_retention(60)
+    with pytest.raises(ClassError):
+        work.set_retention(0)
+    work.start_challenge("fool", digit(2), 2, None, "sha")
+    work.delete()
+    for table in ("classes", "students", "drawings", "challenges"):
+        assert store.execute(f"SELECT COUNT(*) FROM {table}") == [(0,)]
+    ClassWork(store).ensure()  # a new, empty class
+    assert ClassWork(store).stats()["students"] == 0
+
+
+def test_a_bad_url_is_a_clear_error():
+    with pytest.raises(StoreError, match="must start with"):
+        Store("mysql://somewhere")
+    with pytest.raises(StoreError, match="cannot reach"):
+        Store("postgresql://nobody@/nowhere?host=/nonexistent&port=1").execute("SELECT 1")
+
+
+def test_from_bytes_round_trips():
+    image = (np.arange(784) % 256).astype(np.uint8).reshape(28, 28)
+    np.testing.assert_array_equal(from_bytes(image.tobytes()), image)
+
+
+def test_many_sessions_share_a_few_connections(store):
+    # Streamlit runs each script run in a thread of its own: a connection per thread exhausted
+    # PostgreSQL's max_connections in a class of 8 through a restart, and on SQLite opened the
+    # file on every page run and never closed it.
+    import threading
+
+    from mnist_viz.classroom.store import POOL_SIZE
+
+    def ask() -> None:
+        for _ in range(5):
+            store.execute("SELECT 1")
+
+    threads = [threading.Thread(target=ask) for _ in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(store._connections) <= POOL_SIZE

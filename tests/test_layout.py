@@ -1,0 +1,79 @@
+"""The package's layout is the app's map: few top-level entries, each group says what it holds,
+imports between groups are the declared ones, and the package never imports Streamlit."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from conftest import ROOT
+
+PACKAGE = ROOT / "mnist_viz"
+GROUPS = ["core", "inputs", "inside", "explain", "adversarial", "neuro", "view", "classroom"]
+# group -> the other groups it may import (besides core, which every group builds on)
+ALLOWED = {
+    "core": {"inputs", "adversarial"},  # the training mix's pen digits; the worker's attacks
+    "inputs": {"view"},  # a digit's image as bytes
+    "inside": set(),
+    "explain": {"inside"},  # the network's layers
+    "adversarial": {"view"},  # the lab's images for the browser
+    "neuro": {"inside"},  # receptive fields
+    "view": set(),
+    "classroom": {"inputs"},  # the class model replays as a learner's private copy does
+}
+
+
+def _imports(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+        elif isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+    return names
+
+
+def test_the_package_has_at_most_ten_top_level_entries_and_they_are_the_groups():
+    entries = sorted(
+        p.name for p in PACKAGE.iterdir() if p.suffix == ".py" or (p / "__init__.py").exists()
+    )
+    assert len(entries) <= 10
+    assert entries == sorted(["__init__.py", "__main__.py", *GROUPS])
+
+
+def test_every_group_says_what_it_holds_and_the_package_docstring_names_every_group():
+    package_doc = ast.get_docstring(ast.parse((PACKAGE / "__init__.py").read_text()))
+    for group in GROUPS:
+        assert f"``{group}``" in package_doc
+        doc = ast.get_docstring(ast.parse((PACKAGE / group / "__init__.py").read_text()))
+        modules = sorted(p.stem for p in (PACKAGE / group).glob("*.py") if p.stem != "__init__")
+        assert modules, group
+        for module in modules:
+            assert f"``{module}``" in doc, f"mnist_viz/{group}/__init__.py does not name {module}"
+
+
+def test_imports_between_groups_are_the_declared_ones_and_none_is_streamlit():
+    for group in GROUPS:
+        for path in (PACKAGE / group).glob("*.py"):
+            imported = _imports(path)
+            assert not any(name.split(".")[0] == "streamlit" for name in imported), path
+            others = {
+                name.split(".")[1]
+                for name in imported
+                if name.startswith("mnist_viz.") and name.split(".")[1] in GROUPS
+            } - {group, "core"}
+            assert others <= ALLOWED[group], (path, others - ALLOWED[group])
+
+
+def test_tests_follow_the_package_layout():
+    for group in GROUPS:
+        folder = ROOT / "tests" / group
+        assert (folder / "__init__.py").is_file(), folder
+    for path in (ROOT / "tests").glob("*/test_*.py"):
+        module = path.stem.removeprefix("test_")
+        if (PACKAGE / path.parent.name / f"{module}.py").exists():
+            continue  # a module's own tests
+        # a behaviour's tests: they import their group's modules
+        assert any(name.startswith(f"mnist_viz.{path.parent.name}") for name in _imports(path)), (
+            path
+        )

@@ -1,0 +1,126 @@
+"""Pictures as arrays: colour maps, tiling, legends and the annotated pixel grid."""
+
+import re
+
+import matplotlib
+import numpy as np
+import pytest
+
+from mnist_viz.view import render
+
+
+def test_colourise_maps_the_ends_and_the_centre_of_a_diverging_map():
+    cmap = matplotlib.colormaps[render.DIVERGING_CMAP]
+    out = render.colourise(np.array([-2.0, 0.0, 2.0, 5.0]), render.DIVERGING_CMAP, -2.0, 2.0)
+    expected = np.round(np.array([cmap(0.0), cmap(128 / 255), cmap(1.0), cmap(1.0)])[:, :3] * 255)
+    np.testing.assert_array_equal(out, expected.astype(np.uint8))  # values beyond vmax clip
+    assert out[1].min() > 230  # zero is (nearly) white: neither sign
+
+
+def test_symmetric_limit_is_the_largest_magnitude():
+    assert render.symmetric_limit(np.array([-0.7, 0.2])) == pytest.approx(0.7)
+    assert render.symmetric_limit(np.zeros(3)) == 1.0  # no division by zero for dead filters
+
+
+def test_tile_places_each_tile_in_row_major_order():
+    tiles = np.stack([np.full((2, 3, 3), i * 10, np.uint8) for i in range(5)])
+    grid = render.tile(tiles, columns=3, scale=2, gap=1)
+    assert grid.shape == (2 * (4 + 1) + 1, 3 * (6 + 1) + 1, 3)
+    for i in range(5):
+        r, c = divmod(i, 3)
+        y, x = 1 + r * 5, 1 + c * 7
+        assert np.all(grid[y : y + 4, x : x + 6] == i * 10)
+    assert np.all(grid[6:10, 15:21] == render.GRID_COLOUR)  # the empty sixth cell
+
+
+def test_channel_grid_shares_one_scale_unless_asked_per_channel():
+    maps = np.zeros((4, 4, 2), np.float32)
+    maps[..., 0] = 1.0
+    maps[..., 1] = 0.5
+    shared = render.channel_grid(maps, columns=2, scale=1, cmap="gray")
+    stretched = render.channel_grid(maps, columns=2, scale=1, cmap="gray", per_channel=True)
+    assert shared[3, 3, 0] == 255 and shared[3, 9, 0] == 128  # 0.5 of the layer's maximum
+    assert stretched[3, 9, 0] == 0  # a constant map stretched to its own range is flat
+
+
+def test_kernel_grid_puts_zero_at_the_centre_colour():
+    kernels = np.array([[[0.0, 1.0], [-1.0, 0.5]]])
+    grid = render.kernel_grid(kernels, columns=1, scale=1)
+    lut = render.colourise(np.array([-1.0, 0.0, 1.0]), render.DIVERGING_CMAP, -1, 1)
+    assert np.array_equal(grid[2, 2], lut[1])
+    assert np.array_equal(grid[2, 3], lut[2]) and np.array_equal(grid[3, 2], lut[0])
+
+
+def test_pixel_grid_html_has_one_square_per_pixel_with_its_value():
+    import re
+
+    image = np.zeros((28, 28), np.uint8)
+    image[5, 7], image[20, 3] = 200, 60
+    html = render.pixel_grid_html(image)
+    cells = re.findall(r"<i(?: class=\"(\w)\" style=\"background:#(\w{6})\")?>(\d*)</i>", html)
+    assert len(cells) == 784
+    written = {i: (ink, colour, text) for i, (ink, colour, text) in enumerate(cells) if text}
+    # dark text on the bright square, light text on the dark one; every other square is blank
+    assert written == {5 * 28 + 7: ("d", "c8c8c8", "200"), 20 * 28 + 3: ("l", "3c3c3c", "60")}
+    assert "repeat(28,1fr)" in html
+    # 20 px squares at most; on a narrow screen 16 px squares that scroll inside their own box
+    assert "clamp(477px,100cqw,589px)" in html and "overflow-x:auto" in html
+
+
+def test_to_bytes_scales_floats_like_mnist_and_keeps_uint8():
+    assert render.to_bytes(np.array([0.0, 0.5, 1.0, 1.5])).tolist() == [0, 128, 255, 255]
+    raw = np.array([3, 250], np.uint8)
+    assert render.to_bytes(raw) is raw
+
+
+def test_pad_square_centres_the_image():
+    out = render.pad_square(np.ones((4, 2)))
+    assert out.shape == (4, 4) and out[:, 1:3].all() and not out[:, 0].any()
+
+
+def test_colour_bar_is_an_rgb_image():
+    bar = render.colour_bar(render.DIVERGING_CMAP, -0.3, 0.3, width=200)
+    assert bar.ndim == 3 and bar.shape[2] == 3 and bar.shape[1] == 280
+
+
+def test_class_rows_put_each_digit_on_its_own_row():
+    images = np.zeros((30, 28, 28), np.uint8)
+    labels = np.repeat(np.arange(10), 3)
+    images[labels == 4] = 255  # only the 4s are white
+    grid = render.class_rows(images, labels, per_class=3, scale=1)
+    gap = 2
+    assert grid.shape == (10 * (28 + gap) + gap, 3 * (28 + gap) + gap, 3)
+    row_of_fours = grid[gap + 4 * 30 : gap + 4 * 30 + 28, gap : gap + 28]
+    assert row_of_fours.min() == 255 and grid[gap : gap + 28, gap : gap + 28].max() == 0
+
+
+def test_difference_row_is_red_where_the_second_has_more_ink():
+    first, second = np.zeros((2, 28, 28)), np.zeros((2, 28, 28))
+    second[0, 10, 10], first[1, 5, 5] = 1.0, 1.0
+    row = render.difference_row(first, second, scale=1)
+    more, less = row[2 + 10, 2 + 10], row[2 + 5, 2 + 30 + 5]
+    assert more[0] > more[2] + 50 and more[0] > more[1] + 50  # red
+    assert less[2] > less[0] + 50 and less[2] > less[1] + 30  # blue
+    assert row[2 + 20, 2 + 20].min() > 230  # no difference: white
+    assert render.grey_row(first, scale=1).shape == (32, 62, 3)
+
+
+def _luminance(grey: int) -> float:
+    """WCAG 2 relative luminance of a grey sRGB level (0-255)."""
+    c = grey / 255
+    c = c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+    return c
+
+
+def test_pixel_grid_numbers_keep_wcag_aa_contrast_on_every_grey():
+    # every value 1-255 written on its own grey square: text colour against square >= 4.5:1
+    image = np.arange(1, 785, dtype=np.int64).reshape(28, 28) % 255 + 1
+    html = render.pixel_grid_html(image.astype(np.uint8))
+    text = {"d": 0, "l": 255}
+    cells = re.findall(r'<i class="([dl])" style="background:#(..)....">(\d+)</i>', html)
+    assert len(cells) == 784
+    for ink, hex_grey, value in cells:
+        assert int(hex_grey, 16) == int(value)
+        lighter, darker = sorted([_luminance(int(value)), _luminance(text[ink])], reverse=True)
+        assert (lighter + 0.05) / (darker + 0.05) >= 4.5, (value, ink)
+    assert re.search(r"\.mv-px \.d\{color:#000\}\.mv-px \.l\{color:#fff\}", html)
