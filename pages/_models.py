@@ -76,8 +76,24 @@ def get_snapshots(name: str, model_sha256: str) -> list[Snapshot]:
         return []
 
 
+def get_model_at(cached: CachedModel, index: int, snapshot: Snapshot):
+    """The model as it was at snapshot ``index``, its activations sub-model, and its accuracy on
+    the first ``TIMELINE_TEST_DIGITS`` test digits (cached by the model's SHA-256 and index)."""
+    return _model_at(cached.info.model_sha256, index, cached.model, snapshot)
+
+
+def get_activation_model(cached: CachedModel) -> keras.Model:
+    """The sub-model that returns every layer's output, built once per trained model."""
+    return _activation_model(cached.info.model_sha256, cached.model)
+
+
+def get_evaluation(cached: CachedModel, data: MnistData) -> Evaluation:
+    """Accuracy and confusion matrix on the whole test set, once per trained model."""
+    return _evaluation(cached.info.model_sha256, cached.model, data)
+
+
 @st.cache_resource(max_entries=12, show_spinner=False)
-def get_model_at(model_sha256: str, index: int, _model: keras.Model, _snapshot: Snapshot):
+def _model_at(model_sha256: str, index: int, _model: keras.Model, _snapshot: Snapshot):
     """The model as it was at one snapshot, its activations sub-model, and its accuracy on the
     first ``TIMELINE_TEST_DIGITS`` test digits: built once, shared by every session."""
     then = timeline.model_at(_model, _snapshot)
@@ -97,13 +113,13 @@ def get_data() -> MnistData:
 
 
 @st.cache_resource(max_entries=2)
-def get_activation_model(model_sha256: str, _model: keras.Model) -> keras.Model:
+def _activation_model(model_sha256: str, _model: keras.Model) -> keras.Model:
     """The sub-model that returns every layer's output, built once per trained model."""
     return build_activation_model(_model)
 
 
 @st.cache_data(show_spinner="Evaluating the model on the test set...", max_entries=2)
-def get_evaluation(model_sha256: str, _model: keras.Model, _data: MnistData) -> Evaluation:
+def _evaluation(model_sha256: str, _model: keras.Model, _data: MnistData) -> Evaluation:
     """Accuracy and confusion matrix on the whole test set, once per trained model."""
     return evaluate(_model, _data.x_test, _data.y_test)
 

@@ -26,6 +26,7 @@ from mnist_viz.core.jobs import PRIVATE, Job
 from mnist_viz.core.model import to_model_input
 from mnist_viz.explain import explanations, invariance
 from mnist_viz.inputs import personal, style
+from mnist_viz.inputs.digit import Digit
 from mnist_viz.inside.filter_vis import FilterReport, filter_reports
 from mnist_viz.neuro import rsa
 from mnist_viz.neuro.cortex import CortexReport, cortex_report
@@ -34,17 +35,79 @@ from pages._models import get_data, load_data
 
 SHIFT_TEST_DIGITS = 300  # test digits the compare page shifts
 
+# The pages call the get_* functions with a cached model and a digit. Each derives the cache's
+# keys (the model's SHA-256, the digit's key) from them once, so a key can never be paired with
+# another model's weights or another digit's pixels; the private functions below are the cached
+# computations, whose underscore arguments Streamlit does not hash.
+
+
+def get_minimal_epsilon(cached: CachedModel, digit: Digit, method: str, target: int | None):
+    """The smallest epsilon at which ``method`` fools the model on this digit (None: not by 0.5)."""
+    return _minimal_epsilon(*_keys(cached, digit), method, target, cached.model, digit.image)
+
+
+def get_sweep(cached: CachedModel, digit: Digit, method: str, target: int | None) -> Sweep:
+    """One attack on one digit at every epsilon of the slider."""
+    return _sweep(*_keys(cached, digit), method, target, cached.model, digit.image)
+
+
+def get_sweep_view(
+    cached: CachedModel,
+    digit: Digit,
+    method: str,
+    target: int | None,
+    flips: dict[str, float | None],
+) -> dict:
+    """What the slider component shows for that sweep (images as data URLs): sent once."""
+    return _sweep_view(*_keys(cached, digit), method, target, cached.model, digit.image, flips)
+
+
+def get_explanations(cached: CachedModel, digit: Digit, class_index: int) -> dict[str, np.ndarray]:
+    """Every applicable attribution map (28, 28) for one digit and class, by method name."""
+    return _explanations(*_keys(cached, digit), class_index, cached.model, digit.image)
+
+
+def get_probes(cached: CachedModel, digit: Digit):
+    """The invariance probes (shift, rotation, scale, thickness) of one digit."""
+    return _probes(*_keys(cached, digit), cached.model, digit.image)
+
+
+def get_feature_model(cached: CachedModel) -> keras.Model:
+    """The model's last hidden layer as a sub-model (``style.feature_model``)."""
+    return _feature_model(cached.info.model_sha256, cached.model)
+
+
+def get_rdms(cached: CachedModel) -> dict[str, np.ndarray]:
+    """The RDM of every compared layer for the RSA stimuli (10 test digits of each class)."""
+    return _rdms(cached.info.model_sha256, cached.model)
+
+
+def get_shift_accuracy(cached: CachedModel) -> np.ndarray:
+    """Accuracy on the first ``SHIFT_TEST_DIGITS`` test digits at each shift of ``SHIFTS``."""
+    return _shift_accuracy(cached.info.model_sha256, cached.model)
+
+
+def _keys(cached: CachedModel, digit: Digit) -> tuple[str, str]:
+    return cached.info.model_sha256, digit.key
+
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def get_fgsm_direction(
-    model_sha256: str, digit_key: str, target: int | None, _model: keras.Model, _image: np.ndarray
-) -> np.ndarray:
-    """sign(grad): computed once per (model, digit, target), reused for every epsilon."""
-    return attacks.fgsm_direction(_model, to_model_input(_image)[0, ..., 0], None, target)
+def _prepared(
+    model_sha256: str,
+    digit_key: str,
+    method: str,
+    target: int | None,
+    _model: keras.Model,
+    _image: np.ndarray,
+) -> np.ndarray | None:
+    """What ``method`` shares across epsilons for this digit (FGSM: sign(grad)), once per
+    (model, digit, attack, target)."""
+    x = to_model_input(_image)[0, ..., 0]
+    return attacks.get_attack(method).prepare(_model, x, None, target)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def get_minimal_epsilon(
+def _minimal_epsilon(
     model_sha256: str,
     digit_key: str,
     method: str,
@@ -54,14 +117,12 @@ def get_minimal_epsilon(
 ) -> float | None:
     """The smallest epsilon at which ``method`` fools the model on this digit (None: not by 0.5)."""
     x = to_model_input(_image)[0, ..., 0]
-    if method == attacks.FGSM:
-        direction = get_fgsm_direction(model_sha256, digit_key, target, _model, _image)
-        return attacks.minimal_epsilon_fgsm(_model, x, target=target, direction=direction)
-    return attacks.minimal_epsilon_pgd(_model, x, target=target)
+    prepared = _prepared(model_sha256, digit_key, method, target, _model, _image)
+    return attacks.get_attack(method).minimal_epsilon(_model, x, target=target, prepared=prepared)
 
 
 @st.cache_data(max_entries=64, show_spinner="Attacking this digit at every epsilon...")
-def get_sweep(
+def _sweep(
     model_sha256: str,
     digit_key: str,
     method: str,
@@ -69,15 +130,13 @@ def get_sweep(
     _model: keras.Model,
     _image: np.ndarray,
 ) -> Sweep:
-    """One attack on one digit at every epsilon of the slider; FGSM reuses the cached direction."""
-    direction = None
-    if method == attacks.FGSM:
-        direction = get_fgsm_direction(model_sha256, digit_key, target, _model, _image)
-    return attack_sweep(_model, _image, method, target, direction=direction)
+    """One attack on one digit at every epsilon of the slider, from what it prepared (cached)."""
+    prepared = _prepared(model_sha256, digit_key, method, target, _model, _image)
+    return attack_sweep(_model, _image, method, target, prepared=prepared)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def get_sweep_view(
+def _sweep_view(
     model_sha256: str,
     digit_key: str,
     method: str,
@@ -87,7 +146,7 @@ def get_sweep_view(
     flips: dict[str, float | None],
 ) -> dict:
     """What the slider component shows for that sweep (images as data URLs): sent once."""
-    sweep = get_sweep(model_sha256, digit_key, method, target, _model, _image)
+    sweep = _sweep(model_sha256, digit_key, method, target, _model, _image)
     return sweep_view(sweep, flips)
 
 
@@ -134,7 +193,7 @@ def get_cortex_report(cached: CachedModel) -> CortexReport:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def get_explanations(
+def _explanations(
     model_sha256: str, digit_key: str, class_index: int, _model: keras.Model, _image: np.ndarray
 ) -> dict[str, np.ndarray]:
     """Every applicable attribution map (28, 28) for one digit and class, by method name."""
@@ -142,13 +201,13 @@ def get_explanations(
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def get_probes(model_sha256: str, digit_key: str, _model: keras.Model, _image: np.ndarray):
+def _probes(model_sha256: str, digit_key: str, _model: keras.Model, _image: np.ndarray):
     """The invariance probes (shift, rotation, scale, thickness) of one digit."""
     return invariance.all_probes(_model, _image)
 
 
 @st.cache_resource(max_entries=4)
-def get_feature_model(model_sha256: str, _model: keras.Model) -> keras.Model:
+def _feature_model(model_sha256: str, _model: keras.Model) -> keras.Model:
     """The model's last hidden layer as a sub-model (``style.feature_model``)."""
     return style.feature_model(_model)
 
@@ -215,14 +274,14 @@ def submit_teaching(cached: CachedModel, images: np.ndarray, labels: np.ndarray)
 @st.cache_data(
     max_entries=8, show_spinner="Recording every layer's responses to 100 test digits..."
 )
-def get_rdms(model_sha256: str, _model: keras.Model) -> dict[str, np.ndarray]:
+def _rdms(model_sha256: str, _model: keras.Model) -> dict[str, np.ndarray]:
     """The RDM of every compared layer for the RSA stimuli (10 test digits of each class)."""
     data = get_data()
     return rsa.layer_rdms(_model, data.x_test[rsa.stimuli(data.y_test)])
 
 
 @st.cache_data(max_entries=8, show_spinner="Shifting test digits left and right...")
-def get_shift_accuracy(model_sha256: str, _model: keras.Model) -> np.ndarray:
+def _shift_accuracy(model_sha256: str, _model: keras.Model) -> np.ndarray:
     """Accuracy on the first ``SHIFT_TEST_DIGITS`` test digits at each shift of ``SHIFTS``."""
     data = get_data()
     n = SHIFT_TEST_DIGITS

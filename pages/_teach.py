@@ -29,7 +29,7 @@ def style_feedback(cached: CachedModel, digit: Digit, probabilities: np.ndarray)
     reference = get_style_reference(cached)
     if reference is None:
         return
-    extractor = get_feature_model(cached.info.model_sha256, cached.model)
+    extractor = get_feature_model(cached)
     check = style.check_style(reference, extractor, digit.image, probabilities)
     if not check.worth_saying:
         return

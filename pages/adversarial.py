@@ -117,27 +117,25 @@ else:
         ),
     )
     target = None if goal == UNTARGETED else int(goal)
-    model, sha = cached.model, cached.info.model_sha256
+    model = cached.model
 
     @st.fragment
     def attack_view() -> None:
-        flips = {
-            m: get_minimal_epsilon(sha, digit.key, m, target, model, digit.image) for m in ATTACKS
-        }
-        view = get_sweep_view(sha, digit.key, method, target, model, digit.image, flips)
+        flips = {m: get_minimal_epsilon(cached, digit, m, target) for m in ATTACKS}
+        view = get_sweep_view(cached, digit, method, target, flips)
         epsilon = epsilon_sweep(view, DEFAULT_EPSILON, key="lab_sweep")
         if flips[method] is None:
             st.caption(
                 f"{method} does not fool this model on this digit up to epsilon {MAX_EPSILON}."
             )
-        outcome = get_sweep(sha, digit.key, method, target, model, digit.image).outcome(
+        outcome = get_sweep(cached, digit, method, target).outcome(
             SLIDER_EPSILONS.index(round(epsilon, 2))
         )
 
         challenge_submission(class_work(), digit, outcome.adversarial, epsilon, outcome.l2, cached)
         st.subheader(f"How the change travels through the network (epsilon {epsilon:.2f})")
         st.caption("Release the slider above to follow another epsilon here.")
-        activation_model = get_activation_model(sha, model)
+        activation_model = get_activation_model(cached)
         clean_acts = layer_activations(activation_model, outcome.clean)
         adv_acts = layer_activations(activation_model, outcome.adversarial)
         spatial = {m.name: m for m in map_layers(model)}
@@ -253,7 +251,7 @@ elif teacher_only("Training the robust model"):
         label = "Retrain the robust model" if robust is not None else "Train a robust model"
         if st.form_submit_button(label, icon=":material/shield:"):
             config = AdversarialConfig(
-                attack=attack if attack in (PGD, FGSM) else PGD,
+                attack=attack if attack in ATTACKS else PGD,  # checked: a widget value
                 epsilon=float(epsilon),
                 epochs=int(epochs),
                 arch=architecture_of(standard.info).to_dict(),

@@ -89,9 +89,7 @@ else:
             spatial = map_layers(cached.model)
             if spatial:
                 first_maps = spatial[0]
-                acts = layer_activations(
-                    get_activation_model(cached.info.model_sha256, cached.model), digit.image
-                )
+                acts = layer_activations(get_activation_model(cached), digit.image)
                 maps = acts[first_maps.name]
                 st.image(
                     render.png(render.channel_grid(maps, render.grid_columns(maps.shape[-1]), 2)),
@@ -112,9 +110,7 @@ st.caption(
 rows = [
     {"model": label, "shift": int(dx), "accuracy": float(acc)}
     for label, cached in ((label_a, a), (label_b, b))
-    for dx, acc in zip(
-        SHIFTS, get_shift_accuracy(cached.info.model_sha256, cached.model), strict=True
-    )
+    for dx, acc in zip(SHIFTS, get_shift_accuracy(cached), strict=True)
 ]
 chart(charts.shift_accuracy_chart(rows), "Test accuracy of each network by shift", width="stretch")
 
@@ -162,7 +158,7 @@ st.caption(
     "class look alike to that layer. Then compare layers by the rank correlation of their RDMs: "
     "no need to match units, or even layer sizes."
 )
-rdms_a, rdms_b = get_rdms(a.info.model_sha256, a.model), get_rdms(b.info.model_sha256, b.model)
+rdms_a, rdms_b = get_rdms(a), get_rdms(b)
 r1, r2 = st.columns(2, gap="large")
 for col, rdms, label, key in (
     (r1, rdms_a, label_a, "rsa_layer_a"),

@@ -305,7 +305,7 @@ def explain_unit(model, digit, acts, layer: MapLayer, channel: int, row: int, co
 
 st.title("Inside the network")
 cached = get_model()
-model, sha = cached.model, cached.info.model_sha256
+model = cached.model
 rows = architecture(model)
 
 st.header("Architecture")
@@ -357,7 +357,7 @@ if digit is None:
     render_sidebar()
     st.stop()
 
-acts = layer_activations(get_activation_model(sha, model), digit.image)
+acts = layer_activations(get_activation_model(cached), digit.image)
 spatial = {m.name: m for m in map_layers(model)}
 if spatial:
     feature_maps_section(digit, acts, spatial)

@@ -57,9 +57,7 @@ def watch_it_learn() -> None:
     labels = [timeline.label(s) for s in snapshots]
     chosen = st.select_slider("Training so far", labels, value=labels[-1], key="timeline")
     index = labels.index(chosen)
-    then, activations, accuracy = get_model_at(
-        info.model_sha256, index, cached.model, snapshots[index]
-    )
+    then, activations, accuracy = get_model_at(cached, index, snapshots[index])
     first = then.layers[next(i for i, x in enumerate(then.layers) if x.get_weights())]
     kernel = snapshots[index].weights[0]
     limit = render.symmetric_limit(snapshots[-1].weights[0])  # the trained scale throughout
@@ -150,7 +148,7 @@ with h2:
 watch_it_learn()
 
 st.header("Where it goes wrong")
-evaluation = get_evaluation(info.model_sha256, cached.model, data)
+evaluation = get_evaluation(cached, data)
 errors = int(len(data.y_test) - np.trace(evaluation.confusion))
 st.caption(
     f"The confusion matrix counts every one of the {len(data.y_test):,} test images by true "

@@ -21,7 +21,7 @@ if digit is None:
     render_sidebar()
     st.stop()
 
-model, sha = cached.model, cached.info.model_sha256
+model = cached.model
 probabilities = predict_proba(model, digit.image)[0]
 predicted = int(probabilities.argmax())
 class_index = st.selectbox(
@@ -36,7 +36,7 @@ class_index = st.selectbox(
     ),
     help="The predicted class by default; choose another to see what would speak for it.",
 )
-maps = get_explanations(sha, digit.key, int(class_index), model, digit.image)
+maps = get_explanations(cached, digit, int(class_index))
 methods = methods_for(model)
 cols = st.columns(5)
 cols[0].image(
@@ -77,7 +77,7 @@ st.caption(
     "step, red once it changed. Convolution and pooling make small shifts cheap to tolerate; "
     "rotation and scale tolerance is only what was learned from MNIST's own variety."
 )
-probes = get_probes(sha, digit.key, model, digit.image)
+probes = get_probes(cached, digit)
 grid = st.columns(2)
 for i, probe in enumerate(probes):
     with grid[i % 2]:

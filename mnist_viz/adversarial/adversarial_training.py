@@ -19,7 +19,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from mnist_viz.adversarial.attacks import FGSM, PGD, robustness_curve
+from mnist_viz.adversarial.attacks import PGD, get_attack, robustness_curve
 from mnist_viz.core.architecture import DEFAULT_ARCH, Architecture, build, preset
 from mnist_viz.core.data import MnistData
 from mnist_viz.core.data_mix import DEFAULT_MIX, DEFAULT_PEN_COPIES, check_mix, training_set
@@ -73,7 +73,8 @@ def adversarial_name(model_name: str) -> str:
 def _attack_step(scorer: keras.Model, config: AdversarialConfig):
     """A traced function (x, y, epsilon) -> adversarial x for one training batch."""
     ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="sum")
-    steps = 1 if config.attack == FGSM else config.pgd_steps
+    method = get_attack(config.attack)
+    steps = method.curve_steps(config.pgd_steps)
 
     def signed_gradient(x, y):
         with tf.GradientTape() as tape:
@@ -83,7 +84,7 @@ def _attack_step(scorer: keras.Model, config: AdversarialConfig):
 
     @tf.function(reduce_retracing=True)
     def attack(x, y, epsilon):
-        alpha = 1.25 * epsilon if config.attack == FGSM else 2.5 * epsilon / steps
+        alpha = method.training_step_size(epsilon, steps)
         low, high = tf.clip_by_value(x - epsilon, 0, 1), tf.clip_by_value(x + epsilon, 0, 1)
         adv = tf.clip_by_value(x + tf.random.uniform(tf.shape(x), -epsilon, epsilon), low, high)
         for _ in range(steps):
@@ -99,8 +100,7 @@ def train_adversarial(
     progress: ProgressFn | None = None,
 ) -> TrainingResult:
     """Train a fresh model on adversarial examples of ``data``'s training images."""
-    if config.attack not in (FGSM, PGD):
-        raise ValueError(f"unknown attack {config.attack!r}")
+    get_attack(config.attack)  # a ValueError for an unknown attack, before any work
     keras.utils.set_random_seed(config.seed)
     train = training_set(
         data, config.data_mix, augment=False, seed=config.seed, pen_copies=config.pen_copies

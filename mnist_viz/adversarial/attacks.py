@@ -9,12 +9,17 @@ network is 100% sure (a softmax rounded to 1.0 has a zero gradient, and FGSM wou
 Cost structure: the FGSM direction sign(grad) does not depend on epsilon, so ``fgsm_direction``
 is computed once per (model, image, target) and ``perturb`` reuses it for every slider position.
 Gradients go through a ``tf.function`` with a fixed input signature (about 1 ms for one image).
+
+Attacks are objects in one registry (``ATTACK_METHODS``, by name; ``get_attack``), as the
+explanations are: the lab, the robustness curves and adversarial training ask the attack, never
+branch on its name. ``ATTACKS`` is their names, in the order the pages show them.
 """
 
 from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import keras
 import numpy as np
@@ -24,7 +29,6 @@ from mnist_viz.core.data import IMAGE_SIZE
 from mnist_viz.core.model import class_scorer, predict_proba, to_model_input
 
 FGSM, PGD = "FGSM", "PGD"
-ATTACKS = (FGSM, PGD)
 DEFAULT_PGD_STEPS = 20
 SEARCH_RESOLUTION = 0.001  # the smallest flipping epsilon is found to within this
 BATCH = 500
@@ -229,20 +233,114 @@ def robustness_curve(
 
     FGSM computes each batch's direction once and only runs forward passes per epsilon.
     """
+    attack = get_attack(method)
     x = to_model_input(images)  # uint8 test images are scaled to [0, 1] like training data
     y = np.asarray(labels, np.int32)
     correct = np.zeros(len(epsilons), np.int64)
-    gradient_fn = loss_gradient_fn(model)
     batches = range(0, len(x), BATCH)
     for done, i in enumerate(batches, start=1):
         xb, yb = x[i : i + BATCH], y[i : i + BATCH]
-        direction = _direction(gradient_fn, xb, yb, 1.0) if method == FGSM else None
+        prepared = attack.prepare(model, xb, yb)
         for j, epsilon in enumerate(epsilons):
-            if method == FGSM:
-                adv = perturb(xb, direction, epsilon)
-            else:
-                adv = pgd(model, xb, yb, epsilon, steps=steps) if epsilon > 0 else xb
+            adv = attack.run(model, xb, yb, epsilon, prepared=prepared, steps=steps)
             correct[j] += int(np.sum(predict_proba(model, adv).argmax(1) == yb))
         if progress is not None:
             progress(done / len(batches))
     return correct / max(1, len(x))
+
+
+@dataclass(frozen=True)
+class Attack:
+    """One L-infinity attack: how it makes adversarial images, and what that costs.
+
+    ``prepare`` computes what does not depend on epsilon (FGSM: the signed gradient), once per
+    batch; ``run`` makes the adversarial images at one epsilon, or one epsilon per image."""
+
+    name: str
+    title: str
+    describe: str
+
+    def prepare(self, model: keras.Model, x: np.ndarray, labels=None, target=None):
+        """What every epsilon shares for these images (None: nothing)."""
+        return None
+
+    def run(self, model, x, labels, epsilon, target=None, prepared=None, steps=None) -> np.ndarray:
+        raise NotImplementedError
+
+    def minimal_epsilon(
+        self, model, image, label=None, target=None, max_epsilon=0.5, prepared=None
+    ) -> float | None:
+        """The smallest epsilon that fools the model on ``image`` (None: not by ``max_epsilon``)."""
+        raise NotImplementedError
+
+    def curve_steps(self, pgd_steps: int) -> int:
+        """Gradient steps per image in a robustness curve or a training batch."""
+        raise NotImplementedError
+
+    def training_step_size(self, epsilon, steps: int):
+        """The size of each signed-gradient step when training against this attack."""
+        raise NotImplementedError
+
+
+class Fgsm(Attack):
+    """One signed-gradient step of size epsilon: its direction is shared by every epsilon."""
+
+    def prepare(self, model, x, labels=None, target=None):
+        return fgsm_direction(model, x, labels, target)
+
+    def run(self, model, x, labels, epsilon, target=None, prepared=None, steps=None):
+        x = np.asarray(x, np.float32)
+        direction = prepared if prepared is not None else fgsm_direction(model, x, labels, target)
+        epsilon = np.asarray(epsilon, np.float32)
+        if epsilon.ndim:  # one epsilon per image (copies of one digit share its direction)
+            epsilon = epsilon.reshape(-1, *[1] * (x.ndim - 1))
+        return np.clip(x + epsilon * np.asarray(direction, np.float32), 0.0, 1.0)
+
+    def minimal_epsilon(
+        self, model, image, label=None, target=None, max_epsilon=0.5, prepared=None
+    ):
+        return minimal_epsilon_fgsm(model, image, label, target, max_epsilon, direction=prepared)
+
+    def curve_steps(self, pgd_steps: int) -> int:
+        return 1
+
+    def training_step_size(self, epsilon, steps: int):
+        return 1.25 * epsilon  # from a random start in the ball (Wong et al. 2020)
+
+
+class Pgd(Attack):
+    """``steps`` signed-gradient steps, each projected back into the epsilon ball."""
+
+    def run(self, model, x, labels, epsilon, target=None, prepared=None, steps=None):
+        if not np.ndim(epsilon) and epsilon <= 0:
+            return np.asarray(x, np.float32)
+        return pgd(model, x, labels, epsilon, steps=steps or DEFAULT_PGD_STEPS, target=target)
+
+    def minimal_epsilon(
+        self, model, image, label=None, target=None, max_epsilon=0.5, prepared=None
+    ):
+        return minimal_epsilon_pgd(model, image, label, target, max_epsilon)
+
+    def curve_steps(self, pgd_steps: int) -> int:
+        return pgd_steps
+
+    def training_step_size(self, epsilon, steps: int):
+        return 2.5 * epsilon / steps  # as in Madry et al.
+
+
+ATTACK_METHODS: dict[str, Attack] = {
+    attack.name: attack
+    for attack in (
+        Fgsm(FGSM, "FGSM", "one step along the sign of the gradient"),
+        Pgd(PGD, "PGD", "many small steps, each kept inside the epsilon ball"),
+    )
+}
+ATTACKS = tuple(ATTACK_METHODS)
+
+
+def get_attack(name: str) -> Attack:
+    """The registered attack called ``name``; a ValueError for any other name."""
+    try:
+        return ATTACK_METHODS[name]
+    except KeyError:
+        raise ValueError(f"unknown attack {name!r}; known: {', '.join(ATTACKS)}") from None

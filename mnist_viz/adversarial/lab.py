@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from mnist_viz.adversarial.attacks import FGSM, PGD, fgsm_direction, perturb, pgd, robustness_curve
+from mnist_viz.adversarial.attacks import FGSM, PGD, get_attack, robustness_curve
 from mnist_viz.core.model import predict_proba, to_model_input
 from mnist_viz.view import render
 
@@ -64,21 +64,20 @@ def attack_digit(
     epsilon: float,
     method: str = FGSM,
     target: int | None = None,
-    direction: np.ndarray | None = None,
+    prepared: np.ndarray | None = None,
     pgd_steps: int = 20,
 ) -> AttackOutcome:
     """Attack the model's own prediction for ``image`` (uint8 or [0, 1]) at ``epsilon``.
 
-    For FGSM pass the precomputed ``direction`` (see ``attacks.fgsm_direction``), which makes each
-    epsilon one addition and a forward pass.
+    Pass what the attack ``prepared`` for this digit (FGSM: its direction, see
+    ``Attack.prepare``), which makes each epsilon one addition and a forward pass.
     """
     clean = to_model_input(image)[0, ..., 0]
-    if method == FGSM:
-        if direction is None:
-            direction = fgsm_direction(model, clean, None, target)
-        adversarial = perturb(clean, np.asarray(direction).reshape(clean.shape), epsilon)
-    else:
-        adversarial = pgd(model, clean, None, epsilon, steps=pgd_steps, target=target)
+    if prepared is not None:
+        prepared = np.asarray(prepared, np.float32).reshape(clean.shape)
+    adversarial = get_attack(method).run(
+        model, clean, None, epsilon, target=target, prepared=prepared, steps=pgd_steps
+    )
     probabilities = predict_proba(model, np.stack([clean, adversarial]))
     return AttackOutcome(clean, adversarial, probabilities[0], probabilities[1])
 
@@ -117,23 +116,24 @@ def attack_sweep(
     method: str = FGSM,
     target: int | None = None,
     epsilons: tuple[float, ...] = SLIDER_EPSILONS,
-    direction: np.ndarray | None = None,
+    prepared: np.ndarray | None = None,
     pgd_steps: int = 20,
 ) -> Sweep:
-    """``attack_digit`` at every epsilon in one batch: FGSM reuses one direction, PGD runs all
-    the radii side by side (one radius per copy of the digit)."""
+    """``attack_digit`` at every epsilon in one batch, one copy of the digit per epsilon: FGSM
+    reuses one direction, PGD runs all the radii side by side."""
+    attack = get_attack(method)
     clean = to_model_input(image)[0, ..., 0]
     eps = np.asarray(epsilons, np.float32)
-    if method == FGSM:
-        if direction is None:
-            direction = fgsm_direction(model, clean, None, target)
-        d = np.asarray(direction, np.float32).reshape(clean.shape)
-        adversarial = np.clip(clean[None] + eps[:, None, None] * d[None], 0.0, 1.0)
-    else:
-        label = int(predict_proba(model, clean).argmax())
-        batch = np.repeat(clean[None], len(eps), axis=0)
-        labels = None if target is not None else np.full(len(eps), label)
-        adversarial = pgd(model, batch, labels, eps, steps=pgd_steps, target=target)
+    if prepared is None:
+        prepared = attack.prepare(model, clean, None, target)
+    if prepared is not None:
+        prepared = np.asarray(prepared, np.float32).reshape(clean.shape)
+    batch = np.repeat(clean[None], len(eps), axis=0)
+    label = int(predict_proba(model, clean).argmax())
+    labels = None if target is not None else np.full(len(eps), label)
+    adversarial = attack.run(
+        model, batch, labels, eps, target=target, prepared=prepared, steps=pgd_steps
+    )
     probabilities = predict_proba(model, np.concatenate([clean[None], adversarial]))
     return Sweep(
         method,
@@ -210,7 +210,8 @@ class RobustnessCurve:
 def robustness_images(method: str, n_test: int) -> int:
     """How many of ``n_test`` test images a robustness curve of ``method`` attacks: all of them
     for FGSM, the first ``PGD_CURVE_IMAGES`` for the costlier PGD."""
-    return n_test if method == FGSM else min(PGD_CURVE_IMAGES, n_test)
+    one_step = get_attack(method).curve_steps(PGD_CURVE_STEPS) == 1
+    return n_test if one_step else min(PGD_CURVE_IMAGES, n_test)
 
 
 def robustness_method_text(n_test: int) -> str:
@@ -225,7 +226,7 @@ def robustness_method_text(n_test: int) -> str:
 def measure_robustness(model, data, method: str = FGSM, progress=None) -> RobustnessCurve:
     """``method`` on ``robustness_images`` of the test set, at ROBUSTNESS_EPSILONS."""
     n = robustness_images(method, len(data.x_test))
-    steps = 1 if method == FGSM else PGD_CURVE_STEPS
+    steps = get_attack(method).curve_steps(PGD_CURVE_STEPS)
     start = time.perf_counter()
     accuracies = robustness_curve(
         model, data.x_test[:n], data.y_test[:n], ROBUSTNESS_EPSILONS, method, steps, progress

@@ -187,3 +187,32 @@ def test_robustness_curve_matches_attacking_each_epsilon_directly(tiny_net, tiny
 def test_the_standard_model_has_a_logits_layer_to_differentiate():
     names = [layer.name for layer in build_model().layers]
     assert LOGITS in names and names[-1] == PROBABILITIES
+
+
+def test_attacks_are_one_registry_and_an_unknown_name_is_refused():
+    assert attacks.ATTACKS == ("FGSM", "PGD")
+    assert [attacks.get_attack(n).name for n in attacks.ATTACKS] == ["FGSM", "PGD"]
+    with pytest.raises(ValueError, match="unknown attack 'CW'"):
+        attacks.get_attack("CW")
+
+
+def test_the_registrys_attacks_match_the_closed_form_of_a_linear_model(images):
+    model, w, b = linear_model()
+    labels = np.arange(6) % 10
+    fgsm, pgd = attacks.get_attack("FGSM"), attacks.get_attack("PGD")
+    prepared = fgsm.prepare(model, images, labels)
+    for epsilon in (0.05, 0.3):
+        made = fgsm.run(model, images, labels, epsilon, prepared=prepared)
+        for x, y, adv in zip(images, labels, made, strict=True):
+            expected = np.clip(x + epsilon * np.sign(reference_gradient(x, y, w, b)), 0, 1)
+            np.testing.assert_allclose(adv, expected, atol=1e-6)
+    # one epsilon per copy of one image: each copy moved by its own epsilon
+    copies = np.repeat(images[:1], 3, axis=0)
+    made = fgsm.run(model, copies, None, np.array([0.0, 0.1, 0.2]), prepared=prepared[0])
+    for adv, epsilon in zip(made, (0.0, 0.1, 0.2), strict=True):
+        np.testing.assert_allclose(adv, np.clip(images[0] + epsilon * prepared[0], 0, 1), atol=1e-6)
+    assert fgsm.curve_steps(20) == 1 and pgd.curve_steps(20) == 20
+    np.testing.assert_array_equal(pgd.run(model, images, labels, 0.0), images)
+    np.testing.assert_array_equal(
+        pgd.run(model, images, labels, 0.1, steps=3), attacks.pgd(model, images, labels, 0.1, 3)
+    )
