@@ -26,10 +26,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from deploy.browser import launch  # noqa: E402
 from deploy.classroom import Classroom  # noqa: E402
 
 PASSWORD = "a long benchmark password"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 OPENINGS = 8
 QUIET_SECONDS = 30
 
@@ -71,7 +71,7 @@ def main() -> int:
     }
     openings, cpu_per_opening = [], []
     with Classroom(replicas=0, env=env, cores="0") as server, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox"])
+        browser = launch(p)
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
         page.goto(server.url + "/class-view")
         sidebar = page.locator("[data-testid='stSidebar']")

@@ -37,23 +37,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench.protocol_student import ProtocolStudent  # noqa: E402
 from bench.strokes import STYLES, digit_strokes  # noqa: E402
+from deploy.browser import CANVAS, launch  # noqa: E402
 from deploy.classroom import Classroom  # noqa: E402
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    # every student's page is a foreground page: no timer throttling of "hidden" tabs
-    "--disable-background-timer-throttling",
-    "--disable-renderer-backgrounding",
-    "--disable-backgrounding-occluded-windows",
-]
-CANVAS = "[data-testid='stBidiComponentIsolated'] canvas.upper-canvas"
 ANSWER_TIMEOUT_MS = 20_000
 LOAD_TIMEOUT_MS = 180_000
 
@@ -336,7 +322,7 @@ async def _run_students(
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = await launch(p)
         loaded, go = 0, asyncio.Event()
         all_loaded = asyncio.Event()
 

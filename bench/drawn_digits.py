@@ -94,14 +94,15 @@ async def _draw_in_browser(drawings: list[Drawing], models_dir: str | None) -> l
     """Draw each on the app's canvas in Chromium; the predictions the app shows."""
     from playwright.async_api import async_playwright
 
-    from bench.classroom import CANVAS, CHROMIUM, CHROMIUM_ARGS, WAIT_FOR_ANSWER, _stroke
+    from bench.classroom import WAIT_FOR_ANSWER, _stroke
+    from deploy.browser import CANVAS, launch
     from deploy.classroom import Classroom
 
     env = {"MNIST_VIZ_MODELS_DIR": models_dir} if models_dir else None
     answers = []
     with Classroom(env=env) as server:
         async with async_playwright() as p:
-            browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = await launch(p)
             page = await (await browser.new_context()).new_page()
             await page.goto(server.url)
             await page.locator(CANVAS).wait_for(timeout=180_000)

@@ -16,6 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from bench.saved import save
 from mnist_viz.core.activations import build_activation_model, layer_activations
 from mnist_viz.core.cache import ModelCache
 from mnist_viz.core.data import load_mnist
@@ -55,6 +56,7 @@ def main() -> None:
     print(f"Median latency over {RUNS} runs ({os.cpu_count()} CPU cores):")
     for name, ms in results.items():
         print(f"  {name:52s} {ms:7.2f} ms")
+    save("inference", {"runs": RUNS, "median_ms": {k: round(v, 2) for k, v in results.items()}})
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from bench.saved import save  # noqa: E402
 from mnist_viz.core.cache import ModelCache  # noqa: E402
 from mnist_viz.core.data import load_mnist  # noqa: E402
 from mnist_viz.inputs.digit import from_test_set  # noqa: E402
@@ -42,15 +43,17 @@ def timed(action) -> float:
     return elapsed
 
 
-def bench_page(path: str, actions) -> list[float]:
+def bench_page(path: str, actions) -> tuple[float, list[float]]:
+    """The first visit's seconds, and each later rerun's milliseconds."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     data = load_mnist()
     at.session_state["current_digit"] = from_test_set(data.x_test, data.y_test, 0)
     start = time.perf_counter()
     at.switch_page(path).run()  # warm-up: loads the model, data and caches
-    print(f"{path}: first visit {time.perf_counter() - start:.1f} s (heavy results computed once)")
+    first = time.perf_counter() - start
+    print(f"{path}: first visit {first:.1f} s (heavy results computed once)")
     at.run()
-    return [timed(lambda i=i: actions(at, i)) for i in range(RERUNS)]
+    return first, [timed(lambda i=i: actions(at, i)) for i in range(RERUNS)]
 
 
 def network_actions(at: AppTest, i: int):
@@ -88,7 +91,7 @@ def cortex_actions(at: AppTest, i: int):
 
 def main() -> None:
     ModelCache().load_or_train(load_mnist)
-    results = {}
+    results, saved = {}, {}
     for name, path, actions in [
         ("Inside the network", "pages/network.py", network_actions),
         ("Training & evaluation", "pages/training.py", training_actions),
@@ -97,8 +100,14 @@ def main() -> None:
         ("What filters want", "pages/filters.py", filters_actions),
         ("Network and cortex", "pages/cortex.py", cortex_actions),
     ]:
-        times = bench_page(path, actions)
+        first, times = bench_page(path, actions)
         results[name] = times
+        saved[name] = {
+            "first_visit_s": round(first, 2),
+            "median_ms": round(statistics.median(times)),
+            "max_ms": round(max(times)),
+            "reruns_ms": [round(t, 1) for t in times],
+        }
         print(
             f"{name:24s} rerun: median {statistics.median(times):6.1f} ms, "
             f"max {max(times):6.1f} ms over {len(times)} reruns "
@@ -109,6 +118,7 @@ def main() -> None:
         print(
             f"{name} {verdict} the {TARGET_MS} ms target (median {statistics.median(times):.0f} ms)."
         )
+    save("page_speed", {"timer": "AppTest (a proxy: no browser)", "pages": saved})
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.classroom import CANVAS, CHROMIUM, CHROMIUM_ARGS, WAIT_FOR_ANSWER  # noqa: E402
+from bench.classroom import WAIT_FOR_ANSWER  # noqa: E402
+from deploy.browser import CANVAS, launch  # noqa: E402
 from mnist_viz.inputs.pendigits import placed  # noqa: E402
 from mnist_viz.inputs.strokes import CANVAS as CANVAS_SIZE  # noqa: E402
 
@@ -50,7 +51,7 @@ async def draw_in_chromium(url: str, digits: list[list[np.ndarray]]) -> list[str
 
     answers = []
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = await launch(p)
         page = await (
             await browser.new_context(viewport={"width": 1280, "height": 1000})
         ).new_page()

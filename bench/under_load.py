@@ -26,14 +26,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.classroom import (  # noqa: E402
-    CANVAS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     Result,
     _Plan,
     _protocol_student,
     _stroke,
 )
+from bench.saved import save  # noqa: E402
+from deploy.browser import CANVAS, launch  # noqa: E402
 from deploy.classroom import Classroom  # noqa: E402
 
 PAGES = [
@@ -131,7 +130,7 @@ async def _measure(url: str, students: int) -> dict[str, list[float]]:
     plan.start()
     go.set()
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = await launch(p)
         page = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
         await page.goto(url, timeout=TIMEOUT_MS)
         await page.locator(CANVAS).wait_for(timeout=TIMEOUT_MS)
@@ -167,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     answered, missing = loaded["class drawings answered"]
     report["class"] = {"students": args.students, "answered": answered, "missing": missing}
     print(json.dumps(report))
+    save("under_load", report)
     ok = all(report[w]["ratio"] <= 2 for w in ("page switch", "epsilon slider"))
     return 0 if ok and missing == 0 else 1
 

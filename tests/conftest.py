@@ -304,16 +304,7 @@ def finish_training(at, key: str, timeout: float = 180):
 
 # -- a real browser ---------------------------------------------------------------------------
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from deploy.browser import CHROMIUM, launch  # noqa: E402  (shared with bench/)
 
 
 def chromium_or_skip() -> str:
@@ -335,6 +326,6 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        b = launch(p, executable)
         yield b
         b.close()

@@ -10,13 +10,8 @@ from __future__ import annotations
 import contextlib
 import io
 import math
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,59 +20,24 @@ from conftest import ROOT
 from inputs.test_bad_inputs import tiff_with_strip_offsets_type
 from PIL import Image, ImageDraw
 
+from deploy.browser import CANVAS
+from deploy.classroom import Classroom
+
 pytestmark = pytest.mark.browser
 
-CANVAS = "[data-testid='stBidiComponentIsolated'] canvas.upper-canvas"
 OUTPUT = ROOT / "test-output"
 WIDTH = 1280
 SETTLE = 60_000  # ms: the first page load imports TensorFlow
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
-def serving(env: dict[str, str], log: Path) -> Iterator[str]:
-    """The app served by ``streamlit run`` on a free 127.0.0.1 port with ``env`` added to this
-    process's environment; its URL while the block runs."""
-    port = _free_port()
-    with open(log, "wb") as out:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                "--server.address=127.0.0.1",
-                f"--server.port={port}",
-                "--server.headless=true",
-                "--browser.gatherUsageStats=false",
-            ],
-            cwd=ROOT,
-            env=os.environ | env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("the app did not start:\n" + log.read_text(errors="replace"))
-                time.sleep(0.3)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+def serving(env: dict[str, str], log: Path | None = None) -> Iterator[str]:
+    """The app as ``make run`` serves it (``deploy/serve.py``, started by the shared launcher
+    ``deploy.classroom.Classroom``) on a free 127.0.0.1 port, with ``env`` added to this
+    process's environment; its URL while the block runs. (``log`` is kept for callers: the
+    server's log is in the launcher's folder.)"""
+    with Classroom(env=env) as server:
+        yield server.url
 
 
 @pytest.fixture(scope="module")

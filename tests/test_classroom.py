@@ -11,8 +11,10 @@ import os
 import shutil
 
 import pytest
-from conftest import CHROMIUM_ARGS, chromium_or_skip
+from conftest import chromium_or_skip
 from PIL import Image, ImageDraw
+
+from deploy.browser import launch
 
 pytestmark = pytest.mark.browser
 
@@ -83,7 +85,7 @@ def test_nginx_keeps_each_browser_on_its_replica(app_env):
     from deploy.classroom import Classroom
 
     with Classroom(replicas=2, env=app_env) as server, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=app_env["CHROMIUM"], args=CHROMIUM_ARGS)
+        browser = launch(p, app_env["CHROMIUM"])
         for i in range(6):
             context = browser.new_context()
             page = context.new_page()

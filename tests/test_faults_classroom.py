@@ -122,15 +122,16 @@ def test_a_student_page_on_a_killed_replica_says_so_and_comes_back(
     """A real Chromium student: when its replica dies, the page reconnects through nginx to the
     other replica in a new session, says that it started over, and reads the next drawing."""
     nginx_or_skip()
-    from conftest import CHROMIUM_ARGS, chromium_or_skip
+    from conftest import chromium_or_skip
     from playwright.sync_api import sync_playwright
     from test_browser import CANVAS, prediction, stroke
 
+    from deploy.browser import launch
     from deploy.classroom import Classroom
 
     env = {"MNIST_VIZ_MODELS_DIR": str(mnist_model_dir), "MNIST_DATA": str(official_mnist_path)}
     with Classroom(replicas=2, env=env) as server, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_or_skip(), args=CHROMIUM_ARGS)
+        browser = launch(p, chromium_or_skip())
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
         page.goto(server.url)
         page.locator(CANVAS).wait_for(timeout=120_000)

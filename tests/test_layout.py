@@ -4,6 +4,7 @@ imports between groups are the declared ones, and the package never imports Stre
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from conftest import ROOT
@@ -77,3 +78,15 @@ def test_tests_follow_the_package_layout():
         assert any(name.startswith(f"mnist_viz.{path.parent.name}") for name in _imports(path)), (
             path
         )
+
+
+def test_chromium_and_the_app_server_are_started_by_the_shared_launchers():
+    # deploy/browser.py (Chromium's path and flags) and deploy/classroom.py (the server): the
+    # tests and the benches must not grow their own copies again
+    for folder in ("tests", "bench"):
+        for path in (ROOT / folder).rglob("*.py"):
+            if path.name == "test_layout.py":
+                continue
+            text = path.read_text(encoding="utf-8")
+            assert "executable_path" not in text and '"--headless"' not in text, path
+            assert not re.search(r'"streamlit",\s*"run"', text), path

@@ -1,0 +1,34 @@
+"""Benchmarks write what they measured to ``bench/results/<name>.json``, marked with the commit
+they ran on; ``tests/test_readme_figures.py`` checks the README's tables against those files, so
+a figure cannot be pasted by hand and drift from what was measured."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def commit() -> str:
+    """This checkout's short commit, with "+changes" when files differ from it."""
+    root = RESULTS.parent.parent
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=root
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        capture_output=True,
+        text=True,
+        cwd=root,
+    ).stdout.strip()
+    return head + ("+changes" if dirty else "")
+
+
+def save(name: str, result: dict) -> Path:
+    """Write ``result`` (and the commit) as ``bench/results/<name>.json``; its path."""
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps({"commit": commit(), **result}, indent=1) + "\n")
+    print(f"saved {path.relative_to(RESULTS.parent.parent)}")
+    return path
