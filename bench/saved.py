@@ -12,18 +12,29 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def commit() -> str:
-    """This checkout's short commit, with "+changes" when files differ from it."""
+    """This checkout's short commit, with "+changes" when its code differs from it."""
     root = RESULTS.parent.parent
     head = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=root
     ).stdout.strip()
-    dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=no"],
+    # Code that differs from the commit marks the result; other benches' results and the
+    # README do not (a bench run writes to bench/results/, and the README is updated after).
+    changed = subprocess.run(
+        [
+            "git",
+            "status",
+            "--porcelain",
+            "--untracked-files=no",
+            "--",
+            ".",
+            ":(exclude)bench/results",
+            ":(exclude)*.md",
+        ],
         capture_output=True,
         text=True,
         cwd=root,
     ).stdout.strip()
-    return head + ("+changes" if dirty else "")
+    return head + ("+changes" if changed else "")
 
 
 def save(name: str, result: dict) -> Path:

@@ -218,3 +218,56 @@ def test_the_class_benchmark():
         f"opens in {view['open_median_s']} s (median of {view['openings']}; slowest "
         f"{view['open_max_s']} s)" in text
     )
+
+
+def row_starting(prefix: str) -> list[str]:
+    """The cells of the README table row whose first cell starts with ``prefix``."""
+    for line in README.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("|") and cells[0].startswith(prefix):
+            return cells[1:]
+    raise AssertionError(f"no README table row starting {prefix!r}")
+
+
+def test_the_slider_and_page_switches_under_load():
+    load = result("under_load")
+    for prefix, what in (
+        ("moving the epsilon slider one step", "epsilon slider"),
+        ("switching pages", "page switch"),
+    ):
+        m, row = load[what], row_starting(prefix)
+        assert row == [
+            f"{m['alone_median_ms']} / {m['alone_max_ms']} ms",
+            f"{m['class_median_ms']} / {m['class_max_ms']} ms",
+            f"{m['ratio']:.2f}",
+        ]
+    assert load["class"]["missing"] == 0
+    assert f"while {load['class']['students']} protocol students draw" in " ".join(README.split())
+
+
+def test_the_page_rerun_tables():
+    speed = result("page_speed")
+    assert "AppTest" in speed["timer"]
+    for name, m in speed["pages"].items():
+        row = table_row(name)
+        assert row == [f"{m['first_visit_s']:.1f} s", f"{m['median_ms']} ms", f"{m['max_ms']} ms"]
+
+
+def test_the_lab_and_inference_tables():
+    lab = result("lab_speed")
+    release, curve = lab["slider_release"], lab["fgsm_curve"]
+    row = row_starting("releasing the epsilon slider")
+    assert row[1].startswith(
+        f"median {release['median_ms']} ms, max {release['max_ms']} ms over "
+        f"{release['releases']} releases"
+    )
+    assert table_row(
+        f"FGSM robustness curve, {curve['images']:,} test images x {curve['epsilons']} epsilons"
+    ) == ["10 s", f"{curve['seconds']} s"]
+    inference = result("inference")["median_ms"]
+    for prefix, name in (
+        ("one prediction (", "one prediction (predict_proba, traced model call)"),
+        ("one prediction plus", "one prediction + every layer (layer_activations)"),
+        ("`model.predict(x)`", "one prediction, model.predict(x) (for comparison)"),
+    ):
+        assert row_starting(prefix) == [f"{inference[name]:.2f} ms"]
