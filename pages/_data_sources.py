@@ -12,7 +12,13 @@ from mnist_viz.inputs.pendigits import CITATION
 from mnist_viz.inside import dataset_stats
 from mnist_viz.view import charts, render
 from pages._chart import chart
-from pages._models import PEN_SAMPLES_PER_CLASS, get_mean_images, get_pen_digits, get_pen_samples
+from pages._models import (
+    PEN_SAMPLES_PER_CLASS,
+    get_mean_images,
+    get_pen_digits,
+    get_pen_samples,
+    get_source_comparison,
+)
 
 SHOWN_PER_CLASS = 10
 
@@ -112,7 +118,7 @@ def data_section(info: ModelInfo, data: MnistData) -> None:
         alt="For each digit 0 to 9, where pen-drawn digits have more ink than MNIST's (red) and "
         "less (blue).",
     )
-    rows = dataset_stats.compare_sources((data.x_train, data.y_train), (pen_images, pen_labels))
+    rows = get_source_comparison(data, pen)
     st.dataframe(
         [
             {
