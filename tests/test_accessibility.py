@@ -9,9 +9,11 @@ meets them: a test digit chosen, the lab at a non-zero epsilon, the class view s
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+from collections.abc import Iterator
 
 import pytest
 from conftest import ROOT
@@ -69,6 +71,21 @@ def a11y_server(mnist_model_dir, official_mnist_path, tmp_path_factory):
         yield url
 
 
+@contextlib.contextmanager
+def app_page(browser, url: str, **options) -> Iterator:
+    """A page of the app in a browser context of its own (a desktop window unless ``options``
+    say otherwise), loaded and idle; the context is closed after the block."""
+    context = browser.new_context(**({"viewport": {"width": WIDTH, "height": 1000}} | options))
+    try:
+        page = context.new_page()
+        page.goto(url)
+        page.locator(CANVAS).wait_for(timeout=SETTLE)
+        wait_until_idle(page)
+        yield page
+    finally:
+        context.close()
+
+
 def serious_violations(page, axe_source: str) -> list[str]:
     """axe-core's critical and serious violations on the page as it is, one line per node."""
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
@@ -113,12 +130,7 @@ def sign_in(page) -> None:
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_no_critical_or_serious_violation_on_any_page(browser, a11y_server, axe_source, theme):
-    context = browser.new_context(viewport={"width": WIDTH, "height": 1000}, color_scheme=theme)
-    try:
-        page = context.new_page()
-        page.goto(a11y_server)
-        page.locator(CANVAS).wait_for(timeout=SETTLE)
-        wait_until_idle(page)
+    with app_page(browser, a11y_server, color_scheme=theme) as page:
         # the app follows the browser's theme (so this audits the theme it claims to)
         background = page.evaluate(
             "() => getComputedStyle(document.querySelector('[data-testid=\"stApp\"]'))"
@@ -144,15 +156,18 @@ def test_no_critical_or_serious_violation_on_any_page(browser, a11y_server, axe_
         OUTPUT.mkdir(exist_ok=True)
         (OUTPUT / f"axe-{theme}.json").write_text(json.dumps(found, indent=1))
         assert not failing, json.dumps(failing, indent=1)[:6000]
-    finally:
-        context.close()
 
 
 # -- the keyboard alone -------------------------------------------------------------------------
 
-FOCUSED = """() => {
-  let el = document.activeElement;
-  while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;
+# the element that has the focus, inside shadow roots too, as ``el``
+DEEPEST_FOCUS = """let el = document.activeElement;
+  while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;"""
+FOCUSED = (
+    """() => {
+  """
+    + DEEPEST_FOCUS
+    + """
   if (!el || el === document.body) return null;
   const style = getComputedStyle(el);
   return {
@@ -163,6 +178,7 @@ FOCUSED = """() => {
     shadow: style.boxShadow !== "none",
   };
 }"""
+)
 
 
 def tab_to(page, wanted, limit: int = 120) -> dict:
@@ -187,13 +203,7 @@ def named(role_or_tag: str, name: str):
 
 
 def test_keyboard_only_prediction_lab_slider_and_teacher_sign_in(browser, a11y_server):
-    context = browser.new_context(viewport={"width": WIDTH, "height": 1000})
-    try:
-        page = context.new_page()
-        page.goto(a11y_server)
-        page.locator(CANVAS).wait_for(timeout=SETTLE)
-        wait_until_idle(page)
-
+    with app_page(browser, a11y_server) as page:
         # start page -> a prediction: the tabs, then the test digit's button
         tab_to(page, named("tab", "Draw"))
         page.keyboard.press("ArrowRight")
@@ -218,9 +228,7 @@ def test_keyboard_only_prediction_lab_slider_and_teacher_sign_in(browser, a11y_s
         page.keyboard.press("End")
         assert page.locator(".sw .sw-eps").first.inner_text() == "0.50"
         announced = page.evaluate(
-            "() => { let el = document.activeElement;"
-            " while (el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;"
-            " return el.getAttribute('aria-valuetext'); }"
+            f"() => {{ {DEEPEST_FOCUS} return el.getAttribute('aria-valuetext'); }}"
         )
         assert announced.startswith("epsilon 0.50: read as ")
         page.get_by_text("through the network (epsilon 0.50)").wait_for(timeout=SETTLE)
@@ -239,8 +247,6 @@ def test_keyboard_only_prediction_lab_slider_and_teacher_sign_in(browser, a11y_s
         page.locator("[data-testid='stMetric']").filter(has_text="Drawings saved").wait_for(
             timeout=SETTLE
         )
-    finally:
-        context.close()
 
 
 KEYS_REACHING_THE_DOCUMENT = """() => {
@@ -252,21 +258,12 @@ KEYS_REACHING_THE_DOCUMENT = """() => {
 def test_streamlits_shortcuts_do_not_fire_inside_the_apps_components(browser, a11y_server):
     # Streamlit listens on the document for "r" (rerun) and "c" (clear caches). Keys pressed in
     # the lab's slider or the pen tools must stay there.
-    context = browser.new_context(viewport={"width": WIDTH, "height": 1000})
-    try:
-        page = context.new_page()
-        page.goto(a11y_server)
-        page.locator(CANVAS).wait_for(timeout=SETTLE)
-        wait_until_idle(page)
+    with app_page(browser, a11y_server) as page:
         page.evaluate(KEYS_REACHING_THE_DOCUMENT)
         page.get_by_role("button", name="Clear", exact=True).focus()
         page.keyboard.press("r")
         page.keyboard.press("c")
-        page.evaluate(
-            "() => { let el = document.activeElement;"
-            " while (el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;"
-            " el.blur(); }"
-        )
+        page.evaluate(f"() => {{ {DEEPEST_FOCUS} el.blur(); }}")
         page.keyboard.press("x")  # the control: a key pressed outside reaches the document
         assert page.evaluate("() => window.__keys") == ["x"]
 
@@ -279,17 +276,10 @@ def test_streamlits_shortcuts_do_not_fire_inside_the_apps_components(browser, a1
         page.wait_for_timeout(1000)
         assert page.evaluate("() => window.__keys") == []
         assert page.get_by_text("Clear caches").count() == 0
-    finally:
-        context.close()
 
 
 def test_a_screen_reader_hears_the_prediction_and_the_ten_probabilities(browser, a11y_server):
-    context = browser.new_context(viewport={"width": WIDTH, "height": 1000})
-    try:
-        page = context.new_page()
-        page.goto(a11y_server)
-        page.locator(CANVAS).wait_for(timeout=SETTLE)
-        wait_until_idle(page)
+    with app_page(browser, a11y_server) as page:
         choose_test_digit(page)
         read = prediction(page)
         tree = page.locator("[data-testid='stMain']").aria_snapshot()
@@ -303,20 +293,12 @@ def test_a_screen_reader_hears_the_prediction_and_the_ten_probabilities(browser,
             for d, p in re.findall(r"digit (\d), probability (\d+\.\d\d)%", tree)[:10]
         }
         assert max(spoken, key=spoken.get) == int(read)
-    finally:
-        context.close()
 
 
 def test_on_a_phone_the_answer_is_in_view_after_a_finger_stroke(browser, a11y_server):
-    context = browser.new_context(
-        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
-    )
-    try:
-        page = context.new_page()
-        page.goto(a11y_server)
-        page.locator(CANVAS).wait_for(timeout=SETTLE)
-        wait_until_idle(page)
-        cdp = context.new_cdp_session(page)
+    phone = {"viewport": PHONE, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+    with app_page(browser, a11y_server, **phone) as page:
+        cdp = page.context.new_cdp_session(page)
         top = page.locator(CANVAS).bounding_box()["y"]
         touch_stroke(page, cdp, [(141, 250 - 20 * i) for i in range(11)])
         answer = page.locator(".mv-phone-answer")
@@ -333,5 +315,3 @@ def test_on_a_phone_the_answer_is_in_view_after_a_finger_stroke(browser, a11y_se
         page.wait_for_timeout(300)
         box = answer.bounding_box()
         assert box["width"] <= 1 and box["height"] <= 1, box
-    finally:
-        context.close()
