@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.protocol_student import ProtocolStudent  # noqa: E402
 from bench.strokes import STYLES, digit_strokes  # noqa: E402
-from deploy.browser import CANVAS, launch  # noqa: E402
+from deploy.browser import CANVAS, evaluate_and_wait, launch  # noqa: E402
 from deploy.classroom import Classroom  # noqa: E402
 
 ANSWER_TIMEOUT_MS = 20_000
@@ -250,7 +250,7 @@ async def _student(browser, url: str, index: int, plan: _Plan, result: Result, r
                     await asyncio.sleep(rng.uniform(0.15, 0.4))
                 await _stroke(page, box, points)
             result.drawings += 1
-            answer = await page.evaluate(WAIT_FOR_ANSWER, [previous, ANSWER_TIMEOUT_MS])
+            answer = await evaluate_and_wait(page, WAIT_FOR_ANSWER, [previous, ANSWER_TIMEOUT_MS])
             if answer is None:
                 result.missing += 1
                 shown = await page.evaluate(ON_SCREEN)

@@ -95,7 +95,7 @@ async def _draw_in_browser(drawings: list[Drawing], models_dir: str | None) -> l
     from playwright.async_api import async_playwright
 
     from bench.classroom import WAIT_FOR_ANSWER, _stroke
-    from deploy.browser import CANVAS, launch
+    from deploy.browser import CANVAS, evaluate_and_wait, launch
     from deploy.classroom import Classroom
 
     env = {"MNIST_VIZ_MODELS_DIR": models_dir} if models_dir else None
@@ -113,7 +113,9 @@ async def _draw_in_browser(drawings: list[Drawing], models_dir: str | None) -> l
                 await page.get_by_text("Draw a digit").first.wait_for(timeout=30_000)
                 for points in drawing.strokes:
                     await _stroke(page, box, points)
-                answer = await page.evaluate(WAIT_FOR_ANSWER, [len(drawing.strokes), 20_000])
+                answer = await evaluate_and_wait(
+                    page, WAIT_FOR_ANSWER, [len(drawing.strokes), 20_000]
+                )
                 answers.append(answer["value"] if answer else "none")
             await browser.close()
     return answers

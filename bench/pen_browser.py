@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.classroom import WAIT_FOR_ANSWER  # noqa: E402
-from deploy.browser import CANVAS, launch  # noqa: E402
+from deploy.browser import CANVAS, evaluate_and_wait, launch  # noqa: E402
 from mnist_viz.inputs.pendigits import placed  # noqa: E402
 from mnist_viz.inputs.strokes import CANVAS as CANVAS_SIZE  # noqa: E402
 
@@ -64,7 +64,7 @@ async def draw_in_chromium(url: str, digits: list[list[np.ndarray]]) -> list[str
             await page.get_by_text("Draw a digit").first.wait_for(timeout=30_000)
             for positions in canvas_positions(strokes):
                 await _draw(page, box, positions)
-            answer = await page.evaluate(WAIT_FOR_ANSWER, [len(strokes), 20_000])
+            answer = await evaluate_and_wait(page, WAIT_FOR_ANSWER, [len(strokes), 20_000])
             answers.append(answer["value"] if answer else "none")
         await browser.close()
     return answers

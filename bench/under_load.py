@@ -32,7 +32,7 @@ from bench.classroom import (  # noqa: E402
     _stroke,
 )
 from bench.saved import save  # noqa: E402
-from deploy.browser import CANVAS, launch  # noqa: E402
+from deploy.browser import CANVAS, evaluate_and_wait, launch  # noqa: E402
 from deploy.classroom import Classroom  # noqa: E402
 
 PAGES = [
@@ -99,10 +99,12 @@ async def _probe(page) -> dict[str, list[float]]:
     await page.get_by_role("slider", name="epsilon").wait_for(timeout=TIMEOUT_MS)
     await page.evaluate(ARM_SLIDER)
     await page.keyboard.press("Home")
-    await page.evaluate("(w) => window.__shown(w)", "0.00")
+    await evaluate_and_wait(page, "(w) => window.__shown(w)", "0.00")
     moves = []
     for i in range(1, SLIDER_MOVES + 1):
-        shown = asyncio.ensure_future(page.evaluate("(w) => window.__shown(w)", f"{i / 100:.2f}"))
+        shown = asyncio.ensure_future(
+            evaluate_and_wait(page, "(w) => window.__shown(w)", f"{i / 100:.2f}")
+        )
         await asyncio.sleep(0.05)  # the page is waiting for the new view before the key goes
         await page.keyboard.press("ArrowRight")
         moves.append(await shown)

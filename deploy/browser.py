@@ -4,6 +4,7 @@ and the canvas's selector, so the two cannot drift apart.
     from deploy.browser import launch
     browser = launch(playwright)            # sync API
     browser = await launch(playwright)      # async API (launch returns the coroutine)
+    answer = evaluate_and_wait(page, "(n) => new Promise(...)", 3)  # or await it (async API)
 
 ``playwright install`` cannot download a browser here; ``CHROMIUM`` (default
 ``/usr/bin/chromium``) names the one to drive. The app server is started by
@@ -32,9 +33,40 @@ CHROMIUM_ARGS = [
 CANVAS = "[data-testid='stBidiComponentIsolated'] canvas.upper-canvas"
 
 
-def launch(playwright, executable: str | None = None, **options):
-    """``playwright.chromium.launch`` of Debian's Chromium with the shared flags (a coroutine
-    under playwright's async API)."""
+def launch(playwright, executable: str | None = None, extra_args: tuple[str, ...] = (), **options):
+    """``playwright.chromium.launch`` of Debian's Chromium with the shared flags, and
+    ``extra_args`` after them (a coroutine under playwright's async API)."""
     return playwright.chromium.launch(
-        executable_path=executable or CHROMIUM, args=CHROMIUM_ARGS, **options
+        executable_path=executable or CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args], **options
     )
+
+
+# Chromium 150's V8 tracks a promise that CDP awaits (``page.evaluate`` of a function returning a
+# promise) through a weak handle: a pending promise that nothing in the page references can be
+# garbage collected, and the evaluate fails with "Resulting promise was garbage collected"
+# (Playwright issue 41826, PR 42019; V8 change 8123081). The page therefore keeps every awaited
+# promise in a set on ``window`` until it settles, and drops it then (no leak across waits).
+PENDING = "__mvPending"
+
+
+def retained(function: str) -> str:
+    """The JS ``function`` (of one argument, returning a promise or a value) wrapped so that the
+    page holds its promise in ``window.__mvPending`` until the promise settles."""
+    return (
+        "(arg) => {\n"
+        f"  const pending = window.{PENDING} || (window.{PENDING} = new Set());\n"
+        f"  const promise = Promise.resolve(({function})(arg));\n"
+        "  pending.add(promise);\n"
+        "  const settled = () => { pending.delete(promise); };\n"
+        "  promise.then(settled, settled);\n"
+        "  return promise;\n"
+        "}"
+    )
+
+
+def evaluate_and_wait(page, function: str, arg=None):
+    """``page.evaluate(function, arg)`` for a JS function that returns a promise: the page keeps
+    the promise until it settles, so Chromium cannot collect it while Playwright waits. Every
+    test and benchmark that awaits a promise in a page goes through here (tests/test_layout.py).
+    The sync API returns the value; the async API returns a coroutine."""
+    return page.evaluate(retained(function), arg)

@@ -30,6 +30,7 @@ from test_browser import (
     wait_until_idle,
 )
 
+from deploy.browser import evaluate_and_wait
 from mnist_viz.classroom.access import PASSWORD_ENV_VAR
 
 pytestmark = pytest.mark.browser
@@ -90,7 +91,7 @@ def serious_violations(page, axe_source: str) -> list[str]:
     """axe-core's critical and serious violations on the page as it is, one line per node."""
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.add_script_tag(content=axe_source)
-    result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    result = evaluate_and_wait(page, "() => axe.run(document, {resultTypes: ['violations']})")
     lines = []
     for rule in result["violations"]:
         if rule["impact"] in ("critical", "serious"):

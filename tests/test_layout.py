@@ -90,3 +90,56 @@ def test_chromium_and_the_app_server_are_started_by_the_shared_launchers():
             text = path.read_text(encoding="utf-8")
             assert "executable_path" not in text and '"--headless"' not in text, path
             assert not re.search(r'"streamlit",\s*"run"', text), path
+
+
+def _text(node: ast.expr) -> str:
+    """A string literal's text (an f-string's literal parts), else ""."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(
+            _text(part) if isinstance(part, ast.Constant) else "{}" for part in node.values
+        )
+    return ""
+
+
+def _string_constants(tree: ast.Module) -> dict[str, str]:
+    constants = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            if isinstance(target, ast.Name) and _text(node.value):
+                constants[target.id] = _text(node.value)
+    return constants
+
+
+def test_promises_awaited_in_a_page_go_through_evaluate_and_wait():
+    # deploy.browser.evaluate_and_wait keeps an awaited promise alive until it settles; a bare
+    # page.evaluate of one can be garbage collected by Chromium 150 (issue 31). A JS function
+    # whose result is a promise: an async one, or an arrow that returns one.
+    waits = re.compile(
+        r"^\s*(async\b|\(?[\w\s,\[\]]*\)?\s*=>\s*(new Promise|axe\.run|window\.__\w+\())"
+    )
+    trees = {
+        path: ast.parse(path.read_text(encoding="utf-8"))
+        for folder in ("tests", "bench", "deploy")
+        for path in (ROOT / folder).rglob("*.py")
+        if path.name != "browser.py"
+    }
+    constants = {}  # by name across files: the benches import each other's snippets
+    for tree in trees.values():
+        constants.update(_string_constants(tree))
+    found = []
+    for path, tree in trees.items():
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "evaluate"
+                and node.args
+            ):
+                first = node.args[0]
+                text = constants.get(first.id, "") if isinstance(first, ast.Name) else _text(first)
+                if waits.search(text):
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not found, f"awaited promises evaluated without evaluate_and_wait: {found}"
