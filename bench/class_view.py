@@ -26,7 +26,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from deploy.browser import launch  # noqa: E402
+from deploy.browser import launch, version  # noqa: E402
 from deploy.classroom import Classroom  # noqa: E402
 
 PASSWORD = "a long benchmark password"
@@ -115,6 +115,7 @@ def main() -> int:
         "commit": subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
         ).stdout.strip(),
+        "chromium": version(),
         "note": "a real Chromium page; the server pinned to core 0, the browser on core 1; "
         "from the click in the sidebar to the page complete and idle",
     }

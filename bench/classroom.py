@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.protocol_student import ProtocolStudent  # noqa: E402
 from bench.strokes import STYLES, digit_strokes  # noqa: E402
-from deploy.browser import CANVAS, evaluate_and_wait, launch  # noqa: E402
+from deploy.browser import CANVAS, evaluate_and_wait, launch, version  # noqa: E402
 from deploy.classroom import Classroom  # noqa: E402
 
 ANSWER_TIMEOUT_MS = 20_000
@@ -434,13 +434,14 @@ def main(argv: list[str] | None = None) -> int:
             detail = {"latencies_ms": result.latencies_ms, "rss_mb": result.rss_mb}
             f.write(json.dumps(summary | detail) + "\n")
     if args.save:
-        save_row(summary | {"latencies_ms": result.latencies_ms})
+        save_row(summary | {"chromium": version(), "latencies_ms": result.latencies_ms})
     return 0 if summary["missing"] == 0 else 1
 
 
 def save_row(row: dict) -> None:
-    """Replace the row for ``row``'s number of replicas in bench/results/classroom.json, marked
-    with this commit (the README's table is checked against that file)."""
+    """Replace the row for ``row``'s class (students, Chromium students, replicas) in
+    bench/results/classroom.json, marked with this commit (the README's table is checked against
+    that file)."""
     import subprocess
 
     path = ROOT / "bench" / "results" / "classroom.json"
@@ -448,9 +449,13 @@ def save_row(row: dict) -> None:
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
     ).stdout.strip()
-    rows = [r for r in saved["rows"] if r["replicas"] != row["replicas"]]
+
+    def which(r: dict) -> tuple[int, int, int]:
+        return r["students"], r["browsers"], r["replicas"]
+
+    rows = [r for r in saved["rows"] if which(r) != which(row)]
     rows.append(row | {"commit": commit})
-    rows.sort(key=lambda r: r["replicas"])
+    rows.sort(key=which)
     commits = {r.get("commit") for r in rows}
     saved = {"commit": commits.pop() if len(commits) == 1 else None, "rows": rows}
     path.write_text(json.dumps(saved, indent=1) + "\n")

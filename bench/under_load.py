@@ -32,7 +32,7 @@ from bench.classroom import (  # noqa: E402
     _stroke,
 )
 from bench.saved import save  # noqa: E402
-from deploy.browser import CANVAS, evaluate_and_wait, launch  # noqa: E402
+from deploy.browser import CANVAS, evaluate_and_wait, launch, version  # noqa: E402
 from deploy.classroom import Classroom  # noqa: E402
 
 PAGES = [
@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     with Classroom(cores=args.server_cores) as server:
         alone = asyncio.run(_measure(server.url, 0))
         loaded = asyncio.run(_measure(server.url, args.students))
-    report = {}
+    report = {"chromium": version()}
     for what in ("page switch", "epsilon slider"):
         a, b = statistics.median(alone[what]), statistics.median(loaded[what])
         report[what] = {

@@ -14,6 +14,7 @@ and the canvas's selector, so the two cannot drift apart.
 from __future__ import annotations
 
 import os
+import subprocess
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -31,6 +32,15 @@ CHROMIUM_ARGS = [
 ]
 # The drawing pad's top canvas (streamlit-drawable-canvas 0.13.0, in its component's shadow root).
 CANVAS = "[data-testid='stBidiComponentIsolated'] canvas.upper-canvas"
+
+
+def version(executable: str | None = None) -> str:
+    """What the browser says it is ("Chromium 156.0.8078.114"), for the benchmarks' results: a
+    browser figure is measured with one Chromium and says which."""
+    out = subprocess.run(
+        [executable or CHROMIUM, "--version"], capture_output=True, text=True, timeout=60
+    ).stdout.split()
+    return " ".join(out[:2]) if out else "unknown"
 
 
 def launch(playwright, executable: str | None = None, extra_args: tuple[str, ...] = (), **options):
