@@ -62,9 +62,11 @@ def get_sweep_view(
     return _sweep_view(*_keys(cached, digit), method, target, cached.model, digit.image, flips)
 
 
-def get_explanations(cached: CachedModel, digit: Digit, class_index: int) -> dict[str, np.ndarray]:
-    """Every applicable attribution map (28, 28) for one digit and class, by method name."""
-    return _explanations(*_keys(cached, digit), class_index, cached.model, digit.image)
+def get_explanations(cached: CachedModel, digit: Digit) -> dict[str, np.ndarray]:
+    """Every applicable attribution method's maps of one digit for all ten classes (10, 28, 28),
+    by method name: computed once per digit, so that switching classes is instant and every
+    class's map can be drawn on the same scale."""
+    return _explanations(*_keys(cached, digit), cached.model, digit.image)
 
 
 def get_probes(cached: CachedModel, digit: Digit):
@@ -194,10 +196,10 @@ def get_cortex_report(cached: CachedModel) -> CortexReport:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _explanations(
-    model_sha256: str, digit_key: str, class_index: int, _model: keras.Model, _image: np.ndarray
+    model_sha256: str, digit_key: str, _model: keras.Model, _image: np.ndarray
 ) -> dict[str, np.ndarray]:
-    """Every applicable attribution map (28, 28) for one digit and class, by method name."""
-    return explanations.explain(_model, _image, class_index)
+    """Every applicable method's maps for all ten classes (10, 28, 28), by method name."""
+    return explanations.explain_all(_model, _image)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

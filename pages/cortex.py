@@ -46,11 +46,14 @@ last = list(spatial.values())[-1]
 st.header("Receptive fields")
 st.caption(
     "A unit's receptive field is the patch of the input it can see. The theoretical field grows "
-    f"layer by layer (each {k} x {k} convolution adds {k - 1} steps, each 2 x 2 pooling doubles "
-    "the step). "
-    "The effective field (Luo et al. 2016) is measured: the gradient of the centre unit with "
-    "respect to every input pixel, averaged over 200 test digits. It is concentrated in the middle "
-    "of the theoretical one, as in the cortex, where fields also grow from V1 to later areas."
+    f"layer by layer: each {k} x {k} convolution adds {k - 1} steps to its side, and each 2 x 2 "
+    "pooling adds one step and then doubles the step (the distance between neighbouring units' "
+    "fields). "
+    "The effective field (Luo et al. 2016) is measured: the size of the gradient of the centre "
+    "position's units (all channels summed) with respect to every input pixel, averaged over 200 test digits, and drawn as a share "
+    "of its own peak, since it is the shape that is compared here, not the strength. It is "
+    "concentrated in the middle of the theoretical one, as in the cortex, where fields also grow "
+    "from V1 to later areas."
 )
 cols = st.columns(len(report.field_layers))
 for col, layer in zip(cols, report.field_layers, strict=True):

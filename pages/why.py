@@ -5,6 +5,7 @@ import streamlit as st
 from mnist_viz.core.model import predict_proba
 from mnist_viz.explain.explanations import methods_for
 from mnist_viz.explain.invariance import SHIFTS
+from mnist_viz.explain.reading import read
 from mnist_viz.view import charts, describe, render
 from pages._chart import chart
 from pages._digit import current_digit, no_digit_prompt, render_sidebar
@@ -36,20 +37,43 @@ class_index = st.selectbox(
     ),
     help="The predicted class by default; choose another to see what would speak for it.",
 )
-maps = get_explanations(cached, digit, int(class_index))
+maps = get_explanations(cached, digit)
 methods = methods_for(model)
-cols = st.columns(5)
-cols[0].image(
-    render.png(render.grey_image(digit.image, scale=6)),
-    caption=digit.description,
-    alt=f"The digit explained: {digit.description}.",
-)
-for col, method in zip(cols[1:], methods, strict=False):
+compared = [predicted] if class_index == predicted else [predicted, int(class_index)]
+for c in compared:
+    cols = st.columns(len(methods) + 1)
+    cols[0].image(
+        render.png(render.grey_image(digit.image, scale=6)),
+        caption=f"the score of {c} ({'predicted, ' if c == predicted else ''}"
+        f"{probabilities[c]:.1%})",
+        alt=f"The digit explained: {digit.description}; below, the maps for {c}.",
+    )
+    for col, method in zip(cols[1:], methods, strict=True):
+        reading = read(maps[method.name], c, method.unit(model), method.signed)
+        col.image(
+            render.png(
+                render.overlay(digit.image, reading.values, reading.limit, reading.signed, scale=6)
+            ),
+            caption=f"{method.title} for {c}: {reading.range_text()}",
+            alt=describe.attribution(method.title, reading),
+        )
+        if reading.negligible:
+            col.caption(f"**{reading.verdict()}**")
+if len(compared) > 1:
+    st.caption(
+        "Each method's colours mean the same numbers in both rows (and for every class you "
+        "choose): its scale is the largest effect of that method over all ten classes."
+    )
+cols = st.columns(len(methods) + 1)
+cols[0].caption("Scales, in each map's own unit")
+for col, method in zip(cols[1:], methods, strict=True):
+    reading = read(maps[method.name], compared[-1], method.unit(model), method.signed)
     col.image(
-        render.png(render.overlay(digit.image, maps[method.name], scale=6)),
-        caption=method.title,
-        alt=f"{method.title} for the score of {class_index}, drawn over the digit: strongest at "
-        f"{describe.hot_spot(maps[method.name])}.",
+        render.png(
+            render.overlay_legend(reading.limit, reading.signed, reading.scale_ends(), width=150)
+        ),
+        caption=f"{method.title}, in {reading.unit.name}: {reading.scale_text()}",
+        alt=describe.attribution_scale(method.title, reading),
     )
     col.caption(method.describe(model))
 if len(methods) < 4:
@@ -57,17 +81,13 @@ if len(methods) < 4:
         "Grad-CAM is left out: it reads the maps of the last convolution, and this network has "
         "none."
     )
-st.image(
-    render.png(render.colour_bar(render.HEAT_CMAP, 0.0, 1.0, width=260, fmt="{:.0%}")),
-    caption="influence, as a share of each map's maximum (drawn over the digit)",
-    alt=describe.colour_scale(
-        "influence", 0.0, 1.0, "black none, through red, to yellow strongest", "{:.0%}"
-    ),
-)
 st.caption(
-    f"All {len(methods)} ask the same question in different ways, and none is the whole truth: saliency "
-    "maps show where the network is sensitive, which is not always where the evidence is "
-    '(Adebayo et al. 2018, "Sanity checks for saliency maps").'
+    "Gradient maps say where a change would move the class's score, which is not the same as "
+    "evidence already on the page: for a class the network gives ~0%, they show where ink would "
+    "raise its score. "
+    f"All {len(methods)} ask the same question in different ways, and none is the whole truth: "
+    "saliency maps show where the network is sensitive, which is not always where the evidence "
+    'is (Adebayo et al. 2018, "Sanity checks for saliency maps").'
 )
 
 st.header("Where its invariance ends")

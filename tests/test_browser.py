@@ -258,6 +258,36 @@ def test_every_page_runs_with_a_drawn_digit(page):
     assert sidebar.inner_text().strip() == "0"
 
 
+def test_why_maps_of_the_predicted_class_and_of_a_class_near_zero(page):
+    """The explanation maps of the answer and of the least likely class, on shared scales, with
+    their ranges in numbers (screenshots: test-output/why-predicted.png, why-least-likely.png)."""
+    draw_zero(page)
+    assert prediction(page) == "0"
+    wait_until_idle(page)
+    open_page(page, "Why this prediction")
+    maps = page.locator("[data-testid='stImage'] img[alt*='for the score of']")
+    assert maps.count() == 4
+    screenshot(page, "why-predicted")
+    page.get_by_role("combobox", name="Explain the score of").click()
+    options = page.get_by_role("option")
+    options.first.wait_for(timeout=SETTLE)
+    texts = [options.nth(i).inner_text() for i in range(options.count())]
+    candidates = [t for t in texts if "predicted" not in t]
+    shares = [float(re.search(r"\(([\d.]+)%\)", t).group(1)) for t in candidates]
+    least = candidates[shares.index(min(shares))]
+    options.filter(has_text=least).first.click()
+    wait_until_idle(page)
+    assert_no_exception(page)
+    assert maps.count() == 8  # the answer's row and the chosen class's row
+    chosen = least.split(" ")[0]
+    alts = [maps.nth(i).get_attribute("alt") for i in range(8)]
+    assert sum(f"for the score of {chosen}," in a for a in alts) == 4
+    occlusion = next(a for a in alts if a.startswith(f"Occlusion for the score of {chosen},"))
+    assert re.search(r"from [+-]?[\d.]+ pp to [+-]?[\d.]+ pp", occlusion), occlusion
+    assert "the same for all ten classes" in occlusion
+    screenshot(page, "why-least-likely")
+
+
 def click_unit(panel, row: int, col: int) -> None:
     """Click one unit of the one-unit panel's map (each cell is labelled by Vega-Lite)."""
     chart = panel.locator("[data-testid='stVegaLiteChart']")

@@ -32,7 +32,7 @@ def _recorder(calls):
 @pytest.mark.parametrize(
     "module, helper, private, extra",
     [
-        ("pages._results", "get_explanations", "_explanations", (3,)),
+        ("pages._results", "get_explanations", "_explanations", ()),
         ("pages._results", "get_probes", "_probes", ()),
         ("pages._results", "get_sweep", "_sweep", ("FGSM", None)),
         ("pages._results", "get_minimal_epsilon", "_minimal_epsilon", ("PGD", 4)),

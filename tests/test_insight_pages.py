@@ -1,5 +1,7 @@
 """AppTest for the explanation, filter and visual-cortex pages (a tiny model, synthetic data)."""
 
+import re
+
 import pytest
 from conftest import app_test, tiny_mnist, write_idx_folder
 from streamlit.testing.v1 import AppTest
@@ -29,11 +31,26 @@ def test_why_page_shows_four_explanations_and_four_probes(app):
     assert not at.exception
     assert at.title[0].value == "Why this prediction"
     captions = image_captions(at)
-    assert len(captions) >= 5 + 4  # input, 4 maps, legend; 4 probe strips
-    assert {"Gradient saliency", "SmoothGrad", "Grad-CAM", "Occlusion"} <= set(captions)
+    assert len(captions) >= 5 + 4 + 4  # input, 4 maps; 4 legends; 4 probe strips
+    titles = ("Gradient saliency", "SmoothGrad", "Grad-CAM", "Occlusion")
+    maps = [c for c in captions if c.startswith(titles) and " for " in c]
+    assert len(maps) == 4
+    # every map states its range in its own unit; occlusion's is signed, in percentage points
+    occlusion = next(c for c in maps if c.startswith("Occlusion"))
+    assert re.search(r"from [+-]?\d+\.\d pp to [+-]?\d+\.\d pp", occlusion), occlusion
+    assert any("logit/ink" in c for c in maps)
+    legends = [c for c in captions if c.startswith(titles) and ", in " in c]
+    assert len(legends) == 4
     assert {s.value for s in at.subheader} == {"Shift", "Rotation", "Scale", "Stroke thickness"}
-    at.selectbox(key="explain_class").select(3).run()
+    predicted = at.selectbox(key="explain_class").value
+    other = (predicted + 1) % 10
+    at.selectbox(key="explain_class").select(other).run()
     assert not at.exception
+    # the predicted class and the chosen one, side by side, on the same scales
+    maps = [c for c in image_captions(at) if c.startswith(titles) and " for " in c]
+    assert len(maps) == 8
+    assert {c.split(" for ")[1].split(":")[0] for c in maps} == {str(predicted), str(other)}
+    assert any("the same numbers in both rows" in c.value for c in at.caption)
 
 
 def test_why_page_without_a_digit(tiny_models_dir, monkeypatch):

@@ -26,11 +26,7 @@ def gradcam(
     """(coarse map at the layer's resolution, the same map on the 28 x 28 input), both >= 0.
     ``layer``: by default the model's last convolution, found from the model (Selvaraju et al.
     use the last convolutional layer); ``ValueError`` for a model without one (an MLP)."""
-    if layer is None:
-        last = last_conv(model)
-        if last is None:
-            raise ValueError("Grad-CAM needs a convolution layer, and this network has none")
-        layer = last.name
+    layer = layer or _last_conv_name(model)
     x = tf.constant(to_model_input(image)[:1])
     probe = _probe(model, layer)
     with tf.GradientTape() as tape:
@@ -38,11 +34,35 @@ def gradcam(
         # the predicted class by default: the highest score is the highest probability
         c = int(tf.argmax(scores[0])) if class_index is None else int(class_index)
         score = scores[0, c]
-    grads = tape.gradient(score, maps)[0].numpy()  # (h, w, channels)
-    maps = maps[0].numpy()
-    weights = grads.mean(axis=(0, 1))  # alpha_k: the channel's average gradient
-    coarse = np.maximum((maps * weights).sum(axis=-1), 0.0)
+    coarse = _cam(maps[0].numpy(), tape.gradient(score, maps)[0].numpy())
     return coarse, to_input_grid(coarse, model, layer)
+
+
+def gradcam_all(model: keras.Model, image: np.ndarray, layer: str | None = None) -> np.ndarray:
+    """(10, 28, 28): ``gradcam``'s input-grid map for every class, from one forward pass."""
+    layer = layer or _last_conv_name(model)
+    x = tf.constant(to_model_input(image)[:1])
+    probe = _probe(model, layer)
+    with tf.GradientTape(persistent=True) as tape:
+        maps, scores = probe(x, training=False)
+        per_class = [scores[0, c] for c in range(int(scores.shape[-1]))]
+    values = maps[0].numpy()
+    out = [_cam(values, tape.gradient(score, maps)[0].numpy()) for score in per_class]
+    del tape
+    return np.stack([to_input_grid(c, model, layer) for c in out]).astype(np.float32)
+
+
+def _cam(maps: np.ndarray, grads: np.ndarray) -> np.ndarray:
+    """ReLU(sum_k alpha_k A_k), alpha_k the channel's mean gradient; maps, grads (h, w, C)."""
+    weights = grads.mean(axis=(0, 1))
+    return np.maximum((maps * weights).sum(axis=-1), 0.0)
+
+
+def _last_conv_name(model: keras.Model) -> str:
+    last = last_conv(model)
+    if last is None:
+        raise ValueError("Grad-CAM needs a convolution layer, and this network has none")
+    return last.name
 
 
 _PROBES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

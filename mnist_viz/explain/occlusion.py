@@ -22,19 +22,32 @@ def occlusion_map(
 ) -> np.ndarray:
     """(28, 28): for each pixel, the mean drop in the class's probability over all patches that
     cover it (negative where covering it makes the class more likely)."""
+    maps = occlusion_maps(model, image, patch, stride, fill)
+    if class_index is None:
+        class_index = int(predict_proba(model, image)[0].argmax())
+    return maps[int(class_index)]
+
+
+def occlusion_maps(
+    model: keras.Model,
+    image: np.ndarray,
+    patch: int = PATCH,
+    stride: int = STRIDE,
+    fill: float = 0.0,
+) -> np.ndarray:
+    """(10, 28, 28): ``occlusion_map`` for every class; one batch of patches serves all ten."""
     x = to_model_input(image)[0, ..., 0]
     base = predict_proba(model, x)[0]
-    c = int(base.argmax()) if class_index is None else int(class_index)
     size = x.shape[0]
     starts = range(0, size - patch + 1, stride)
     positions = [(r, col) for r in starts for col in starts]
     batch = np.repeat(x[None], len(positions), axis=0)
     for i, (r, col) in enumerate(positions):
         batch[i, r : r + patch, col : col + patch] = fill
-    drops = base[c] - predict_proba(model, batch)[:, c]
-    total = np.zeros_like(x, dtype=np.float64)
-    count = np.zeros_like(x, dtype=np.float64)
+    drops = base[None] - predict_proba(model, batch)  # (positions, 10)
+    total = np.zeros((drops.shape[1], *x.shape), dtype=np.float64)
+    count = np.zeros(x.shape, dtype=np.float64)
     for drop, (r, col) in zip(drops, positions, strict=True):
-        total[r : r + patch, col : col + patch] += drop
+        total[:, r : r + patch, col : col + patch] += drop[:, None, None]
         count[r : r + patch, col : col + patch] += 1
     return (total / np.maximum(count, 1)).astype(np.float32)

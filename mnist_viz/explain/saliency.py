@@ -13,7 +13,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from mnist_viz.core.data import IMAGE_SIZE
+from mnist_viz.core.data import IMAGE_SIZE, NUM_CLASSES
 from mnist_viz.core.model import class_scorer, predict_proba, to_model_input
 
 _SCORE_GRADIENTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -62,6 +62,13 @@ def gradient_saliency(
     return np.abs(grad[0, ..., 0])
 
 
+def gradient_saliency_all(model: keras.Model, image: np.ndarray) -> np.ndarray:
+    """(10, 28, 28): ``gradient_saliency`` for every class, in one batch."""
+    x = np.repeat(to_model_input(image)[:1], NUM_CLASSES, axis=0)
+    classes = tf.range(NUM_CLASSES, dtype=tf.int32)
+    return np.abs(score_gradient_fn(model)(tf.constant(x), classes).numpy()[..., 0])
+
+
 def smoothgrad(
     model: keras.Model,
     image: np.ndarray,
@@ -79,3 +86,21 @@ def smoothgrad(
         tf.constant(noisy), tf.constant([c] * samples, tf.int32)
     ).numpy()
     return np.abs(grad[..., 0]).mean(axis=0)
+
+
+def smoothgrad_all(
+    model: keras.Model,
+    image: np.ndarray,
+    samples: int = SMOOTHGRAD_SAMPLES,
+    noise: float = SMOOTHGRAD_NOISE,
+    seed: int = 0,
+) -> np.ndarray:
+    """(10, 28, 28): ``smoothgrad`` for every class over the same noisy copies (one batch of
+    ``samples`` x 10 gradients)."""
+    x = to_model_input(image)[:1]
+    rng = np.random.default_rng(seed)
+    noisy = (x + rng.normal(0, noise, (samples, *x.shape[1:]))).astype(np.float32)
+    batch = np.tile(noisy, (NUM_CLASSES, 1, 1, 1))  # class-major: all copies for 0, then 1...
+    classes = np.repeat(np.arange(NUM_CLASSES, dtype=np.int32), samples)
+    grad = score_gradient_fn(model)(tf.constant(batch), tf.constant(classes)).numpy()
+    return np.abs(grad[..., 0]).reshape(NUM_CLASSES, samples, *x.shape[1:3]).mean(axis=1)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
+    "attribution",
+    "attribution_scale",
     "colour_scale",
     "feature_maps",
     "hot_spot",
@@ -95,3 +97,35 @@ def hot_spot(heat: np.ndarray, window: int = 5) -> str:
     col = _third(left + k / 2, w, ("left", "centre", "right"))
     place = "centre" if (row, col) == ("middle", "centre") else f"{row} {col}"
     return f"rows {top}-{top + k - 1}, columns {left}-{left + k - 1} ({place})"
+
+
+def attribution_scale(title: str, reading) -> str:
+    """The text alternative of an attribution map's legend: its unit, ends and colours."""
+    colours = (
+        "blue below zero, the digit alone at zero, red above"
+        if reading.signed
+        else "the digit alone at zero, through red, to yellow at the top"
+    )
+    return f"Colour scale for {title}, in {reading.unit.name}: {reading.scale_text()}; {colours}."
+
+
+def attribution(title: str, reading) -> str:
+    """The text alternative of an attribution map (``explain.reading.Reading``) drawn over the
+    digit: what it is for, its range and scale in numbers, where it is strongest (for a signed
+    map, strongest each way), and the verdict when it is negligible."""
+    unit = reading.unit
+    text = (
+        f"{title} for the score of {reading.class_index}, drawn over the digit, in "
+        f"{unit.name}: {reading.range_text()} ({reading.scale_text()})."
+    )
+    if reading.negligible:
+        return f"{text} {reading.verdict()}"
+    if reading.signed:
+        parts = []
+        if reading.high > 0:
+            parts.append(f"red, strongest at {hot_spot(np.maximum(reading.values, 0))}")
+        if reading.low < 0:
+            parts.append(f"blue, strongest at {hot_spot(np.maximum(-reading.values, 0))}")
+        said = listing(parts)
+        return f"{text} {said[0].upper()}{said[1:]}."
+    return f"{text} Strongest at {hot_spot(reading.values)}."

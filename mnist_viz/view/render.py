@@ -118,16 +118,26 @@ def colour_bar(
 ) -> np.ndarray:
     """A horizontal legend for ``cmap`` with its two ends (and zero, when inside) labelled."""
     ramp = colourise(np.linspace(vmin, vmax, width)[None].repeat(height, 0), cmap, vmin, vmax)
+    ticks = [
+        (0.0, "0" if vmin == 0 else fmt.format(vmin)),
+        (1.0, "0" if vmax == 0 else fmt.format(vmax)),
+    ]
+    if vmin < 0 < vmax:
+        ticks.append((-vmin / (vmax - vmin), "0"))
+    return legend(ramp, ticks)
+
+
+def legend(ramp: np.ndarray, ticks: list[tuple[float, str]]) -> np.ndarray:
+    """A colour ramp (height, width, 3) on white with labelled ticks below it, each at a
+    fraction 0..1 of its width."""
+    height, width = ramp.shape[:2]
     label_h = 16
     canvas = Image.new("RGB", (width + 80, height + label_h), (255, 255, 255))
-    canvas.paste(Image.fromarray(ramp), (40, 0))
+    canvas.paste(Image.fromarray(np.asarray(ramp, np.uint8)), (40, 0))
     draw = ImageDraw.Draw(canvas)
     font = _font(12)
-    ticks = [(vmin, 40), (vmax, 40 + width - 1)]
-    if vmin < 0 < vmax:
-        ticks.append((0.0, 40 + round(-vmin / (vmax - vmin) * (width - 1))))
-    for value, x in ticks:
-        text = "0" if value == 0 else fmt.format(value)
+    for fraction, text in ticks:
+        x = 40 + round(fraction * (width - 1))
         draw.line([(x, height), (x, height + 3)], fill=(0, 0, 0))
         draw.text((x, height + 3), text, fill=(0, 0, 0), font=font, anchor="mt")
     return np.asarray(canvas)
@@ -247,20 +257,61 @@ def figures_html(images: list[np.ndarray], captions: list[str], size: int = 150)
     return f'<style>{style}</style><div class="{box}">{"".join(figures)}</div>'
 
 
-HEAT_CMAP = "inferno"  # explanation heatmaps: dark = no influence, yellow = strongest
+HEAT_CMAP = "inferno"  # maps >= 0: dark = none, yellow = the top of the scale
+# Signed maps over the digit: red where positive, blue where negative, light enough to read on
+# the digit's black background; strength grows with |value|, and zero leaves the digit as it is.
+POSITIVE_COLOUR = (255, 92, 72)
+NEGATIVE_COLOUR = (84, 164, 255)
+MAP_ALPHA = 0.8
 
 
-def overlay(image: np.ndarray, heat: np.ndarray, scale: int = 8, alpha: float = 0.6) -> np.ndarray:
-    """A heatmap (28, 28) over the grey digit, both enlarged: the heat is normalised to its own
-    maximum and blended in proportion to its strength, so weak regions show the digit."""
+def _map_colours(values: np.ndarray, limit: float, signed: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(colour (..., 3) float, strength (...) in [0, 1]) of each value on the scale +/- limit."""
+    values = np.asarray(values, np.float32)
+    level = np.clip(np.abs(values) / limit if limit > 0 else 0 * values, 0.0, 1.0)
+    if signed:
+        colour = np.where(
+            (values >= 0)[..., None],
+            np.array(POSITIVE_COLOUR, np.float32),
+            np.array(NEGATIVE_COLOUR, np.float32),
+        )
+    else:
+        level = np.where(values > 0, level, 0.0)
+        colour = colourise(level, HEAT_CMAP, 0.0, 1.0).astype(np.float32)
+    return colour, level
+
+
+def overlay(
+    image: np.ndarray,
+    heat: np.ndarray,
+    limit: float,
+    signed: bool = False,
+    scale: int = 8,
+    alpha: float = MAP_ALPHA,
+) -> np.ndarray:
+    """A map (28, 28) over the grey digit, both enlarged, on an absolute scale: each pixel is
+    blended with its colour in proportion to |value| / ``limit`` (full colour at the limit, the
+    digit alone at zero), never to the map's own maximum, so a weak map looks weak. Unsigned maps
+    use ``HEAT_CMAP``; signed ones red where positive, blue where negative."""
     grey = grey_image(image).astype(np.float32)
-    heat = np.maximum(np.asarray(heat, np.float32), 0)
-    peak = float(heat.max())
-    level = heat / peak if peak > 0 else heat
-    colour = colourise(level, HEAT_CMAP, 0.0, 1.0).astype(np.float32)
+    colour, level = _map_colours(heat, limit, signed)
     weight = alpha * level[..., None]
-    blended = (grey * (1 - weight) + colour * weight).astype(np.uint8)
+    blended = np.round(grey * (1 - weight) + colour * weight).astype(np.uint8)
     return upscale(blended, scale) if scale > 1 else blended
+
+
+def overlay_legend(
+    limit: float, signed: bool, ends: tuple[str, str], width: int = 200, height: int = 14
+) -> np.ndarray:
+    """The legend of ``overlay``: what a black background pixel becomes at each value of the
+    scale, with the ends labelled ``ends`` (and zero in the middle of a signed scale)."""
+    low = -limit if signed else 0.0
+    values = np.linspace(low, limit, width, dtype=np.float32)[None].repeat(height, 0)
+    ramp = overlay(np.zeros((height, width), np.float32), values, limit, signed, scale=1)
+    ticks = [(0.0, ends[0]), (1.0, ends[1])]
+    if signed:
+        ticks.append((0.5, "0"))
+    return legend(ramp, ticks)
 
 
 def outline(
