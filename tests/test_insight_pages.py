@@ -33,7 +33,8 @@ def test_why_page_shows_four_explanations_and_four_probes(app):
     captions = image_captions(at)
     assert len(captions) >= 5 + 4 + 4  # input, 4 maps; 4 legends; 4 probe strips
     titles = ("Gradient saliency", "SmoothGrad", "Grad-CAM", "Occlusion")
-    maps = [c for c in captions if c.startswith(titles) and " for " in c]
+    map_caption = re.compile(rf"^({'|'.join(titles)}) for \d: ")
+    maps = [c for c in captions if map_caption.match(c)]
     assert len(maps) == 4
     # every map states its range in its own unit; occlusion's is signed, in percentage points
     occlusion = next(c for c in maps if c.startswith("Occlusion"))
@@ -47,7 +48,7 @@ def test_why_page_shows_four_explanations_and_four_probes(app):
     at.selectbox(key="explain_class").select(other).run()
     assert not at.exception
     # the predicted class and the chosen one, side by side, on the same scales
-    maps = [c for c in image_captions(at) if c.startswith(titles) and " for " in c]
+    maps = [c for c in image_captions(at) if map_caption.match(c)]
     assert len(maps) == 8
     assert {c.split(" for ")[1].split(":")[0] for c in maps} == {str(predicted), str(other)}
     assert any("the same numbers in both rows" in c.value for c in at.caption)
