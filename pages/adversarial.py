@@ -70,10 +70,9 @@ def feature_map_change(spatial, clean_acts, adv_acts) -> tuple[bytes, str]:
         caption=f"{layer}, adversarial",
         alt=describe.feature_maps(layer, b, "the adversarial digit"),
     )
-    diff = b - a
-    limit = render.symmetric_limit(diff)
-    tiles = render.colourise(diff.transpose(2, 0, 1), render.DIVERGING_CMAP, -limit, limit)
-    return render.png(render.tile(tiles, columns, scale)), describe.map_change(layer, a, b)
+    # the change on the maps' own scale, so that a small change looks small beside them
+    tiles = render.colourise((b - a).transpose(2, 0, 1), render.DIVERGING_CMAP, -top, top)
+    return render.png(render.tile(tiles, columns, scale)), describe.map_change(layer, a, b, top)
 
 
 st.title("Adversarial lab")
@@ -144,7 +143,8 @@ else:
         if difference is not None:
             d1.image(
                 difference[0],
-                caption="difference: adversarial minus original (blue less, red more)",
+                caption="difference: adversarial minus original (blue less, red more), on the "
+                "maps' own scale: " + difference[1].split(": ", 1)[1],
                 alt=difference[1],
             )
         else:

@@ -51,13 +51,19 @@ def feature_maps(layer: str, maps: np.ndarray, subject: str) -> str:
     )
 
 
-def map_change(layer: str, before: np.ndarray, after: np.ndarray) -> str:
-    """How a layer's maps changed between two inputs, and which changed most (summed |change|)."""
-    change = np.abs(np.asarray(after, np.float64) - np.asarray(before, np.float64))
-    most = strongest(change.reshape(-1, change.shape[-1]).sum(axis=0))
+def map_change(layer: str, before: np.ndarray, after: np.ndarray, limit: float) -> str:
+    """How a layer's maps changed between two inputs, drawn on +/- ``limit``: the largest change
+    and which maps changed most (summed |change|). The text after the first ": " is the numbers,
+    which the page repeats in its caption."""
+    change = np.asarray(after, np.float64) - np.asarray(before, np.float64)
+    size = np.abs(change)
+    if not np.any(size > 0):
+        return f"How {layer}'s maps changed: colour scale -{limit:.2f} to +{limit:.2f}; not at all."
+    most = strongest(size.reshape(-1, size.shape[-1]).sum(axis=0))
     return (
         f"How {layer}'s {change.shape[-1]} maps changed, adversarial minus original (blue less, "
-        f"red more); the largest changes are in maps {listing(most)}."
+        f"red more): colour scale -{limit:.2f} to +{limit:.2f}; changes from "
+        f"{change.min():+.2f} to {change.max():+.2f}, the largest in maps {listing(most)}."
     )
 
 

@@ -36,5 +36,8 @@ def test_kernels_and_map_change_report_extremes():
     assert text.endswith("number 2 has the largest.")
     before, after = np.zeros((5, 5, 6)), np.zeros((5, 5, 6))
     after[..., 4], after[..., 1] = -2.0, 1.0
-    assert describe.map_change("conv2", before, after).endswith("maps 4 and 1.")
+    change = describe.map_change("conv2", before, after, 4.0)
+    assert change.endswith("maps 4 and 1.")
+    assert "colour scale -4.00 to +4.00; changes from -2.00 to +1.00" in change
+    assert describe.map_change("conv2", before, before, 4.0).endswith("not at all.")
     assert describe.listing(["a", "b", "c"]) == "a, b and c"
