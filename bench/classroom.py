@@ -442,13 +442,11 @@ def save_row(row: dict) -> None:
     """Replace the row for ``row``'s class (students, Chromium students, replicas) in
     bench/results/classroom.json, marked with this commit (the README's table is checked against
     that file)."""
-    import subprocess
+    from bench.saved import commit as this_commit
 
     path = ROOT / "bench" / "results" / "classroom.json"
     saved = json.loads(path.read_text()) if path.is_file() else {"rows": []}
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
-    ).stdout.strip()
+    commit = this_commit()  # "+changes" when the code differs from the commit
 
     def which(r: dict) -> tuple[int, int, int]:
         return r["students"], r["browsers"], r["replicas"]

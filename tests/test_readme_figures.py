@@ -160,14 +160,21 @@ def test_the_presets_table():
 
 
 def test_the_classroom_table():
-    rows = {r["replicas"]: r for r in result("classroom")["rows"]}
-    for replicas, label in ((0, "30"), (2, "30, through nginx to 2 replicas")):
-        r, row = rows[replicas], table_row(label)
+    rows = {(r["students"], r["replicas"]): r for r in result("classroom")["rows"]}
+    for key, label in (
+        ((30, 0), "30"),
+        ((30, 2), "30, through nginx to 2 replicas"),
+        ((60, 2), "60, through nginx to 2 replicas"),
+    ):
+        r, row = rows[key], table_row(label)
+        assert row[0] == f"{r['browsers']} Chromium + {r['students'] - r['browsers']} protocol"
         assert row[1] == f"{r['median_ms']} / {r['p95_ms']} / {r['max_ms']} ms"
         assert row[2] == f"{r['protocol_answer_median_ms']} / {r['protocol_answer_p95_ms']} ms"
         assert row[3] == f"{r['missing']} of {r['drawings']}" and r["missing"] == 0
         assert row[4].startswith(f"{r['server_cpu_ms_per_drawing']} ms")
-        assert r["p95_ms"] <= 1000
+        assert row[6] == r["chromium"].removeprefix("Chromium ")
+        if key[0] == 30:
+            assert r["p95_ms"] <= 1000
 
 
 def test_the_bad_input_figures():
@@ -242,6 +249,7 @@ def test_the_slider_and_page_switches_under_load():
             f"{m['ratio']:.2f}",
         ]
     assert load["class"]["missing"] == 0
+    assert f"Chromium {load['chromium'].removeprefix('Chromium ')}" in " ".join(README.split())
     assert f"while {load['class']['students']} protocol students draw" in " ".join(README.split())
 
 
