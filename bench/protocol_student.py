@@ -143,7 +143,12 @@ class ProtocolStudent:
             kind = msg.WhichOneof("type")
             if kind == "new_session" and msg.new_session.page_script_hash:
                 self.page_hash = msg.new_session.page_script_hash
-            elif kind == "script_finished":
+            elif (
+                kind == "script_finished"
+                and msg.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN
+            ):
+                # a run cut short by st.rerun (a new page taking a push made just now) is not
+                # the page's first whole run: its widgets come with the next one
                 self._finished.set()
 
     def _learn_label(self, raw: bytes) -> None:

@@ -189,12 +189,13 @@ def _set_shared(work: ClassWork, student: Student, drawing_id: int) -> None:
     work.set_shared(student.id, drawing_id, bool(state.get(SHARE)))
 
 
-@st.fragment
 def label_panel(work: ClassWork | None, drawing_id: int | None, verdict: Verdict) -> None:
     """One tap: was the answer right, or what was it? And whether to share this drawing.
 
-    A fragment of its own: a tap reruns these two widgets, not the answer around them (which
-    cost a prediction, a chart and the pixel grid again, about 15 ms of server CPU a tap)."""
+    Part of the answer that it labels, not a fragment of its own: a fragment nested in the
+    answer's fragment left its earlier panels on the page at every new answer (a student saw one
+    per drawing, older ones keeping their old taps). A tap reruns the whole answer instead, about
+    15 ms of server CPU."""
     student = current_student(work)
     if student is None or drawing_id is None:
         return
@@ -284,11 +285,15 @@ def _take_push(work: ClassWork, rerun: bool = True) -> None:
 
 def _follow_pushes(work: ClassWork) -> None:
     start_mirror(work.store, work.class_id)
-    if PUSH_SEEN not in state:  # a new session does not jump to an old push
+    if PUSH_SEEN not in state:  # a new session does not jump to an old push, but takes a new one
         try:
-            state[PUSH_SEEN] = work.current_push().id
+            push = work.current_push()
         except StoreError:
             return
+        state[PUSH_SEEN] = push.seen_by_a_new_page(time.time())
+        if state[PUSH_SEEN] != push.id:  # pushed just now: this page opened in its moment
+            _take_push(work, rerun=False)
+            st.rerun()  # the whole page, with the pushed digit
     follow_pushes(work.class_id, state[PUSH_SEEN], lambda: _take_push(work))
     catch_up_on_push(work)
     _push_notice()

@@ -12,6 +12,7 @@ import csv
 import io
 import time
 
+import numpy as np
 import pytest
 from test_browser import (
     CANVAS,
@@ -176,3 +177,144 @@ def test_a_students_work_and_the_teachers_class_view(browser, class_server):
     finally:
         student_context.close()
         teacher_context.close()
+
+
+# -- one label panel, whatever the student does ------------------------------------------------
+
+LABEL_QUESTION = "Was it right? One tap, or tap what it was"
+
+
+def pen_digits_in_turn(count: int) -> list[tuple[int, list]]:
+    """``count`` real pen-drawn digits (UCI pendigits, shipped with the app), one of each class
+    in turn, each with a stroke count different from the one before (so that each answer is told
+    from the last by the stroke count it is printed with)."""
+    from bench.pen_browser import canvas_positions
+    from mnist_viz.inputs.pendigits import load_pen_digits
+
+    pen = load_pen_digits()
+    chosen, previous = [], None
+    for digit in (7, 3, 1, 0, 5, 2, 8, 4, 6, 9)[:count]:
+        index = next(
+            i
+            for i in range(len(pen.labels))
+            if pen.labels[i] == digit and len(pen.strokes[i]) != previous
+        )
+        previous = len(pen.strokes[index])
+        chosen.append((digit, canvas_positions(pen.strokes[index])))
+    return chosen
+
+
+def draw_positions(page, positions: list[list[tuple[float, float]]]) -> None:
+    """A recorded digit on the canvas: each stroke through its recorded positions."""
+    box = page.locator(CANVAS).bounding_box()
+    for stroke in positions:
+        page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(box["x"] + x, box["y"] + y)
+        page.mouse.up()
+
+
+def answered(page, strokes: int) -> str:
+    """The prediction once the answer for a drawing of ``strokes`` strokes is on the page; there
+    is exactly one answer in view."""
+    caption = f"Input: your drawing ({strokes} stroke{'s' if strokes != 1 else ''})."
+    page.get_by_text(caption).first.wait_for(timeout=SETTLE)
+    wait_until_idle(page)
+    main = page.locator("[data-testid='stMain']")
+    assert main.locator("[data-testid='stMetric']").filter(has_text="Prediction").count() == 1
+    assert main.get_by_text("Input: your drawing").count() == 1
+    return prediction(page)
+
+
+def label_panels(page) -> int:
+    return page.locator("[data-testid='stMain']").get_by_text(LABEL_QUESTION).count()
+
+
+def tap_truth(page, truth: int, read: str) -> None:
+    """Label truthfully with one tap: "Right", or the digit it was."""
+    name = "Right" if read == str(truth) else str(truth)
+    page.get_by_role("radio", name=name, exact=True).click()  # strict: one panel, one button
+    wait_until_idle(page)
+
+
+def test_one_label_panel_through_drawings_clear_undo_a_push_and_a_page_switch(
+    browser, class_server
+):
+    url, data_dir = class_server
+    context = browser.new_context(viewport={"width": WIDTH, "height": 1000})
+    labels_given = []
+
+    def newest_label() -> int | None:
+        mine = [d for d in records(data_dir).all_drawings() if d.student == "bea"]
+        return mine[0].label  # newest first
+
+    try:
+        page = context.new_page()
+        page.goto(url)
+        page.locator(CANVAS).wait_for(timeout=SETTLE)
+        wait_until_idle(page)
+        open_class_expander(page)
+        sidebar(page).get_by_label("Nickname").fill("bea")
+        sidebar(page).get_by_role("button", name="Join").click()
+        sidebar(page).get_by_text("You are bea in this class").wait_for(timeout=SETTLE)
+        clear = page.get_by_role("button", name="Clear", exact=True)
+        digits = pen_digits_in_turn(6)
+
+        def draw_and_label(step: int, truth: int, positions) -> None:
+            draw_positions(page, positions)
+            read = answered(page, len(positions))
+            assert label_panels(page) == 1, f"drawing {step}: {label_panels(page)} label panels"
+            tap_truth(page, truth, read)
+            assert label_panels(page) == 1
+            assert newest_label() == truth, f"drawing {step}: the tap did not land"
+            labels_given.append(truth)
+
+        # 1-2: a drawing, Clear, another
+        draw_and_label(1, *digits[0])
+        clear.click()
+        draw_and_label(2, *digits[1])
+        # 3: a stray stroke, then Undo: the answer and its panel are for what is left
+        clear.click()
+        truth, positions = digits[2]
+        draw_positions(page, [*positions, [(30, 250), (60, 262)]])
+        answered(page, len(positions) + 1)
+        page.get_by_role("button", name="Undo", exact=True).click()
+        read = answered(page, len(positions))
+        assert label_panels(page) == 1
+        tap_truth(page, truth, read)
+        assert newest_label() == truth
+        # a push: the pushed digit has no panel (not the student's), their own gets theirs back
+        records(data_dir).push(_a_one(), 1, "a pushed one")
+        page.get_by_text("The teacher pushed this digit to everyone").first.wait_for(timeout=10_000)
+        wait_until_idle(page)
+        assert label_panels(page) == 0
+        page.get_by_role("button", name="Back to my own digit").click()
+        read = answered(page, len(positions))
+        assert label_panels(page) == 1
+        # 4: away to another page and back, then draw again
+        open_page(page, "Inside the network")
+        open_page(page, "Draw & predict")
+        page.locator(CANVAS).wait_for(timeout=SETTLE)
+        clear.click()
+        draw_and_label(4, *digits[3])
+        # 5-6: two more, with Clear between
+        for step in (5, 6):
+            clear.click()
+            draw_and_label(step, *digits[step - 1])
+        assert_no_exception(page)
+        screenshot(page, "class-one-label-panel")
+        kept = [d.label for d in records(data_dir).all_drawings() if d.student == "bea"]
+        assert [label for label in kept if label is not None][::-1] == [
+            *labels_given[:2],
+            digits[2][0],
+            *labels_given[2:],
+        ]
+    finally:
+        context.close()
+
+
+def _a_one() -> np.ndarray:
+    image = np.zeros((28, 28), np.uint8)
+    image[4:24, 13:16] = 255
+    return image

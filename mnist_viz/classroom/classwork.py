@@ -31,6 +31,12 @@ RATE_WINDOW_SECONDS = 5 * 60.0  # drawings per minute are counted over this
 MAX_RETENTION_DAYS = 365
 
 
+# A push this young reaches a page that opens now: a replica's restart, with the reconnect and
+# the new session's first run, takes a few seconds (measured: reconnects within 0.07 s through
+# nginx, and the restarted replica's start under 10 s).
+RECENT_PUSH_S = 10.0
+
+
 class ClassError(MnistVizError):
     """A class action that cannot be done; the message says why, for the page."""
 
@@ -61,6 +67,16 @@ class Push:
     image: np.ndarray | None
     label: int | None
     text: str
+    at: float | None = None  # when it was pushed (time.time()); None before migration 2
+
+    def seen_by_a_new_page(self, now: float, recent_s: float = RECENT_PUSH_S) -> int:
+        """The push id a page opened at ``now`` counts as already seen: this push's, unless it
+        is younger than ``recent_s`` (then the one before, so the page takes this one). A page
+        does not jump to an old push, but one that reconnected as a new session (a replica
+        restarted in the moment of the push) or was reloaded just then still gets it."""
+        if self.id and self.image is not None and self.at is not None and now - self.at <= recent_s:
+            return self.id - 1
+        return self.id
 
 
 @dataclass(frozen=True)
@@ -351,20 +367,21 @@ class ClassWork:
         self.ensure()
         row = self.store.one(
             "UPDATE classes SET push_id = push_id + 1, push_image = ?, push_label = ?, "
-            "push_text = ? WHERE id = ? RETURNING push_id",
-            (as_bytes(image), label, text[:200], self.class_id),
+            "push_text = ?, push_at = ? WHERE id = ? RETURNING push_id",
+            (as_bytes(image), label, text[:200], time.time(), self.class_id),
         )
         return int(row[0])
 
     def current_push(self) -> Push:
         """What the teacher pushed last (id 0: nothing)."""
         row = self.store.one(
-            "SELECT push_id, push_image, push_label, push_text FROM classes WHERE id = ?",
+            "SELECT push_id, push_image, push_label, push_text, push_at FROM classes WHERE id = ?",
             (self.class_id,),
         )
         if row is None or not row[0]:
             return Push(0, None, None, "")
-        return Push(int(row[0]), from_bytes(row[1]), row[2], row[3] or "")
+        at = None if row[4] is None else float(row[4])
+        return Push(int(row[0]), from_bytes(row[1]), row[2], row[3] or "", at)
 
     # -- challenges ----------------------------------------------------------------------------
 

@@ -86,6 +86,25 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX submissions_challenge ON submissions (challenge_id, score);
     """,
+    # 2: when the last push was made, so that a page that opens right after it still takes it
+    # (a student whose replica restarted at the moment of a push reconnects as a new session);
+    # and on PostgreSQL, times to 8-byte floats: its REAL has 4 bytes, which rounds a time in
+    # seconds since 1970 to the nearest two minutes (SQLite's REAL has 8 bytes already)
+    """
+    ALTER TABLE classes ADD COLUMN push_at {time};
+    {widen_times}
+    """,
+]
+
+
+TIME_COLUMNS = [  # (table, column) of migration 1's times, widened on PostgreSQL by migration 2
+    ("classes", "created"),
+    ("students", "created"),
+    ("students", "last_seen"),
+    ("drawings", "created"),
+    ("drawings", "updated"),
+    ("challenges", "created"),
+    ("submissions", "created"),
 ]
 
 
@@ -263,6 +282,13 @@ class Store:
             if self.postgres
             else "INTEGER PRIMARY KEY AUTOINCREMENT",
             "{blob}": "BYTEA" if self.postgres else "BLOB",
+            "{time}": "DOUBLE PRECISION" if self.postgres else "REAL",
+            "{widen_times}": ";".join(
+                f"ALTER TABLE {table} ALTER COLUMN {column} TYPE DOUBLE PRECISION"
+                for table, column in TIME_COLUMNS
+            )
+            if self.postgres
+            else "",
         }
         for version in range(current + 1, len(MIGRATIONS) + 1):
             script = MIGRATIONS[version - 1]

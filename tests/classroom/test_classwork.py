@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 import zipfile
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from mnist_viz.classroom.classwork import ClassError, ClassWork, from_bytes
+from mnist_viz.classroom.classwork import RECENT_PUSH_S, ClassError, ClassWork, from_bytes
 from mnist_viz.classroom.store import MIGRATIONS, Store, StoreError
 
 
@@ -101,6 +103,50 @@ def test_a_pushed_digit_and_its_id(store):
     push = work.current_push()
     assert push.id == second and push.label is None and push.text == "and this"
     np.testing.assert_array_equal(push.image, np.round(digit(5) * 255).astype(np.uint8))
+
+
+def test_a_push_keeps_its_time_and_a_page_that_opens_just_after_takes_it(store):
+    work = ClassWork(store)
+    assert work.current_push().seen_by_a_new_page(1e12) == 0  # nothing pushed
+    before = time.time()
+    pushed = work.push(digit(3), 3, "look at this 3")
+    push = work.current_push()
+    assert before <= push.at <= time.time()
+    # a page opening within RECENT_PUSH_S counts only the push before as seen: it takes this one
+    assert push.seen_by_a_new_page(push.at + 1.0) == pushed - 1
+    assert push.seen_by_a_new_page(push.at + RECENT_PUSH_S + 0.1) == pushed
+    assert replace(push, at=None).seen_by_a_new_page(push.at) == pushed  # before migration 2
+
+
+def test_times_keep_their_seconds_on_both_databases(store):
+    # PostgreSQL's REAL is 4 bytes: a time since 1970 came back rounded to two minutes
+    work = ClassWork(store)
+    ada, _ = work.join("ada")
+    now = time.time()
+    saved = work.save_drawing(ada.id, digit(1), 1, 0.9, "sha", source="drawing")
+    (row,) = [d for d in work.student_drawings(ada.id) if d.id == saved]
+    assert abs(row.created - now) < 5
+
+
+def test_a_database_at_schema_1_gains_the_push_time(tmp_path):
+    old = Store(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    script = MIGRATIONS[0].replace("{id}", "INTEGER PRIMARY KEY AUTOINCREMENT")
+    with old.transaction():
+        old.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        for statement in (s.strip() for s in script.replace("{blob}", "BLOB").split(";")):
+            if statement:
+                old.execute(statement)
+        old.execute("INSERT INTO schema_version VALUES (1)")
+        old.execute(
+            "INSERT INTO classes (id, created, push_id, push_image, push_text) "
+            "VALUES ('class', 0, 4, ?, 'an old push')",
+            (b"\0" * 784,),
+        )
+    assert old.migrate() == len(MIGRATIONS)
+    push = ClassWork(old).current_push()
+    assert (push.id, push.text, push.at) == (4, "an old push", None)
+    assert push.seen_by_a_new_page(time.time()) == 4  # an old push is not taken again
+    old.close()
 
 
 def test_a_challenge_its_submissions_and_the_leaderboard(store):

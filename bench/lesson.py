@@ -1,0 +1,363 @@
+"""A lesson with real browsers: Chromium students who render every page, beside protocol
+students, through nginx to two replicas, with the teacher's class view open throughout.
+
+- Chromium students (``bench/lesson_browser.py``), each in its own browser context, pinned with
+  the bench to the client core: join, draw real pen-drawn digits (UCI pendigits), label each
+  truthfully with one tap, share some, Undo a stray stroke, Clear, visit other pages, reload once.
+  After every answer each page is checked as a person sees it; each tap is read back from the
+  database; each push notice's first appearance is recorded; the JS heap is sampled every 30 s.
+- Protocol students (``bench/class_work.py``'s, named as what they are: clients that send what
+  a browser sends but render nothing): joined, drawing and labelling.
+- The teacher, in Chromium, signed in to the class view: pushes a test digit ``--pushes`` times
+  and runs one challenge (which pushes its digit too).
+- Replica 0 is restarted half-way; each replica's RSS is sampled every 30 s.
+
+Afterwards, from the database: every answered drawing is there (with the image the server read,
+for the protocol students), and every tap's label is on its drawing. Results go to
+``bench/results/lesson_<database>.json`` (``--save``); ``tests/test_lesson.py`` runs a short one.
+
+    .venv/bin/python bench/lesson.py --minutes 20 --database postgres --save
+    .venv/bin/python bench/lesson.py --minutes 20 --database sqlite --save
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import class_work  # noqa: E402
+from bench.lesson_browser import BrowserStudent, Lesson, run_student  # noqa: E402
+from deploy.browser import launch, version  # noqa: E402
+
+PASSWORD = "a lesson's teacher password"
+SAMPLE_S = 30.0
+WARM_UP_S = 180.0  # memory is judged from here on: the first visits fill the caches
+PUSH_WITHIN_S = 2.0
+
+
+async def _teacher(browser, url: str, pushes_at: list[float], challenge_at, start, record):
+    """The class view, open and signed in throughout; pushes and one challenge at their times."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = await context.new_page()
+    try:
+        await page.goto(url + "/class-view", timeout=180_000)
+        sidebar = page.locator("[data-testid='stSidebar']")
+        await sidebar.locator("summary").filter(has_text="For the teacher").click(timeout=120_000)
+        await sidebar.get_by_label("Teacher password").fill(PASSWORD)
+        await sidebar.get_by_role("button", name="Sign in").click()
+        await page.get_by_text("Export the class's drawings (CSV)").wait_for(timeout=120_000)
+        plan = sorted([(t, "push") for t in pushes_at] + [(challenge_at, "challenge")])
+        for at, what in plan:
+            await asyncio.sleep(max(0.0, start + at - time.monotonic()))
+            if what == "push":
+                button = page.get_by_role("button", name="Push a test digit")
+            else:
+                button = page.get_by_role(
+                    "button", name="Start the challenge and push its digit to everyone"
+                )
+            await button.click(timeout=60_000)
+            record["pushes"].append((time.time(), what))
+            record["push_perf"].append(time.perf_counter())  # the protocol students' clock
+            if what == "challenge":
+                await page.get_by_text("Running:").wait_for(timeout=60_000)
+        record["teacher_ok"] = True
+    except Exception as exc:
+        record["events"].append(f"teacher: {type(exc).__name__}: {str(exc)[:300]}")
+    finally:
+        await context.close()
+
+
+async def _samples(server, deadline: float, record) -> None:
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError, ValueError):  # a replica restarting
+            record["rss_mb"].append((time.time(), server.rss_mb()))
+        await asyncio.sleep(SAMPLE_S)
+
+
+async def _restart(server, at: float, start: float, record) -> None:
+    await asyncio.sleep(max(0.0, start + at - time.monotonic()))
+    t = time.monotonic()
+    await asyncio.to_thread(server.restart, 0)
+    record["events"].append(f"replica 0 restarted in {time.monotonic() - t:.1f} s")
+    record["restarted_at"] = time.time()
+
+
+async def _lesson(server, work, tokens, browsers: int, seconds: float, pushes: int, record):
+    from playwright.async_api import async_playwright
+
+    from mnist_viz.inputs.pendigits import load_pen_digits
+
+    start = time.monotonic()
+    deadline = start + seconds
+    lesson = Lesson(work, load_pen_digits(), deadline)
+    students = [BrowserStudent(i, f"browser{i:02d}") for i in range(browsers)]
+    run = class_work.ClassRun(len(tokens), seconds)
+    ready = list(range(len(tokens)))  # the protocol students start at once
+    pushes_at = [seconds * (i + 0.5) / pushes for i in range(pushes)]
+    async with async_playwright() as p:
+        browser = await launch(p)
+        jobs = [
+            run_student(browser, server.url, me, lesson, 4000 + me.index) for me in students
+        ] + [
+            class_work._student(server.url, i, token, work.class_id, seconds, run, ready)
+            for i, token in enumerate(tokens)
+        ]
+        outcomes = await asyncio.gather(
+            _teacher(browser, server.url, pushes_at, seconds / 3, start, record),
+            _samples(server, deadline, record),
+            _restart(server, seconds / 2, start, record),
+            *jobs,
+            return_exceptions=True,
+        )
+        await browser.close()
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            record["events"].append(f"error: {outcome!r}")
+    return students, run
+
+
+def push_arrivals(pushes: list[tuple[float, str]], students: list[BrowserStudent]) -> list[float]:
+    """For each push and Chromium student, the delay to the first notice after it (before the
+    next push); a push without one in time counts as missed (inf)."""
+    out = []
+    times = [t for t, _ in pushes]
+    for i, at in enumerate(times):
+        until = times[i + 1] if i + 1 < len(times) else float("inf")
+        for me in students:
+            after = [t for t, _ in me.notices if at <= t < until]
+            out.append(after[0] - at if after else float("inf"))
+    return out
+
+
+def growth(samples: list[float]) -> float | None:
+    """Last third's median over the first third's, after warm-up (1.0: flat)."""
+    if len(samples) < 6:
+        return None
+    third = len(samples) // 3
+    return round(statistics.median(samples[-third:]) / statistics.median(samples[:third]), 3)
+
+
+def report(students, run, record, check, started: float) -> dict:
+    """The lesson's figures and every failed check, for the JSON and the README."""
+    warm = started + WARM_UP_S
+    taps = [t for me in students for t in me.taps]
+    lost = [t for t in taps if t["landed_after_s"] is None]
+    push_delays = push_arrivals(record["pushes"], students)
+    reached = sorted(d for d in push_delays if d != float("inf"))
+    heap = {me.nickname: growth([mb for t, mb in me.heap_mb if t >= warm]) for me in students}
+    rss = [
+        growth([mbs[i] for t, mbs in record["rss_mb"] if t >= warm and len(mbs) > i])
+        for i in range(2)
+    ]
+    return {
+        "chromium_students": len(students),
+        "protocol_students": run.students,
+        "chromium": {
+            "drawings": sum(me.drawings for me in students),
+            "answered": sum(me.answered for me in students),
+            "unanswered": [u for me in students for u in me.unanswered],
+            "answers_checked": sum(me.checks for me in students),
+            "violations": [v for me in students for v in me.violations][:50],
+            "taps": len(taps),
+            "taps_lost": len(lost),
+            "tap_landed_p95_s": _p95([t["landed_after_s"] for t in taps if t not in lost]),
+            "shared": sum(me.shared for me in students),
+            "undos": sum(me.undos for me in students),
+            "page_switches": sum(me.page_switches for me in students),
+            "reloads": sum(me.reloads for me in students),
+            "median_ms": round(statistics.median(_all(students, "latencies_ms")), 1)
+            if _all(students, "latencies_ms")
+            else None,
+            "p95_ms": _p95(_all(students, "latencies_ms")),
+            "errors": [e for me in students for e in me.errors],
+            "heap_growth": heap,
+            "heap_mb_first_last": {
+                me.nickname: [me.heap_mb[0][1], me.heap_mb[-1][1]] if me.heap_mb else None
+                for me in students
+            },
+        },
+        "protocol": {
+            "drawings": len(run.drawings),
+            "answered": check["answered"],
+            "missing_from_database": check["missing"],
+            "labelled": check["labelled"],
+            "labels_missing": check["labels_missing"],
+            "reconnects": len(run.reconnects),
+            "push": _protocol_pushes(record, run),
+        },
+        "pushes": len(record["pushes"]),
+        "push_to_chromium_notice": {
+            "arrivals": f"{len(reached)} of {len(push_delays)} (push x Chromium student)",
+            "within_2s": sum(d <= PUSH_WITHIN_S for d in reached),
+            "p95_s": _p95(reached),
+            "max_s": round(reached[-1], 2) if reached else None,
+        },
+        "replica_rss_growth": rss,
+        "rss_mb_first_last": [record["rss_mb"][0][1], record["rss_mb"][-1][1]]
+        if record["rss_mb"]
+        else None,
+        "events": record["events"],
+        "lost_taps": [
+            {"sent": t["sent"], "truth": t["truth"], "last_push_before_s": _since(t, record)}
+            for t in lost
+        ][:50],
+    }
+
+
+def _protocol_pushes(record, run) -> dict:
+    delays, _ = class_work.push_latencies(record["push_perf"], run.notices, run.answers)
+    delays.sort()
+    return {
+        "arrivals": f"{len(delays)} of {len(record['push_perf']) * run.students}",
+        "within_2s": sum(d <= PUSH_WITHIN_S for d in delays),
+        "p95_s": _p95(delays),
+        "max_s": round(delays[-1], 2) if delays else None,
+    }
+
+
+def _all(students, name: str) -> list[float]:
+    return [v for me in students for v in getattr(me, name)]
+
+
+def _p95(values) -> float | None:
+    values = sorted(v for v in values if v is not None)
+    if not values:
+        return None
+    return round(values[min(len(values) - 1, int(0.95 * len(values)))], 2)
+
+
+def _since(tap: dict, record) -> float | None:
+    before = [t for t, _ in record["pushes"] if t <= tap["sent"]]
+    return round(tap["sent"] - before[-1], 2) if before else None
+
+
+def run(
+    minutes: float,
+    database: str,
+    browsers: int,
+    protocol: int,
+    pushes: int,
+    models_dir: str,
+    mnist_data: str | None = None,
+) -> dict:
+    """One lesson on ``database`` ("sqlite" or "postgres"); the report. ``mnist_data``: the
+    folder of the official MNIST for the app (default: ``$MNIST_DATA``)."""
+    from deploy.classroom import Classroom
+    from mnist_viz.classroom.access import PASSWORD_ENV_VAR
+    from mnist_viz.classroom.classwork import ClassWork
+    from mnist_viz.classroom.store import Store
+
+    seconds = 60 * minutes
+    record = {"pushes": [], "push_perf": [], "events": [], "rss_mb": [], "teacher_ok": False}
+    with tempfile.TemporaryDirectory(prefix="mnist-viz-lesson-") as folder:
+        env = {
+            "MNIST_VIZ_MODELS_DIR": models_dir,
+            "MNIST_VIZ_DATA_DIR": folder,
+            PASSWORD_ENV_VAR: PASSWORD,
+        }
+        if mnist_data or os.environ.get("MNIST_DATA"):
+            env["MNIST_DATA"] = mnist_data or os.environ["MNIST_DATA"]
+        postgres = None
+        if database == "postgres":
+            from deploy.postgres import LocalPostgres
+
+            os.chmod(folder, 0o711)  # the postgres user passes through to its cluster
+            postgres = LocalPostgres(Path(folder) / "postgres").start()
+            env["MNIST_VIZ_DATABASE_URL"] = url = postgres.url
+        else:
+            url = f"sqlite:///{folder}/class.sqlite3"
+        try:
+            with Classroom(replicas=2, env=env, cores="0") as server:
+                store = Store(url)
+                store.migrate()
+                work = ClassWork(store)
+                work.ensure()
+                tokens = [work.join(f"protocol{i:02d}")[1] for i in range(protocol)]
+                started = time.time()
+                students, class_run = asyncio.run(
+                    _lesson(server, work, tokens, browsers, seconds, pushes, record)
+                )
+                time.sleep(2)  # what was sent has been handled
+                check = class_work.saved_check(work, tokens, class_run)
+                out = report(students, class_run, record, check, started)
+                out["chromium"]["missing_from_database"] = [
+                    f"{me.nickname}: {me.answered} answered, {rows} in the database"
+                    for me in students
+                    if me.student_id is not None
+                    and (rows := len(work.student_drawings(me.student_id, 100_000))) < me.answered
+                ]
+                out["teacher_class_view_open"] = record["teacher_ok"]
+                store.close()
+        finally:
+            if postgres is not None:
+                postgres.stop()
+    return out | {"minutes": minutes, "database": database, "chromium_version": version()}
+
+
+def failures(result: dict, judge_memory: bool = True) -> list[str]:
+    """Every promise of the lesson that did not hold (empty: all held)."""
+    c, p, push = result["chromium"], result["protocol"], result["push_to_chromium_notice"]
+    out = []
+    if c["unanswered"]:
+        out.append(f"Chromium drawings unanswered: {c['unanswered'][:5]}")
+    if c["violations"]:
+        out.append(f"page checks failed: {c['violations'][:5]}")
+    if c["taps_lost"] or p["labels_missing"]:
+        out.append(f"labels lost: {c['taps_lost']} Chromium, {len(p['labels_missing'])} protocol")
+    if p["missing_from_database"] or c["missing_from_database"]:
+        missing = [*p["missing_from_database"], *c["missing_from_database"]]
+        out.append(f"answered drawings missing: {missing[:5]}")
+    if c["errors"]:
+        out.append(f"Chromium students stopped: {c['errors']}")
+    for who, pushed in (("Chromium", push), ("protocol", p["push"])):
+        arrived, expected = (int(x) for x in pushed["arrivals"].split(" (")[0].split(" of "))
+        if arrived < expected or pushed["within_2s"] < arrived:
+            out.append(f"pushes to {who} students: {pushed}")
+        if pushed["p95_s"] is not None and pushed["p95_s"] > 1.0:
+            out.append(f"push p95 to {who} students {pushed['p95_s']} s > 1 s")
+    if not result["teacher_class_view_open"]:
+        out.append(f"the teacher's page failed: {result['events']}")
+    if judge_memory:
+        for name, g in [*c["heap_growth"].items(), *enumerate(result["replica_rss_growth"])]:
+            if g is None or g > 1.2:
+                out.append(f"memory of {name} grew {g}")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=20)
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="postgres")
+    parser.add_argument("--browsers", type=int, default=6)
+    parser.add_argument("--protocol", type=int, default=24)
+    parser.add_argument("--pushes", type=int, default=10)
+    parser.add_argument("--client-cores", default="1")
+    parser.add_argument("--save", action="store_true", help="bench/results/lesson_<db>.json")
+    args = parser.parse_args(argv)
+    # the bench, its protocol students and every Chromium it starts stay off the server's core
+    os.sched_setaffinity(0, {int(c) for c in args.client_cores.split(",")})
+    models = os.environ.get("MNIST_VIZ_MODELS_DIR", str(ROOT / "models"))
+    result = run(args.minutes, args.database, args.browsers, args.protocol, args.pushes, models)
+    result["failed"] = failures(result)
+    print(json.dumps(result, indent=1))
+    if args.save:
+        from bench.saved import save
+
+        save(f"lesson_{args.database}", result)
+    return 0 if not result["failed"] else 1
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        sys.exit(main())

@@ -1,0 +1,249 @@
+"""A student in a real Chromium page during ``bench/lesson.py``: joins under a nickname, draws real
+pen-drawn digits (UCI pendigits) on the canvas, labels each truthfully with one tap, shares some,
+takes back a stray stroke with Undo, clears, visits other pages and comes back, and reloads once.
+
+After every answer the page is checked as a person would see it (``PAGE_CHECK``): exactly one
+Prediction, for the drawing on the pad (its caption's stroke count is the strokes drawn); at most
+one label panel; no exception box, no "Traceback", no "This app has encountered an error". Each
+tap is read back from the database (the student's newest drawing carries the label). The page
+records when each push notice first appeared (``INSTRUMENT``), and its JS heap is sampled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bench.classroom import WAIT_FOR_ANSWER
+from bench.pen_browser import canvas_positions
+from deploy.browser import CANVAS, evaluate_and_wait
+
+LABEL_QUESTION = "Was it right? One tap, or tap what it was"
+TIMEOUT_MS = 60_000
+ANSWER_TIMEOUT_MS = 20_000
+OTHER_PAGES = ("Inside the network", "Adversarial lab")
+
+# In the page: the first moment each push notice is in view (wall clock, ms), kept until read.
+INSTRUMENT = """() => {
+  if (window.__lesson) return;
+  window.__lesson = {notices: []};
+  let shown = new Set();
+  const scan = () => {
+    const now = new Set([...document.querySelectorAll('[data-testid="stAlert"]')]
+      .map((e) => e.textContent.trim()).filter((t) => t.startsWith('The teacher pushed')));
+    for (const text of now) if (!shown.has(text)) window.__lesson.notices.push([Date.now(), text]);
+    shown = now;
+  };
+  new MutationObserver(scan).observe(document.body,
+    {subtree: true, childList: true, characterData: true});
+  scan();
+}"""
+TAKE_NOTICES = """() => {
+  if (!window.__lesson) return [];
+  const out = window.__lesson.notices; window.__lesson.notices = []; return out;
+}"""
+# What a person sees of the answer: the checks after every answer.
+PAGE_CHECK = f"""() => {{
+  const main = document.querySelector('[data-testid="stMain"]');
+  const text = (sel) => [...main.querySelectorAll(sel)].map((e) => e.textContent.trim());
+  const body = document.body.innerText;
+  return {{
+    predictions: text('[data-testid="stMetric"]').filter((t) => t.startsWith('Prediction')).length,
+    inputs: text('[data-testid="stCaptionContainer"]').filter((t) => t.startsWith('Input: ')),
+    panels: text('p').filter((t) => t === {LABEL_QUESTION!r}).length,
+    exception: !!document.querySelector('[data-testid="stException"]'),
+    traceback: body.includes('Traceback'),
+    crashed: body.includes('This app has encountered an error'),
+  }};
+}}"""
+
+
+@dataclass
+class BrowserStudent:
+    """What one Chromium student did and saw."""
+
+    index: int
+    nickname: str
+    student_id: int | None = None
+    drawings: int = 0
+    answered: int = 0
+    unanswered: list[str] = field(default_factory=list)
+    checks: int = 0
+    violations: list[str] = field(default_factory=list)
+    taps: list[dict] = field(default_factory=list)  # {truth, sent, landed_after_s or None}
+    back_from_push: int = 0  # answers a push replaced before the tap: "Back to my own digit"
+    shared: int = 0
+    undos: int = 0
+    page_switches: int = 0
+    reloads: int = 0
+    notices: list[tuple[float, str]] = field(default_factory=list)  # (wall s, text)
+    heap_mb: list[tuple[float, float]] = field(default_factory=list)  # (wall s, used MB)
+    latencies_ms: list[float] = field(default_factory=list)  # pen-up to answer on screen
+    errors: list[str] = field(default_factory=list)
+
+
+def next_digit(pen, rng, previous_strokes: int | None) -> tuple[int, list]:
+    """A random real pen digit whose stroke count differs from the previous drawing's (so the
+    answer is told apart by the stroke count printed with it): (truth, canvas positions)."""
+    while True:
+        i = int(rng.integers(len(pen.labels)))
+        if len(pen.strokes[i]) != previous_strokes:
+            return int(pen.labels[i]), canvas_positions(pen.strokes[i])
+
+
+async def draw(page, positions: list[list[tuple[float, float]]]) -> None:
+    box = await page.locator(CANVAS).bounding_box()
+    for stroke in positions:
+        await page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
+        await page.mouse.down()
+        for x, y in stroke[1:]:
+            await page.mouse.move(box["x"] + x, box["y"] + y)
+        await page.mouse.up()
+        await asyncio.sleep(0.15)  # a pen lifts and comes down again
+
+
+async def open_page(page, title: str) -> None:
+    await page.locator("[data-testid='stSidebarNav'] a").filter(has_text=title).click()
+    await page.get_by_role("heading", name=title).first.wait_for(timeout=TIMEOUT_MS)
+    await page.evaluate(INSTRUMENT)
+
+
+async def ready(page) -> None:
+    """The Draw page is loaded, instrumented and idle."""
+    await page.locator(CANVAS).wait_for(timeout=TIMEOUT_MS)
+    await page.get_by_text("Draw a digit").first.wait_for(timeout=TIMEOUT_MS)
+    await page.evaluate(INSTRUMENT)
+
+
+class Lesson:
+    """What the students share: the database (to read taps back), the deadline, the pen digits."""
+
+    def __init__(self, work, pen, deadline: float):
+        self.work, self.pen, self.deadline = work, pen, deadline
+
+    def newest_label(self, student_id: int) -> int | None:
+        rows = self.work.student_drawings(student_id, limit=1)
+        return rows[0].label if rows else None
+
+
+async def _check(page, me: BrowserStudent, strokes: int) -> None:
+    seen = await page.evaluate(PAGE_CHECK)
+    me.checks += 1
+    wanted = f"Input: your drawing ({strokes} stroke{'s' if strokes != 1 else ''})."
+    problems = []
+    if seen["predictions"] != 1:
+        problems.append(f"{seen['predictions']} predictions")
+    pushed = len(seen["inputs"]) == 1 and seen["inputs"][0].startswith("Input: pushed")
+    if seen["inputs"] != [wanted] and not pushed:  # a push may replace it: one answer, still
+        problems.append(f"inputs {seen['inputs']}")
+    if seen["panels"] > 1:
+        problems.append(f"{seen['panels']} label panels")
+    for flag in ("exception", "traceback", "crashed"):
+        if seen[flag]:
+            problems.append(flag)
+    if problems:
+        me.violations.append(f"{me.nickname}, drawing {me.drawings}: {'; '.join(problems)}")
+
+
+async def _answer(page, me: BrowserStudent, strokes: int) -> str | None:
+    answer = await evaluate_and_wait(page, WAIT_FOR_ANSWER, [strokes, ANSWER_TIMEOUT_MS])
+    if answer is None:
+        me.unanswered.append(f"{me.nickname}, drawing {me.drawings} ({strokes} strokes)")
+        return None
+    me.latencies_ms.append(answer["at"] - answer["penUp"])
+    await asyncio.sleep(0.3)  # the rest of the answer (its panel) follows the metric
+    await _check(page, me, strokes)
+    return answer["value"]
+
+
+async def _tap(page, me: BrowserStudent, lesson: Lesson, student_id: int, truth: int, read):
+    """One truthful tap; then the database is asked until the newest drawing has that label."""
+    name = "Right" if read == str(truth) else str(truth)
+    pill = page.get_by_role("radio", name=name, exact=True)
+    if not await pill.is_visible():  # a push replaced the answer: back to the drawing first
+        await page.get_by_role("button", name="Back to my own digit").click(timeout=10_000)
+        me.back_from_push += 1
+        await pill.wait_for(timeout=ANSWER_TIMEOUT_MS)
+    sent = time.time()
+    await pill.click(timeout=10_000)
+    landed = None
+    for _ in range(40):
+        await asyncio.sleep(0.1)
+        if await asyncio.to_thread(lesson.newest_label, student_id) == truth:
+            landed = round(time.time() - sent, 2)
+            break
+    me.taps.append({"truth": truth, "sent": sent, "landed_after_s": landed})
+
+
+async def run_student(browser, url: str, me: BrowserStudent, lesson: Lesson, seed: int) -> None:
+    """One student's lesson, until the deadline."""
+    rng = np.random.default_rng(seed)
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    cdp = await context.new_cdp_session(page)
+    reload_at = int(rng.integers(6, 14))  # the drawing after which this student reloads
+    try:
+        await page.goto(url, timeout=180_000)
+        await ready(page)
+        sidebar = page.locator("[data-testid='stSidebar']")
+        await sidebar.locator("summary").filter(has_text="The class").first.click()
+        await sidebar.get_by_label("Nickname").fill(me.nickname)
+        await sidebar.get_by_role("button", name="Join").click()
+        await sidebar.get_by_text(f"You are {me.nickname} in this class").wait_for(
+            timeout=TIMEOUT_MS
+        )
+        student_id = (await asyncio.to_thread(lesson.work.resume, _token(page.url))).id
+        me.student_id = student_id
+        clear = page.get_by_role("button", name="Clear", exact=True)
+        previous, last_heap = None, 0.0
+        while time.monotonic() < lesson.deadline:
+            if time.time() - last_heap >= 30:
+                used = (await cdp.send("Runtime.getHeapUsage"))["usedSize"]
+                me.heap_mb.append((time.time(), round(used / 2**20, 2)))
+                last_heap = time.time()
+            truth, positions = next_digit(lesson.pen, rng, previous)
+            previous = len(positions)
+            me.drawings += 1
+            undo = rng.random() < 0.25
+            await draw(page, positions)
+            if undo:  # a stray stroke, answered, then taken back
+                await draw(page, [[(20, 260), (50, 270)]])
+                if await _answer(page, me, previous + 1) is not None:
+                    await page.get_by_role("button", name="Undo", exact=True).click()
+                    me.undos += 1
+            read = await _answer(page, me, previous)
+            if read is not None:
+                me.answered += 1
+                await asyncio.sleep(rng.uniform(0.8, 1.6))  # reading the answer
+                await _tap(page, me, lesson, student_id, truth, read)
+                if rng.random() < 0.3:
+                    await page.get_by_text("Share this drawing with the class").click()
+                    me.shared += 1
+            me.notices.extend((t / 1000, text) for t, text in await page.evaluate(TAKE_NOTICES))
+            await asyncio.sleep(rng.uniform(0.5, 1.0))
+            if me.drawings == reload_at:
+                await page.reload(timeout=180_000)
+                await ready(page)
+                me.reloads += 1
+            elif rng.random() < 0.15:
+                await open_page(page, OTHER_PAGES[int(rng.integers(len(OTHER_PAGES)))])
+                await asyncio.sleep(rng.uniform(2, 5))  # looking around there
+                me.notices.extend((t / 1000, text) for t, text in await page.evaluate(TAKE_NOTICES))
+                await open_page(page, "Draw & predict")
+                await ready(page)
+                me.page_switches += 1
+            await clear.click(timeout=TIMEOUT_MS)
+            await asyncio.sleep(rng.uniform(0.3, 0.7))
+    except Exception as exc:  # recorded and reported; the lesson goes on for the others
+        me.errors.append(f"{type(exc).__name__}: {str(exc)[:300]}")
+    finally:
+        await context.close()
+
+
+def _token(url: str) -> str:
+    from urllib.parse import parse_qs, urlsplit
+
+    return parse_qs(urlsplit(url).query)["student"][0]
