@@ -59,6 +59,7 @@ class Drawn:
     strokes: list
     answered: bool
     labelled: bool  # the label was sent and the connection stayed up for a second after
+    tapped_at: float | None = None  # time.time() when the label was sent
 
 
 @dataclass
@@ -187,13 +188,14 @@ async def _student(
                     took = await student.answer(previous, sent, 0.25)
             except Exception:
                 took = None
-            labelled = False
+            labelled, tapped_at = False, None
             if took is not None:
                 shown = student.shown_pushes
                 await asyncio.sleep(rng.uniform(0.3, 0.8))  # reading the answer, then one tap
                 # a push that arrived meanwhile replaced the answer and its pills: no tap
                 tap = token and labels and student.shown_pushes == shown
                 try:
+                    tapped_at = time.time()
                     if tap and await student.label(str(digit)):
                         await asyncio.sleep(1.0)
                         labelled = not _closed(student)
@@ -201,7 +203,9 @@ async def _student(
                         await asyncio.sleep(1.0)  # the same pace without the tap
                 except Exception:
                     pass
-            run.drawings.append(Drawn(index, digit, drawing.strokes, took is not None, labelled))
+            run.drawings.append(
+                Drawn(index, digit, drawing.strokes, took is not None, labelled, tapped_at)
+            )
             await asyncio.sleep(rng.uniform(0.2, 0.6))
             try:
                 await student.clear()
@@ -292,7 +296,10 @@ def saved_check(work, tokens: list[str], run: ClassRun) -> dict:
         if d.labelled:
             labelled += 1
             if d.digit not in labels:
-                label_missing.append(f"student {d.student}: a {d.digit}")
+                label_missing.append(
+                    f"student {d.student}: a {d.digit} in {len(d.strokes)} strokes, tapped at "
+                    f"{d.tapped_at:.2f}, kept {labels}"
+                )
     return {
         "answered": answered,
         "missing": missing,

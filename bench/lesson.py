@@ -50,16 +50,29 @@ async def _teacher(browser, url: str, pushes_at: list[float], challenge_at, star
     """The class view, open and signed in throughout; pushes and one challenge at their times."""
     context = await browser.new_context(viewport={"width": 1280, "height": 1000})
     page = await context.new_page()
-    try:
-        await page.goto(url + "/class-view", timeout=180_000)
-        sidebar = page.locator("[data-testid='stSidebar']")
+    sidebar = page.locator("[data-testid='stSidebar']")
+    export = page.get_by_text("Export the class's drawings (CSV)")
+
+    async def sign_in() -> None:
         await sidebar.locator("summary").filter(has_text="For the teacher").click(timeout=120_000)
         await sidebar.get_by_label("Teacher password").fill(PASSWORD)
         await sidebar.get_by_role("button", name="Sign in").click()
-        await page.get_by_text("Export the class's drawings (CSV)").wait_for(timeout=120_000)
+        await export.wait_for(timeout=120_000)
+
+    try:
+        await page.goto(url + "/class-view", timeout=180_000)
+        await sign_in()
         plan = sorted([(t, "push") for t in pushes_at] + [(challenge_at, "challenge")])
         for at, what in plan:
             await asyncio.sleep(max(0.0, start + at - time.monotonic()))
+            for _ in range(50):  # a restarted replica: the page reconnects as a new session
+                if await export.is_visible():
+                    break
+                if await sidebar.get_by_label("Teacher password").is_visible():
+                    record["events"].append(f"teacher signed in again at {time.time():.2f}")
+                    await sign_in()
+                    break
+                await asyncio.sleep(0.2)
             if what == "push":
                 button = page.get_by_role("button", name="Push a test digit")
             else:
@@ -208,6 +221,9 @@ def report(students, run, record, check, started: float) -> dict:
         if record["rss_mb"]
         else None,
         "events": record["events"],
+        "push_times": [round(t, 2) for t, _ in record["pushes"]],
+        "restarted_at": record.get("restarted_at"),
+        "chromium_log": [line for me in students for line in me.log][:100],
         "lost_taps": [
             {"sent": t["sent"], "truth": t["truth"], "last_push_before_s": _since(t, record)}
             for t in lost

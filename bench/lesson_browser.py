@@ -12,16 +12,18 @@ records when each push notice first appeared (``INSTRUMENT``), and its JS heap i
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from bench.classroom import WAIT_FOR_ANSWER
+from bench.classroom import ON_SCREEN, WAIT_FOR_ANSWER
 from bench.pen_browser import canvas_positions
 from deploy.browser import CANVAS, evaluate_and_wait
 
 LABEL_QUESTION = "Was it right? One tap, or tap what it was"
+SHOTS = os.environ.get("LESSON_SHOTS")  # a folder for screenshots of what went wrong
 TIMEOUT_MS = 60_000
 ANSWER_TIMEOUT_MS = 20_000
 OTHER_PAGES = ("Inside the network", "Adversarial lab")
@@ -30,10 +32,12 @@ OTHER_PAGES = ("Inside the network", "Adversarial lab")
 INSTRUMENT = """() => {
   if (window.__lesson) return;
   window.__lesson = {notices: []};
+  window.__penUp = 0;  // WAIT_FOR_ANSWER's start: the pen's last lift
+  window.addEventListener('pointerup', () => { window.__penUp = performance.now(); }, true);
   let shown = new Set();
   const scan = () => {
     const now = new Set([...document.querySelectorAll('[data-testid="stAlert"]')]
-      .map((e) => e.textContent.trim()).filter((t) => t.startsWith('The teacher pushed')));
+      .map((e) => e.textContent.trim()).filter((t) => t.includes('The teacher pushed')));
     for (const text of now) if (!shown.has(text)) window.__lesson.notices.push([Date.now(), text]);
     shown = now;
   };
@@ -81,6 +85,7 @@ class BrowserStudent:
     reloads: int = 0
     notices: list[tuple[float, str]] = field(default_factory=list)  # (wall s, text)
     heap_mb: list[tuple[float, float]] = field(default_factory=list)  # (wall s, used MB)
+    log: list[str] = field(default_factory=list)  # what happened, with times, for finding causes
     latencies_ms: list[float] = field(default_factory=list)  # pen-up to answer on screen
     errors: list[str] = field(default_factory=list)
 
@@ -112,9 +117,16 @@ async def open_page(page, title: str) -> None:
 
 
 async def ready(page) -> None:
-    """The Draw page is loaded, instrumented and idle."""
+    """The Draw page is loaded (its canvas, and the model line every page draws last),
+    instrumented and idle."""
     await page.locator(CANVAS).wait_for(timeout=TIMEOUT_MS)
-    await page.get_by_text("Draw a digit").first.wait_for(timeout=TIMEOUT_MS)
+    sidebar = page.locator("[data-testid='stSidebar']")
+    await sidebar.get_by_text("on MNIST's test set; learned from").first.wait_for(
+        timeout=TIMEOUT_MS
+    )
+    await page.locator("[data-testid='stStatusWidget']").wait_for(
+        state="hidden", timeout=TIMEOUT_MS
+    )
     await page.evaluate(INSTRUMENT)
 
 
@@ -127,6 +139,17 @@ class Lesson:
     def newest_label(self, student_id: int) -> int | None:
         rows = self.work.student_drawings(student_id, limit=1)
         return rows[0].label if rows else None
+
+
+async def _note(page, me: BrowserStudent, what: str) -> str:
+    """Record what went wrong with what the page shows (and a screenshot with LESSON_SHOTS)."""
+    shown = await page.evaluate(ON_SCREEN)
+    line = f"{time.time():.2f} {me.nickname}, drawing {me.drawings}: {what}; on screen: {shown}"
+    me.log.append(line)
+    if SHOTS:
+        os.makedirs(SHOTS, exist_ok=True)
+        await page.screenshot(path=f"{SHOTS}/{me.nickname}-{me.drawings}-{len(me.log)}.png")
+    return line
 
 
 async def _check(page, me: BrowserStudent, strokes: int) -> None:
@@ -145,13 +168,13 @@ async def _check(page, me: BrowserStudent, strokes: int) -> None:
         if seen[flag]:
             problems.append(flag)
     if problems:
-        me.violations.append(f"{me.nickname}, drawing {me.drawings}: {'; '.join(problems)}")
+        me.violations.append(await _note(page, me, "; ".join(problems)))
 
 
 async def _answer(page, me: BrowserStudent, strokes: int) -> str | None:
     answer = await evaluate_and_wait(page, WAIT_FOR_ANSWER, [strokes, ANSWER_TIMEOUT_MS])
     if answer is None:
-        me.unanswered.append(f"{me.nickname}, drawing {me.drawings} ({strokes} strokes)")
+        me.unanswered.append(await _note(page, me, f"no answer for {strokes} strokes"))
         return None
     me.latencies_ms.append(answer["at"] - answer["penUp"])
     await asyncio.sleep(0.3)  # the rest of the answer (its panel) follows the metric
@@ -163,10 +186,17 @@ async def _tap(page, me: BrowserStudent, lesson: Lesson, student_id: int, truth:
     """One truthful tap; then the database is asked until the newest drawing has that label."""
     name = "Right" if read == str(truth) else str(truth)
     pill = page.get_by_role("radio", name=name, exact=True)
-    if not await pill.is_visible():  # a push replaced the answer: back to the drawing first
-        await page.get_by_role("button", name="Back to my own digit").click(timeout=10_000)
-        me.back_from_push += 1
-        await pill.wait_for(timeout=ANSWER_TIMEOUT_MS)
+    back = page.get_by_role("button", name="Back to my own digit")
+    for _ in range(50):  # the panel, or a push that replaced the answer (back to it first)
+        if await pill.is_visible():
+            break
+        if await back.is_visible():
+            await back.click(timeout=10_000)
+            me.back_from_push += 1
+        await asyncio.sleep(0.2)
+    else:
+        me.violations.append(await _note(page, me, "no label panel under the student's answer"))
+        return
     sent = time.time()
     await pill.click(timeout=10_000)
     landed = None

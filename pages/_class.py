@@ -76,6 +76,14 @@ def current_student(work: ClassWork | None) -> Student | None:
     return student
 
 
+def keep_code_in_address() -> None:
+    """Put the joined student's resume code back in the page's address: switching pages clears
+    the address's parameters, and a reload after that would otherwise lose the student."""
+    token = state.get(TOKEN)
+    if state.get(STUDENT) is not None and token and st.query_params.get(TOKEN_PARAM) != token:
+        st.query_params[TOKEN_PARAM] = token
+
+
 def _join(work: ClassWork) -> None:
     try:
         student, token = work.join(state.get("class_nickname", ""))
@@ -110,6 +118,7 @@ def class_sidebar() -> None:
     if work is None:
         return
     student = current_student(work)
+    keep_code_in_address()
     with st.sidebar.expander("The class", icon=":material/groups:", expanded=False):
         if student is None:
             st.caption(

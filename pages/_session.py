@@ -15,6 +15,8 @@ def session_notice() -> None:
     """On a session's first run: if the URL carries an earlier session's marker, say that the
     page started over; then put this session's marker in the URL."""
     if _MARKER in st.session_state:
+        if st.query_params.get(PARAM) != st.session_state[_MARKER]:  # a page switch cleared it
+            st.query_params[PARAM] = st.session_state[_MARKER]
         return
     earlier = st.query_params.get(PARAM)
     marker = secrets.token_hex(4)

@@ -294,8 +294,14 @@ def test_one_label_panel_through_drawings_clear_undo_a_push_and_a_page_switch(
         assert label_panels(page) == 1
         # 4: away to another page and back, then draw again
         open_page(page, "Inside the network")
+        assert "student=" in page.url  # a page switch keeps the resume code in the address
         open_page(page, "Draw & predict")
         page.locator(CANVAS).wait_for(timeout=SETTLE)
+        page.reload()  # and a reload after it keeps the student
+        page.locator(CANVAS).wait_for(timeout=SETTLE)
+        wait_until_idle(page)
+        open_class_expander(page)
+        sidebar(page).get_by_text("You are bea in this class").wait_for(timeout=SETTLE)
         clear.click()
         draw_and_label(4, *digits[3])
         # 5-6: two more, with Clear between
