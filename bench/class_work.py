@@ -74,6 +74,7 @@ class ClassRun:
     notices: list[list[float]] = field(default_factory=list)  # per student: push arrivals
     answers: set[float] = field(default_factory=set)  # those that were the pushed digit's answer
     events: list[str] = field(default_factory=list)
+    by_student: dict[int, dict] = field(default_factory=dict)  # push arrivals and reconnects
 
 
 def _closed(student: ProtocolStudent) -> bool:
@@ -169,6 +170,8 @@ async def _student(
                 notices.extend(box.student.pushes.values())
                 run.answers.update(box.student.pushed_answers)
                 box.student, previous = await _reconnect(url, query, box.student, run), None
+                mine = run.by_student.setdefault(index, {"arrivals": [], "reconnected": []})
+                mine["reconnected"].append(time.perf_counter())
             student = box.student
             while True:
                 digit = int(rng.integers(10))
@@ -217,6 +220,9 @@ async def _student(
         notices.extend(box.student.pushes.values())
         run.answers.update(box.student.pushed_answers)
         run.notices.append(sorted(notices))
+        run.by_student.setdefault(index, {"arrivals": [], "reconnected": []})["arrivals"] = sorted(
+            notices
+        )
         await box.student.close()
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import contextlib
 import json
 import os
@@ -46,7 +47,7 @@ WARM_UP_S = 180.0  # memory is judged from here on: the first visits fill the ca
 PUSH_WITHIN_S = 2.0
 
 
-async def _teacher(browser, url: str, pushes_at: list[float], challenge_at, start, record):
+async def _teacher(browser, url: str, work, pushes_at: list[float], challenge_at, start, record):
     """The class view, open and signed in throughout; pushes and one challenge at their times."""
     context = await browser.new_context(viewport={"width": 1280, "height": 1000})
     page = await context.new_page()
@@ -54,34 +55,59 @@ async def _teacher(browser, url: str, pushes_at: list[float], challenge_at, star
     export = page.get_by_text("Export the class's drawings (CSV)")
 
     async def sign_in() -> None:
-        await sidebar.locator("summary").filter(has_text="For the teacher").click(timeout=120_000)
-        await sidebar.get_by_label("Teacher password").fill(PASSWORD)
-        await sidebar.get_by_role("button", name="Sign in").click()
-        await export.wait_for(timeout=120_000)
+        for attempt in range(6):  # the form is disabled while the page reconnects
+            try:
+                if not await sidebar.get_by_label("Teacher password").is_visible():
+                    await (
+                        sidebar.locator("summary")
+                        .filter(has_text="For the teacher")
+                        .click(timeout=10_000)
+                    )
+                await sidebar.get_by_label("Teacher password").fill(PASSWORD, timeout=10_000)
+                await sidebar.get_by_role("button", name="Sign in").click(timeout=10_000)
+                await export.wait_for(timeout=30_000)
+                return
+            except Exception:
+                if attempt == 5:
+                    raise
 
     try:
         await page.goto(url + "/class-view", timeout=180_000)
         await sign_in()
         plan = sorted([(t, "push") for t in pushes_at] + [(challenge_at, "challenge")])
-        for at, what in plan:
+        while plan:
+            at, what = plan.pop(0)
             await asyncio.sleep(max(0.0, start + at - time.monotonic()))
-            for _ in range(50):  # a restarted replica: the page reconnects as a new session
-                if await export.is_visible():
+            name = (
+                "Push a test digit"
+                if what == "push"
+                else "Start the challenge and push its digit to everyone"
+            )
+            for attempt in range(6):
+                try:  # disabled while the page reconnects (a replica restarted)
+                    await page.get_by_role("button", name=name).click(timeout=10_000)
                     break
+                except Exception:
+                    if attempt == 5:
+                        raise
+                # a new session after the restart: the teacher signs in again, as in class
                 if await sidebar.get_by_label("Teacher password").is_visible():
                     record["events"].append(f"teacher signed in again at {time.time():.2f}")
                     await sign_in()
-                    break
-                await asyncio.sleep(0.2)
-            if what == "push":
-                button = page.get_by_role("button", name="Push a test digit")
-            else:
-                button = page.get_by_role(
-                    "button", name="Start the challenge and push its digit to everyone"
-                )
-            await button.click(timeout=60_000)
             record["pushes"].append((time.time(), what))
             record["push_perf"].append(time.perf_counter())  # the protocol students' clock
+            before = record["pushes"][-1][0]
+            for _ in range(100):  # when the teacher's server wrote it (the click's own cost)
+                push = await asyncio.to_thread(work.current_push)
+                if push.at is not None and push.at >= before - 1:
+                    record["push_written_after_s"].append(round(push.at - before, 3))
+                    break
+                await asyncio.sleep(0.05)
+            else:  # the teacher's server went down with the click: no push was made
+                record["pushes"].pop()
+                record["push_perf"].pop()
+                record["events"].append(f"a {what} at {before:.2f} was lost with its server")
+                bisect.insort(plan, (time.monotonic() - start + 3, what))  # the teacher retries
             if what == "challenge":
                 await page.get_by_text("Running:").wait_for(timeout=60_000)
         record["teacher_ok"] = True
@@ -127,7 +153,7 @@ async def _lesson(server, work, tokens, browsers: int, seconds: float, pushes: i
             for i, token in enumerate(tokens)
         ]
         outcomes = await asyncio.gather(
-            _teacher(browser, server.url, pushes_at, seconds / 3, start, record),
+            _teacher(browser, server.url, work, pushes_at, seconds / 3, start, record),
             _samples(server, deadline, record),
             _restart(server, seconds / 2, start, record),
             *jobs,
@@ -186,6 +212,8 @@ def report(students, run, record, check, started: float) -> dict:
             "taps_lost": len(lost),
             "tap_landed_p95_s": _p95([t["landed_after_s"] for t in taps if t not in lost]),
             "shared": sum(me.shared for me in students),
+            "pushed_over_then_back": sum(me.back_from_push for me in students),
+            "wiped_by_restart": sum(me.wiped_by_restart for me in students),
             "undos": sum(me.undos for me in students),
             "page_switches": sum(me.page_switches for me in students),
             "reloads": sum(me.reloads for me in students),
@@ -222,6 +250,7 @@ def report(students, run, record, check, started: float) -> dict:
         else None,
         "events": record["events"],
         "push_times": [round(t, 2) for t, _ in record["pushes"]],
+        "push_written_after_s": record["push_written_after_s"],
         "restarted_at": record.get("restarted_at"),
         "chromium_log": [line for me in students for line in me.log][:100],
         "lost_taps": [
@@ -234,7 +263,16 @@ def report(students, run, record, check, started: float) -> dict:
 def _protocol_pushes(record, run) -> dict:
     delays, _ = class_work.push_latencies(record["push_perf"], run.notices, run.answers)
     delays.sort()
+    pushes = record["push_perf"]
+    missed = []  # (push, student, its reconnects near the push) for every push not seen
+    for i, at in enumerate(pushes):
+        until = pushes[i + 1] if i + 1 < len(pushes) else float("inf")
+        for student, seen in sorted(run.by_student.items()):
+            if not any(at <= t < until for t in seen["arrivals"]):
+                near = [round(t - at, 2) for t in seen["reconnected"] if abs(t - at) < 30]
+                missed.append(f"push {i + 1}, protocol student {student}, reconnects {near}")
     return {
+        "missed": missed[:20],
         "arrivals": f"{len(delays)} of {len(record['push_perf']) * run.students}",
         "within_2s": sum(d <= PUSH_WITHIN_S for d in delays),
         "p95_s": _p95(delays),
@@ -275,7 +313,14 @@ def run(
     from mnist_viz.classroom.store import Store
 
     seconds = 60 * minutes
-    record = {"pushes": [], "push_perf": [], "events": [], "rss_mb": [], "teacher_ok": False}
+    record = {
+        "pushes": [],
+        "push_perf": [],
+        "push_written_after_s": [],
+        "events": [],
+        "rss_mb": [],
+        "teacher_ok": False,
+    }
     with tempfile.TemporaryDirectory(prefix="mnist-viz-lesson-") as folder:
         env = {
             "MNIST_VIZ_MODELS_DIR": models_dir,

@@ -12,6 +12,7 @@ records when each push notice first appeared (``INSTRUMENT``), and its JS heap i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from dataclasses import dataclass, field
@@ -79,6 +80,7 @@ class BrowserStudent:
     violations: list[str] = field(default_factory=list)
     taps: list[dict] = field(default_factory=list)  # {truth, sent, landed_after_s or None}
     back_from_push: int = 0  # answers a push replaced before the tap: "Back to my own digit"
+    wiped_by_restart: int = 0  # drawings on a page that started over (its replica restarted)
     shared: int = 0
     undos: int = 0
     page_switches: int = 0
@@ -152,7 +154,28 @@ async def _note(page, me: BrowserStudent, what: str) -> str:
     return line
 
 
+async def press(me: BrowserStudent, locator, what: str, attempts: int = 3) -> None:
+    """Click as a person does: again when the first did not take (a control disabled while the
+    page reruns, or moving); each retry is logged with why, and a third failure raises."""
+    for attempt in range(attempts):
+        try:
+            await locator.click(timeout=10_000)
+            return
+        except Exception as exc:
+            message = " ".join(str(exc).split())
+            me.log.append(f"{time.time():.2f} {me.nickname}: {what} did not take: {message[-400:]}")
+            if attempt == attempts - 1:
+                raise
+
+
+async def _idle(page) -> None:
+    """Until the page's run is over (what a person sees once the page has settled)."""
+    with contextlib.suppress(Exception):
+        await page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=5_000)
+
+
 async def _check(page, me: BrowserStudent, strokes: int) -> None:
+    await _idle(page)
     seen = await page.evaluate(PAGE_CHECK)
     me.checks += 1
     wanted = f"Input: your drawing ({strokes} stroke{'s' if strokes != 1 else ''})."
@@ -173,11 +196,27 @@ async def _check(page, me: BrowserStudent, strokes: int) -> None:
 
 async def _answer(page, me: BrowserStudent, strokes: int) -> str | None:
     answer = await evaluate_and_wait(page, WAIT_FOR_ANSWER, [strokes, ANSWER_TIMEOUT_MS])
-    if answer is None:
-        me.unanswered.append(await _note(page, me, f"no answer for {strokes} strokes"))
+    back = page.get_by_role("button", name="Back to my own digit")
+    timed = answer is not None
+    if answer is None and await back.is_visible():
+        # the teacher's push came with the drawing and took the page (as designed: the
+        # student's digit is kept, one tap away); a student taps back to see their answer
+        me.log.append(f"{time.time():.2f} {me.nickname}, drawing {me.drawings}: pushed over")
+        me.back_from_push += 1
+        await press(me, back, "Back to my own digit")
+        answer = await evaluate_and_wait(page, WAIT_FOR_ANSWER, [strokes, ANSWER_TIMEOUT_MS])
+    if answer is None and await page.get_by_text("This page started over").count():
+        # the replica restarted: the page says so, and a new session starts with an empty pad
+        me.wiped_by_restart += 1
+        me.log.append(f"{time.time():.2f} {me.nickname}, drawing {me.drawings}: page started over")
         return None
-    me.latencies_ms.append(answer["at"] - answer["penUp"])
-    await asyncio.sleep(0.3)  # the rest of the answer (its panel) follows the metric
+    if answer is None:
+        line = await _note(page, me, f"no answer for {strokes} strokes")
+        late = await evaluate_and_wait(page, WAIT_FOR_ANSWER, [strokes, 10_000])
+        me.unanswered.append(line + ("; it came within 10 s more" if late else "; none later"))
+        return None
+    if timed:  # (after a tap back from a push, the time is not the pen's)
+        me.latencies_ms.append(answer["at"] - answer["penUp"])
     await _check(page, me, strokes)
     return answer["value"]
 
@@ -191,14 +230,14 @@ async def _tap(page, me: BrowserStudent, lesson: Lesson, student_id: int, truth:
         if await pill.is_visible():
             break
         if await back.is_visible():
-            await back.click(timeout=10_000)
+            await press(me, back, "Back to my own digit")
             me.back_from_push += 1
         await asyncio.sleep(0.2)
     else:
         me.violations.append(await _note(page, me, "no label panel under the student's answer"))
         return
     sent = time.time()
-    await pill.click(timeout=10_000)
+    await press(me, pill, f"the {name} pill")
     landed = None
     for _ in range(40):
         await asyncio.sleep(0.1)
@@ -213,6 +252,23 @@ async def run_student(browser, url: str, me: BrowserStudent, lesson: Lesson, see
     rng = np.random.default_rng(seed)
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     page = await context.new_page()
+    page.on(
+        "pageerror", lambda e: me.log.append(f"{time.time():.2f} {me.nickname}: page error {e}")
+    )
+    page.on(
+        "console",
+        lambda m: (
+            m.type == "error"
+            and me.log.append(f"{time.time():.2f} {me.nickname}: console {m.text[:300]}")
+        ),
+    )
+    page.on(
+        "framenavigated",
+        lambda f: (
+            f == page.main_frame
+            and me.log.append(f"{time.time():.2f} {me.nickname}: navigated to {f.url}")
+        ),
+    )
     cdp = await context.new_cdp_session(page)
     reload_at = int(rng.integers(6, 14))  # the drawing after which this student reloads
     try:
@@ -242,7 +298,7 @@ async def run_student(browser, url: str, me: BrowserStudent, lesson: Lesson, see
             if undo:  # a stray stroke, answered, then taken back
                 await draw(page, [[(20, 260), (50, 270)]])
                 if await _answer(page, me, previous + 1) is not None:
-                    await page.get_by_role("button", name="Undo", exact=True).click()
+                    await press(me, page.get_by_role("button", name="Undo", exact=True), "Undo")
                     me.undos += 1
             read = await _answer(page, me, previous)
             if read is not None:
@@ -250,7 +306,7 @@ async def run_student(browser, url: str, me: BrowserStudent, lesson: Lesson, see
                 await asyncio.sleep(rng.uniform(0.8, 1.6))  # reading the answer
                 await _tap(page, me, lesson, student_id, truth, read)
                 if rng.random() < 0.3:
-                    await page.get_by_text("Share this drawing with the class").click()
+                    await press(me, page.get_by_text("Share this drawing with the class"), "Share")
                     me.shared += 1
             me.notices.extend((t / 1000, text) for t, text in await page.evaluate(TAKE_NOTICES))
             await asyncio.sleep(rng.uniform(0.5, 1.0))
@@ -265,7 +321,7 @@ async def run_student(browser, url: str, me: BrowserStudent, lesson: Lesson, see
                 await open_page(page, "Draw & predict")
                 await ready(page)
                 me.page_switches += 1
-            await clear.click(timeout=TIMEOUT_MS)
+            await press(me, clear, "Clear")
             await asyncio.sleep(rng.uniform(0.3, 0.7))
     except Exception as exc:  # recorded and reported; the lesson goes on for the others
         me.errors.append(f"{type(exc).__name__}: {str(exc)[:300]}")

@@ -231,8 +231,10 @@ class ProtocolStudent:
         await self._rerun(strokes)
 
     async def clear(self) -> None:
-        self.label_value = None  # the pills go with the drawing; the next one's start empty
+        # As the browser: the Clear's request still carries the pills as shown (a tap not yet
+        # handled goes with it); then they go with the drawing, and the next one's start empty.
         await self._rerun([])
+        self.label_value = None
 
     async def answer(self, strokes: int, sent_at: float, timeout: float) -> float | None:
         """Seconds from ``sent_at`` until the answer for a drawing of ``strokes`` strokes came."""

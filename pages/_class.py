@@ -10,7 +10,7 @@ import time
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from mnist_viz.classroom.classwork import ClassError, ClassWork, Push, Student
+from mnist_viz.classroom.classwork import ClassError, ClassWork, Push, Student, label_of
 from mnist_viz.classroom.store import Store, StoreError
 from mnist_viz.inputs.digit import DRAWING, PUSHED, UPLOAD, Digit, Verdict, from_push
 from pages._push import FOLLOWER, follow_pushes, start_mirror
@@ -185,16 +185,13 @@ def record_answer(
 
 
 def _set_label(work: ClassWork, student: Student, drawing_id: int, predicted: int) -> None:
-    if state.get(OPEN_DRAWING, (None, None))[1] != drawing_id:
-        return  # a value from the pills of an earlier drawing: never relabel that one
-    choice = state.get(LABEL)
-    label = None if choice is None else predicted if choice == RIGHT else int(choice)
-    work.set_label(student.id, drawing_id, label)
+    # drawing_id is the drawing whose answer showed the pills that were tapped: the label is
+    # its, even when a Clear or a new stroke came in the same request (a busy server merges
+    # them, and their callback runs first)
+    work.set_label(student.id, drawing_id, label_of(state.get(LABEL), predicted, RIGHT))
 
 
 def _set_shared(work: ClassWork, student: Student, drawing_id: int) -> None:
-    if state.get(OPEN_DRAWING, (None, None))[1] != drawing_id:
-        return
     work.set_shared(student.id, drawing_id, bool(state.get(SHARE)))
 
 

@@ -21,6 +21,7 @@ from streamlit_drawable_canvas import st_canvas
 
 from mnist_viz.core.errors import ImageError
 from mnist_viz.inputs.image_input import check_canvas_png
+from pages._session import STARTED_OVER
 
 CANVAS_SIZE = 280  # 10x MNIST's 28 px: room to draw, and a round factor for the eye
 # The pad's picture arrives over the websocket, past the uploader's type filter and nginx's body
@@ -86,6 +87,12 @@ def drawing_pad(
 ) -> None:
     """A 280 x 280 black canvas with white ink, and Undo and Clear buttons. ``on_change`` runs when a
     stroke or a clear reaches the server; read the drawing with ``drawing_in_state``."""
+    if st.session_state.pop(STARTED_OVER, False):
+        # A page that started over (reloaded, or its replica restarted) begins with an empty
+        # pad: the browser may have re-mounted the pad empty while the first request still
+        # carried its last drawing, and the page then answered a drawing no longer on the pad.
+        st.session_state.pop(key, None)
+        _server_clear()
     st_canvas(
         stroke_width=stroke_width,
         stroke_color="#FFFFFF",

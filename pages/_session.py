@@ -9,6 +9,7 @@ import streamlit as st
 
 _MARKER = "session_marker"  # session state: this session's marker
 PARAM = "session"  # the URL's query parameter: the marker of the session the page last had
+STARTED_OVER = "started_over"  # session state: the drawing pad starts empty (pages/_pen.py)
 
 
 def session_notice() -> None:
@@ -23,6 +24,7 @@ def session_notice() -> None:
     st.session_state[_MARKER] = marker
     st.query_params[PARAM] = marker
     if earlier:
+        st.session_state[STARTED_OVER] = True
         st.info(
             "**This page started over.** It was reloaded, or its connection to the server was "
             "lost and it reconnected (perhaps to another of the class's servers), so what you "

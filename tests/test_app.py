@@ -102,3 +102,25 @@ def test_a_page_that_started_over_says_so(tiny_models_dir, monkeypatch):
     assert not again.exception
     assert any("This page started over" in i.value for i in again.info)
     assert again.query_params["session"] not in ("0123abcd", ["0123abcd"])
+
+
+def test_a_page_that_started_over_answers_no_drawing_it_no_longer_shows(
+    tiny_models_dir, monkeypatch
+):
+    """A reconnected page may have re-mounted its pad empty while its first request still
+    carried the last drawing: the page starts with an empty pad, not an answer for that drawing."""
+    from conftest import canvas_drawing, canvas_state
+
+    monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(tiny_models_dir))
+    again = app_test()
+    again.query_params["session"] = "0123abcd"  # an earlier session's page
+    again.session_state["canvas"] = canvas_state(canvas_drawing("1"))  # what the request carried
+    again.run()
+    assert not again.exception
+    assert not [m for m in again.metric if m.label == "Prediction"]
+    assert any("Draw a digit" in i.value for i in again.info)
+    assert again.session_state["pen_fallback_clears"] == 1  # the pad is re-created empty
+    # and the next drawing is answered as usual
+    again.session_state["canvas"] = canvas_state(canvas_drawing("1"))
+    again.run()
+    assert [m for m in again.metric if m.label == "Prediction"]

@@ -93,6 +93,14 @@ class Challenge:
         return np.array_equal(np.asarray(image), self.image)
 
 
+def label_of(choice: str | None, predicted: int, right: str) -> int | None:
+    """The label a tap gives: ``right`` (the network was right) labels the drawing with the
+    predicted digit, a digit with itself, no choice with nothing."""
+    if choice is None:
+        return None
+    return int(predicted) if choice == right else int(choice)
+
+
 def read_right(matrix: np.ndarray) -> tuple[int, int]:
     """From a confusion matrix: how many were read right, of how many."""
     return int(np.trace(matrix)), int(matrix.sum())

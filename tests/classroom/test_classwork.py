@@ -221,3 +221,11 @@ def test_many_sessions_share_a_few_connections(store):
     for t in threads:
         t.join()
     assert len(store._connections) <= POOL_SIZE
+
+
+def test_a_tap_gives_the_predicted_digit_a_digit_or_nothing():
+    from mnist_viz.classroom.classwork import label_of
+
+    assert label_of("right", 4, "right") == 4
+    assert label_of("7", 4, "right") == 7
+    assert label_of(None, 4, "right") is None
