@@ -101,7 +101,8 @@ async def _reconnect(url: str, query: str, old: ProtocolStudent, run: ClassRun):
             await asyncio.sleep(0.5)
 
 
-ASK_EVERY_S = 0.5  # as pages/_push.py's ASK_EVERY_MS
+# as the pages behind nginx (deploy/classroom.py), which serves the push file itself
+ASK_EVERY_S = 0.25
 
 
 async def _latest_push_id(url: str, class_id: str) -> int | None:

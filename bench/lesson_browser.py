@@ -297,9 +297,13 @@ async def run_student(browser, url: str, me: BrowserStudent, lesson: Lesson, see
             await draw(page, positions)
             if undo:  # a stray stroke, answered, then taken back
                 await draw(page, [[(20, 260), (50, 270)]])
+                undo_button = page.get_by_role("button", name="Undo", exact=True)
                 if await _answer(page, me, previous + 1) is not None:
-                    await press(me, page.get_by_role("button", name="Undo", exact=True), "Undo")
-                    me.undos += 1
+                    if await undo_button.is_enabled():
+                        await press(me, undo_button, "Undo")
+                        me.undos += 1
+                    else:  # the pad was re-created (the page started over): nothing to undo
+                        me.log.append(f"{time.time():.2f} {me.nickname}: Undo disabled")
             read = await _answer(page, me, previous)
             if read is not None:
                 me.answered += 1

@@ -46,9 +46,11 @@ def free_port() -> int:
 
 CONNECTIONS_PER_ADDRESS = 200  # a class of 30 behind one address needs about 40
 REQUESTS_PER_SECOND, REQUEST_BURST = 50, 400  # page loads of a whole class at once fit
-# Pages ask for the latest push twice a second: 60 students behind one address (a school's)
-# fit.
-PUSH_REQUESTS_PER_SECOND, PUSH_REQUEST_BURST = 120, 240
+# Pages ask for the latest push four times a second behind nginx: 60 students behind one
+# address (a school's) fit, with room for a burst.
+PUSH_REQUESTS_PER_SECOND, PUSH_REQUEST_BURST = 300, 600
+PUSH_ASK_ENV_VAR = "MNIST_VIZ_PUSH_ASK_MS"  # how often pages ask (pages/_push.py)
+PUSH_ASK_BEHIND_NGINX_MS = 250  # nginx serves the file: asking costs the replicas nothing
 UNPRIVILEGED = ("nobody", "nogroup")  # nginx's workers, when it is started as root
 
 
@@ -87,6 +89,7 @@ def nginx_config(
         "{request_burst}": str(REQUEST_BURST),
         "{push_requests_per_second}": str(PUSH_REQUESTS_PER_SECOND),
         "{push_request_burst}": str(PUSH_REQUEST_BURST),
+        "{static}": str(ROOT / "static"),
     }.items():
         text = text.replace(key, value)
     return text
@@ -161,6 +164,8 @@ class Classroom:
                 command.append(f"--server.allowedHosts={host}")
         # Streamlit takes the secret only from its config file or the environment.
         env = self.env | {"STREAMLIT_SERVER_COOKIE_SECRET": cookie_secret}
+        if self.replicas:  # behind nginx, which serves the push file itself
+            env.setdefault(PUSH_ASK_ENV_VAR, str(PUSH_ASK_BEHIND_NGINX_MS))
         with open(log, "wb") as out:
             # Its own process group: stopping the class stops its training children too.
             proc = subprocess.Popen(

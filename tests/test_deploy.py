@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import http.client
+import json
 import os
 import signal
 import ssl
@@ -156,3 +157,28 @@ def test_stopping_the_class_stops_what_its_servers_started(empty_models, tmp_pat
         time.sleep(0.2)
     os.kill(child, signal.SIGKILL)
     pytest.fail("the server's child outlived the class")
+
+
+def test_nginx_serves_the_push_file_itself_and_pages_ask_more_often_behind_it(empty_models):
+    from deploy.classroom import PUSH_ASK_BEHIND_NGINX_MS, ROOT
+
+    name = f"push-test-{os.getpid()}.json"
+    path = ROOT / "static" / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_text('{"id": 7}')
+    try:
+        with Classroom(replicas=1, env=empty_models) as server:
+            with urllib.request.urlopen(f"{server.url}/app/static/{name}", timeout=10) as r:
+                assert r.headers["X-Served-By"] == "nginx"  # not proxied to a replica
+                assert r.headers["Cache-Control"] == "no-store"
+                assert json.loads(r.read()) == {"id": 7}
+            for bad in ("push-../x.json", "push-a%2F..%2Fb.json", "other.json"):
+                try:
+                    with urllib.request.urlopen(f"{server.url}/app/static/{bad}", timeout=10) as r:
+                        assert r.headers.get("X-Served-By") != "nginx"
+                except urllib.error.HTTPError:
+                    pass  # refused or not found: either way, not read from the folder
+            env = (Path(f"/proc/{server.servers[0].pid}/environ").read_bytes()).split(b"\0")
+            assert f"MNIST_VIZ_PUSH_ASK_MS={PUSH_ASK_BEHIND_NGINX_MS}".encode() in env
+    finally:
+        path.unlink()
