@@ -222,22 +222,34 @@ async def _answer(page, me: BrowserStudent, strokes: int) -> str | None:
 
 
 async def _tap(page, me: BrowserStudent, lesson: Lesson, student_id: int, truth: int, read):
-    """One truthful tap; then the database is asked until the newest drawing has that label."""
+    """One truthful tap, as a person makes it: on the panel under their answer; if a push took
+    the page first, back to their own digit, then the tap. The database is then asked until the
+    newest drawing has that label."""
     name = "Right" if read == str(truth) else str(truth)
     pill = page.get_by_role("radio", name=name, exact=True)
     back = page.get_by_role("button", name="Back to my own digit")
-    for _ in range(50):  # the panel, or a push that replaced the answer (back to it first)
-        if await pill.is_visible():
+    started_over = page.get_by_text("This page started over")
+    sent = None
+    for _ in range(3):
+        for _ in range(50):
+            if await pill.is_visible() or await started_over.count():
+                break
+            if await back.is_visible():
+                await press(me, back, "Back to my own digit")
+                me.back_from_push += 1
+            await asyncio.sleep(0.2)
+        if await started_over.count() and not await pill.is_visible():
+            me.wiped_by_restart += 1  # the replica restarted under the answer: nothing to label
+            return
+        try:
+            sent = time.time()
+            await press(me, pill, f"the {name} pill", attempts=1)
             break
-        if await back.is_visible():
-            await press(me, back, "Back to my own digit")
-            me.back_from_push += 1
-        await asyncio.sleep(0.2)
-    else:
+        except Exception:
+            sent = None  # the page changed under the finger (a push, a rerun): look again
+    if sent is None:
         me.violations.append(await _note(page, me, "no label panel under the student's answer"))
         return
-    sent = time.time()
-    await press(me, pill, f"the {name} pill")
     landed = None
     for _ in range(40):
         await asyncio.sleep(0.1)
