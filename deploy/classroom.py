@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mnist_viz.classroom.access import password_setting  # noqa: E402
+from mnist_viz.classroom.classwork import PUSH_ASK_ENV_VAR  # noqa: E402
 
 TEMPLATE = Path(__file__).with_name("nginx.conf.template")
 START_TIMEOUT_S = 120
@@ -49,7 +50,6 @@ REQUESTS_PER_SECOND, REQUEST_BURST = 50, 400  # page loads of a whole class at o
 # Pages ask for the latest push four times a second behind nginx: 60 students behind one
 # address (a school's) fit, with room for a burst.
 PUSH_REQUESTS_PER_SECOND, PUSH_REQUEST_BURST = 300, 600
-PUSH_ASK_ENV_VAR = "MNIST_VIZ_PUSH_ASK_MS"  # how often pages ask (pages/_push.py)
 PUSH_ASK_BEHIND_NGINX_MS = 250  # nginx serves the file: asking costs the replicas nothing
 UNPRIVILEGED = ("nobody", "nogroup")  # nginx's workers, when it is started as root
 

@@ -1,5 +1,6 @@
 """Following the teacher's pushes: a mirror of the latest push id in a static file that every
-student's page asks for twice a second (``_push.js``), and the switch to the pushed digit.
+student's page asks for (``_push.js``: four times a second behind nginx, which serves the file
+itself, twice a second from a single server), and the switch to the pushed digit.
 
 Why not ``st.fragment(run_every=...)``: that costs a script run per student and second, and in
 Streamlit 1.67 its timer stops after the Draw page's keyed fragment reruns (a stroke), so a
@@ -7,7 +8,7 @@ student who had drawn never saw a push. A static file costs the server a file re
 server only runs the student's script when there is something new.
 
 Each server process keeps its own copy of the file up to date from the class's database (so
-replicas on several machines agree), checking every half second.
+replicas on several machines agree), checking every 0.1 s.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from mnist_viz.classroom.classwork import ClassWork
+from mnist_viz.classroom.classwork import ClassWork, ask_every_ms
 from mnist_viz.classroom.store import Store, StoreError
 
 STATIC = Path(__file__).resolve().parent.parent / "static"  # served at /app/static/
@@ -28,16 +29,6 @@ MIRROR_EVERY_S = 0.1  # one single-row SELECT: cheap
 # A page hears of a push within 0.6 s (mirror + ask), or 0.35 s behind nginx, which serves the
 # file itself and lets pages ask four times a second; the rest of the second is for 30 pages'
 # answers to be computed on one core.
-ASK_EVERY_MS = 500
-ASK_ENV_VAR = "MNIST_VIZ_PUSH_ASK_MS"  # set by deploy/classroom.py behind nginx
-
-
-def ask_every_ms() -> int:
-    """How often pages ask for the push id: ``$MNIST_VIZ_PUSH_ASK_MS`` (100-5000), or 500."""
-    try:
-        return min(5000, max(100, int(os.environ.get(ASK_ENV_VAR, ASK_EVERY_MS))))
-    except ValueError:
-        return ASK_EVERY_MS
 
 
 _follower = st.components.v2.component(
@@ -64,7 +55,7 @@ def _mirror(store: Store, class_id: str, token: object) -> None:
     path, written = push_file(class_id), None
     while _current.get(class_id) is token:  # a newer mirror (a new database) replaces this one
         try:
-            push_id = ClassWork(store, class_id).current_push().id
+            push_id = ClassWork(store, class_id).current_push_id()
             if push_id != written or not path.is_file():
                 _write_id(path, push_id)
                 written = push_id
@@ -89,7 +80,7 @@ FOLLOWER = "push_follower"  # the follower's key: its state holds the latest pus
 
 
 def follow_pushes(class_id: str, seen: int, on_push) -> None:
-    """Ask for the latest push id twice a second; ``on_push`` runs when it is newer than
+    """Ask for the latest push id every ``ask_every_ms()``; ``on_push`` runs when it is newer than
     ``seen`` (the push this page last followed)."""
     _follower(
         key=FOLLOWER,

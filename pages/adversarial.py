@@ -41,9 +41,9 @@ def session_label(info: ModelInfo) -> str:
     return label if "attack" in info.config else f"{label}, standard training"
 
 
-def feature_map_change(spatial, clean_acts, adv_acts) -> tuple[bytes, str]:
+def feature_map_change(spatial, clean_acts, adv_acts) -> tuple[bytes, str, str]:
     """One layer's feature maps for the original and the adversarial digit; returns their
-    difference as an image and its text alternative, for the caller to place."""
+    difference as an image, its text alternative and its numbers, for the caller to place."""
     names = list(spatial)
     layer = (
         st.segmented_control(
@@ -72,7 +72,11 @@ def feature_map_change(spatial, clean_acts, adv_acts) -> tuple[bytes, str]:
     )
     # the change on the maps' own scale, so that a small change looks small beside them
     tiles = render.colourise((b - a).transpose(2, 0, 1), render.DIVERGING_CMAP, -top, top)
-    return render.png(render.tile(tiles, columns, scale)), describe.map_change(layer, a, b, top)
+    return (
+        render.png(render.tile(tiles, columns, scale)),
+        describe.map_change(layer, a, b, top),
+        describe.change_numbers(a, b, top),
+    )
 
 
 st.title("Adversarial lab")
@@ -144,7 +148,7 @@ else:
             d1.image(
                 difference[0],
                 caption="difference: adversarial minus original (blue less, red more), on the "
-                "maps' own scale: " + difference[1].split(": ", 1)[1],
+                f"maps' own scale: {difference[2]}",
                 alt=difference[1],
             )
         else:

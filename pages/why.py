@@ -83,8 +83,8 @@ if len(methods) < 4:
     )
 st.caption(
     "Gradient maps say where a change would move the class's score, which is not the same as "
-    "evidence already on the page: for a class the network gives ~0%, they show where ink would "
-    "raise its score. "
+    "evidence already on the page: for a class the network gives ~0%, they show where a change of "
+    "ink would move its score, either way (they show the size of the gradient, not its sign). "
     f"All {len(methods)} ask the same question in different ways, and none is the whole truth: "
     "saliency maps show where the network is sensitive, which is not always where the evidence "
     'is (Adebayo et al. 2018, "Sanity checks for saliency maps").'

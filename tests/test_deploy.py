@@ -161,6 +161,7 @@ def test_stopping_the_class_stops_what_its_servers_started(empty_models, tmp_pat
 
 def test_nginx_serves_the_push_file_itself_and_pages_ask_more_often_behind_it(empty_models):
     from deploy.classroom import PUSH_ASK_BEHIND_NGINX_MS, ROOT
+    from mnist_viz.classroom.classwork import ask_every_ms
 
     name = f"push-test-{os.getpid()}.json"
     path = ROOT / "static" / name
@@ -180,5 +181,6 @@ def test_nginx_serves_the_push_file_itself_and_pages_ask_more_often_behind_it(em
                     pass  # refused or not found: either way, not read from the folder
             env = (Path(f"/proc/{server.servers[0].pid}/environ").read_bytes()).split(b"\0")
             assert f"MNIST_VIZ_PUSH_ASK_MS={PUSH_ASK_BEHIND_NGINX_MS}".encode() in env
+            assert ask_every_ms({"MNIST_VIZ_PUSH_ASK_MS": str(PUSH_ASK_BEHIND_NGINX_MS)}) == 250
     finally:
         path.unlink()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import re
 import secrets
 import time
@@ -35,6 +36,24 @@ MAX_RETENTION_DAYS = 365
 # the new session's first run, takes a few seconds (measured: reconnects within 0.07 s through
 # nginx, and the restarted replica's start under 10 s).
 RECENT_PUSH_S = 10.0
+
+
+# How often students' pages ask for the latest push id: behind nginx (deploy/classroom.py sets
+# the variable), nginx serves the file and pages ask four times a second; a single server serves
+# it itself, to pages that ask twice a second. The floor keeps 60 pages behind one school address
+# under nginx's push rate limit (300 a second).
+PUSH_ASK_ENV_VAR = "MNIST_VIZ_PUSH_ASK_MS"
+PUSH_ASK_MS, PUSH_ASK_MIN_MS, PUSH_ASK_MAX_MS = 500, 200, 5000
+
+
+def ask_every_ms(environ: dict | None = None) -> int:
+    """How often pages ask for the push id (ms): ``$MNIST_VIZ_PUSH_ASK_MS``, kept within
+    200-5000, or 500 when unset or not a number."""
+    value = (os.environ if environ is None else environ).get(PUSH_ASK_ENV_VAR, PUSH_ASK_MS)
+    try:
+        return min(PUSH_ASK_MAX_MS, max(PUSH_ASK_MIN_MS, int(value)))
+    except ValueError:
+        return PUSH_ASK_MS
 
 
 class ClassError(MnistVizError):
@@ -379,6 +398,12 @@ class ClassWork:
             (as_bytes(image), label, text[:200], time.time(), self.class_id),
         )
         return int(row[0])
+
+    def current_push_id(self) -> int:
+        """The id of what the teacher pushed last (0: nothing): what the pages' mirror needs,
+        without the image."""
+        row = self.store.one("SELECT push_id FROM classes WHERE id = ?", (self.class_id,))
+        return int(row[0]) if row and row[0] else 0
 
     def current_push(self) -> Push:
         """What the teacher pushed last (id 0: nothing)."""

@@ -35,14 +35,16 @@ from mnist_viz.explain.saliency import (
 # Below these a map's largest effect is announced as negligible. Occlusion: no patch moves the
 # class's probability by 1 percentage point. Gradients: under 0.01 of the score per unit of ink
 # at the most sensitive pixel, so that even a whole stroke (about 100 pixels) would move the
-# score by under 1 logit, a factor of e in the odds. Grad-CAM: no place's share of the score
-# reaches 0.001 logit (conv2's 121 places together stay under about 0.12). Measured on 100 test
+# score by under 1 logit, a factor of e in the odds. Grad-CAM: no place's gradient-weighted
+# activation reaches 0.001 (in logit units; conv2's 121 places together stay under about 0.12; the
+# values are a first-order estimate, not an exact split of the logit, which passes through a
+# ReLU layer after conv2). Measured on 100 test
 # digits with the default network, the largest values for the least likely class had medians of
 # 2.6 pp (occlusion, covering can make a class more likely), 0.44 and 0.18 logit per unit of ink
 # (saliency, SmoothGrad) and 0.020 logit (Grad-CAM): these levels mark only what is truly nil.
 NEGLIGIBLE_PROBABILITY = 0.01
 NEGLIGIBLE_GRADIENT = 0.01
-NEGLIGIBLE_SHARE = 0.001
+NEGLIGIBLE_WEIGHTED = 0.001
 
 
 def _score(model: keras.Model) -> str:
@@ -74,10 +76,11 @@ def _gradcam_text(model: keras.Model) -> str:
     layer = last_conv(model)
     h, w = (int(d) for d in layer.output.shape[1:3])
     return (
-        f"Which places in {layer.name}'s maps vote for the class (Selvaraju et al. 2017): each "
-        f"place's share of the class's {_score(model)}, from the {layer.name} maps weighted by "
-        "their mean gradient; only positive shares are kept (the method's ReLU). Coarse "
-        f"({h} x {w}), but about whole strokes."
+        f"Which places in {layer.name}'s maps vote for the class (Selvaraju et al. 2017): the "
+        f"{layer.name} maps, each weighted by the mean gradient of the class's {_score(model)} "
+        f"over it, summed (in {_score(model)} units: a first-order estimate of each place's "
+        "part in the score, not an exact split); only positive values are kept (the method's "
+        f"ReLU). Coarse ({h} x {w}), but about whole strokes."
     )
 
 
@@ -113,10 +116,10 @@ METHODS: tuple[Method, ...] = (
         gradcam_all,
         _gradcam_text,
         lambda model: Unit(
-            f"{_score(model)} (a place's share of the score)",
+            f"{_score(model)} units (gradient-weighted activation)",
             _score(model),
             places=4,
-            negligible=NEGLIGIBLE_SHARE,
+            negligible=NEGLIGIBLE_WEIGHTED,
         ),
         applies=lambda model: last_conv(model) is not None,
     ),

@@ -9,6 +9,7 @@ import numpy as np
 __all__ = [
     "attribution",
     "attribution_scale",
+    "change_numbers",
     "colour_scale",
     "feature_maps",
     "hot_spot",
@@ -51,19 +52,28 @@ def feature_maps(layer: str, maps: np.ndarray, subject: str) -> str:
     )
 
 
-def map_change(layer: str, before: np.ndarray, after: np.ndarray, limit: float) -> str:
-    """How a layer's maps changed between two inputs, drawn on +/- ``limit``: the largest change
-    and which maps changed most (summed |change|). The text after the first ": " is the numbers,
-    which the page repeats in its caption."""
+def change_numbers(before: np.ndarray, after: np.ndarray, limit: float) -> str:
+    """ "colour scale -4.00 to +4.00; changes from -2.00 to +1.00, the largest in maps 4 and 1"
+    for a layer's maps (h, w, C) before and after, drawn on +/- ``limit``."""
     change = np.asarray(after, np.float64) - np.asarray(before, np.float64)
     size = np.abs(change)
+    scale = f"colour scale -{limit:.2f} to +{limit:.2f}"
     if not np.any(size > 0):
-        return f"How {layer}'s maps changed: colour scale -{limit:.2f} to +{limit:.2f}; not at all."
+        return f"{scale}; not at all"
     most = strongest(size.reshape(-1, size.shape[-1]).sum(axis=0))
     return (
-        f"How {layer}'s {change.shape[-1]} maps changed, adversarial minus original (blue less, "
-        f"red more): colour scale -{limit:.2f} to +{limit:.2f}; changes from "
-        f"{change.min():+.2f} to {change.max():+.2f}, the largest in maps {listing(most)}."
+        f"{scale}; changes from {change.min():+.2f} to {change.max():+.2f}, the largest in maps "
+        f"{listing(most)}"
+    )
+
+
+def map_change(layer: str, before: np.ndarray, after: np.ndarray, limit: float) -> str:
+    """How a layer's maps changed between two inputs, drawn on +/- ``limit``: the scale, the range
+    of the change and which maps changed most (summed |change|)."""
+    channels = np.asarray(after).shape[-1]
+    return (
+        f"How {layer}'s {channels} maps changed, adversarial minus original (blue less, red "
+        f"more): {change_numbers(before, after, limit)}."
     )
 
 

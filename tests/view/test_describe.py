@@ -40,4 +40,5 @@ def test_kernels_and_map_change_report_extremes():
     assert change.endswith("maps 4 and 1.")
     assert "colour scale -4.00 to +4.00; changes from -2.00 to +1.00" in change
     assert describe.map_change("conv2", before, before, 4.0).endswith("not at all.")
+    assert describe.change_numbers(before, after, 4.0) in change
     assert describe.listing(["a", "b", "c"]) == "a, b and c"
