@@ -10,7 +10,8 @@ students, through nginx to two replicas, with the teacher's class view open thro
   a browser sends but render nothing): joined, drawing and labelling.
 - The teacher, in Chromium, signed in to the class view: pushes a test digit ``--pushes`` times
   and runs one challenge (which pushes its digit too).
-- Replica 0 is restarted half-way; each replica's RSS is sampled every 30 s.
+- Replica 0 is restarted half-way, in the moment of one of the pushes; each replica's RSS is
+  sampled every 30 s.
 
 Afterwards, from the database: every answered drawing is there (with the image the server read,
 for the protocol students), and every tap's label is on its drawing. Results go to
@@ -144,6 +145,9 @@ async def _lesson(server, work, tokens, browsers: int, seconds: float, pushes: i
     run = class_work.ClassRun(len(tokens), seconds)
     ready = list(range(len(tokens)))  # the protocol students start at once
     pushes_at = [seconds * (i + 0.5) / pushes for i in range(pushes)]
+    # one push in the moment of the replica's restart (half-way): the hardest case for a push
+    middle = min(range(pushes), key=lambda i: abs(pushes_at[i] - seconds / 2))
+    pushes_at[middle] = seconds / 2
     async with async_playwright() as p:
         browser = await launch(p)
         jobs = [

@@ -321,8 +321,9 @@ async def run_student(browser, url: str, me: BrowserStudent, lesson: Lesson, see
                 me.answered += 1
                 await asyncio.sleep(rng.uniform(0.8, 1.6))  # reading the answer
                 await _tap(page, me, lesson, student_id, truth, read)
-                if rng.random() < 0.3:
-                    await press(me, page.get_by_text("Share this drawing with the class"), "Share")
+                share = page.get_by_text("Share this drawing with the class")
+                if rng.random() < 0.3 and await share.is_visible():  # (a push may have come)
+                    await press(me, share, "Share")
                     me.shared += 1
             me.notices.extend((t / 1000, text) for t, text in await page.evaluate(TAKE_NOTICES))
             await asyncio.sleep(rng.uniform(0.5, 1.0))

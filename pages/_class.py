@@ -118,7 +118,7 @@ def class_sidebar() -> None:
     if work is None:
         return
     student = current_student(work)
-    keep_code_in_address()
+    keep_code_in_address()  # also at the start of every run (app.py); here for a join's run
     with st.sidebar.expander("The class", icon=":material/groups:", expanded=False):
         if student is None:
             st.caption(
