@@ -1,5 +1,14 @@
 """A PostgreSQL server of the project's own: ``initdb`` and ``pg_ctl`` from Debian's postgresql
-on a folder, listening on a local socket only (no TCP), trusting the local user.
+on a folder, listening on a local socket only (no TCP), with least privilege:
+
+- the socket's folder and the socket are the cluster owner's alone (0700), so no other user of
+  the machine can even knock;
+- every connection proves a password (scram-sha-256), the superuser's included;
+- the app connects as ``mnistviz``, a role that owns the ``mnistviz`` database and nothing else:
+  not a superuser, it cannot create roles or databases (nor read files or run programs).
+
+The two passwords are random, kept in the folder (0600): ``superuser.password`` for upkeep,
+``app.password`` for the app's URL.
 
 For the tests and benchmarks (a throwaway cluster in a temporary folder) and for a teacher who
 wants the class's records in PostgreSQL on this machine:
@@ -15,10 +24,13 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import secrets
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+APP_ROLE = "mnistviz"  # the app's role, and its database's name
 
 
 def binaries() -> Path | None:
@@ -49,24 +61,74 @@ class LocalPostgres:
 
     @property
     def url(self) -> str:
-        return f"postgresql://{self.user}@/mnistviz?host={self.sockets}&port={self.port}"
+        """The app's ``MNIST_VIZ_DATABASE_URL``: its own role, with its password."""
+        password = self._password("app.password")
+        return (
+            f"postgresql://{APP_ROLE}:{password}@/{APP_ROLE}?host={self.sockets}&port={self.port}"
+        )
+
+    def _password(self, name: str) -> str:
+        """A password kept in the folder (created once, random, readable by its owner only)."""
+        path = self.root / name
+        if not path.is_file():
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(24), encoding="utf-8")
+            if self.run_as:
+                shutil.chown(path, self.user)
+        return path.read_text(encoding="utf-8").strip()
 
     def _run(self, tool: str, *args: str, check: bool = True) -> None:
+        environment = {**os.environ, "PGPASSWORD": self._password("superuser.password")}
         subprocess.run(
-            [*self.run_as, str(self.bin / tool), *args], check=check, capture_output=True
+            [*self.run_as, str(self.bin / tool), *args],
+            check=check,
+            capture_output=True,
+            env=environment,
+        )
+
+    def _sql(self, statement: str, database: str = "postgres") -> None:
+        self._run(
+            "psql",
+            "-h",
+            str(self.sockets),
+            "-p",
+            str(self.port),
+            "-U",
+            self.user,
+            "-d",
+            database,
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            statement,
         )
 
     def start(self) -> LocalPostgres:
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.sockets.mkdir(exist_ok=True)
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.sockets.mkdir(exist_ok=True, mode=0o700)
+        os.chmod(self.root, 0o700)
+        os.chmod(self.sockets, 0o700)
         if self.run_as:
             shutil.chown(self.root, self.user)
             shutil.chown(self.sockets, self.user)
         fresh = not (self.data / "PG_VERSION").is_file()
         if fresh:
-            self._run("initdb", "-D", str(self.data), "-U", self.user, "-A", "trust", "-E", "UTF8")
+            self._password("superuser.password")
+            self._run(
+                "initdb",
+                "-D",
+                str(self.data),
+                "-U",
+                self.user,
+                "-A",
+                "scram-sha-256",
+                f"--pwfile={self.root / 'superuser.password'}",
+                "-E",
+                "UTF8",
+            )
         options = (
-            f"-c listen_addresses='' -c unix_socket_directories='{self.sockets}' -p {self.port}"
+            f"-c listen_addresses='' -c unix_socket_directories='{self.sockets}' "
+            f"-c unix_socket_permissions=0700 -p {self.port}"
         )
         self._run(
             "pg_ctl",
@@ -79,17 +141,14 @@ class LocalPostgres:
             str(self.root / "log"),
             "start",
         )
-        if fresh:
-            self._run(
-                "createdb",
-                "-h",
-                str(self.sockets),
-                "-p",
-                str(self.port),
-                "-U",
-                self.user,
-                "mnistviz",
+        if fresh:  # the app's role: its own database, no other power
+            password = self._password("app.password")
+            self._sql(
+                f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE "
+                f"NOREPLICATION PASSWORD '{password}'"
             )
+            self._sql(f"CREATE DATABASE {APP_ROLE} OWNER {APP_ROLE}")
+            self._sql(f"REVOKE ALL ON DATABASE {APP_ROLE} FROM PUBLIC")
         return self
 
     def stop(self, mode: str = "fast") -> None:
