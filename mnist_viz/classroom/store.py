@@ -20,6 +20,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from mnist_viz.classroom import nicknames
+from mnist_viz.classroom.breaker import Breaker
 from mnist_viz.core.errors import MnistVizError
 from mnist_viz.core.folders import data_dir
 
@@ -94,6 +96,11 @@ MIGRATIONS: list[str] = [
     ALTER TABLE classes ADD COLUMN push_at {time};
     {widen_times}
     """,
+    # 3: a nickname's key (NFKC, case-folded), unique in its class: two joins at once cannot
+    # both take one nickname (filled in, and made unique, by _key_nicknames below)
+    """
+    ALTER TABLE students ADD COLUMN nickname_key TEXT
+    """,
 ]
 
 
@@ -108,8 +115,31 @@ TIME_COLUMNS = [  # (table, column) of migration 1's times, widened on PostgreSQ
 ]
 
 
+def _key_nicknames(store: Store) -> None:
+    """Migration 3's data: each student's nickname key; a key already taken in the class (two
+    look-alikes that joined before this rule) gets its student's id appended, so both keep
+    their nicknames and nobody new can take either."""
+    taken: set[tuple[str, str]] = set()
+    rows = store.execute("SELECT id, class_id, nickname FROM students ORDER BY id")
+    for student_id, class_id, nickname in rows:
+        name_key = nicknames.key(nickname)
+        if (class_id, name_key) in taken:
+            name_key = f"{name_key}#{student_id}"
+        taken.add((class_id, name_key))
+        store.execute("UPDATE students SET nickname_key = ? WHERE id = ?", (name_key, student_id))
+    store.execute("CREATE UNIQUE INDEX students_nickname_key ON students (class_id, nickname_key)")
+
+
+AFTER_MIGRATION = {3: _key_nicknames}  # a version's data changes, in its own transaction
+
+
 class StoreError(MnistVizError):
     """The class's database cannot be reached or used; the message says why."""
+
+
+class Conflict(StoreError):
+    """The database refused a write that would break a uniqueness rule (say, a nickname taken
+    by a join at the same moment)."""
 
 
 def database_url() -> str:
@@ -118,6 +148,9 @@ def database_url() -> str:
 
 
 POOL_SIZE = 4  # connections per server process (PostgreSQL's max_connections is ~100)
+CONNECT_TIMEOUT_S = 2  # libpq's smallest; a hung server costs one caller this, then the breaker
+STATEMENT_TIMEOUT_MS = 5000  # a statement the server takes longer over is cancelled
+TCP_USER_TIMEOUT_MS = 5000  # a connection whose packets go unanswered this long is dropped
 
 
 class Store:
@@ -136,6 +169,9 @@ class Store:
         self._lock = threading.Lock()
         self._idle: list[Any] = []  # PostgreSQL: pooled connections not lent out
         self._lendable = threading.BoundedSemaphore(POOL_SIZE)
+        self.breaker = Breaker()  # shared by every caller of this store: pages, callbacks, mirror
+        self._ready = False
+        self._readying = threading.Lock()
 
     # -- connections ---------------------------------------------------------------------------
 
@@ -148,7 +184,15 @@ class Store:
             import psycopg
 
             try:
-                return psycopg.connect(self.url, autocommit=True, connect_timeout=10)
+                return psycopg.connect(
+                    self.url,
+                    autocommit=True,
+                    connect_timeout=CONNECT_TIMEOUT_S,
+                    options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
+                    # over TCP a partitioned network fails a statement instead of hanging it
+                    # (libpq ignores it on a local socket)
+                    tcp_user_timeout=TCP_USER_TIMEOUT_MS,
+                )
             except psycopg.Error as exc:
                 raise StoreError(f"cannot reach the class database ({exc})") from None
         path = self.sqlite_path
@@ -174,13 +218,20 @@ class Store:
         if held is not None:
             yield held
             return
+        if not self.breaker.admit():
+            raise StoreError(self.down_message())
         if not self._lendable.acquire(timeout=30):
+            self.breaker.end_trial()  # busy, not down: let the next caller try
             raise StoreError("the class database is busy; try again in a moment")
         try:
             with self._lock:
                 db = self._idle.pop() if self._idle else None
             if db is None or self._closed(db):
-                db = self._connect()
+                try:
+                    db = self._connect()
+                except StoreError as exc:
+                    self.breaker.failed(str(exc))
+                    raise
                 with self._lock:
                     self._connections.append(db)
             self._local.held = db
@@ -193,9 +244,48 @@ class Store:
                         self._idle.append(db)
         finally:
             self._lendable.release()
+            self.breaker.end_trial()  # a trial that reported nothing leaves the next one free
 
     def _closed(self, db: Any) -> bool:
         return bool(db.closed) if self.postgres else False
+
+    def down_message(self) -> str:
+        """Why the class is unavailable, and when it is tried again."""
+        why = self.breaker.last_failure or "it did not answer"
+        return (
+            f"the class database is unavailable ({why}); the app tries again in "
+            f"{max(1, round(self.breaker.retry_in()))} s, and your saved work is kept there"
+        )
+
+    def _lost(self, db: Any, exc: Exception) -> bool:
+        """True when ``exc`` says the database itself is gone (not that it refused a request)."""
+        if not self.postgres:
+            return False  # a SQLite file that opened answers; its failures are per request
+        import psycopg
+
+        return bool(db.closed) or isinstance(exc, psycopg.errors.QueryCanceled)
+
+    def _conflict(self, exc: Exception) -> bool:
+        if self.postgres:
+            import psycopg
+
+            return isinstance(exc, psycopg.errors.UniqueViolation)
+        return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
+
+    def ready(self) -> None:
+        """Bring the schema up to date once per process; StoreError while that cannot be done.
+        A failure is not remembered here but by the breaker, so a down database costs the
+        callers nothing until its retry; a caller that finds another one migrating is refused."""
+        if self._ready:
+            return
+        if not self._readying.acquire(blocking=False):
+            raise StoreError("the class database is being prepared; try again in a moment")
+        try:
+            if not self._ready:
+                self.migrate()
+                self._ready = True
+        finally:
+            self._readying.release()
 
     def close(self) -> None:
         """Close every connection this store opened (tests, shutdown)."""
@@ -226,6 +316,7 @@ class Store:
                 try:
                     cursor = db.execute(self._sql(sql), tuple(params))
                     rows = cursor.fetchall() if cursor.description else []
+                    self.breaker.succeeded()
                     return [
                         tuple(bytes(v) if isinstance(v, memoryview) else v for v in r) for r in rows
                     ]
@@ -233,6 +324,13 @@ class Store:
                     # a restarted server: a fresh connection, once (not inside a transaction)
                     retry = self.postgres and attempt == 0 and db.closed
                     if not retry or getattr(self._local, "in_transaction", False):
+                        if self._conflict(exc):
+                            self.breaker.succeeded()
+                            raise Conflict(f"already taken ({exc})") from None
+                        if self._lost(db, exc):
+                            self.breaker.failed(str(exc).strip().splitlines()[0][:200])
+                        else:  # it answered (a refusal is an answer): it is up
+                            self.breaker.succeeded()
                         raise StoreError(f"the class database refused a request ({exc})") from None
         raise AssertionError("unreachable")
 
@@ -300,6 +398,8 @@ class Store:
                 for statement in (s.strip() for s in script.split(";")):
                     if statement:
                         self.execute(statement)
+                if version in AFTER_MIGRATION:
+                    AFTER_MIGRATION[version](self)
                 self.execute("INSERT INTO schema_version VALUES (?)", (version,))
         return self.version()
 

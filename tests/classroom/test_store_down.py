@@ -1,0 +1,138 @@
+"""A class database that hangs, refuses or comes back: callers fail fast and the store recovers by
+itself. The hung server is a real socket that accepts connections and never answers (as a hung
+PostgreSQL or a partitioned network does); the one that comes back is a real PostgreSQL started
+on the same socket."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from mnist_viz.classroom.classwork import ClassWork
+from mnist_viz.classroom.store import CONNECT_TIMEOUT_S, Store, StoreError
+
+FAST_S = 0.05  # what a page run may pay for the class while the database is down
+
+
+class HungServer:
+    """Accepts connections on a PostgreSQL socket path and never says a word."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(str(path))
+        self.listener.listen(64)
+        self.accepted: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            self.accepted.append(conn)
+
+    def close(self) -> None:
+        self.listener.close()
+        for conn in self.accepted:
+            conn.close()
+        self.path.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def socket_folder():
+    folder = Path(tempfile.mkdtemp(prefix="mnist-viz-hung-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _timed(call) -> tuple[float, Exception | None]:
+    start = time.perf_counter()
+    try:
+        call()
+    except StoreError as exc:
+        return time.perf_counter() - start, exc
+    return time.perf_counter() - start, None
+
+
+def _url(folder: Path, port: int) -> str:
+    return f"postgresql://{getpass.getuser()}@/mnistviz?host={folder}&port={port}"
+
+
+def test_a_hung_server_costs_one_connect_timeout_then_nothing(socket_folder) -> None:
+    port = 40000 + os.getpid() % 10000
+    hung = HungServer(socket_folder / f".s.PGSQL.{port}")
+    store = Store(_url(socket_folder, port))
+    try:
+        took, error = _timed(store.ready)
+        assert error is not None and took <= CONNECT_TIMEOUT_S + 1.0
+        # every later call (a page run's sidebar, a label tap, the push mirror) is refused at once
+        work = ClassWork(store)
+        for call in (store.ready, work.ensure, work.current_push_id, lambda: work.resume("x" * 16)):
+            took, error = _timed(call)
+            assert error is not None and took <= FAST_S, (call, took)
+            assert "tries again in" in str(error)
+        assert len(hung.accepted) == 1  # one connection tried, not one per call
+    finally:
+        hung.close()
+        store.close()
+
+
+def test_a_refusing_server_is_not_asked_again_until_the_retry(socket_folder) -> None:
+    store = Store(_url(socket_folder, 1))  # no socket there: refused at once
+    took, error = _timed(store.ready)
+    assert error is not None and store.breaker.is_open
+    took, error = _timed(store.ready)
+    assert error is not None and took <= FAST_S
+
+
+def test_the_class_works_again_when_the_server_comes_back(socket_folder) -> None:
+    from deploy.postgres import LocalPostgres, binaries
+
+    if binaries() is None:
+        pytest.skip("PostgreSQL is not installed")
+    server = LocalPostgres(socket_folder)
+    hung = hung_server_on(server)
+    store = Store(server.url)
+    store.breaker.retry_s = 1.0  # the production 10 s, shortened for the test
+    try:
+        assert _timed(store.ready)[1] is not None
+        hung.close()
+        server.start()
+        recovered = None
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            took, error = _timed(store.ready)
+            assert took <= CONNECT_TIMEOUT_S + 1.0
+            if error is None:
+                recovered = time.monotonic()
+                break
+            time.sleep(0.1)
+        assert recovered is not None, "the store never came back"
+        work = ClassWork(store)
+        work.ensure()
+        student, _ = work.join("back")
+        assert work.student_drawings(student.id) == []
+        assert not store.breaker.is_open
+    finally:
+        store.close()
+        server.stop("immediate")
+
+
+def hung_server_on(server) -> HungServer:
+    """A hung server on the socket ``server`` will use once it starts."""
+    server.sockets.mkdir(parents=True, exist_ok=True)
+    if server.run_as:
+        shutil.chown(server.root, server.user)
+        shutil.chown(server.sockets, server.user)
+    return HungServer(server.sockets / f".s.PGSQL.{server.port}")
