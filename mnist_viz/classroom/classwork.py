@@ -9,11 +9,11 @@ the class's retention are purged.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
 import os
-import re
 import secrets
 import time
 import zipfile
@@ -22,11 +22,11 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from mnist_viz.classroom.store import Store
+from mnist_viz.classroom import nicknames
+from mnist_viz.classroom.store import Conflict, Store, StoreError
 from mnist_viz.core.errors import MnistVizError
 
 DEFAULT_CLASS = "class"
-NICKNAME = re.compile(r"[\w][\w .'-]{0,23}")  # letters, digits, spaces, . ' - _ ; up to 24
 ACTIVE_SECONDS = 5 * 60.0  # a student seen within this is active
 RATE_WINDOW_SECONDS = 5 * 60.0  # drawings per minute are counted over this
 MAX_RETENTION_DAYS = 365
@@ -168,30 +168,26 @@ class ClassWork:
     # -- students ------------------------------------------------------------------------------
 
     def join(self, nickname: str) -> tuple[Student, str]:
-        """A new student under ``nickname``; returns them and their resume token (shown once)."""
-        nickname = " ".join(str(nickname).split())
-        if not NICKNAME.fullmatch(nickname) or "@" in nickname:
-            raise ClassError(
-                "a nickname is 1 to 24 letters, digits, spaces, dots, dashes or underscores "
-                "(not your real name, not an e-mail address)"
-            )
+        """A new student under ``nickname``; returns them and their resume token (shown once).
+        The nickname is NFKC-normalised and must be one script's; its key is unique in the
+        class by a database constraint (``nicknames``)."""
+        nickname = nicknames.normalised(nickname)
+        if (why := nicknames.problem(nickname)) is not None:
+            raise ClassError(why)
         self.ensure()
         token = secrets.token_urlsafe(12)
         now = time.time()
-        taken = self.store.one(
-            "SELECT id FROM students WHERE class_id = ? AND lower(nickname) = lower(?)",
-            (self.class_id, nickname),
-        )
-        if taken is not None:
+        try:
+            row = self.store.one(
+                "INSERT INTO students (class_id, nickname, nickname_key, token_hash, created, "
+                "last_seen) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                (self.class_id, nickname, nicknames.key(nickname), _token_hash(token), now, now),
+            )
+        except Conflict:
             raise ClassError(
                 f"the nickname {nickname!r} is taken in this class: choose another, or resume "
                 "with your code"
-            )
-        row = self.store.one(
-            "INSERT INTO students (class_id, nickname, token_hash, created, last_seen) "
-            "VALUES (?, ?, ?, ?, ?) RETURNING id",
-            (self.class_id, nickname, _token_hash(token), now, now),
-        )
+            ) from None
         return Student(int(row[0]), nickname), token
 
     def resume(self, token: str) -> Student | None:
@@ -204,7 +200,8 @@ class ClassWork:
         )
         if row is None:
             return None
-        self.touch(int(row[0]))
+        with contextlib.suppress(StoreError):  # last seen is a statistic: a full disk must not
+            self.touch(int(row[0]))  # turn a student away
         return Student(int(row[0]), row[1])
 
     def touch(self, student_id: int) -> None:

@@ -158,9 +158,16 @@ def schema_1(request, tmp_path):
             "VALUES ('class', 0, 4, ?, 'an old push')",
             (b"\0" * 784,),
         )
-    work = ClassWork(old)
-    ada, _ = work.join("ada")
-    work.save_drawing(ada.id, digit(2), 2, 0.8, "sha", source="drawing")
+    # students as schema 1 let them join: two that differ only in case, and a look-alike
+    ids = [
+        old.one(
+            "INSERT INTO students (class_id, nickname, token_hash, created, last_seen) "
+            "VALUES ('class', ?, ?, 0, 0) RETURNING id",
+            (nickname, f"hash-{nickname}"),
+        )[0]
+        for nickname in ("ada", "ADA", "B\u043eb")
+    ]
+    ClassWork(old).save_drawing(ids[0], digit(2), 2, 0.8, "sha", source="drawing")
     yield old
     old.close()
 
@@ -176,6 +183,17 @@ def test_a_database_at_schema_1_gains_the_push_time_and_keeps_its_records(schema
     assert abs(drawing.created - time.time()) < 300  # REAL on PostgreSQL: within two minutes
     work.push(digit(3), 3, "a new push")
     assert work.current_push().at is not None
+
+
+def test_migration_3_keys_the_old_nicknames_and_keeps_every_student(schema_1):
+    schema_1.migrate()
+    keys = dict(schema_1.execute("SELECT nickname, nickname_key FROM students"))
+    assert keys["ada"] == "ada" and keys["ADA"].startswith("ada#")  # both kept, neither takeable
+    work = ClassWork(schema_1)
+    for taken in ("Ada", "ADA", "\uff41\uff44\uff41"):  # the last: full-width letters
+        with pytest.raises(ClassError, match="taken"):
+            work.join(taken)
+    assert work.join("Bob")[0].nickname == "Bob"  # the old look-alike does not block it
 
 
 def test_a_challenge_its_submissions_and_the_leaderboard(store):
