@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Iterator
 
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
@@ -28,13 +29,32 @@ LABEL, SHARE = "class_label", "class_share"
 # sidebar's push notice: a push reruns just these two where the page has the first.
 DIGIT_VIEW, PUSH_NOTICE = "digit_view", "push_notice"
 RIGHT = "right"
+PROBLEM = "class_problem"  # session state: a sentence for the sidebar's join and resume forms
+TAP_PROBLEM = "class_tap_problem"  # session state: a label or share that could not be saved
+UNCHECKED = "class_unchecked"  # session state: the address's code could not be checked just now
 state = st.session_state
 
 
+@contextlib.contextmanager
+def class_records(what: str) -> Iterator[None]:
+    """Around a page's use of the class's records (or as a decorator): a database failure ends
+    the block with a sentence saying what is unavailable, instead of an error box; what was
+    saved before stays saved."""
+    try:
+        yield
+    except StoreError as exc:
+        st.warning(f"**{what} is not available right now.** {exc}.", icon=":material/database:")
+
+
 @st.cache_resource(show_spinner=False)
+def _open_store() -> Store:
+    return Store()  # connects on first use; cached even while the database is down
+
+
 def _store() -> Store:
-    store = Store()
-    store.migrate()
+    """The class's database, migrated; StoreError at once while it is down (its breaker)."""
+    store = _open_store()
+    store.ready()
     return store
 
 
@@ -71,7 +91,15 @@ def current_student(work: ClassWork | None) -> Student | None:
     if student is not None:
         return student
     token = st.query_params.get(TOKEN_PARAM)
-    if token and (student := work.resume(token)) is not None:
+    if not token:
+        return None
+    try:
+        student = work.resume(token)
+    except StoreError as exc:  # the code stays in the address: a later run finds them
+        state[UNCHECKED] = str(exc)
+        return None
+    state.pop(UNCHECKED, None)
+    if student is not None:
         state[STUDENT], state[TOKEN] = student, token
     return student
 
@@ -88,22 +116,26 @@ def _join(work: ClassWork) -> None:
     try:
         student, token = work.join(state.get("class_nickname", ""))
     except (ClassError, StoreError) as exc:
-        state["class_problem"] = str(exc)
+        state[PROBLEM] = str(exc)
         return
     state[STUDENT], state[TOKEN] = student, token
     st.query_params[TOKEN_PARAM] = token
-    state.pop("class_problem", None)
+    state.pop(PROBLEM, None)
 
 
 def _resume(work: ClassWork) -> None:
     token = state.get("class_code", "").strip()
-    student = work.resume(token)
+    try:
+        student = work.resume(token)
+    except StoreError as exc:
+        state[PROBLEM] = f"Your code could not be checked just now ({exc}): try again in a moment."
+        return
     if student is None:
-        state["class_problem"] = "That code belongs to nobody in this class."
+        state[PROBLEM] = "That code belongs to nobody in this class."
         return
     state[STUDENT], state[TOKEN] = student, token
     st.query_params[TOKEN_PARAM] = token
-    state.pop("class_problem", None)
+    state.pop(PROBLEM, None)
 
 
 def _leave() -> None:
@@ -112,15 +144,27 @@ def _leave() -> None:
     st.query_params.pop(TOKEN_PARAM, None)
 
 
+def _code_kept(why: str) -> str:
+    return (
+        f"Your class records cannot be reached just now ({why}). Your code is still in this "
+        "page's address: you will be back as yourself once they can, without doing anything."
+    )
+
+
 def class_sidebar() -> None:
     """Join or resume (a nickname only), or who you are here; and follow the teacher's pushes."""
     work = class_work()
     if work is None:
+        if st.query_params.get(TOKEN_PARAM):
+            with st.sidebar.expander("The class", icon=":material/groups:", expanded=True):
+                st.warning(_code_kept("the class's database cannot be reached"))
         return
     student = current_student(work)
     keep_code_in_address()  # also at the start of every run (app.py); here for a join's run
     with st.sidebar.expander("The class", icon=":material/groups:", expanded=False):
-        if student is None:
+        if student is None and state.get(UNCHECKED) and st.query_params.get(TOKEN_PARAM):
+            st.warning(_code_kept(state[UNCHECKED]))
+        elif student is None:
             st.caption(
                 "Join under a **nickname** to keep your drawings and labels, and to take part in "
                 "challenges. No e-mail, no real name: a nickname is all that is stored. Your "
@@ -132,7 +176,7 @@ def class_sidebar() -> None:
             with st.form("class_resume", border=False):
                 st.text_input("Or your resume code", key="class_code", max_chars=64)
                 st.form_submit_button("Resume", on_click=_resume, args=(work,))
-            if problem := state.get("class_problem"):
+            if problem := state.get(PROBLEM):
                 st.error(problem)
         else:
             st.caption(f"You are **{student.nickname}** in this class.")
@@ -188,11 +232,23 @@ def _set_label(work: ClassWork, student: Student, drawing_id: int, predicted: in
     # drawing_id is the drawing whose answer showed the pills that were tapped: the label is
     # its, even when a Clear or a new stroke came in the same request (a busy server merges
     # them, and their callback runs first)
-    work.set_label(student.id, drawing_id, label_of(state.get(LABEL), predicted, RIGHT))
+    try:
+        work.set_label(student.id, drawing_id, label_of(state.get(LABEL), predicted, RIGHT))
+    except StoreError as exc:
+        state[LABEL] = None  # the pills show what is saved: nothing new
+        state[TAP_PROBLEM] = f"Your label was not saved ({exc}): tap again in a moment."
+    else:
+        state.pop(TAP_PROBLEM, None)
 
 
 def _set_shared(work: ClassWork, student: Student, drawing_id: int) -> None:
-    work.set_shared(student.id, drawing_id, bool(state.get(SHARE)))
+    try:
+        work.set_shared(student.id, drawing_id, bool(state.get(SHARE)))
+    except StoreError as exc:
+        state[SHARE] = not state.get(SHARE)  # the toggle shows what is saved
+        state[TAP_PROBLEM] = f"Sharing was not saved ({exc}): try again in a moment."
+    else:
+        state.pop(TAP_PROBLEM, None)
 
 
 def label_panel(work: ClassWork | None, drawing_id: int | None, verdict: Verdict) -> None:
@@ -221,6 +277,8 @@ def label_panel(work: ClassWork | None, drawing_id: int | None, verdict: Verdict
         help="Only shared drawings appear in the teacher's galleries and can be pushed to "
         "everyone. You can download all of yours on My work.",
     )
+    if problem := state.pop(TAP_PROBLEM, None):
+        st.warning(problem, icon=":material/database:")
 
 
 # -- following what the teacher pushes -------------------------------------------------------------

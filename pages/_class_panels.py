@@ -21,7 +21,7 @@ from mnist_viz.core.model import evaluate
 from mnist_viz.inputs import style
 from mnist_viz.inputs.digit import Digit, random_test_digit
 from mnist_viz.view import render
-from pages._class import current_student
+from pages._class import class_records, current_student
 from pages._jobs import COMPUTE, follow_job, queue
 from pages._models import get_data
 from pages._results import get_style_reference
@@ -34,6 +34,7 @@ KINDS = {
 }
 
 
+@class_records("The challenge")
 def challenge_panel(work: ClassWork, cached: CachedModel) -> None:
     """Start a challenge on a digit (pushed to everyone), follow its leaderboard, end it."""
     st.header("Challenge")
@@ -97,6 +98,7 @@ def challenge_panel(work: ClassWork, cached: CachedModel) -> None:
         st.rerun()
 
 
+@class_records("The class's challenge")
 def challenge_submission(
     work: ClassWork | None,
     digit: Digit,
@@ -125,6 +127,7 @@ def challenge_submission(
         st.caption("Leaderboard: " + ", ".join(f"{n} {s:.3f}" for n, s in board))
 
 
+@class_records("Our handwriting vs MNIST")
 def style_panel(work: ClassWork, cached: CachedModel) -> None:
     """Our handwriting vs MNIST: how many of the class's drawings are unusual for MNIST."""
     st.header("Our handwriting vs MNIST")
@@ -148,6 +151,7 @@ def style_panel(work: ClassWork, cached: CachedModel) -> None:
     )
 
 
+@class_records("The class model")
 def class_model_panel(work: ClassWork, cached: CachedModel, name: str) -> None:
     """Fine-tune a private copy on the class's labelled drawings, with MNIST replay; serve it."""
     st.header("A class model")

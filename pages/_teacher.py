@@ -3,6 +3,7 @@ every student sees. The rules are in ``mnist_viz.classroom.access``."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import streamlit as st
@@ -63,10 +64,17 @@ def _sign_in() -> None:
     if expected is not None and ledger.attempt(given, expected, client):
         st.session_state[_SIGNED_IN] = True
         st.session_state[_MESSAGE] = None
-    elif (wait := ledger.wait_seconds(client)) > 0:
+    elif (wait := _wait_seconds(ledger, client)) > 0:
         st.session_state[_MESSAGE] = f"Too many wrong passwords: try again in {wait:.0f} s."
     else:
         st.session_state[_MESSAGE] = "That is not the teacher password."
+
+
+def _wait_seconds(ledger: FailureLedger, client: str) -> float:
+    try:
+        return ledger.wait_seconds(client)
+    except (OSError, sqlite3.Error):  # the ledger's disk is full: the message says only "wrong"
+        return 0.0
 
 
 def _sign_out() -> None:

@@ -9,7 +9,7 @@ from mnist_viz.classroom.classwork import ClassError, ClassWork, read_right
 from mnist_viz.core.data import NUM_CLASSES
 from mnist_viz.inputs.digit import random_test_digit
 from mnist_viz.view import render
-from pages._class import class_work
+from pages._class import class_records, class_work
 from pages._class_panels import challenge_panel, class_model_panel, style_panel
 from pages._digit import render_sidebar
 from pages._models import get_data, get_model
@@ -28,10 +28,12 @@ if work is None:
     render_sidebar()
     st.stop()
 cached = get_model()
-work.purge()  # drawings older than the class's retention go
+with class_records("Deleting old drawings"):
+    work.purge()  # drawings older than the class's retention go
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
+@class_records("The class's numbers")
 def live() -> None:
     stats = work.stats()
     c1, c2, c3, c4 = st.columns(4)
@@ -94,84 +96,97 @@ def live() -> None:
 
 live()
 
-st.header("Push a digit to everyone")
-st.caption(
-    "It becomes every student's current digit within a couple of seconds, on whatever page they "
-    "are; each can go back to their own."
-)
-shared = work.shared_drawings(limit=60)
-p1, p2 = st.columns(2)
-if not shared:  # not an empty, disabled list: its grey placeholder is hard to read (WCAG AA)
-    p1.info("No student has shared a drawing yet: a shared one can be pushed from here.")
-else:
-    with p1.form("push_shared"):
-        options = {d.id: d for d in shared}
-        chosen = st.selectbox(
-            "A drawing a student shared",
-            list(options),
-            format_func=lambda i: (
-                f"#{i} by {options[i].student}: "
-                f"{'a ' + str(options[i].label) if options[i].label is not None else 'no label'}, "
-                f"read {options[i].predicted}"
-            ),
-        )
-        if st.form_submit_button("Push this drawing") and chosen in options:
-            d = options[chosen]
-            work.push(d.image, d.label, f"{d.student}'s drawing")
-            st.success("Pushed.")
-with p2.form("push_test"):
-    wanted = st.selectbox("Or a test digit of class", ["any", *range(10)], key="push_class")
-    if st.form_submit_button("Push a test digit"):
-        data = get_data()
-        index, test = random_test_digit(
-            data.x_test, data.y_test, None if wanted == "any" else int(wanted)
-        )
-        work.push(test.image, test.label, f"test image #{index}")
-        st.success(f"Pushed test image #{index}.")
 
+@class_records("Pushing")
+def push_section() -> None:
+    st.header("Push a digit to everyone")
+    st.caption(
+        "It becomes every student's current digit within a couple of seconds, on whatever page they "
+        "are; each can go back to their own."
+    )
+    shared = work.shared_drawings(limit=60)
+    p1, p2 = st.columns(2)
+    if not shared:  # not an empty, disabled list: its grey placeholder is hard to read (WCAG AA)
+        p1.info("No student has shared a drawing yet: a shared one can be pushed from here.")
+    else:
+        with p1.form("push_shared"):
+            options = {d.id: d for d in shared}
+            chosen = st.selectbox(
+                "A drawing a student shared",
+                list(options),
+                format_func=lambda i: (
+                    f"#{i} by {options[i].student}: "
+                    f"{'a ' + str(options[i].label) if options[i].label is not None else 'no label'}, "
+                    f"read {options[i].predicted}"
+                ),
+            )
+            if st.form_submit_button("Push this drawing") and chosen in options:
+                d = options[chosen]
+                work.push(d.image, d.label, f"{d.student}'s drawing")
+                st.success("Pushed.")
+    with p2.form("push_test"):
+        wanted = st.selectbox("Or a test digit of class", ["any", *range(10)], key="push_class")
+        if st.form_submit_button("Push a test digit"):
+            data = get_data()
+            index, test = random_test_digit(
+                data.x_test, data.y_test, None if wanted == "any" else int(wanted)
+            )
+            work.push(test.image, test.label, f"test image #{index}")
+            st.success(f"Pushed test image #{index}.")
+
+
+push_section()
 challenge_panel(work, cached)
 style_panel(work, cached)
 class_model_panel(work, cached, CLASS_MODEL)
 
-st.header("The class's data")
-everything = work.all_drawings
-e1, e2 = st.columns(2)
-e1.download_button(
-    "Export the class's drawings (CSV)",
-    lambda: ClassWork.drawings_csv(everything()),
-    file_name="mnist-viz-class.csv",
-    mime="text/csv",
-    icon=":material/table:",
-)
-e2.download_button(
-    "Export the class's drawings (ZIP of PNGs and the CSV)",
-    lambda: ClassWork.drawings_zip(everything()),
-    file_name="mnist-viz-class.zip",
-    mime="application/zip",
-    icon=":material/download:",
-)
-settings = work.settings()
-with st.form("retention"):
-    days = st.number_input(
-        "Keep drawings for (days)", 1, 365, settings["retention_days"], key="retention_days"
+
+@class_records("The class's data")
+def data_section() -> None:
+    st.header("The class's data")
+    everything = work.all_drawings
+    e1, e2 = st.columns(2)
+    e1.download_button(
+        "Export the class's drawings (CSV)",
+        lambda: ClassWork.drawings_csv(everything()),
+        file_name="mnist-viz-class.csv",
+        mime="text/csv",
+        icon=":material/table:",
     )
-    if st.form_submit_button("Save"):
-        try:
-            work.set_retention(int(days))
-            st.success(f"Drawings older than {int(days)} days are deleted.")
-        except ClassError as exc:
-            st.error(str(exc))
-with st.expander("Delete the class", icon=":material/delete_forever:"):
-    st.warning(
-        "This deletes every student, drawing, label, challenge and submission of the class, on "
-        "every server. It cannot be undone; export first if you want to keep anything."
+    e2.download_button(
+        "Export the class's drawings (ZIP of PNGs and the CSV)",
+        lambda: ClassWork.drawings_zip(everything()),
+        file_name="mnist-viz-class.zip",
+        mime="application/zip",
+        icon=":material/download:",
     )
-    sure = st.text_input('Type "delete the class" to confirm', key="delete_confirm")
-    if st.button(
-        "Delete the class and everything in it", type="primary", disabled=sure != "delete the class"
-    ):
-        work.delete()
-        work.ensure()
-        st.success("The class was deleted; a new, empty one has begun.")
+    settings = work.settings()
+    with st.form("retention"):
+        days = st.number_input(
+            "Keep drawings for (days)", 1, 365, settings["retention_days"], key="retention_days"
+        )
+        if st.form_submit_button("Save"):
+            try:
+                work.set_retention(int(days))
+                st.success(f"Drawings older than {int(days)} days are deleted.")
+            except ClassError as exc:
+                st.error(str(exc))
+    with st.expander("Delete the class", icon=":material/delete_forever:"):
+        st.warning(
+            "This deletes every student, drawing, label, challenge and submission of the class, on "
+            "every server. It cannot be undone; export first if you want to keep anything."
+        )
+        sure = st.text_input('Type "delete the class" to confirm', key="delete_confirm")
+        if st.button(
+            "Delete the class and everything in it",
+            type="primary",
+            disabled=sure != "delete the class",
+        ):
+            work.delete()
+            work.ensure()
+            st.success("The class was deleted; a new, empty one has begun.")
+
+
+data_section()
 
 render_sidebar()

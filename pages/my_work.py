@@ -5,7 +5,7 @@ import streamlit as st
 
 from mnist_viz.classroom.classwork import ClassWork
 from mnist_viz.view import render
-from pages._class import class_work, current_student
+from pages._class import class_records, class_work, current_student
 from pages._digit import render_sidebar
 
 st.title("My work")
@@ -18,39 +18,40 @@ if student is None:
         icon=":material/groups:",
     )
 else:
-    drawings = work.student_drawings(student.id)
-    st.caption(
-        f"**{student.nickname}**: {len(drawings)} drawing{'s' if len(drawings) != 1 else ''} "
-        "saved, newest first. Only those you shared are shown to the class."
-    )
-    if drawings:
-        c1, c2 = st.columns(2)
-        c1.download_button(
-            "Download my drawings (ZIP of PNGs, with a CSV)",
-            ClassWork.drawings_zip(drawings),
-            file_name=f"mnist-viz-{student.nickname}.zip",
-            mime="application/zip",
-            icon=":material/download:",
+    with class_records("Your saved work"):
+        drawings = work.student_drawings(student.id)
+        st.caption(
+            f"**{student.nickname}**: {len(drawings)} drawing{'s' if len(drawings) != 1 else ''} "
+            "saved, newest first. Only those you shared are shown to the class."
         )
-        c2.download_button(
-            "Download the list (CSV)",
-            ClassWork.drawings_csv(drawings),
-            file_name=f"mnist-viz-{student.nickname}.csv",
-            mime="text/csv",
-            icon=":material/table:",
-        )
-        st.html(
-            render.figures_html(
-                [d.image for d in drawings[:120]],
-                [
-                    f"{'you: ' + str(d.label) if d.label is not None else 'no label'}; "
-                    f"read as {d.predicted}{' (shared)' if d.shared else ''}"
-                    for d in drawings[:120]
-                ],
-                size=84,
+        if drawings:
+            c1, c2 = st.columns(2)
+            c1.download_button(
+                "Download my drawings (ZIP of PNGs, with a CSV)",
+                ClassWork.drawings_zip(drawings),
+                file_name=f"mnist-viz-{student.nickname}.zip",
+                mime="application/zip",
+                icon=":material/download:",
             )
-        )
-        if len(drawings) > 120:
-            st.caption(f"The newest 120 of {len(drawings)} are shown; the downloads hold all.")
+            c2.download_button(
+                "Download the list (CSV)",
+                ClassWork.drawings_csv(drawings),
+                file_name=f"mnist-viz-{student.nickname}.csv",
+                mime="text/csv",
+                icon=":material/table:",
+            )
+            st.html(
+                render.figures_html(
+                    [d.image for d in drawings[:120]],
+                    [
+                        f"{'you: ' + str(d.label) if d.label is not None else 'no label'}; "
+                        f"read as {d.predicted}{' (shared)' if d.shared else ''}"
+                        for d in drawings[:120]
+                    ],
+                    size=84,
+                )
+            )
+            if len(drawings) > 120:
+                st.caption(f"The newest 120 of {len(drawings)} are shown; the downloads hold all.")
 
 render_sidebar()

@@ -158,14 +158,25 @@ class FailureLedger:
         """Check a password from ``client``; a wrong one, or one tried too early, returns False.
         Failures are logged without the guess."""
         now = time.time() if now is None else now
-        if self.wait_seconds(client, now) > 0:
+        try:
+            wait = self.wait_seconds(client, now)
+        except (OSError, sqlite3.Error):  # an unreadable ledger (a full disk) locks nobody out
+            log.exception("the sign-in ledger cannot be read; checking the password without it")
+            wait = 0.0
+        if wait > 0:
             log.warning("teacher sign-in from %s refused: too many wrong passwords", client)
             return False
         if password_matches(given, expected):
-            self.clear(client)
+            with contextlib.suppress(OSError, sqlite3.Error):
+                self.clear(client)
             log.info("teacher signed in from %s", client)
             return True
-        count = self.record_failure(client, now)
+        try:
+            count = self.record_failure(client, now)
+        except (OSError, sqlite3.Error):
+            log.exception("the sign-in ledger cannot record a wrong password from %s", client)
+            time.sleep(1.0)  # unrecorded: at least slow the guesser
+            return False
         log.warning(
             "teacher sign-in failed from %s (%d wrong password%s in %d minutes)",
             client,
