@@ -11,7 +11,14 @@ from collections.abc import Iterator
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from mnist_viz.classroom.classwork import ClassError, ClassWork, Push, Student, label_of
+from mnist_viz.classroom.classwork import (
+    ClassError,
+    ClassWork,
+    Push,
+    Student,
+    code_check_due,
+    label_of,
+)
 from mnist_viz.classroom.store import Store, StoreError
 from mnist_viz.inputs.digit import DRAWING, PUSHED, UPLOAD, Digit, Verdict, from_push
 from pages._push import FOLLOWER, follow_pushes, start_mirror
@@ -32,6 +39,8 @@ RIGHT = "right"
 PROBLEM = "class_problem"  # session state: a sentence for the sidebar's join and resume forms
 TAP_PROBLEM = "class_tap_problem"  # session state: a label or share that could not be saved
 UNCHECKED = "class_unchecked"  # session state: the address's code could not be checked just now
+NOTICE = "class_notice"  # session state: a sentence for the sidebar (left, new code, replaced)
+CODE_CHECKED = "class_code_checked"  # session state: when this session's code was last checked
 state = st.session_state
 
 
@@ -87,21 +96,31 @@ def current_student(work: ClassWork | None) -> Student | None:
     """The student of this session: joined here, or resumed from the code in the address."""
     if work is None:
         return None
+    now = time.time()
     student = state.get(STUDENT)
-    if student is not None:
+    if student is not None and not code_check_due(state.get(CODE_CHECKED), now):
         return student
-    token = st.query_params.get(TOKEN_PARAM)
+    token = state.get(TOKEN) if student is not None else st.query_params.get(TOKEN_PARAM)
     if not token:
         return None
     try:
-        student = work.resume(token)
+        found = work.resume(token)
     except StoreError as exc:  # the code stays in the address: a later run finds them
+        if student is not None:
+            return student  # joined here and the database cannot say otherwise: still them
         state[UNCHECKED] = str(exc)
         return None
     state.pop(UNCHECKED, None)
-    if student is not None:
-        state[STUDENT], state[TOKEN] = student, token
-    return student
+    if found is None:  # replaced or revoked on another device, or expired
+        if student is not None:
+            _forget_student()
+            state[NOTICE] = (
+                "Your code was replaced or withdrawn (New code, Leave, or your teacher), so this "
+                "page no longer shows your work. Resume with your current code."
+            )
+        return None
+    state[STUDENT], state[TOKEN], state[CODE_CHECKED] = found, token, now
+    return found
 
 
 def keep_code_in_address() -> None:
@@ -118,7 +137,7 @@ def _join(work: ClassWork) -> None:
     except (ClassError, StoreError) as exc:
         state[PROBLEM] = str(exc)
         return
-    state[STUDENT], state[TOKEN] = student, token
+    state[STUDENT], state[TOKEN], state[CODE_CHECKED] = student, token, time.time()
     st.query_params[TOKEN_PARAM] = token
     state.pop(PROBLEM, None)
 
@@ -131,17 +150,51 @@ def _resume(work: ClassWork) -> None:
         state[PROBLEM] = f"Your code could not be checked just now ({exc}): try again in a moment."
         return
     if student is None:
-        state[PROBLEM] = "That code belongs to nobody in this class."
+        state[PROBLEM] = (
+            "That code does not work: it belongs to nobody in this class, or it was replaced, "
+            "withdrawn (Leave) or not used for longer than the class keeps drawings."
+        )
         return
-    state[STUDENT], state[TOKEN] = student, token
+    state[STUDENT], state[TOKEN], state[CODE_CHECKED] = student, token, time.time()
     st.query_params[TOKEN_PARAM] = token
     state.pop(PROBLEM, None)
 
 
-def _leave() -> None:
-    for key in (STUDENT, TOKEN, OPEN_DRAWING):
+def _forget_student() -> None:
+    for key in (STUDENT, TOKEN, OPEN_DRAWING, CODE_CHECKED):
         state.pop(key, None)
     st.query_params.pop(TOKEN_PARAM, None)
+
+
+def _leave(work: ClassWork) -> None:
+    """Leave: the code stops working everywhere (a projected or copied code is useless)."""
+    student = state.get(STUDENT)
+    try:
+        if student is not None:
+            work.revoke_code(student.id)
+    except (ClassError, StoreError) as exc:
+        state[NOTICE] = f"You could not leave just now ({exc}): try again in a moment."
+        return
+    _forget_student()
+    state[NOTICE] = (
+        "You left: your code no longer works. Your drawings stay with the class; your teacher "
+        "can give you a new code."
+    )
+
+
+def _new_code(work: ClassWork) -> None:
+    """Replace the code (one that was seen by others): the old one stops working everywhere."""
+    student = state.get(STUDENT)
+    if student is None:
+        return
+    try:
+        token = work.new_code(student.id)
+    except (ClassError, StoreError) as exc:
+        state[NOTICE] = f"No new code just now ({exc}): try again in a moment."
+        return
+    state[TOKEN], state[CODE_CHECKED] = token, time.time()
+    st.query_params[TOKEN_PARAM] = token
+    state[NOTICE] = "Your new code is above; the old one no longer works."
 
 
 def _code_kept(why: str) -> str:
@@ -178,13 +231,21 @@ def class_sidebar() -> None:
                 st.form_submit_button("Resume", on_click=_resume, args=(work,))
             if problem := state.get(PROBLEM):
                 st.error(problem)
+            if notice := state.pop(NOTICE, None):
+                st.info(notice)
         else:
             st.caption(f"You are **{student.nickname}** in this class.")
             st.caption(
                 f"Your resume code: `{state.get(TOKEN, '')}`. Keep it to come back to your work "
-                "on another device; this page's address carries it too."
+                "on another device; this page's address carries it too. Anyone who sees it can "
+                "be you: if it was shown to others, take a new one."
             )
-            st.button("Leave on this device", on_click=_leave, key="class_leave")
+            if notice := state.pop(NOTICE, None):
+                st.info(notice)
+            st.button("New code", on_click=_new_code, args=(work,), key="class_new_code")
+            st.button(
+                "Leave (your code stops working)", on_click=_leave, args=(work,), key="class_leave"
+            )
     with st.sidebar:
         _follow_pushes(work)
 

@@ -13,7 +13,7 @@ from mnist_viz.classroom.class_model import (
     fine_tune,
     mnist_check_digits,
 )
-from mnist_viz.classroom.classwork import ClassWork
+from mnist_viz.classroom.classwork import ClassError, ClassWork
 from mnist_viz.core.cache import CachedModel, ModelCache, architecture_of
 from mnist_viz.core.errors import ModelCacheError
 from mnist_viz.core.jobs import SHARED
@@ -219,3 +219,32 @@ def class_model_panel(work: ClassWork, cached: CachedModel, name: str) -> None:
     if work.settings()["served_model"] == name and st.button("Serve the default network again"):
         work.set_served_model(None)
         st.success("Every student sees the default network again.")
+
+
+@class_records("Resume codes")
+def codes_panel(work: ClassWork) -> None:
+    """Give a student a new resume code (theirs was lost, seen by others, or withdrawn by Leave):
+    the old one stops working at once, on every device."""
+    st.header("Resume codes")
+    students = work.students()
+    if not students:
+        st.caption("No student has joined yet.")
+        return
+    with st.form("new_code"):
+        chosen = st.selectbox(
+            "Student", students, format_func=lambda s: s.nickname, key="code_student"
+        )
+        if st.form_submit_button("Give this student a new code"):
+            try:
+                state["given_code"] = (chosen.nickname, work.new_code(chosen.id))
+            except ClassError as exc:
+                st.error(str(exc))
+    if given := state.get("given_code"):
+        st.success(
+            f"New code for **{given[0]}**: `{given[1]}`. Their old code no longer works; give "
+            "them this one privately (not on the projector)."
+        )
+    st.caption(
+        "A code stops working when its student takes a new one, leaves, or has not used it for "
+        "longer than the class keeps drawings."
+    )

@@ -15,6 +15,7 @@ from conftest import (
     write_idx_folder,
 )
 
+from mnist_viz.classroom import classwork
 from mnist_viz.classroom.classwork import ClassWork
 from mnist_viz.classroom.store import DATABASE_URL_ENV_VAR, Store
 from mnist_viz.inputs.digit import from_push
@@ -121,8 +122,53 @@ def test_a_wrong_resume_code_is_refused_and_nothing_else_is_lost(app):
     at = app().run()
     at.text_input(key="class_code").input("not-a-code")
     at = button(at, "Resume").click().run()
-    assert "That code belongs to nobody in this class." in texts(at)
+    assert "That code does not work: it belongs to nobody in this class" in texts(at)
     assert not at.exception
+
+
+def test_leave_withdraws_the_code_everywhere_and_keeps_the_work(app):
+    at = draw(join(app().run(), "ada"), "1")
+    token = at.query_params["student"]
+    at = button(at, "Leave").click().run()
+    assert not at.exception and "You left: your code no longer works" in texts(at)
+    assert "student" not in at.query_params and "You are **ada**" not in texts(at)
+    again = app()  # the code, copied or seen on the projector, no longer works
+    again.query_params["student"] = token
+    again.run()
+    assert "You are **ada**" not in texts(again) and "No e-mail, no real name" in texts(again)
+    assert records().resume(token) is None and len(records().all_drawings()) == 1
+
+
+def test_a_new_code_replaces_the_old_one_on_every_device(app, monkeypatch):
+    monkeypatch.setattr(classwork, "CODE_RECHECK_S", 0.0)  # the production 30 s, shortened
+    phone = join(app().run(), "ada")
+    old = phone.query_params["student"]
+    laptop = app()  # the same student on another device, through the old code
+    laptop.query_params["student"] = old
+    laptop.run()
+    assert "You are **ada**" in texts(laptop)
+    phone = button(phone, "New code").click().run()
+    new = phone.query_params["student"]
+    assert not phone.exception and new != old and new in texts(phone)
+    assert "You are **ada**" in texts(phone) and "the old one no longer works" in texts(phone)
+    laptop.run()  # its next run checks the code again: it is no longer ada there
+    assert not laptop.exception and "You are **ada**" not in texts(laptop)
+    assert "Your code was replaced or withdrawn" in texts(laptop)
+    assert records().resume(old) is None and records().resume(new).nickname == "ada"
+
+
+def test_the_teacher_gives_a_student_a_new_code(app, teacher_password):
+    student = join(app().run(), "ada")
+    old = student.query_params["student"]
+    at = app().run()
+    at.switch_page("pages/class_view.py").run()
+    at = sign_in_as_teacher(at)
+    assert at.selectbox(key="code_student").options == ["ada"]
+    button(at, "Give this student a new code").click().run()
+    assert not at.exception
+    (given,) = [s.value for s in at.success if "New code for **ada**" in s.value]
+    code = given.split("`")[1]
+    assert records().resume(code).nickname == "ada" and records().resume(old) is None
 
 
 def test_a_student_without_a_nickname_sees_my_work_explain_how_to_join(app):

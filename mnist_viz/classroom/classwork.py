@@ -125,6 +125,16 @@ def read_right(matrix: np.ndarray) -> tuple[int, int]:
     return int(np.trace(matrix)), int(matrix.sum())
 
 
+# A session that resumed checks its code again this often, so a code replaced or revoked on
+# another device (New code, Leave, the teacher's reset) stops working there within this time.
+CODE_RECHECK_S = 30.0
+
+
+def code_check_due(checked_at: float | None, now: float) -> bool:
+    """Whether a session's student must be checked against the database again."""
+    return checked_at is None or not 0 <= now - checked_at < CODE_RECHECK_S
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
@@ -190,24 +200,53 @@ class ClassWork:
             ) from None
         return Student(int(row[0]), nickname), token
 
-    def resume(self, token: str) -> Student | None:
-        """The student whose resume token this is, in this class; None for an unknown token."""
+    def resume(self, token: str, now: float | None = None) -> Student | None:
+        """The student whose resume token this is, in this class; None for an unknown token, a
+        replaced or revoked one, or one not used for longer than the class keeps drawings."""
         if not isinstance(token, str) or not 8 <= len(token) <= 64:
             return None
+        now = time.time() if now is None else now
         row = self.store.one(
-            "SELECT id, nickname FROM students WHERE class_id = ? AND token_hash = ?",
-            (self.class_id, _token_hash(token)),
+            "SELECT s.id, s.nickname FROM students s JOIN classes c ON c.id = s.class_id "
+            "WHERE s.class_id = ? AND s.token_hash = ? AND s.last_seen >= ? - c.retention_days "
+            "* 86400",
+            (self.class_id, _token_hash(token), now),
         )
         if row is None:
             return None
         with contextlib.suppress(StoreError):  # last seen is a statistic: a full disk must not
-            self.touch(int(row[0]))  # turn a student away
+            self.touch(int(row[0]), now)  # turn a student away
         return Student(int(row[0]), row[1])
 
-    def touch(self, student_id: int) -> None:
-        self.store.execute(
-            "UPDATE students SET last_seen = ? WHERE id = ?", (time.time(), student_id)
+    def new_code(self, student_id: int) -> str:
+        """A fresh resume code for a student of this class; the old one stops working at once."""
+        token = secrets.token_urlsafe(12)
+        rows = self.store.execute(
+            "UPDATE students SET token_hash = ?, last_seen = ? WHERE id = ? AND class_id = ? "
+            "RETURNING id",
+            (_token_hash(token), time.time(), int(student_id), self.class_id),
         )
+        if not rows:
+            raise ClassError("that student is not in this class")
+        return token
+
+    def revoke_code(self, student_id: int) -> None:
+        """The student's code stops working (Leave): their work stays with the class, and the
+        teacher can give them a new code."""
+        self.new_code(student_id)  # a code nobody is shown
+
+    def students(self) -> list[Student]:
+        """Every student of the class, by nickname."""
+        rows = self.store.execute(
+            "SELECT id, nickname FROM students WHERE class_id = ? ORDER BY nickname_key, id",
+            (self.class_id,),
+        )
+        return [Student(int(i), n) for i, n in rows]
+
+    def touch(self, student_id: int, now: float | None = None) -> None:
+        """The student was here (``now``, default the present): their code stays valid."""
+        now = time.time() if now is None else now
+        self.store.execute("UPDATE students SET last_seen = ? WHERE id = ?", (now, student_id))
 
     # -- drawings ------------------------------------------------------------------------------
 

@@ -52,6 +52,34 @@ def test_a_student_joins_under_a_nickname_and_resumes_with_a_code(store):
     assert token not in str(stored)  # only its hash is kept
 
 
+def test_a_new_code_replaces_the_old_and_leave_revokes_it(store):
+    work = ClassWork(store)
+    ada, first = work.join("ada")
+    bob, bobs = work.join("bob")
+    second = work.new_code(ada.id)
+    assert second != first and work.resume(first) is None and work.resume(second) == ada
+    assert work.resume(bobs) == bob  # nobody else's code changes
+    work.revoke_code(ada.id)
+    assert work.resume(second) is None and work.students() == [ada, bob]  # the work stays
+    third = work.new_code(ada.id)  # the teacher's reset brings them back
+    assert work.resume(third) == ada
+    with pytest.raises(ClassError, match="not in this class"):
+        ClassWork(store, "other").new_code(ada.id)  # a class cannot reset another's students
+    assert work.resume(third) == ada
+
+
+def test_a_code_unused_for_longer_than_the_retention_expires(store):
+    work = ClassWork(store)
+    ada, token = work.join("ada")
+    work.set_retention(3)
+    day = 86400.0
+    assert work.resume(token, now=time.time() + 2.9 * day) == ada  # used: last seen is now
+    assert work.resume(token, now=time.time() + 5.8 * day) == ada  # 2.9 days after that use
+    assert work.resume(token, now=time.time() + 9 * day) is None  # 9 days after: expired
+    work.set_retention(30)  # a longer retention keeps it again (nothing was deleted)
+    assert work.resume(token, now=time.time() + 9 * day) == ada
+
+
 def test_drawings_are_saved_updated_labelled_and_shared(store):
     work = ClassWork(store)
     ada, _ = work.join("ada")
