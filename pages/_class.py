@@ -19,6 +19,7 @@ from mnist_viz.classroom.classwork import (
     code_check_due,
     label_of,
 )
+from mnist_viz.classroom.retention import start_retention
 from mnist_viz.classroom.store import Store, StoreError
 from mnist_viz.inputs.digit import DRAWING, PUSHED, UPLOAD, Digit, Verdict, from_push
 from pages._push import FOLLOWER, follow_pushes, start_mirror
@@ -64,6 +65,7 @@ def _store() -> Store:
     """The class's database, migrated; StoreError at once while it is down (its breaker)."""
     store = _open_store()
     store.ready()
+    start_retention(store)  # once per server process (after the schema is ready): hourly purges
     return store
 
 

@@ -8,6 +8,7 @@ from mnist_viz.view import render
 from pages._class import class_records, class_work, current_student
 from pages._digit import render_sidebar
 
+SHOWN = 120  # drawings shown on the page; the downloads hold every one
 st.title("My work")
 work = class_work()
 student = current_student(work)
@@ -19,39 +20,46 @@ if student is None:
     )
 else:
     with class_records("Your saved work"):
-        drawings = work.student_drawings(student.id)
+        count = work.count_student_drawings(student.id)
+        newest = work.student_drawings(student.id, limit=SHOWN)
         st.caption(
-            f"**{student.nickname}**: {len(drawings)} drawing{'s' if len(drawings) != 1 else ''} "
-            "saved, newest first. Only those you shared are shown to the class."
+            f"**{student.nickname}**: {count} drawing{'s' if count != 1 else ''} saved, newest "
+            "first. Only those you shared are shown to the class."
         )
-        if drawings:
+        if count:
+
+            def everything() -> list:  # read when a download is asked for, not on every run
+                return work.all_student_drawings(student.id)
+
             c1, c2 = st.columns(2)
             c1.download_button(
-                "Download my drawings (ZIP of PNGs, with a CSV)",
-                ClassWork.drawings_zip(drawings),
+                f"Download all {count} (ZIP of PNGs, with a CSV)",
+                lambda: ClassWork.drawings_zip(everything()),
                 file_name=f"mnist-viz-{student.nickname}.zip",
                 mime="application/zip",
                 icon=":material/download:",
             )
             c2.download_button(
-                "Download the list (CSV)",
-                ClassWork.drawings_csv(drawings),
+                f"Download the list of all {count} (CSV)",
+                lambda: ClassWork.drawings_csv(everything()),
                 file_name=f"mnist-viz-{student.nickname}.csv",
                 mime="text/csv",
                 icon=":material/table:",
             )
             st.html(
                 render.figures_html(
-                    [d.image for d in drawings[:120]],
+                    [d.image for d in newest],
                     [
                         f"{'you: ' + str(d.label) if d.label is not None else 'no label'}; "
                         f"read as {d.predicted}{' (shared)' if d.shared else ''}"
-                        for d in drawings[:120]
+                        for d in newest
                     ],
                     size=84,
                 )
             )
-            if len(drawings) > 120:
-                st.caption(f"The newest 120 of {len(drawings)} are shown; the downloads hold all.")
+            if count > len(newest):
+                st.caption(
+                    f"The newest {len(newest)} of {count} are shown; the downloads hold all."
+                )
 
 render_sidebar()

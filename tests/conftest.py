@@ -265,12 +265,14 @@ def fresh_streamlit_caches():
     them is still using TensorFlow while the next test loads, trains and frees its models."""
     import streamlit as st
 
+    from mnist_viz.classroom.retention import stop_every_retention
     from mnist_viz.core.jobs import wait_for_every_queue
 
     st.cache_resource.clear()
     st.cache_data.clear()
     yield
     assert wait_for_every_queue(timeout=300), "a background job ran on for 5 minutes"
+    stop_every_retention()  # the class's purge thread of this test's store
     st.cache_resource.clear()
     st.cache_data.clear()
 

@@ -107,7 +107,7 @@ def test_a_students_work_and_the_teachers_class_view(browser, class_server):
         student.get_by_text("ada: 1 drawing saved").wait_for(timeout=SETTLE)
         student.get_by_text(f"you: {read}; read as {read} (shared)").wait_for(timeout=SETTLE)
         with student.expect_download() as download:
-            student.get_by_role("button", name="Download the list (CSV)").click()
+            student.get_by_role("button", name="Download the list of all 1 (CSV)").click()
         rows = list(csv.DictReader(io.StringIO(download.value.path().read_text())))
         assert len(rows) == 1 and rows[0]["label"] == read
         assert_no_exception(student)

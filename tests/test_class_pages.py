@@ -5,6 +5,7 @@ are tested in test_classwork.py (both back-ends), verification in test_challenge
 
 import time
 
+import numpy as np
 import pytest
 from conftest import (
     app_test,
@@ -116,6 +117,22 @@ def test_a_reload_with_the_resume_code_finds_the_gallery(app):
     assert "you: 4; read as" in gallery
     labels = [b.proto.label for b in again.get("download_button")]
     assert any("ZIP" in label for label in labels) and any("CSV" in label for label in labels)
+
+
+def test_my_work_offers_every_drawing_however_many(app):
+    at = join(app().run(), "ada")
+    work = records()
+    ada = work.resume(at.query_params["student"])
+    image = np.zeros((28, 28), np.float32)
+    image[4:24, 12:16] = 1.0
+    for i in range(130):
+        work.save_drawing(ada.id, image, i % 10, 0.9, "sha")
+    at.switch_page("pages/my_work.py").run()
+    assert not at.exception
+    shown = texts(at)
+    assert "**ada**: 130 drawings saved" in shown and "The newest 120 of 130" in shown
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Download all 130 (ZIP of PNGs, with a CSV)" in labels
 
 
 def test_a_wrong_resume_code_is_refused_and_nothing_else_is_lost(app):

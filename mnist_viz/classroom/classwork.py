@@ -343,8 +343,18 @@ class ClassWork:
         ]
 
     def student_drawings(self, student_id: int, limit: int = 500) -> list[SavedDrawing]:
-        """The student's own drawings, newest first."""
+        """The student's own drawings, newest first (the newest ``limit``)."""
         return self._drawings("WHERE d.student_id = ?", (student_id,), limit)
+
+    def all_student_drawings(self, student_id: int) -> list[SavedDrawing]:
+        """Every drawing of the student (for their downloads), newest first."""
+        return self._drawings("WHERE d.student_id = ?", (student_id,), limit=1_000_000)
+
+    def count_student_drawings(self, student_id: int) -> int:
+        """How many drawings the student has saved."""
+        return int(
+            self.store.one("SELECT COUNT(*) FROM drawings WHERE student_id = ?", (student_id,))[0]
+        )
 
     def shared_drawings(
         self, label: int | None = None, predicted: int | None = None, limit: int = 200
@@ -538,13 +548,26 @@ class ClassWork:
         )
 
     def purge(self, now: float | None = None) -> int:
-        """Delete drawings older than the retention; returns how many."""
+        """Delete what is older than the retention: drawings, challenge submissions, and students
+        not seen since who have no drawing left (their codes had expired). Returns how many
+        drawings went."""
         now = time.time() if now is None else now
-        days = self.settings()["retention_days"]
-        rows = self.store.execute(
-            "DELETE FROM drawings WHERE class_id = ? AND created < ? RETURNING id",
-            (self.class_id, now - days * 86400),
-        )
+        cutoff = now - self.settings()["retention_days"] * 86400
+        with self.store.transaction():
+            rows = self.store.execute(
+                "DELETE FROM drawings WHERE class_id = ? AND created < ? RETURNING id",
+                (self.class_id, cutoff),
+            )
+            self.store.execute(
+                "DELETE FROM submissions WHERE created < ? AND challenge_id IN "
+                "(SELECT id FROM challenges WHERE class_id = ?)",
+                (cutoff, self.class_id),
+            )
+            self.store.execute(
+                "DELETE FROM students WHERE class_id = ? AND last_seen < ? AND NOT EXISTS "
+                "(SELECT 1 FROM drawings d WHERE d.student_id = students.id)",
+                (self.class_id, cutoff),
+            )
         return len(rows)
 
     def delete(self) -> None:

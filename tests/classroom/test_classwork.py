@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from mnist_viz.classroom.classwork import RECENT_PUSH_S, ClassError, ClassWork, from_bytes
+from mnist_viz.classroom.retention import start_retention, stop_retention
 from mnist_viz.classroom.store import MIGRATIONS, Store, StoreError
 
 
@@ -304,3 +305,56 @@ def test_a_tap_gives_the_predicted_digit_a_digit_or_nothing():
     assert label_of("right", 4, "right") == 4
     assert label_of("7", 4, "right") == 7
     assert label_of(None, 4, "right") is None
+
+
+def test_retention_deletes_old_drawings_submissions_and_students_gone_with_their_codes(store):
+    work = ClassWork(store)
+    ada, _ = work.join("ada")  # old, with a recent drawing: stays
+    bob, _ = work.join("bob")  # old, nothing recent: goes
+    cy, _ = work.join("cy")  # recent: stays
+    kept = work.save_drawing(ada.id, digit(1), 1, 0.9, "sha")
+    old = work.save_drawing(bob.id, digit(2), 2, 0.9, "sha")
+    challenge = work.start_challenge("fool", digit(2), 2, None, "sha")
+    work.record_submission(challenge, ada.id, 0.3, digit(3))
+    work.record_submission(challenge, cy.id, 0.2, digit(4))
+    month = 31 * 86400
+    store.execute("UPDATE students SET last_seen = last_seen - ? WHERE id <> ?", (month, cy.id))
+    store.execute("UPDATE drawings SET created = created - ? WHERE id = ?", (month, old))
+    store.execute(
+        "UPDATE submissions SET created = created - ? WHERE student_id = ?", (month, ada.id)
+    )
+    assert work.purge() == 1
+    assert [d.id for d in work.all_drawings()] == [kept]
+    assert [s.nickname for s in work.students()] == ["ada", "cy"]
+    assert [name for name, _ in work.leaderboard(challenge)] == ["cy"]
+
+
+def test_retention_runs_on_a_timer_without_anyone_opening_the_class_view(store):
+    work = ClassWork(store)
+    ada, _ = work.join("ada")
+    old = work.save_drawing(ada.id, digit(1), 1, 0.9, "sha")
+    store.execute("UPDATE drawings SET created = created - 40 * 86400 WHERE id = ?", (old,))
+    start_retention(store, every_s=0.05)
+    try:
+        deadline = time.monotonic() + 10
+        while work.all_drawings() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert work.all_drawings() == []
+        new = work.save_drawing(ada.id, digit(2), 2, 0.9, "sha")  # the timer keeps running
+        store.execute("UPDATE drawings SET created = created - 40 * 86400 WHERE id = ?", (new,))
+        while work.all_drawings() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert work.all_drawings() == []
+    finally:
+        stop_retention(store)
+
+
+def test_a_students_downloads_hold_every_drawing(store):
+    work = ClassWork(store)
+    ada, _ = work.join("ada")
+    saved = [work.save_drawing(ada.id, digit(i), i % 10, 0.9, "sha") for i in range(2000)]
+    assert work.count_student_drawings(ada.id) == 2000
+    every = work.all_student_drawings(ada.id)
+    assert sorted(d.id for d in every) == sorted(saved)
+    rows = list(csv.reader(io.StringIO(work.drawings_csv(every).decode())))
+    assert len(rows) == 2001
