@@ -23,6 +23,7 @@ from mnist_viz.classroom.retention import start_retention
 from mnist_viz.classroom.store import Store, StoreError
 from mnist_viz.inputs.digit import DRAWING, PUSHED, UPLOAD, Digit, Verdict, from_push
 from pages._push import FOLLOWER, follow_pushes, start_mirror
+from pages._teacher import client_address
 
 STUDENT, TOKEN = "class_student", "class_token"  # session state
 OPEN_DRAWING = "class_drawing"  # session state: (digit key, drawing id) of the saved answer
@@ -135,7 +136,7 @@ def keep_code_in_address() -> None:
 
 def _join(work: ClassWork) -> None:
     try:
-        student, token = work.join(state.get("class_nickname", ""))
+        student, token = work.join(state.get("class_nickname", ""), client_address())
     except (ClassError, StoreError) as exc:
         state[PROBLEM] = str(exc)
         return
@@ -282,8 +283,8 @@ def record_answer(
             source=digit.source,
             drawing_id=drawing_id if continuing else None,
         )
-    except StoreError as exc:
-        st.warning(f"Your drawing could not be saved: {exc}")
+    except (StoreError, ClassError) as exc:  # a database failure, or a quota reached
+        st.warning(f"Your drawing could not be saved: {exc}.")
         return None
     if saved != drawing_id:  # a new drawing: its label and sharing start empty
         state[LABEL], state[SHARE] = None, False

@@ -120,8 +120,12 @@ def challenge_submission(
         except ChallengeRejected as exc:
             st.error(f"Not accepted: {exc}.")
             return
-        work.record_submission(active.id, student.id, score, adversarial)
-        st.success(f"Accepted, checked by the server: {score:.3f}.")
+        try:
+            work.record_submission(active.id, student.id, score, adversarial)
+        except ClassError as exc:
+            st.warning(f"Not recorded: {exc}.")
+        else:
+            st.success(f"Accepted, checked by the server: {score:.3f}.")
     board = work.leaderboard(active.id, limit=5)
     if board:
         st.caption("Leaderboard: " + ", ".join(f"{n} {s:.3f}" for n, s in board))

@@ -16,7 +16,7 @@ from conftest import (
     write_idx_folder,
 )
 
-from mnist_viz.classroom import classwork
+from mnist_viz.classroom import classwork, quotas
 from mnist_viz.classroom.classwork import ClassWork
 from mnist_viz.classroom.store import DATABASE_URL_ENV_VAR, Store
 from mnist_viz.inputs.digit import from_push
@@ -133,6 +133,22 @@ def test_my_work_offers_every_drawing_however_many(app):
     assert "**ada**: 130 drawings saved" in shown and "The newest 120 of 130" in shown
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Download all 130 (ZIP of PNGs, with a CSV)" in labels
+
+
+def test_quotas_refuse_with_a_sentence_and_the_answers_go_on(app, monkeypatch):
+    monkeypatch.setattr(quotas, "DRAWINGS_PER_MINUTE", 2)
+    monkeypatch.setattr(quotas, "JOINS", quotas.JoinsPerAddress(limit=1))
+    at = join(app().run(), "ada")
+    for _ in range(2):
+        at = draw(draw(at, "1", width=0), "1")
+    assert "could not be saved" not in " ".join(w.value for w in at.warning)
+    at = draw(draw(at, "1", width=0), "0")  # a third new drawing within the minute
+    assert not at.exception and "Prediction" in [m.label for m in at.metric]
+    assert "could not be saved: 2 new drawings in a minute" in " ".join(w.value for w in at.warning)
+    assert len(records().all_drawings()) == 2
+    other = join(app().run(), "bob")  # a second join from the same address within the minute
+    assert not other.exception and "1 joins from this network in the last minute" in texts(other)
+    assert [s.nickname for s in records().students()] == ["ada"]
 
 
 def test_a_wrong_resume_code_is_refused_and_nothing_else_is_lost(app):

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from mnist_viz.classroom import nicknames
+from mnist_viz.classroom import nicknames, quotas
 from mnist_viz.classroom.store import Conflict, Store, StoreError
 from mnist_viz.core.errors import MnistVizError
 
@@ -58,6 +58,10 @@ def ask_every_ms(environ: dict | None = None) -> int:
 
 class ClassError(MnistVizError):
     """A class action that cannot be done; the message says why, for the page."""
+
+
+class QuotaExceeded(ClassError):
+    """A limit of ``quotas`` was reached: the message says which, and when it frees up."""
 
 
 @dataclass(frozen=True)
@@ -177,7 +181,7 @@ class ClassWork:
 
     # -- students ------------------------------------------------------------------------------
 
-    def join(self, nickname: str) -> tuple[Student, str]:
+    def join(self, nickname: str, address: str | None = None) -> tuple[Student, str]:
         """A new student under ``nickname``; returns them and their resume token (shown once).
         The nickname is NFKC-normalised and must be one script's; its key is unique in the
         class by a database constraint (``nicknames``)."""
@@ -185,6 +189,18 @@ class ClassWork:
         if (why := nicknames.problem(nickname)) is not None:
             raise ClassError(why)
         self.ensure()
+        if address is not None and not quotas.JOINS.admit(address):
+            raise QuotaExceeded(
+                f"{quotas.JOINS.limit} joins from this network in the last "
+                "minute: try again in a minute"
+            )
+        (students,) = self.store.one(
+            "SELECT COUNT(*) FROM students WHERE class_id = ?", (self.class_id,)
+        )
+        if int(students) >= quotas.STUDENTS_PER_CLASS:
+            raise QuotaExceeded(
+                f"the class is full ({quotas.STUDENTS_PER_CLASS} students): ask your teacher"
+            )
         token = secrets.token_urlsafe(12)
         now = time.time()
         try:
@@ -282,6 +298,7 @@ class ClassWork:
             )
             if updated:
                 return drawing_id
+        self._check_drawing_quota(student_id, now)
         row = self.store.one(
             "INSERT INTO drawings (class_id, student_id, created, updated, source, png, image, "
             "predicted, confidence, model_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -503,10 +520,36 @@ class ClassWork:
             return None
         return Challenge(int(row[0]), row[1], from_bytes(row[2]), int(row[3]), row[4], row[5])
 
+    def _check_drawing_quota(self, student_id: int, now: float) -> None:
+        recent, total = self.store.one(
+            "SELECT COUNT(*) FILTER (WHERE created > ?), COUNT(*) FROM drawings "
+            "WHERE student_id = ?",
+            (now - 60.0, student_id),
+        )
+        if int(total) >= quotas.DRAWINGS_PER_STUDENT:
+            raise QuotaExceeded(
+                f"you have saved {quotas.DRAWINGS_PER_STUDENT:,} drawings, as many as a student "
+                "may keep: the answers go on, without saving"
+            )
+        if int(recent) >= quotas.DRAWINGS_PER_MINUTE:
+            raise QuotaExceeded(
+                f"{quotas.DRAWINGS_PER_MINUTE} new drawings in a minute is as many as are saved: "
+                "the answers go on, and saving resumes within a minute"
+            )
+
     def record_submission(
         self, challenge_id: int, student_id: int, score: float, image: np.ndarray
     ) -> None:
         """Keep a submission the server has verified (see ``mnist_viz.classroom.challenges``)."""
+        (count,) = self.store.one(
+            "SELECT COUNT(*) FROM submissions WHERE challenge_id = ? AND student_id = ?",
+            (challenge_id, student_id),
+        )
+        if int(count) >= quotas.SUBMISSIONS_PER_CHALLENGE:
+            raise QuotaExceeded(
+                f"{quotas.SUBMISSIONS_PER_CHALLENGE} submissions to this challenge is the most "
+                "one student may make: your best one counts"
+            )
         self.store.execute(
             "INSERT INTO submissions (challenge_id, student_id, score, image, created) "
             "VALUES (?, ?, ?, ?, ?)",
