@@ -54,14 +54,46 @@ PUSH_ASK_BEHIND_NGINX_MS = 250  # nginx serves the file: asking costs the replic
 UNPRIVILEGED = ("nobody", "nogroup")  # nginx's workers, when it is started as root
 
 
+# Sent with every answer (each location repeats them: a location's add_header replaces the
+# server's). The page address carries a student's resume code, so no Referer leaves the site;
+# only this site may frame its pages (the drawing pad is a frame of the site itself).
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "frame-ancestors 'self'",
+    "X-Frame-Options": "SAMEORIGIN",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+HSTS = "max-age=31536000"  # only over TLS
+
+
+def security_headers(tls: bool) -> str:
+    """The add_header lines of every location."""
+    headers = SECURITY_HEADERS | ({"Strict-Transport-Security": HSTS} if tls else {})
+    return "\n".join(f'            add_header {k} "{v}" always;' for k, v in headers.items())
+
+
+def default_server(listen: str, tls: bool) -> str:
+    """A server for every Host the class does not use: it closes the connection without an
+    answer (444), or over TLS refuses the handshake, so the app is not served under a name an
+    attacker points at this machine (DNS rebinding)."""
+    refuse = "ssl_reject_handshake on;" if tls else "return 444;"
+    return (
+        f"    server {{\n        listen {listen} default_server;\n"
+        f"        server_name _;\n        {refuse}\n    }}"
+    )
+
+
 def nginx_config(
     listen: str,
     replica_ports: list[int],
     prefix: Path,
     tls: tuple[Path, Path] | None = None,
+    hosts: list[str] | None = None,
 ) -> str:
     """The nginx configuration for these replicas (see nginx.conf.template); ``tls``: the
-    certificate and key files, to serve HTTPS on ``listen``."""
+    certificate and key files, to serve HTTPS on ``listen``; ``hosts``: the names students
+    type (then any other Host is refused; the machine's own 127.0.0.1 and localhost stay)."""
     upstreams = "\n".join(f"        server 127.0.0.1:{p};" for p in replica_ports)
     # Started as root, nginx runs its workers as an unprivileged user (who must be able to
     # write the temporary folders: see Classroom.start).
@@ -75,8 +107,12 @@ def nginx_config(
             f"        ssl_certificate_key {key};\n"
             "        ssl_protocols TLSv1.2 TLSv1.3;"
         )
+    names = " ".join([*hosts, "127.0.0.1", "localhost"]) if hosts else '""'
     text = TEMPLATE.read_text(encoding="utf-8")
     for key, value in {
+        "{security_headers}": security_headers(tls is not None),
+        "{default_server}": default_server(listen, tls is not None) if hosts else "",
+        "{server_names}": names,
         "{user}": user,
         "{prefix}": str(prefix),
         "{listen}": listen,
@@ -207,7 +243,9 @@ class Classroom:
             self.workdir.chmod(0o711)  # they may pass through, not list
             conf = self.workdir / "nginx.conf"
             conf.write_text(
-                nginx_config(f"{self.listen}:{self.port}", ports, self.workdir, self.tls)
+                nginx_config(
+                    f"{self.listen}:{self.port}", ports, self.workdir, self.tls, self.hosts
+                )
             )
             command = [nginx, "-p", str(self.workdir), "-c", str(conf), "-g", "daemon off;"]
             log = self.workdir / "nginx.out"
@@ -275,6 +313,17 @@ class Classroom:
         return self._status_mb("VmRSS")
 
 
+def listen_warning(listen: str, tls: bool) -> str | None:
+    """What to tell the teacher who serves beyond this machine without TLS."""
+    if tls or listen in ("127.0.0.1", "localhost", "::1"):
+        return None
+    return (
+        f"listening on {listen} without TLS: on the school's network, anyone between a student "
+        "and this machine can read the teacher's password and the students' resume codes. "
+        "Give --tls-cert and --tls-key (see the README)."
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--replicas", type=int, default=2, help="0: one server without nginx")
@@ -290,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if bool(args.tls_cert) != bool(args.tls_key):
         parser.error("--tls-cert and --tls-key go together")
+    if warning := listen_warning(args.listen, bool(args.tls_cert)):
+        print(f"Warning: {warning}", file=sys.stderr)
     setting = password_setting(None)
     if setting.problem:
         print(f"Warning: {setting.problem}.", file=sys.stderr)

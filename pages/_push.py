@@ -14,6 +14,7 @@ replicas on several machines agree), checking every 0.1 s.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import time
@@ -33,7 +34,10 @@ MIRROR_EVERY_S = 0.1  # one single-row SELECT: cheap
 
 _follower = st.components.v2.component(
     "mnist_viz.push_follower",
-    html='<span class="push-follower" aria-hidden="true"></span>',
+    html=(
+        '<span class="push-follower" aria-hidden="true"></span>'
+        '<p class="push-stalled" role="status" style="margin:0;font-size:0.875rem"></p>'
+    ),
     js=(Path(__file__).with_name("_push.js")).read_text(encoding="utf-8"),
 )
 
@@ -48,19 +52,33 @@ def _write_id(path: Path, push_id: int) -> None:
     os.replace(temporary, path)  # readers see the old file or the new one, never half of one
 
 
+log = logging.getLogger(__name__)
+
+
+def _log_failure(class_id: str, exc: Exception, failing: bool) -> bool:
+    """Log the first failure of a run of them (not one line every 0.1 s); True."""
+    if not failing:
+        log.warning("push mirror of class %r: cannot update the push file (%s)", class_id, exc)
+    return True
+
+
 _current: dict[str, object] = {}  # class id -> the token of its one live mirror thread
 
 
 def _mirror(store: Store, class_id: str, token: object) -> None:
-    path, written = push_file(class_id), None
+    path, written, failing = push_file(class_id), None, False
     while _current.get(class_id) is token:  # a newer mirror (a new database) replaces this one
         try:
             push_id = ClassWork(store, class_id).current_push_id()
             if push_id != written or not path.is_file():
                 _write_id(path, push_id)
                 written = push_id
-        except (StoreError, OSError):
-            pass  # the database or the disk is back in a moment; pages keep their digit
+        except (StoreError, OSError) as exc:  # back in a moment; pages keep their digit
+            failing = _log_failure(class_id, exc, failing)
+        else:
+            if failing:
+                log.warning("push mirror of class %r: working again", class_id)
+            failing = False
         time.sleep(MIRROR_EVERY_S)
 
 

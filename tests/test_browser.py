@@ -469,3 +469,32 @@ def test_drawing_with_a_finger_on_a_phone(browser, app_url):
         page.get_by_text("Input: your drawing (1 stroke).").first.wait_for(timeout=SETTLE)
     finally:
         context.close()
+
+
+def test_pushes_that_stop_arriving_are_said_and_asked_for_less_often(browser, app_url):
+    """The push follower (pages/_push.js) under a server that answers 429: it backs off
+    (at 500 ms it would ask about 24 times in 12 s) and says so in words; the sentence goes when
+    the answers come back."""
+    context = browser.new_context(viewport={"width": WIDTH, "height": 1000})
+    asked: list[float] = []
+    push_file = re.compile(r".*/app/static/push-[^/]*\.json.*")
+
+    def refuse(route) -> None:
+        asked.append(time.monotonic())
+        route.fulfill(status=429, body="")
+
+    try:
+        page = context.new_page()
+        page.route(push_file, refuse)
+        page.goto(app_url)
+        page.locator(CANVAS).wait_for(timeout=SETTLE)
+        notice = page.get_by_text("The teacher's pushes are not arriving")
+        notice.wait_for(timeout=40_000)
+        assert "the server answered 429" in notice.text_content()
+        first = asked[0]
+        assert len([t for t in asked if t - first < 12]) <= 8, asked
+        page.unroute(push_file)
+        notice.wait_for(state="detached", timeout=30_000)
+        assert_no_exception(page)
+    finally:
+        context.close()

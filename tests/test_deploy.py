@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from test_classroom import nginx_or_skip
 
-from deploy.classroom import Classroom, nginx_config
+from deploy.classroom import Classroom, listen_warning, nginx_config
 
 
 @pytest.fixture
@@ -58,10 +58,51 @@ def test_a_class_name_with_a_port_passes_the_origin_check_and_others_do_not(empt
             websocket_handshake(port, f"class.example:{port}", f"http://class.example:{port}")
             == 101
         )
-        assert (
-            websocket_handshake(port, f"evil.example:{port}", f"http://evil.example:{port}") == 403
-        )
+        with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):  # nginx closes
+            websocket_handshake(port, f"evil.example:{port}", f"http://evil.example:{port}")
+        replica = server.replica_ports[0]  # and the replica itself refuses it too
+        evil = f"evil.example:{replica}"
+        assert websocket_handshake(replica, evil, f"http://{evil}") == 403
         assert websocket_handshake(port, f"class.example:{port}", "http://evil.example") == 403
+        # any other name: nginx closes the connection without an answer (before any replica)
+        assert plain_get(port, f"class.example:{port}") == 200
+        assert plain_get(port, f"127.0.0.1:{port}") == 200
+        with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
+            plain_get(port, f"evil.example:{port}")
+
+
+def plain_get(port: int, host: str, path: str = "/_stcore/health") -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.putrequest("GET", path, skip_host=True)
+        connection.putheader("Host", host)
+        connection.endheaders()
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_every_answer_carries_the_security_headers(empty_models):
+    with Classroom(replicas=1, env=empty_models) as server:
+        for path in ["/", "/_stcore/health", "/app/static/push-class.json", "/_stcore/upload_file"]:
+            request = urllib.request.Request(f"{server.url}{path}")
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    headers = response.headers
+            except urllib.error.HTTPError as error:  # an upload without a body, a missing file
+                headers = error.headers
+            assert headers["X-Content-Type-Options"] == "nosniff", path
+            assert headers["Referrer-Policy"] == "no-referrer", path
+            assert headers["Content-Security-Policy"] == "frame-ancestors 'self'", path
+            assert headers["X-Frame-Options"] == "SAMEORIGIN", path
+            assert "Strict-Transport-Security" not in headers, path  # only over TLS
+
+
+def test_listening_beyond_this_machine_without_tls_is_warned_about():
+    assert "without TLS" in listen_warning("0.0.0.0", tls=False)
+    assert "without TLS" in listen_warning("192.168.1.20", tls=False)
+    assert listen_warning("0.0.0.0", tls=True) is None
+    assert listen_warning("127.0.0.1", tls=False) is None
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="nginx drops privileges only when started as root")
@@ -106,6 +147,7 @@ def test_https_with_the_teachers_certificate(empty_models, tmp_path):
             assert response.status == 200
             replica = [c for c in response.headers.get_all("Set-Cookie") or [] if "replica" in c]
             assert replica and "Secure" in replica[0]
+            assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
         with pytest.raises((urllib.error.URLError, http.client.HTTPException, ConnectionError)):
             urllib.request.urlopen(f"http://127.0.0.1:{server.port}/_stcore/health", timeout=5)
 

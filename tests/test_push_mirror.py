@@ -1,0 +1,53 @@
+"""The push mirror (pages/_push.py) while the class's database is down: it logs the failure once
+(not ten lines a second), says when it works again, and writes the push id once it can. The
+mirror runs as a thread of this test process."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+
+from mnist_viz.classroom import breaker
+from mnist_viz.classroom.store import DATABASE_URL_ENV_VAR, Store
+
+
+def test_the_mirror_logs_a_failure_once_and_its_recovery(tmp_path, monkeypatch, caplog):
+    from pages import _push
+
+    monkeypatch.setattr(_push, "STATIC", tmp_path)
+    monkeypatch.setattr(breaker, "RETRY_S", 0.2)  # the production 10 s, shortened
+    monkeypatch.setenv(DATABASE_URL_ENV_VAR, "postgresql://nobody@127.0.0.1:1/none")
+    down = Store()
+    caplog.set_level(logging.WARNING, logger=_push.__name__)
+    _push.start_mirror(down, "lesson")
+    time.sleep(1.5)  # 15 rounds of the mirror
+    failures = [r for r in caplog.records if "cannot update the push file" in r.message]
+    assert len(failures) == 1 and "lesson" in failures[0].message
+    _push._current.pop("lesson", None)  # ends the mirror
+    _push.start_mirror.clear()
+
+
+def test_the_mirror_says_when_it_works_again(tmp_path, monkeypatch, caplog):
+    from pages import _push
+
+    monkeypatch.setattr(_push, "STATIC", tmp_path / "missing")  # not a folder yet: OSError
+    monkeypatch.setenv("MNIST_VIZ_DATA_DIR", str(tmp_path / "data"))
+    store = Store()
+    store.migrate()
+    caplog.set_level(logging.WARNING, logger=_push.__name__)
+    token = _push._current["again"] = object()
+    thread = threading.Thread(target=_push._mirror, args=(store, "again", token), daemon=True)
+    thread.start()
+    time.sleep(0.5)
+    (tmp_path / "missing").mkdir()
+    deadline = time.monotonic() + 10
+    while not _push.push_file("again").is_file() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert json.loads(_push.push_file("again").read_text())["id"] == 0
+    _push._current.pop("again", None)
+    thread.join(timeout=5)
+    messages = [r.message for r in caplog.records]
+    assert sum("cannot update the push file" in m for m in messages) == 1
+    assert any("working again" in m for m in messages)
