@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 MNIST_TEST_DATA ?= $(abspath ../shared/data/mnist)
 export MNIST_TEST_DATA
 
-.PHONY: run test lint bench classroom clean-models teacher-password
+.PHONY: run test lint bench classroom clean-models teacher-password teacher-link
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,9 @@ classroom: $(VENV)/.installed
 # The teacher password, in .streamlit/secrets.toml (mode 0600; asked without echo).
 teacher-password: $(VENV)/.installed
 	$(PY) deploy/teacher_password.py
+
+teacher-link: $(VENV)/.installed
+	$(PY) deploy/teacher_link.py $(TEACHER_LINK_ARGS)
 
 test: $(VENV)/.dev-installed
 	$(PY) -m ruff check .

@@ -5,11 +5,13 @@ import streamlit as st
 from pages._class import keep_code_in_address
 from pages._session import session_notice
 from pages._style import apply_style
+from pages._teacher import sign_in_with_link
 
 st.set_page_config(page_title="mnist-viz", page_icon=":material/draw:", layout="wide")
 apply_style()  # readable captions and a visible focus in both themes (WCAG 2.2 AA)
 session_notice()  # a page that started over (reloaded, or reconnected to another server) says so
 keep_code_in_address()  # first thing: a page switch cleared it, and a reload must find it
+sign_in_with_link()  # a one-time link from `make teacher-link`, before any page asks who this is
 
 # URL paths differ from the file names on purpose: because a `pages/` folder exists, Streamlit
 # starts a fresh server in its old folder-based mode, where a deep link such as /training would

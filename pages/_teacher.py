@@ -3,16 +3,20 @@ every student sees. The rules are in ``mnist_viz.classroom.access``."""
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from mnist_viz.classroom.access import (
     LEDGER_NAME,
     MIN_PASSWORD_CHARS,
     PASSWORD_ENV_VAR,
     PASSWORD_SECRET,
+    SPIKE_FAILURES,
+    WINDOW_SECONDS,
     FailureLedger,
     password_setting,
     secrets_file_problem,
@@ -28,6 +32,7 @@ HOW_TO_ENABLE = (
     "`.streamlit/secrets.toml` (readable by you only), then restart it."
 )
 LOCAL = ("127.0.0.1", "::1", "localhost")
+LINK_PARAM = "teacher"  # ?teacher=<one-time token> from make teacher-link
 
 
 def _password() -> str | None:
@@ -55,26 +60,76 @@ def is_teacher() -> bool:
     return _password() is not None and st.session_state.get(_SIGNED_IN) is True
 
 
+def device_key() -> str:
+    """This browser, for the sign-in ledger: a hash of a cookie it keeps (nginx's replica cookie,
+    else Streamlit's XSRF cookie), else this session (a test harness has no cookies)."""
+    cookies = st.context.cookies
+    for name in ("mnistviz_replica", "_streamlit_xsrf"):
+        value = cookies.get(name)
+        if isinstance(value, str) and value:
+            return "cookie:" + hashlib.sha256(value.encode("utf-8")).hexdigest()[:32]
+    ctx = get_script_run_ctx()
+    return "session:" + (ctx.session_id if ctx is not None else "none")
+
+
 def _sign_in() -> None:
     expected = _password()
     given = st.session_state.get("teacher_password_input", "")
     st.session_state.teacher_password_input = ""  # never kept in the form
-    client = client_address()
-    ledger = _ledger()
-    if expected is not None and ledger.attempt(given, expected, client):
+    if expected is None:
+        st.session_state[_MESSAGE] = "That is not the teacher password."
+        return
+    attempt = _ledger().attempt(given, expected, client_address(), device_key())
+    if attempt.signed_in:
         st.session_state[_SIGNED_IN] = True
         st.session_state[_MESSAGE] = None
-    elif (wait := _wait_seconds(ledger, client)) > 0:
-        st.session_state[_MESSAGE] = f"Too many wrong passwords: try again in {wait:.0f} s."
+    elif attempt.refused_unchecked:
+        st.session_state[_MESSAGE] = (
+            f"Too many wrong passwords from here: try again in {attempt.wait_s:.0f} s. If you are "
+            "the teacher, `make teacher-link` on the server prints a one-time sign-in link."
+        )
+    elif attempt.wait_s > 0:
+        st.session_state[_MESSAGE] = (
+            f"That is not the teacher password. Try again in {attempt.wait_s:.0f} s."
+        )
     else:
         st.session_state[_MESSAGE] = "That is not the teacher password."
 
 
-def _wait_seconds(ledger: FailureLedger, client: str) -> float:
+def sign_in_with_link() -> None:
+    """A one-time link from ``make teacher-link`` (``?teacher=...``) signs this browser in; the
+    token leaves the address at once, used or not."""
+    token = st.query_params.get(LINK_PARAM)
+    if not token:
+        return
+    del st.query_params[LINK_PARAM]
     try:
-        return ledger.wait_seconds(client)
-    except (OSError, sqlite3.Error):  # the ledger's disk is full: the message says only "wrong"
-        return 0.0
+        ok = _ledger().redeem(token, device_key())
+    except (OSError, sqlite3.Error):
+        ok = False
+    if ok and _password() is not None:
+        st.session_state[_SIGNED_IN] = True
+        st.session_state[_MESSAGE] = None
+    else:
+        st.session_state[_MESSAGE] = (
+            "That sign-in link is used, expired or unknown: run `make teacher-link` again."
+        )
+
+
+def failure_spike() -> str | None:
+    """A sentence for the class view when wrong teacher passwords spike, else None."""
+    try:
+        count, addresses = _ledger().recent_failures()
+    except (OSError, sqlite3.Error):
+        return None
+    if count < SPIKE_FAILURES:
+        return None
+    return (
+        f"{count} wrong teacher passwords in the last {WINDOW_SECONDS / 60:.0f} minutes, from "
+        f"{addresses} address{'es' if addresses != 1 else ''}: someone may be guessing. Browsers "
+        "you signed in on are not held up by them; on a new one, `make teacher-link` on the "
+        "server prints a one-time sign-in link."
+    )
 
 
 def _sign_out() -> None:

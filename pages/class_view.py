@@ -13,7 +13,7 @@ from pages._class import class_records, class_work
 from pages._class_panels import challenge_panel, class_model_panel, codes_panel, style_panel
 from pages._digit import render_sidebar
 from pages._models import get_data, get_model
-from pages._teacher import teacher_only
+from pages._teacher import failure_spike, teacher_only
 
 REFRESH_SECONDS = 3.0
 GALLERY = 24
@@ -27,6 +27,8 @@ work = class_work()
 if work is None:
     render_sidebar()
     st.stop()
+if spike := failure_spike():  # students guessing the teacher password
+    st.warning(spike, icon=":material/lock:")
 cached = get_model()
 with class_records("Deleting old drawings"):
     work.purge()  # drawings older than the class's retention go

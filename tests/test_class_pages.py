@@ -16,9 +16,12 @@ from conftest import (
     write_idx_folder,
 )
 
+from deploy.teacher_link import teacher_link
 from mnist_viz.classroom import classwork, quotas
+from mnist_viz.classroom.access import LEDGER_NAME, SPIKE_FAILURES, FailureLedger
 from mnist_viz.classroom.classwork import ClassWork
 from mnist_viz.classroom.store import DATABASE_URL_ENV_VAR, Store
+from mnist_viz.core.folders import data_dir
 from mnist_viz.inputs.digit import from_push
 from pages._digit import DIGIT_KEY
 
@@ -217,6 +220,34 @@ def test_the_class_view_is_the_teachers(app, teacher_password):
     at = sign_in_as_teacher(at)
     assert not at.exception
     assert "Students active" in [m.label for m in at.metric]
+
+
+def test_a_one_time_link_signs_the_teacher_in_once(app, teacher_password):
+    link = teacher_link("http://127.0.0.1:8501")  # what make teacher-link prints
+    token = link.split("teacher=")[1]
+    at = app()
+    at.query_params["teacher"] = token
+    at.run()
+    assert "teacher" not in at.query_params  # the token leaves the address at once
+    at.switch_page("pages/class_view.py").run()
+    assert not at.exception and "Students active" in [m.label for m in at.metric]
+    again = app()  # the same link, a second time
+    again.query_params["teacher"] = token
+    again.run()
+    again.switch_page("pages/class_view.py").run()
+    assert "Students active" not in [m.label for m in again.metric]
+    assert "That sign-in link is used, expired or unknown" in texts(again)
+
+
+def test_the_class_view_says_when_wrong_passwords_spike(app, teacher_password):
+    ledger = FailureLedger(data_dir() / LEDGER_NAME)
+    for i in range(SPIKE_FAILURES):
+        ledger.record_failure(f"10.0.0.{i % 3}", f"browser {i}")
+    at = app().run()
+    at.switch_page("pages/class_view.py").run()
+    at = sign_in_as_teacher(at)
+    spike = " ".join(w.value for w in at.warning)
+    assert f"{SPIKE_FAILURES} wrong teacher passwords in the last 15 minutes, from 3" in spike
 
 
 def test_the_class_view_counts_the_class_and_shows_its_confusion(app, teacher_password):
