@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -142,6 +144,17 @@ class Conflict(StoreError):
     by a join at the same moment)."""
 
 
+def _sever(db: Any) -> None:
+    """Shut a PostgreSQL connection's socket down under a call blocked on it (which then fails
+    with "server closed the connection"); the pool drops the connection afterwards."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        duplicate = socket.socket(fileno=os.dup(db.fileno()))  # shutdown acts on the socket
+        try:
+            duplicate.shutdown(socket.SHUT_RDWR)
+        finally:
+            duplicate.close()  # closes the duplicate only
+
+
 def database_url() -> str:
     """``$MNIST_VIZ_DATABASE_URL``, or the SQLite file under the data folder."""
     return os.environ.get(DATABASE_URL_ENV_VAR) or f"sqlite:///{data_dir() / SQLITE_NAME}"
@@ -151,6 +164,11 @@ POOL_SIZE = 4  # connections per server process (PostgreSQL's max_connections is
 CONNECT_TIMEOUT_S = 2  # libpq's smallest; a hung server costs one caller this, then the breaker
 STATEMENT_TIMEOUT_MS = 5000  # a statement the server takes longer over is cancelled
 TCP_USER_TIMEOUT_MS = 5000  # a connection whose packets go unanswered this long is dropped
+# A connection lent longer than this is cut from this side: a server that stopped answering
+# mid-statement (hung, or a stopped process on a local socket, where neither the statement
+# timeout nor TCP's can act) would otherwise hold its caller, and its page, for good.
+LENT_DEADLINE_S = 6.0
+WATCH_EVERY_S = 0.25
 
 
 class Store:
@@ -172,6 +190,8 @@ class Store:
         self.breaker = Breaker()  # shared by every caller of this store: pages, callbacks, mirror
         self._ready = False
         self._readying = threading.Lock()
+        self._lent: dict[int, tuple[float, Any]] = {}  # PostgreSQL: id -> (deadline, connection)
+        self._watchdog: threading.Thread | None = None
 
     # -- connections ---------------------------------------------------------------------------
 
@@ -235,16 +255,41 @@ class Store:
                 with self._lock:
                     self._connections.append(db)
             self._local.held = db
+            self._lend(db)
             try:
                 yield db
             finally:
                 self._local.held = None
+                self._lent.pop(id(db), None)
                 if not self._closed(db):
                     with self._lock:
                         self._idle.append(db)
         finally:
             self._lendable.release()
             self.breaker.end_trial()  # a trial that reported nothing leaves the next one free
+
+    def _lend(self, db: Any) -> None:
+        if not self.postgres:
+            return  # SQLite answers from this process: its own timeout bounds a lock wait
+        self._lent[id(db)] = (time.monotonic() + LENT_DEADLINE_S, db)
+        if self._watchdog is None:
+            with self._lock:
+                if self._watchdog is None:
+                    self._watchdog = threading.Thread(
+                        target=self._watch, name="store-watchdog", daemon=True
+                    )
+                    self._watchdog.start()
+
+    def _watch(self) -> None:
+        """Cut connections lent past their deadline: the blocked call then fails at once, and
+        the breaker opens, so the next callers do not wait too."""
+        while True:
+            time.sleep(WATCH_EVERY_S)
+            now = time.monotonic()
+            for key, (deadline, db) in list(self._lent.items()):
+                if now >= deadline and self._lent.pop(key, None) is not None:
+                    self.breaker.failed(f"no answer within {LENT_DEADLINE_S:.0f} s")
+                    _sever(db)
 
     def _closed(self, db: Any) -> bool:
         return bool(db.closed) if self.postgres else False

@@ -8,7 +8,9 @@ from __future__ import annotations
 import getpass
 import os
 import shutil
+import signal
 import socket
+import subprocess
 import tempfile
 import threading
 import time
@@ -17,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from mnist_viz.classroom.classwork import ClassWork
-from mnist_viz.classroom.store import CONNECT_TIMEOUT_S, Store, StoreError
+from mnist_viz.classroom.store import CONNECT_TIMEOUT_S, LENT_DEADLINE_S, Store, StoreError
 
 FAST_S = 0.05  # what a page run may pay for the class while the database is down
 
@@ -136,3 +138,50 @@ def hung_server_on(server) -> HungServer:
         shutil.chown(server.root, server.user)
         shutil.chown(server.sockets, server.user)
     return HungServer(server.sockets / f".s.PGSQL.{server.port}")
+
+
+def _server_processes(server) -> list[int]:
+    postmaster = int((server.data / "postmaster.pid").read_text().split()[0])
+    children = subprocess.run(
+        ["pgrep", "-P", str(postmaster)], capture_output=True, text=True
+    ).stdout.split()
+    return [postmaster, *map(int, children)]
+
+
+def test_a_server_that_stops_answering_mid_connection_costs_one_deadline(socket_folder) -> None:
+    """Every PostgreSQL process stopped (SIGSTOP): the kernel keeps the sockets open, so neither
+    the statement timeout nor TCP's can act; the store cuts the lent connection at its deadline,
+    the breaker opens, and the class comes back when the server does."""
+    from deploy.postgres import LocalPostgres, binaries
+
+    if binaries() is None:
+        pytest.skip("PostgreSQL is not installed")
+    server = LocalPostgres(socket_folder).start()
+    store = Store(server.url)
+    store.breaker.retry_s = 1.0  # the production 10 s, shortened for the test
+    stopped: list[int] = []
+    try:
+        work = ClassWork(store)
+        store.ready()
+        work.ensure()  # a pooled connection, with its server process
+        stopped = _server_processes(server)
+        for pid in stopped:
+            os.kill(pid, signal.SIGSTOP)
+        took, error = _timed(work.current_push_id)
+        assert error is not None and took <= LENT_DEADLINE_S + 1.0, took
+        took, error = _timed(work.current_push_id)  # the next caller: at once
+        assert error is not None and took <= FAST_S, took
+        for pid in stopped:
+            os.kill(pid, signal.SIGCONT)
+        stopped = []
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if _timed(work.current_push_id)[1] is None:
+                break
+            time.sleep(0.1)
+        assert _timed(work.current_push_id)[1] is None, "the store never came back"
+    finally:
+        for pid in stopped:
+            os.kill(pid, signal.SIGCONT)
+        store.close()
+        server.stop("immediate")
