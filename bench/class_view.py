@@ -36,11 +36,13 @@ QUIET_SECONDS = 30
 
 def seed(url: str, students: int, drawings: int) -> None:
     """A class with ``students`` and ``drawings`` labelled drawings of MNIST test digits."""
+    from mnist_viz.classroom import quotas
     from mnist_viz.classroom.classwork import ClassWork
     from mnist_viz.classroom.store import Store
     from mnist_viz.core.data import load_mnist
 
     data = load_mnist(os.environ.get("MNIST_DATA") or ROOT.parent / "shared" / "data" / "mnist")
+    quotas.DRAWINGS_PER_MINUTE = drawings  # a seeded term's work, saved in seconds
     store = Store(url)
     store.migrate()
     work = ClassWork(store)
