@@ -42,6 +42,7 @@ PROBLEM = "class_problem"  # session state: a sentence for the sidebar's join an
 TAP_PROBLEM = "class_tap_problem"  # session state: a label or share that could not be saved
 UNCHECKED = "class_unchecked"  # session state: the address's code could not be checked just now
 NOTICE = "class_notice"  # session state: a sentence for the sidebar (left, new code, replaced)
+UNCHECKED_CODE = "class_unchecked_code"  # session state: a code from the address, not checked yet
 CODE_CHECKED = "class_code_checked"  # session state: when this session's code was last checked
 state = st.session_state
 
@@ -103,7 +104,11 @@ def current_student(work: ClassWork | None) -> Student | None:
     student = state.get(STUDENT)
     if student is not None and not code_check_due(state.get(CODE_CHECKED), now):
         return student
-    token = state.get(TOKEN) if student is not None else st.query_params.get(TOKEN_PARAM)
+    token = (
+        state.get(TOKEN)
+        if student is not None
+        else st.query_params.get(TOKEN_PARAM) or state.get(UNCHECKED_CODE)
+    )
     if not token:
         return None
     try:
@@ -115,6 +120,7 @@ def current_student(work: ClassWork | None) -> Student | None:
         return None
     state.pop(UNCHECKED, None)
     if found is None:  # replaced or revoked on another device, or expired
+        state.pop(UNCHECKED_CODE, None)
         if student is not None:
             _forget_student()
             state[NOTICE] = (
@@ -123,14 +129,23 @@ def current_student(work: ClassWork | None) -> Student | None:
             )
         return None
     state[STUDENT], state[TOKEN], state[CODE_CHECKED] = found, token, now
+    state.pop(UNCHECKED_CODE, None)
     return found
 
 
 def keep_code_in_address() -> None:
-    """Put the joined student's resume code back in the page's address: switching pages clears
-    the address's parameters, and a reload after that would otherwise lose the student."""
-    token = state.get(TOKEN)
-    if state.get(STUDENT) is not None and token and st.query_params.get(TOKEN_PARAM) != token:
+    """Put the student's resume code back in the page's address: switching pages clears the
+    address's parameters, and a reload after that would otherwise lose the student. A code that
+    came in the address but could not be checked yet (the database busy or down in the first
+    run after a reconnect) is kept too, so a page switch before the check cannot lose it."""
+    in_address = st.query_params.get(TOKEN_PARAM)
+    if state.get(STUDENT) is not None:
+        token = state.get(TOKEN)
+    else:
+        token = state.get(UNCHECKED_CODE)
+        if in_address and in_address != token:
+            state[UNCHECKED_CODE] = token = in_address
+    if token and in_address != token:
         st.query_params[TOKEN_PARAM] = token
 
 
@@ -164,7 +179,7 @@ def _resume(work: ClassWork) -> None:
 
 
 def _forget_student() -> None:
-    for key in (STUDENT, TOKEN, OPEN_DRAWING, CODE_CHECKED):
+    for key in (STUDENT, TOKEN, OPEN_DRAWING, CODE_CHECKED, UNCHECKED_CODE):
         state.pop(key, None)
     st.query_params.pop(TOKEN_PARAM, None)
 
@@ -209,6 +224,7 @@ def _code_kept(why: str) -> str:
 
 def class_sidebar() -> None:
     """Join or resume (a nickname only), or who you are here; and follow the teacher's pushes."""
+    keep_code_in_address()  # also here: AppTest runs the router only on a session's first run
     work = class_work()
     if work is None:
         if st.query_params.get(TOKEN_PARAM):

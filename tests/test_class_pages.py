@@ -20,7 +20,7 @@ from deploy.teacher_link import teacher_link
 from mnist_viz.classroom import classwork, quotas
 from mnist_viz.classroom.access import LEDGER_NAME, SPIKE_FAILURES, FailureLedger
 from mnist_viz.classroom.classwork import ClassWork
-from mnist_viz.classroom.store import DATABASE_URL_ENV_VAR, Store
+from mnist_viz.classroom.store import DATABASE_URL_ENV_VAR, Store, StoreError
 from mnist_viz.core.folders import data_dir
 from mnist_viz.inputs.digit import from_push
 from pages._digit import DIGIT_KEY
@@ -153,6 +153,33 @@ def test_quotas_refuse_with_a_sentence_and_the_answers_go_on(app, monkeypatch):
     other = join(app().run(), "bob")  # a second join from the same address within the minute
     assert not other.exception and "1 joins from this network in the last minute" in texts(other)
     assert [s.nickname for s in records().students()] == ["ada"]
+
+
+def test_a_code_not_checked_yet_survives_the_address_being_cleared(app, monkeypatch):
+    """A restarted replica: the reconnected page's first run cannot check the code (the database
+    is busy or down), and a page switch clears the address before the next run. The code is
+    kept and put back, and the student is found once the database answers."""
+    token = join(app().run(), "ada").query_params["student"]
+    ready = Store.ready
+    down = {"on": True}
+
+    def flaky(self):
+        if down["on"]:
+            raise StoreError("the class database is being prepared; try again in a moment")
+        return ready(self)
+
+    monkeypatch.setattr(Store, "ready", flaky)
+    again = app()
+    again.query_params["student"] = token
+    again.run()
+    assert not again.exception and "You are **ada**" not in texts(again)
+    again.query_params.pop("student")  # what a page switch does to the address
+    again.run()
+    assert again.query_params.get("student") == token  # put back
+    down["on"] = False
+    again.query_params.pop("student")
+    again.run()
+    assert "You are **ada**" in texts(again) and again.query_params.get("student") == token
 
 
 def test_a_wrong_resume_code_is_refused_and_nothing_else_is_lost(app):

@@ -168,6 +168,7 @@ TCP_USER_TIMEOUT_MS = 5000  # a connection whose packets go unanswered this long
 # mid-statement (hung, or a stopped process on a local socket, where neither the statement
 # timeout nor TCP's can act) would otherwise hold its caller, and its page, for good.
 LENT_DEADLINE_S = 6.0
+READY_WAIT_S = CONNECT_TIMEOUT_S + 1.0
 WATCH_EVERY_S = 0.25
 
 
@@ -320,10 +321,13 @@ class Store:
     def ready(self) -> None:
         """Bring the schema up to date once per process; StoreError while that cannot be done.
         A failure is not remembered here but by the breaker, so a down database costs the
-        callers nothing until its retry; a caller that finds another one migrating is refused."""
+        callers nothing until its retry."""
         if self._ready:
             return
-        if not self._readying.acquire(blocking=False):
+        # Callers that find another one migrating wait for it (a restarted replica's pages all
+        # reconnect at once; refused, a student's first run there would not find them), but not
+        # for longer than a hung server could hold the first.
+        if not self._readying.acquire(timeout=READY_WAIT_S):
             raise StoreError("the class database is being prepared; try again in a moment")
         try:
             if not self._ready:

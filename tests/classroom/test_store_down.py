@@ -185,3 +185,30 @@ def test_a_server_that_stops_answering_mid_connection_costs_one_deadline(socket_
             os.kill(pid, signal.SIGCONT)
         store.close()
         server.stop("immediate")
+
+
+def test_callers_that_find_the_schema_being_prepared_wait_for_it(tmp_path, monkeypatch) -> None:
+    """A restarted replica's pages all reconnect at once: the first migrates, the others wait
+    for it instead of being refused (a refused first run could not find its student)."""
+    store = Store(f"sqlite:///{tmp_path / 'class.sqlite3'}")
+    migrate = store.migrate
+
+    def slow_migrate() -> int:
+        time.sleep(0.5)
+        return migrate()
+
+    monkeypatch.setattr(store, "migrate", slow_migrate)
+    errors: list[Exception] = []
+
+    def ready() -> None:
+        try:
+            store.ready()
+        except StoreError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ready) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and store.version() > 0
