@@ -73,14 +73,15 @@ def security_headers(tls: bool) -> str:
     return "\n".join(f'            add_header {k} "{v}" always;' for k, v in headers.items())
 
 
-def default_server(listen: str, tls: bool) -> str:
+def default_server(listen: str, tls_lines: str) -> str:
     """A server for every Host the class does not use: it closes the connection without an
-    answer (444), or over TLS refuses the handshake, so the app is not served under a name an
-    attacker points at this machine (DNS rebinding)."""
-    refuse = "ssl_reject_handshake on;" if tls else "return 444;"
+    answer (444), so the app is not served under a name an attacker points at this machine (DNS
+    rebinding). Over TLS it shows the same certificate first: a browser that dials the machine's
+    address sends no name in the handshake, and its Host header decides."""
+    tls = f"{tls_lines}\n" if tls_lines else ""
     return (
         f"    server {{\n        listen {listen} default_server;\n"
-        f"        server_name _;\n        {refuse}\n    }}"
+        f"        server_name _;\n{tls}        return 444;\n    }}"
     )
 
 
@@ -111,7 +112,7 @@ def nginx_config(
     text = TEMPLATE.read_text(encoding="utf-8")
     for key, value in {
         "{security_headers}": security_headers(tls is not None),
-        "{default_server}": default_server(listen, tls is not None) if hosts else "",
+        "{default_server}": default_server(listen, tls_lines) if hosts else "",
         "{server_names}": names,
         "{user}": user,
         "{prefix}": str(prefix),

@@ -139,7 +139,9 @@ def test_https_with_the_teachers_certificate(empty_models, tmp_path):
         check=True,
         capture_output=True,
     )
-    with Classroom(replicas=1, env=empty_models, tls=(cert, key)) as server:
+    with Classroom(
+        replicas=1, env=empty_models, tls=(cert, key), hosts=["class.example"]
+    ) as server:
         assert server.url.startswith("https://")
         context = ssl.create_default_context(cafile=str(cert))
         context.check_hostname = False  # the certificate names class.example, we dial 127.0.0.1
@@ -148,6 +150,18 @@ def test_https_with_the_teachers_certificate(empty_models, tmp_path):
             replica = [c for c in response.headers.get_all("Set-Cookie") or [] if "replica" in c]
             assert replica and "Secure" in replica[0]
             assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
+        for host, served in [("class.example", True), ("evil.example", False)]:
+            connection = http.client.HTTPSConnection("127.0.0.1", server.port, context=context)
+            try:
+                connection.putrequest("GET", "/_stcore/health", skip_host=True)
+                connection.putheader("Host", f"{host}:{server.port}")
+                connection.endheaders()
+                status = connection.getresponse().status
+            except (http.client.RemoteDisconnected, ConnectionError):
+                status = None  # closed without an answer
+            finally:
+                connection.close()
+            assert status == (200 if served else None), host
         with pytest.raises((urllib.error.URLError, http.client.HTTPException, ConnectionError)):
             urllib.request.urlopen(f"http://127.0.0.1:{server.port}/_stcore/health", timeout=5)
 
