@@ -259,7 +259,12 @@ class Classroom:
     def restart(self, index: int) -> None:
         """Restart replica ``index`` as an update would: stopped (SIGTERM), then started again
         on its port; its students reconnect through nginx meanwhile."""
-        proc, port = self.servers[index], self.replica_ports[index]
+        self.stop_replica(index)
+        self.start_replica(index)
+
+    def stop_replica(self, index: int) -> None:
+        """Stop replica ``index`` (SIGTERM, then SIGKILL after 20 s)."""
+        proc = self.servers[index]
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -267,6 +272,10 @@ class Classroom:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+    def start_replica(self, index: int) -> None:
+        """Start replica ``index`` again on its port, and wait until it answers."""
+        port = self.replica_ports[index]
         self.servers[index], log = self._start_server(port, self.cookie_secret)
         _wait_healthy(f"http://127.0.0.1:{port}", [self.servers[index]], [log])
 

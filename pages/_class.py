@@ -22,6 +22,7 @@ from mnist_viz.classroom.classwork import (
 from mnist_viz.classroom.retention import start_retention
 from mnist_viz.classroom.store import Store, StoreError
 from mnist_viz.inputs.digit import DRAWING, PUSHED, UPLOAD, Digit, Verdict, from_push
+from pages._code_keeper import keep_code_in_tab, kept_code
 from pages._push import FOLLOWER, follow_pushes, start_mirror
 from pages._teacher import client_address
 
@@ -43,7 +44,8 @@ TAP_PROBLEM = "class_tap_problem"  # session state: a label or share that could 
 UNCHECKED = "class_unchecked"  # session state: the address's code could not be checked just now
 NOTICE = "class_notice"  # session state: a sentence for the sidebar (left, new code, replaced)
 UNCHECKED_CODE = "class_unchecked_code"  # session state: a code from the address, not checked yet
-CODE_CHECKED = "class_code_checked"  # session state: when this session's code was last checked
+CODE_CHECKED = "class_code_checked"
+LEFT = "class_left"  # session state: the student left here (the tab forgets its copy of the code)  # session state: when this session's code was last checked
 state = st.session_state
 
 
@@ -158,6 +160,7 @@ def _join(work: ClassWork) -> None:
     state[STUDENT], state[TOKEN], state[CODE_CHECKED] = student, token, time.time()
     st.query_params[TOKEN_PARAM] = token
     state.pop(PROBLEM, None)
+    state.pop(LEFT, None)
 
 
 def _resume(work: ClassWork) -> None:
@@ -176,6 +179,7 @@ def _resume(work: ClassWork) -> None:
     state[STUDENT], state[TOKEN], state[CODE_CHECKED] = student, token, time.time()
     st.query_params[TOKEN_PARAM] = token
     state.pop(PROBLEM, None)
+    state.pop(LEFT, None)
 
 
 def _forget_student() -> None:
@@ -194,6 +198,7 @@ def _leave(work: ClassWork) -> None:
         state[NOTICE] = f"You could not leave just now ({exc}): try again in a moment."
         return
     _forget_student()
+    state[LEFT] = True  # the tab forgets its copy of the code too
     state[NOTICE] = (
         "You left: your code no longer works. Your drawings stay with the class; your teacher "
         "can give you a new code."
@@ -213,6 +218,14 @@ def _new_code(work: ClassWork) -> None:
     state[TOKEN], state[CODE_CHECKED] = token, time.time()
     st.query_params[TOKEN_PARAM] = token
     state[NOTICE] = "Your new code is above; the old one no longer works."
+
+
+def _take_kept_code() -> None:
+    """The tab handed over the code it kept: check it in this run, and put it in the address."""
+    code = kept_code()
+    if code and state.get(STUDENT) is None and not st.query_params.get(TOKEN_PARAM):
+        state[UNCHECKED_CODE] = code
+        st.query_params[TOKEN_PARAM] = code
 
 
 def _code_kept(why: str) -> str:
@@ -266,6 +279,11 @@ def class_sidebar() -> None:
                 "Leave (your code stops working)", on_click=_leave, args=(work,), key="class_leave"
             )
     with st.sidebar:
+        keep_code_in_tab(
+            state.get(TOKEN) if student is not None else None,
+            forget=state.get(LEFT, False),
+            on_kept=_take_kept_code,
+        )
         _follow_pushes(work)
 
 

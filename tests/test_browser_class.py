@@ -324,3 +324,49 @@ def _a_one() -> np.ndarray:
     image = np.zeros((28, 28), np.uint8)
     image[4:24, 13:16] = 255
     return image
+
+
+def test_the_tab_brings_the_student_back_to_an_address_that_lost_the_code(browser, class_server):
+    """A page switch clears the address's parameters until the server's next run puts the
+    resume code back; a page that reconnects to a new session in that moment (its replica
+    restarting) has an address without the code. The tab keeps a copy (pages/_code_keeper.js,
+    sessionStorage) and hands it to the new session. Another tab is nobody; after Leave, the
+    tab forgets it."""
+    url, _ = class_server
+    context = browser.new_context(viewport={"width": WIDTH, "height": 1000})
+    try:
+        page = context.new_page()
+        page.goto(url)
+        page.locator(CANVAS).wait_for(timeout=SETTLE)
+        wait_until_idle(page)
+        open_class_expander(page)
+        sidebar(page).get_by_label("Nickname").fill("tab keeper")
+        sidebar(page).get_by_role("button", name="Join").click()
+        you = sidebar(page).get_by_text("You are tab keeper in this class")
+        you.wait_for(timeout=SETTLE)
+        wait_until_idle(page)
+        page.goto(url + "/inside-the-network")  # a new session, the address without the code
+        page.wait_for_url("**student=*", timeout=SETTLE)
+        you.wait_for(state="attached", timeout=SETTLE)
+        other = context.new_page()  # another tab of the same browser: nobody
+        other.goto(url)
+        other.locator(CANVAS).wait_for(timeout=SETTLE)
+        wait_until_idle(other)
+        other.wait_for_timeout(2000)
+        assert "student=" not in other.url
+        assert sidebar(other).get_by_text("You are tab keeper").count() == 0
+        page.goto(url)
+        page.locator(CANVAS).wait_for(timeout=SETTLE)
+        wait_until_idle(page)
+        open_class_expander(page)
+        sidebar(page).get_by_role("button", name="Leave").click()
+        sidebar(page).get_by_text("You left").wait_for(timeout=SETTLE)
+        wait_until_idle(page)
+        page.goto(url)  # the tab forgot the code
+        page.locator(CANVAS).wait_for(timeout=SETTLE)
+        wait_until_idle(page)
+        page.wait_for_timeout(2000)
+        assert "student=" not in page.url
+        assert_no_exception(page)
+    finally:
+        context.close()
