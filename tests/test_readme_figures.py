@@ -279,3 +279,16 @@ def test_the_lab_and_inference_tables():
         ("`model.predict(x)`", "one prediction, model.predict(x) (for comparison)"),
     ):
         assert row_starting(prefix) == [f"{inference[name]:.2f} ms"]
+
+
+def test_the_hung_database_figures():
+    hung = result("hung_database")
+    text = README.replace("\n", " ")
+    h, q = hung["hung"], hung["sqlite"]
+    assert (
+        f"median {h['page_load']['median_s']:.3f} s hung against {q['page_load']['median_s']:.3f} s"
+        in text
+    )
+    assert f"{h['page_load']['p95_s']:.3f} s against {q['page_load']['p95_s']:.3f} s" in text
+    assert f"came back {hung['recovered_after_s']:.2f} s after" in text
+    assert hung["page_load_extra_p95_s"] <= 1.0 and hung["recovered_after_s"] <= 15

@@ -465,7 +465,8 @@ class ClassWork:
     def current_push_id(self) -> int:
         """The id of what the teacher pushed last (0: nothing): what the pages' mirror needs,
         without the image."""
-        row = self.store.one("SELECT push_id FROM classes WHERE id = ?", (self.class_id,))
+        with self.store.quick():  # asked ten times a second: the first to notice a hang
+            row = self.store.one("SELECT push_id FROM classes WHERE id = ?", (self.class_id,))
         return int(row[0]) if row and row[0] else 0
 
     def current_push(self) -> Push:

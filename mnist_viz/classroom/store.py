@@ -168,6 +168,11 @@ TCP_USER_TIMEOUT_MS = 5000  # a connection whose packets go unanswered this long
 # mid-statement (hung, or a stopped process on a local socket, where neither the statement
 # timeout nor TCP's can act) would otherwise hold its caller, and its page, for good.
 LENT_DEADLINE_S = 6.0
+# A one-row read (the push mirror's, ten times a second) gets this long: the first sign of a hang.
+QUICK_DEADLINE_S = 1.0
+# When one connection is cut for a hang, every other one lent at least this long is cut too: a
+# hung server holds them all, and the pages waiting on them should not wait for their own.
+HUNG_TOO_S = 0.5
 READY_WAIT_S = CONNECT_TIMEOUT_S + 1.0
 WATCH_EVERY_S = 0.25
 
@@ -191,7 +196,8 @@ class Store:
         self.breaker = Breaker()  # shared by every caller of this store: pages, callbacks, mirror
         self._ready = False
         self._readying = threading.Lock()
-        self._lent: dict[int, tuple[float, Any]] = {}  # PostgreSQL: id -> (deadline, connection)
+        # PostgreSQL: id -> (lent at, deadline, connection)
+        self._lent: dict[int, tuple[float, float, Any]] = {}
         self._watchdog: threading.Thread | None = None
 
     # -- connections ---------------------------------------------------------------------------
@@ -272,7 +278,9 @@ class Store:
     def _lend(self, db: Any) -> None:
         if not self.postgres:
             return  # SQLite answers from this process: its own timeout bounds a lock wait
-        self._lent[id(db)] = (time.monotonic() + LENT_DEADLINE_S, db)
+        now = time.monotonic()
+        deadline = getattr(self._local, "deadline", None) or LENT_DEADLINE_S
+        self._lent[id(db)] = (now, now + deadline, db)
         if self._watchdog is None:
             with self._lock:
                 if self._watchdog is None:
@@ -287,10 +295,22 @@ class Store:
         while True:
             time.sleep(WATCH_EVERY_S)
             now = time.monotonic()
-            for key, (deadline, db) in list(self._lent.items()):
-                if now >= deadline and self._lent.pop(key, None) is not None:
-                    self.breaker.failed(f"no answer within {LENT_DEADLINE_S:.0f} s")
+            lent = list(self._lent.items())
+            if not any(now >= deadline for _, (_, deadline, _) in lent):
+                continue
+            self.breaker.failed("the class database stopped answering")
+            for key, (since, deadline, db) in lent:
+                if (now >= deadline or now - since >= HUNG_TOO_S) and self._lent.pop(key, None):
                     _sever(db)
+
+    @contextlib.contextmanager
+    def quick(self) -> Iterator[None]:
+        """Statements in the block are cut after ``QUICK_DEADLINE_S`` (one-row reads)."""
+        self._local.deadline = QUICK_DEADLINE_S
+        try:
+            yield
+        finally:
+            self._local.deadline = None
 
     def _closed(self, db: Any) -> bool:
         return bool(db.closed) if self.postgres else False

@@ -19,7 +19,13 @@ from pathlib import Path
 import pytest
 
 from mnist_viz.classroom.classwork import ClassWork
-from mnist_viz.classroom.store import CONNECT_TIMEOUT_S, LENT_DEADLINE_S, Store, StoreError
+from mnist_viz.classroom.store import (
+    CONNECT_TIMEOUT_S,
+    LENT_DEADLINE_S,
+    QUICK_DEADLINE_S,
+    Store,
+    StoreError,
+)
 
 FAST_S = 0.05  # what a page run may pay for the class while the database is down
 
@@ -212,3 +218,51 @@ def test_callers_that_find_the_schema_being_prepared_wait_for_it(tmp_path, monke
     for thread in threads:
         thread.join()
     assert errors == [] and store.version() > 0
+
+
+def test_the_mirrors_quick_read_cuts_a_pages_hung_read_short(socket_folder) -> None:
+    """The push mirror reads one row ten times a second with a 1 s deadline: when the server
+    hangs, its read is cut first, and every connection lent for long is cut with it, so a
+    page's read on another connection fails within about a second, not after its own 6 s."""
+    from deploy.postgres import LocalPostgres, binaries
+
+    if binaries() is None:
+        pytest.skip("PostgreSQL is not installed")
+    server = LocalPostgres(socket_folder).start()
+    store = Store(server.url)
+    stopped: list[int] = []
+    done = threading.Event()
+    try:
+        work = ClassWork(store)
+        store.ready()
+        work.ensure()
+        barrier = threading.Barrier(2)
+
+        def hold() -> None:  # two connections in the pool, as a busy class has
+            with store.transaction():
+                store.execute("SELECT 1")
+                barrier.wait(timeout=10)
+
+        holders = [threading.Thread(target=hold) for _ in range(2)]
+        for thread in holders:
+            thread.start()
+        for thread in holders:
+            thread.join()
+        stopped = _server_processes(server)
+        for pid in stopped:
+            os.kill(pid, signal.SIGSTOP)
+
+        def mirror() -> None:
+            while not done.is_set():
+                _timed(work.current_push_id)
+                time.sleep(0.1)
+
+        threading.Thread(target=mirror, daemon=True).start()
+        took, error = _timed(lambda: work.resume("x" * 16))
+        assert error is not None and took <= QUICK_DEADLINE_S + 1.0, took
+    finally:
+        done.set()
+        for pid in stopped:
+            os.kill(pid, signal.SIGCONT)
+        store.close()
+        server.stop("immediate")
