@@ -60,6 +60,7 @@ class Drawn:
     answered: bool
     labelled: bool  # the label was sent and the connection stayed up for a second after
     tapped_at: float | None = None  # time.time() when the label was sent
+    answered_at: float | None = None  # time.time() when the answer arrived
 
 
 @dataclass
@@ -193,6 +194,7 @@ async def _student(
             except Exception:
                 took = None
             labelled, tapped_at = False, None
+            answered_at = time.time() if took is not None else None
             if took is not None:
                 shown = student.shown_pushes
                 await asyncio.sleep(rng.uniform(0.3, 0.8))  # reading the answer, then one tap
@@ -208,7 +210,15 @@ async def _student(
                 except Exception:
                     pass
             run.drawings.append(
-                Drawn(index, digit, drawing.strokes, took is not None, labelled, tapped_at)
+                Drawn(
+                    index,
+                    digit,
+                    drawing.strokes,
+                    took is not None,
+                    labelled,
+                    tapped_at,
+                    answered_at,
+                )
             )
             await asyncio.sleep(rng.uniform(0.2, 0.6))
             try:
@@ -279,8 +289,11 @@ async def _class(
     return run
 
 
-def saved_check(work, tokens: list[str], run: ClassRun) -> dict:
-    """Every answered drawing in the database with the image the server read, and its label."""
+def saved_check(
+    work, tokens: list[str], run: ClassRun, excused: tuple[float, float] | None = None
+) -> dict:
+    """Every answered drawing in the database with the image the server read, and its label;
+    ``excused``: a time window (a full disk) whose answers could not be saved."""
     from mnist_viz.inputs.digit import DRAWING, from_image
 
     students = [work.resume(token) for token in tokens]
@@ -291,14 +304,21 @@ def saved_check(work, tokens: list[str], run: ClassRun) -> dict:
         for row in rows:
             kept[i].setdefault(row.image.tobytes(), []).append(row.label)
     missing, label_missing, answered, labelled = [], [], 0, 0
+    unsaved_excused = 0
     for d in run.drawings:
         if not d.answered:
+            continue
+        if excused and d.answered_at is not None and excused[0] <= d.answered_at <= excused[1]:
+            unsaved_excused += 1
             continue
         answered += 1
         image = from_image(canvas_png(d.strokes), DRAWING, "").image.tobytes()
         labels = kept[d.student].get(image)
         if labels is None:
             missing.append(f"student {d.student}: a {d.digit} in {len(d.strokes)} strokes")
+            continue
+        if d.labelled and excused and d.tapped_at and excused[0] <= d.tapped_at <= excused[1]:
+            unsaved_excused += 1  # tapped while the disk was full: the page said so
             continue
         if d.labelled:
             labelled += 1
@@ -313,6 +333,7 @@ def saved_check(work, tokens: list[str], run: ClassRun) -> dict:
         "labelled": labelled,
         "labels_missing": label_missing,
         "rows": sum(len(v) for v in kept.values()),
+        "excused_in_fault_window": unsaved_excused,
     }
 
 

@@ -11,7 +11,9 @@ students, through nginx to two replicas, with the teacher's class view open thro
 - The teacher, in Chromium, signed in to the class view: pushes a test digit ``--pushes`` times
   and runs one challenge (which pushes its digit too).
 - Replica 0 is restarted half-way, in the moment of one of the pushes; each replica's RSS is
-  sampled every 30 s.
+  sampled every 30 s. With ``--full-disk`` instead, the class's SQLite is on a small tmpfs that
+  fills a third of the way in and is freed at two thirds: no page may show an error box, nothing
+  saved before may be lost, and saving must resume.
 
 Afterwards, from the database: every answered drawing is there (with the image the server read,
 for the protocol students), and every tap's label is on its drawing. Results go to
@@ -19,6 +21,7 @@ for the protocol students), and every tap's label is on its drawing. Results go 
 
     .venv/bin/python bench/lesson.py --minutes 20 --database postgres --save
     .venv/bin/python bench/lesson.py --minutes 20 --database sqlite --save
+    .venv/bin/python bench/lesson.py --minutes 3 --full-disk --save   # the data disk fills
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import contextlib
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -133,7 +137,54 @@ async def _restart(server, at: float, start: float, record) -> None:
     record["restarted_at"] = time.time()
 
 
-async def _lesson(server, work, tokens, browsers: int, seconds: float, pushes: int, record):
+class FullDisk:
+    """The data folder on a small tmpfs: ``fill`` takes every free byte, ``free`` gives them
+    back (needs root, for the mount)."""
+
+    SIZE = "256m"
+
+    def __init__(self, folder: Path):
+        self.folder, self.ballast = folder, folder / "ballast"
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={self.SIZE}", "tmpfs", str(folder)], check=True
+        )
+
+    def fill(self) -> None:
+        with open(self.ballast, "ab", buffering=0) as f:
+            for chunk in (1 << 20, 1 << 12, 1):
+                with contextlib.suppress(OSError):
+                    while True:
+                        f.write(b"\0" * chunk)
+
+    def free(self) -> None:
+        self.ballast.unlink(missing_ok=True)
+
+    def unmount(self) -> None:
+        subprocess.run(["umount", "-l", str(self.folder)], check=False)
+
+
+async def _full_disk(disk: FullDisk, work, seconds: float, start: float, record) -> None:
+    """The disk fills a third of the way in and is freed at two thirds."""
+    await asyncio.sleep(max(0.0, start + seconds / 3 - time.monotonic()))
+    record["saved_before_fill"] = await asyncio.to_thread(_drawing_ids, work)
+    record["filling_at"] = time.time()  # writes may fail from here on
+    await asyncio.to_thread(disk.fill)
+    record["filled_at"] = time.time()
+    record["events"].append(f"the data disk filled at {record['filled_at']:.2f}")
+    await asyncio.sleep(max(0.0, start + 2 * seconds / 3 - time.monotonic()))
+    disk.free()
+    record["freed_at"] = time.time()
+    record["events"].append(f"the data disk freed at {record['freed_at']:.2f}")
+
+
+def _drawing_ids(work) -> list[int]:
+    rows = work.store.execute("SELECT id FROM drawings WHERE class_id = ?", (work.class_id,))
+    return sorted(int(r[0]) for r in rows)
+
+
+async def _lesson(
+    server, work, tokens, browsers: int, seconds: float, pushes: int, record, disk=None
+):
     from playwright.async_api import async_playwright
 
     from mnist_viz.inputs.pendigits import load_pen_digits
@@ -159,7 +210,10 @@ async def _lesson(server, work, tokens, browsers: int, seconds: float, pushes: i
         outcomes = await asyncio.gather(
             _teacher(browser, server.url, work, pushes_at, seconds / 3, start, record),
             _samples(server, deadline, record),
-            _restart(server, seconds / 2, start, record),
+            # a full disk is its own fault: no replica restart in that lesson
+            _full_disk(disk, work, seconds, start, record)
+            if disk
+            else _restart(server, seconds / 2, start, record),
             *jobs,
             return_exceptions=True,
         )
@@ -195,7 +249,9 @@ def report(students, run, record, check, started: float) -> dict:
     """The lesson's figures and every failed check, for the JSON and the README."""
     warm = started + WARM_UP_S
     taps = [t for me in students for t in me.taps]
-    lost = [t for t in taps if t["landed_after_s"] is None]
+    window = (record.get("filling_at", 0.0) - 1.0, record.get("freed_at", 0.0) + 1.0)
+    while_full = [t for t in taps if window[0] <= t["sent"] <= window[1]]  # the page said so
+    lost = [t for t in taps if t["landed_after_s"] is None and t not in while_full]
     push_delays = push_arrivals(record["pushes"], students)
     reached = sorted(d for d in push_delays if d != float("inf"))
     heap = {me.nickname: growth([mb for t, mb in me.heap_mb if t >= warm]) for me in students}
@@ -214,6 +270,7 @@ def report(students, run, record, check, started: float) -> dict:
             "violations": [v for me in students for v in me.violations][:50],
             "taps": len(taps),
             "taps_lost": len(lost),
+            "taps_while_disk_full": len(while_full),
             "tap_landed_p95_s": _p95([t["landed_after_s"] for t in taps if t not in lost]),
             "shared": sum(me.shared for me in students),
             "pushed_over_then_back": sum(me.back_from_push for me in students),
@@ -308,6 +365,7 @@ def run(
     pushes: int,
     models_dir: str,
     mnist_data: str | None = None,
+    full_disk: bool = False,
 ) -> dict:
     """One lesson on ``database`` ("sqlite" or "postgres"); the report. ``mnist_data``: the
     folder of the official MNIST for the app (default: ``$MNIST_DATA``)."""
@@ -326,6 +384,7 @@ def run(
         "teacher_ok": False,
     }
     with tempfile.TemporaryDirectory(prefix="mnist-viz-lesson-") as folder:
+        disk = FullDisk(Path(folder)) if full_disk else None
         env = {
             "MNIST_VIZ_MODELS_DIR": models_dir,
             "MNIST_VIZ_DATA_DIR": folder,
@@ -351,23 +410,56 @@ def run(
                 tokens = [work.join(f"protocol{i:02d}")[1] for i in range(protocol)]
                 started = time.time()
                 students, class_run = asyncio.run(
-                    _lesson(server, work, tokens, browsers, seconds, pushes, record)
+                    _lesson(server, work, tokens, browsers, seconds, pushes, record, disk)
                 )
                 time.sleep(2)  # what was sent has been handled
-                check = class_work.saved_check(work, tokens, class_run)
+                # answers while the disk was full could not be saved (the pages said so)
+                window = (
+                    (record["filling_at"] - 1.0, record["freed_at"] + 1.0)
+                    if disk and "freed_at" in record
+                    else None
+                )
+                check = class_work.saved_check(work, tokens, class_run, window)
                 out = report(students, class_run, record, check, started)
                 out["chromium"]["missing_from_database"] = [
-                    f"{me.nickname}: {me.answered} answered, {rows} in the database"
+                    f"{me.nickname}: {me.answered} answered, {me.unsaved_said} said unsaved, "
+                    f"{rows} in the database"
                     for me in students
                     if me.student_id is not None
-                    and (rows := len(work.student_drawings(me.student_id, 100_000))) < me.answered
+                    and (rows := len(work.student_drawings(me.student_id, 100_000)))
+                    < me.answered - me.unsaved_said
                 ]
+                out["chromium"]["unsaved_said"] = sum(me.unsaved_said for me in students)
+                if disk:
+                    out["full_disk"] = _disk_report(work, record, check)
                 out["teacher_class_view_open"] = record["teacher_ok"]
                 store.close()
         finally:
             if postgres is not None:
                 postgres.stop()
+            if disk is not None:
+                disk.unmount()
     return out | {"minutes": minutes, "database": database, "chromium_version": version()}
+
+
+def _disk_report(work, record, check) -> dict:
+    """What the full disk cost: saved drawings lost (must be none), drawings saved after it was
+    freed (must be some), and the answers excused while it was full."""
+    before = set(record.get("saved_before_fill", []))
+    now = set(_drawing_ids(work))
+    freed = record.get("freed_at")
+    rows = work.store.execute(
+        "SELECT COUNT(*) FROM drawings WHERE class_id = ? AND created > ?",
+        (work.class_id, freed or float("inf")),
+    )
+    return {
+        "filled_at": record.get("filled_at"),
+        "freed_at": freed,
+        "saved_before_fill": len(before),
+        "lost": sorted(before - now)[:50],
+        "saved_after_free": int(rows[0][0]),
+        "protocol_answers_while_full": check.get("excused_in_fault_window", 0),
+    }
 
 
 def failures(result: dict, judge_memory: bool = True) -> list[str]:
@@ -391,6 +483,13 @@ def failures(result: dict, judge_memory: bool = True) -> list[str]:
             out.append(f"pushes to {who} students: {pushed}")
         if pushed["p95_s"] is not None and pushed["p95_s"] > 1.0:
             out.append(f"push p95 to {who} students {pushed['p95_s']} s > 1 s")
+    if disk := result.get("full_disk"):
+        if disk["freed_at"] is None:
+            out.append("the full disk was not freed before the lesson ended")
+        if disk["lost"]:
+            out.append(f"drawings saved before the disk filled were lost: {disk['lost'][:5]}")
+        if not disk["saved_after_free"]:
+            out.append("no drawing was saved after the disk was freed")
     if not result["teacher_class_view_open"]:
         out.append(f"the teacher's page failed: {result['events']}")
     if judge_memory:
@@ -409,17 +508,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pushes", type=int, default=10)
     parser.add_argument("--client-cores", default="1")
     parser.add_argument("--save", action="store_true", help="bench/results/lesson_<db>.json")
+    parser.add_argument(
+        "--full-disk",
+        action="store_true",
+        help="SQLite on a small tmpfs that fills a third of the way in and is freed at two "
+        "thirds (no replica restart); needs root",
+    )
     args = parser.parse_args(argv)
     # the bench, its protocol students and every Chromium it starts stay off the server's core
     os.sched_setaffinity(0, {int(c) for c in args.client_cores.split(",")})
     models = os.environ.get("MNIST_VIZ_MODELS_DIR", str(ROOT / "models"))
-    result = run(args.minutes, args.database, args.browsers, args.protocol, args.pushes, models)
+    database = "sqlite" if args.full_disk else args.database
+    result = run(
+        args.minutes,
+        database,
+        args.browsers,
+        args.protocol,
+        args.pushes,
+        models,
+        full_disk=args.full_disk,
+    )
     result["failed"] = failures(result)
     print(json.dumps(result, indent=1))
     if args.save:
         from bench.saved import save
 
-        save(f"lesson_{args.database}", result)
+        save(f"lesson_{database}{'_full_disk' if args.full_disk else ''}", result)
     return 0 if not result["failed"] else 1
 
 

@@ -78,6 +78,7 @@ class BrowserStudent:
     unanswered: list[str] = field(default_factory=list)
     checks: int = 0
     violations: list[str] = field(default_factory=list)
+    unsaved_said: int = 0  # answers whose page said the drawing could not be saved
     taps: list[dict] = field(default_factory=list)  # {truth, sent, landed_after_s or None}
     back_from_push: int = 0  # answers a push replaced before the tap: "Back to my own digit"
     wiped_by_restart: int = 0  # drawings on a page that started over (its replica restarted)
@@ -229,15 +230,19 @@ async def _tap(page, me: BrowserStudent, lesson: Lesson, student_id: int, truth:
     pill = page.get_by_role("radio", name=name, exact=True)
     back = page.get_by_role("button", name="Back to my own digit")
     started_over = page.get_by_text("This page started over")
+    unsaved = page.get_by_text("Your drawing could not be saved")
     sent = None
     for _ in range(3):
         for _ in range(50):
-            if await pill.is_visible() or await started_over.count():
+            if await pill.is_visible() or await started_over.count() or await unsaved.count():
                 break
             if await back.is_visible():
                 await press(me, back, "Back to my own digit")
                 me.back_from_push += 1
             await asyncio.sleep(0.2)
+        if await unsaved.count() and not await pill.is_visible():
+            me.unsaved_said += 1  # a full disk: the page says so instead of offering a label
+            return
         if await started_over.count() and not await pill.is_visible():
             me.wiped_by_restart += 1  # the replica restarted under the answer: nothing to label
             return

@@ -292,3 +292,14 @@ def test_the_hung_database_figures():
     assert f"{h['page_load']['p95_s']:.3f} s against {q['page_load']['p95_s']:.3f} s" in text
     assert f"came back {hung['recovered_after_s']:.2f} s after" in text
     assert hung["page_load_extra_p95_s"] <= 1.0 and hung["recovered_after_s"] <= 15
+
+
+def test_the_full_disk_lesson_figures():
+    lesson = result("lesson_sqlite_full_disk")
+    disk, chromium = lesson["full_disk"], lesson["chromium"]
+    text = README.replace("\n", " ")
+    assert f"none of the {disk['saved_before_fill']} drawings saved before" in text
+    assert f"{disk['saved_after_free']} were saved after it was freed" in text
+    assert f"{chromium['unsaved_said']} Chromium answers said" in text
+    assert f"({chromium['answers_checked']} answers checked" in text
+    assert disk["lost"] == [] and disk["saved_after_free"] > 0 and chromium["violations"] == []
