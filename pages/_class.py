@@ -5,6 +5,7 @@ labels and sharing, and following what the teacher pushes. The records are ``mni
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Iterator
 
@@ -20,7 +21,7 @@ from mnist_viz.classroom.classwork import (
     label_of,
 )
 from mnist_viz.classroom.retention import start_retention
-from mnist_viz.classroom.store import Store, StoreError
+from mnist_viz.classroom.store import Store, StoreError, database_url
 from mnist_viz.inputs.digit import DRAWING, PUSHED, UPLOAD, Digit, Verdict, from_push
 from pages._code_keeper import keep_code_in_tab, kept_code
 from pages._push import FOLLOWER, follow_pushes, start_mirror
@@ -44,8 +45,8 @@ TAP_PROBLEM = "class_tap_problem"  # session state: a label or share that could 
 UNCHECKED = "class_unchecked"  # session state: the address's code could not be checked just now
 NOTICE = "class_notice"  # session state: a sentence for the sidebar (left, new code, replaced)
 UNCHECKED_CODE = "class_unchecked_code"  # session state: a code from the address, not checked yet
-CODE_CHECKED = "class_code_checked"
-LEFT = "class_left"  # session state: the student left here (the tab forgets its copy of the code)  # session state: when this session's code was last checked
+CODE_CHECKED = "class_code_checked"  # session state: when this session's code was last checked
+LEFT = "class_left"  # session state: the student left here (the tab forgets its copy of the code)
 state = st.session_state
 
 
@@ -60,9 +61,20 @@ def class_records(what: str) -> Iterator[None]:
         st.warning(f"**{what} is not available right now.** {exc}.", icon=":material/database:")
 
 
-@st.cache_resource(show_spinner=False)
+_stores: dict[str, Store] = {}  # database URL -> its one store in this server process
+_stores_lock = threading.Lock()
+
+
 def _open_store() -> Store:
-    return Store()  # connects on first use; cached even while the database is down
+    """This process's store of the configured database (connects on first use; kept while the
+    database is down). Not st.cache_resource: any browser can ask Streamlit to clear that cache,
+    and each clearing would leave a store, its threads and its connections behind."""
+    url = database_url()
+    with _stores_lock:
+        store = _stores.get(url)
+        if store is None:
+            store = _stores[url] = Store(url)
+        return store
 
 
 def _store() -> Store:

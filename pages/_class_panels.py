@@ -243,7 +243,7 @@ def codes_panel(work: ClassWork) -> None:
                 state["given_code"] = (chosen.nickname, work.new_code(chosen.id))
             except ClassError as exc:
                 st.error(str(exc))
-    if given := state.get("given_code"):
+    if given := state.pop("given_code", None):  # shown once: the class view may be projected
         st.success(
             f"New code for **{given[0]}**: `{given[1]}`. Their old code no longer works; give "
             "them this one privately (not on the projector)."

@@ -4,8 +4,9 @@
 // parameters until the server's next run puts them back; when the server goes away in that
 // moment (a replica restarting), the page reconnects to a new session with an address that no
 // longer holds the code, and the student would be lost. The tab keeps it here and hands it to
-// the new session. sessionStorage belongs to this tab only: closing the tab forgets it, so the
-// next person at a shared computer does not become this student; Leave forgets it at once.
+// the new session. sessionStorage belongs to this tab only: another tab is nobody, and closing
+// the tab forgets it (a browser's "reopen closed tab" restores it, as it restores the address
+// with the code); Leave forgets it at once. On a shared computer, a student leaves with Leave.
 
 const KEY = "mnistviz_student";
 

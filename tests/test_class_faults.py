@@ -27,6 +27,8 @@ from conftest import (
 from mnist_viz.classroom import breaker
 from mnist_viz.classroom.classwork import ClassWork
 from mnist_viz.classroom.store import DATABASE_URL_ENV_VAR, Store
+from mnist_viz.inputs.digit import from_push
+from pages._digit import DIGIT_KEY
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 
@@ -197,3 +199,36 @@ def test_a_stopped_database_shows_sentences_and_the_class_comes_back(app, own_po
             if "You are **ada**" in texts(again):
                 break
     assert "You are **ada**" in texts(again) and "**ada**: 1 drawing saved" in texts(again)
+
+
+def test_a_full_disk_during_a_challenge_submission_and_a_deletion(
+    app, small_disk, teacher_password
+):
+    teacher = app().run()
+    teacher.switch_page("pages/class_view.py").run()
+    teacher = sign_in_as_teacher(teacher)
+    teacher = button(teacher, "Start the challenge").click().run()
+    challenge = records().active_challenge()
+    student = app().run()
+    student.text_input(key="class_nickname").input("ada")
+    student = button(student, "Join").click().run()
+    student.session_state[DIGIT_KEY] = from_push(challenge.image, challenge.label, "challenge")
+    student.switch_page("pages/adversarial.py").run()
+    student.session_state["lab_sweep"] = {"epsilon": 0.5}  # large enough to fool a tiny network
+    student.run()
+    small_disk.fill()
+
+    button(student, "Submit to the class challenge").click().run()  # cannot be written
+    assert not student.exception
+    shown = warnings(student) + texts(student)
+    assert "not available right now" in shown or "Not accepted" in shown
+    assert records().leaderboard(challenge.id) == []
+
+    teacher.text_input(key="delete_confirm").input("delete the class").run()
+    button(teacher, "Delete the class and everything in it").click().run()  # cannot be written
+    assert not teacher.exception and "not available right now" in warnings(teacher)
+    assert [s.nickname for s in records().students()] == ["ada"]  # nothing half-deleted
+
+    small_disk.free()
+    button(teacher, "Delete the class and everything in it").click().run()
+    assert records().students() == []

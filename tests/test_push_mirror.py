@@ -51,3 +51,18 @@ def test_the_mirror_says_when_it_works_again(tmp_path, monkeypatch, caplog):
     messages = [r.message for r in caplog.records]
     assert sum("cannot update the push file" in m for m in messages) == 1
     assert any("working again" in m for m in messages)
+
+
+def test_clearing_streamlits_cache_leaves_one_store(tmp_path, monkeypatch):
+    """Any browser can ask Streamlit to clear its resource cache: the class's store is not in it,
+    so no clearing leaves a store, its threads and its connections behind."""
+    import streamlit as st
+
+    from pages import _class
+
+    monkeypatch.setenv("MNIST_VIZ_DATA_DIR", str(tmp_path / "data"))
+    first = _class._open_store()
+    st.cache_resource.clear()
+    assert _class._open_store() is first
+    monkeypatch.setenv("MNIST_VIZ_DATA_DIR", str(tmp_path / "other"))
+    assert _class._open_store() is not first  # another database, another store

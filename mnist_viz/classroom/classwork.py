@@ -189,7 +189,7 @@ class ClassWork:
         if (why := nicknames.problem(nickname)) is not None:
             raise ClassError(why)
         self.ensure()
-        if address is not None and not quotas.JOINS.admit(address):
+        if address is not None and quotas.JOINS.full(address):
             raise QuotaExceeded(
                 f"{quotas.JOINS.limit} joins from this network in the last "
                 "minute: try again in a minute"
@@ -214,6 +214,8 @@ class ClassWork:
                 f"the nickname {nickname!r} is taken in this class: choose another, or resume "
                 "with your code"
             ) from None
+        if address is not None:
+            quotas.JOINS.record(address)  # only joins that succeeded count
         return Student(int(row[0]), nickname), token
 
     def resume(self, token: str, now: float | None = None) -> Student | None:

@@ -27,15 +27,31 @@ class JoinsPerAddress:
         self._times: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
+    def _recent(self, address: str, now: float) -> deque[float]:
+        for key in [k for k, v in self._times.items() if not v or v[-1] <= now - self.window_s]:
+            del self._times[key]  # addresses quiet for a minute are forgotten
+        times = self._times.setdefault(address, deque())
+        while times and times[0] <= now - self.window_s:
+            times.popleft()
+        return times
+
+    def full(self, address: str, now: float | None = None) -> bool:
+        """Whether ``address`` has had its limit of joins in the last minute."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            return len(self._recent(address, now)) >= self.limit
+
+    def record(self, address: str, now: float | None = None) -> None:
+        """Count a join that succeeded (a refused one, say a nickname taken, costs nothing)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            self._recent(address, now).append(now)
+
     def admit(self, address: str, now: float | None = None) -> bool:
         """Count a join from ``address``; False (not counted) when it has had its limit."""
         now = time.monotonic() if now is None else now
         with self._lock:
-            for key in [k for k, v in self._times.items() if not v or v[-1] <= now - self.window_s]:
-                del self._times[key]  # addresses quiet for a minute are forgotten
-            times = self._times.setdefault(address, deque())
-            while times and times[0] <= now - self.window_s:
-                times.popleft()
+            times = self._recent(address, now)
             if len(times) >= self.limit:
                 return False
             times.append(now)

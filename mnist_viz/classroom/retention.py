@@ -24,6 +24,9 @@ def purge_once(store: Store, class_id: str = DEFAULT_CLASS) -> int | None:
     except StoreError as exc:
         log.warning("retention: nothing purged this time (%s)", exc)
         return None
+    except Exception:  # the timer must outlive any one failure
+        log.exception("retention: the purge failed")
+        return None
 
 
 def start_retention(

@@ -147,7 +147,7 @@ class Conflict(StoreError):
 def _sever(db: Any) -> None:
     """Shut a PostgreSQL connection's socket down under a call blocked on it (which then fails
     with "server closed the connection"); the pool drops the connection afterwards."""
-    with contextlib.suppress(OSError, ValueError, AttributeError):
+    with contextlib.suppress(Exception):  # a connection already lost has no descriptor
         duplicate = socket.socket(fileno=os.dup(db.fileno()))  # shutdown acts on the socket
         try:
             duplicate.shutdown(socket.SHUT_RDWR)
@@ -267,7 +267,8 @@ class Store:
                 yield db
             finally:
                 self._local.held = None
-                self._lent.pop(id(db), None)
+                with self._lock:
+                    self._lent.pop(id(db), None)
                 if not self._closed(db):
                     with self._lock:
                         self._idle.append(db)
@@ -280,10 +281,11 @@ class Store:
             return  # SQLite answers from this process: its own timeout bounds a lock wait
         now = time.monotonic()
         deadline = getattr(self._local, "deadline", None) or LENT_DEADLINE_S
-        self._lent[id(db)] = (now, now + deadline, db)
-        if self._watchdog is None:
+        with self._lock:
+            self._lent[id(db)] = (now, now + deadline, db)
+        if self._watchdog is None or not self._watchdog.is_alive():
             with self._lock:
-                if self._watchdog is None:
+                if self._watchdog is None or not self._watchdog.is_alive():
                     self._watchdog = threading.Thread(
                         target=self._watch, name="store-watchdog", daemon=True
                     )
@@ -299,8 +301,13 @@ class Store:
             if not any(now >= deadline for _, (_, deadline, _) in lent):
                 continue
             self.breaker.failed("the class database stopped answering")
-            for key, (since, deadline, db) in lent:
-                if (now >= deadline or now - since >= HUNG_TOO_S) and self._lent.pop(key, None):
+            for key, entry in lent:
+                since, deadline, db = entry
+                if now >= deadline or now - since >= HUNG_TOO_S:
+                    with self._lock:  # the same lending still (not returned and lent again)
+                        if self._lent.get(key) is not entry:
+                            continue
+                        self._lent.pop(key, None)
                     _sever(db)
 
     @contextlib.contextmanager
@@ -329,7 +336,8 @@ class Store:
             return False  # a SQLite file that opened answers; its failures are per request
         import psycopg
 
-        return bool(db.closed) or isinstance(exc, psycopg.errors.QueryCanceled)
+        # a statement cancelled by its timeout was cancelled by a server that runs: not lost
+        return bool(db.closed) and not isinstance(exc, psycopg.errors.QueryCanceled)
 
     def _conflict(self, exc: Exception) -> bool:
         if self.postgres:
@@ -410,22 +418,31 @@ class Store:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         """Statements that commit together, or not at all."""
-        if self.postgres:
-            with self._held() as db, db.transaction():
-                self._local.in_transaction = True
+        try:
+            if self.postgres:
+                with self._held() as db, db.transaction():
+                    self._local.in_transaction = True
+                    try:
+                        yield
+                    finally:
+                        self._local.in_transaction = False
+                return
+            with self._held() as db:
+                db.execute("BEGIN IMMEDIATE")
                 try:
                     yield
-                finally:
-                    self._local.in_transaction = False
-            return
-        with self._held() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+                except BaseException:
+                    with contextlib.suppress(sqlite3.Error):
+                        db.execute("ROLLBACK")
+                    raise
+                try:
+                    db.execute("COMMIT")
+                except sqlite3.Error:  # a full disk: the transaction may stay open; end it
+                    with contextlib.suppress(sqlite3.Error):
+                        db.execute("ROLLBACK")
+                    raise
+        except self._errors() as exc:  # BEGIN or COMMIT failed: a sentence, not a driver error
+            raise StoreError(f"the class database refused a request ({exc})") from None
 
     # -- the schema ----------------------------------------------------------------------------
 

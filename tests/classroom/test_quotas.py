@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from mnist_viz.classroom import quotas
-from mnist_viz.classroom.classwork import ClassWork, QuotaExceeded
+from mnist_viz.classroom.classwork import ClassError, ClassWork, QuotaExceeded
 
 
 def digit() -> np.ndarray:
@@ -52,6 +52,9 @@ def test_joins_per_address_per_minute(store, monkeypatch):
     monkeypatch.setattr(quotas, "JOINS", quotas.JoinsPerAddress(limit=2))
     work = ClassWork(store)
     work.join("ada", "10.0.0.7")
+    for _ in range(5):  # refused joins (a nickname taken) cost the address nothing
+        with pytest.raises(ClassError, match="taken"):
+            work.join("ada", "10.0.0.7")
     work.join("bob", "10.0.0.7")
     with pytest.raises(QuotaExceeded, match="2 joins from this network"):
         work.join("cy", "10.0.0.7")

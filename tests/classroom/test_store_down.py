@@ -266,3 +266,33 @@ def test_the_mirrors_quick_read_cuts_a_pages_hung_read_short(socket_folder) -> N
             os.kill(pid, signal.SIGCONT)
         store.close()
         server.stop("immediate")
+
+
+def test_a_statement_cancelled_by_its_timeout_does_not_open_the_breaker(socket_folder) -> None:
+    """A slow statement cancelled by the server's statement timeout came from a server that
+    runs: the caller gets a sentence, and the class stays up for everyone else."""
+    from deploy.postgres import LocalPostgres, binaries
+
+    if binaries() is None:
+        pytest.skip("PostgreSQL is not installed")
+    server = LocalPostgres(socket_folder).start()
+    store = Store(server.url)
+    try:
+        store.ready()
+        took, error = _timed(lambda: store.execute("SELECT pg_sleep(30)"))
+        assert error is not None and took < LENT_DEADLINE_S, took
+        assert not store.breaker.is_open
+        assert store.one("SELECT 1") == (1,)
+    finally:
+        store.close()
+        server.stop("immediate")
+
+
+def test_cutting_a_connection_that_is_already_gone_is_harmless() -> None:
+    from mnist_viz.classroom.store import _sever
+
+    class Gone:
+        def fileno(self):
+            raise RuntimeError("the connection is closed")
+
+    _sever(Gone())  # no exception: the watchdog lives on
