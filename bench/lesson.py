@@ -232,9 +232,24 @@ def push_arrivals(pushes: list[tuple[float, str]], students: list[BrowserStudent
     for i, at in enumerate(times):
         until = times[i + 1] if i + 1 < len(times) else float("inf")
         for me in students:
-            after = [t for t, _ in me.notices if at <= t < until]
+            after = [t for t, *_ in me.notices if at <= t < until]
             out.append(after[0] - at if after else float("inf"))
     return out
+
+
+def push_delays_by_page(
+    pushes: list[tuple[float, str]], students: list[BrowserStudent]
+) -> dict[str, list[float]]:
+    """The arrivals of ``push_arrivals`` by the page the notice appeared on (seconds, sorted)."""
+    out: dict[str, list[float]] = {}
+    times = [t for t, _ in pushes]
+    for i, at in enumerate(times):
+        until = times[i + 1] if i + 1 < len(times) else float("inf")
+        for me in students:
+            after = [(t, where) for t, _, where in me.notices if at <= t < until]
+            if after:
+                out.setdefault(after[0][1], []).append(round(after[0][0] - at, 3))
+    return {where: sorted(delays) for where, delays in sorted(out.items())}
 
 
 def growth(samples: list[float]) -> float | None:
@@ -304,6 +319,7 @@ def report(students, run, record, check, started: float) -> dict:
             "within_2s": sum(d <= PUSH_WITHIN_S for d in reached),
             "p95_s": _p95(reached),
             "max_s": round(reached[-1], 2) if reached else None,
+            "by_page": push_delays_by_page(record["pushes"], students),
         },
         "replica_rss_growth": rss,
         "rss_mb_first_last": [record["rss_mb"][0][1], record["rss_mb"][-1][1]]

@@ -39,7 +39,7 @@ INSTRUMENT = """() => {
   const scan = () => {
     const now = new Set([...document.querySelectorAll('[data-testid="stAlert"]')]
       .map((e) => e.textContent.trim()).filter((t) => t.includes('The teacher pushed')));
-    for (const text of now) if (!shown.has(text)) window.__lesson.notices.push([Date.now(), text]);
+    for (const text of now) if (!shown.has(text)) window.__lesson.notices.push([Date.now(), text, location.pathname]);
     shown = now;
   };
   new MutationObserver(scan).observe(document.body,
@@ -86,7 +86,7 @@ class BrowserStudent:
     undos: int = 0
     page_switches: int = 0
     reloads: int = 0
-    notices: list[tuple[float, str]] = field(default_factory=list)  # (wall s, text)
+    notices: list[tuple[float, str, str]] = field(default_factory=list)  # (wall s, text, page)
     heap_mb: list[tuple[float, float]] = field(default_factory=list)  # (wall s, used MB)
     log: list[str] = field(default_factory=list)  # what happened, with times, for finding causes
     latencies_ms: list[float] = field(default_factory=list)  # pen-up to answer on screen
@@ -330,7 +330,9 @@ async def run_student(browser, url: str, me: BrowserStudent, lesson: Lesson, see
                 if rng.random() < 0.3 and await share.is_visible():  # (a push may have come)
                     await press(me, share, "Share")
                     me.shared += 1
-            me.notices.extend((t / 1000, text) for t, text in await page.evaluate(TAKE_NOTICES))
+            me.notices.extend(
+                (t / 1000, text, where) for t, text, where in await page.evaluate(TAKE_NOTICES)
+            )
             await asyncio.sleep(rng.uniform(0.5, 1.0))
             if me.drawings == reload_at:
                 await page.reload(timeout=180_000)
@@ -339,7 +341,9 @@ async def run_student(browser, url: str, me: BrowserStudent, lesson: Lesson, see
             elif rng.random() < 0.15:
                 await open_page(page, OTHER_PAGES[int(rng.integers(len(OTHER_PAGES)))])
                 await asyncio.sleep(rng.uniform(2, 5))  # looking around there
-                me.notices.extend((t / 1000, text) for t, text in await page.evaluate(TAKE_NOTICES))
+                me.notices.extend(
+                    (t / 1000, text, where) for t, text, where in await page.evaluate(TAKE_NOTICES)
+                )
                 await open_page(page, "Draw & predict")
                 await ready(page)
                 me.page_switches += 1

@@ -498,3 +498,45 @@ def test_pushes_that_stop_arriving_are_said_and_asked_for_less_often(browser, ap
         assert_no_exception(page)
     finally:
         context.close()
+
+
+def _forward_messages(frames: list) -> list:
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    return [ForwardMsg.FromString(f) for f in frames if isinstance(f, bytes)]
+
+
+def test_the_server_never_answers_with_a_reference_to_a_cached_message(browser, app_url):
+    # Streamlit sends a large element the browser has seen before as a reference to the
+    # browser's cache; under load the browser can have dropped it by then ("Cached ForwardMsg
+    # MISS"), which ends the page's connection for good. The app's config turns references off.
+    context = browser.new_context(viewport={"width": WIDTH, "height": 1000})
+    page = context.new_page()
+    frames: list = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda frame: frames.append(frame)))
+    try:
+        page.goto(app_url)
+        page.locator(CANVAS).wait_for(timeout=SETTLE)
+        draw_one(page)
+        assert prediction(page) == "1"
+        wait_until_idle(page)
+        open_page(page, "Inside the network")  # large elements: the maps of every layer
+        # the same digit again in whole runs: most large elements are ones the browser has
+        slider = page.locator("[data-testid='stMain']").get_by_role("slider").first
+        for key in ("ArrowRight", "ArrowLeft"):
+            slider.focus()
+            page.keyboard.press(key)
+            wait_until_idle(page)
+        messages = _forward_messages(frames)
+        references = [m for m in messages if m.WhichOneof("type") == "ref_hash"]
+        assert references == [], f"{len(references)} messages sent as references"
+        # ... and the test could have seen one: large elements were sent again, in full
+        large = [
+            m.hash
+            for m in messages
+            if m.WhichOneof("type") == "delta" and len(m.SerializeToString()) >= 10_000
+        ]
+        assert len(large) > len(set(large)), "no large element was sent twice"
+        assert_no_exception(page)
+    finally:
+        context.close()
