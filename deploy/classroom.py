@@ -85,6 +85,24 @@ def default_server(listen: str, tls_lines: str) -> str:
     )
 
 
+def replica_routing(replica_ports: list[int]) -> tuple[str, str, str, str]:
+    """The template's routing parts: an upstream per replica (``r0``, ``r1``, ...) whose backups
+    are the others, in turn; the split of new browsers among them; the cookie value that picks
+    each; and the cookie value of each replica's address (see nginx.conf.template)."""
+    names = [f"r{i}" for i in range(len(replica_ports))]
+    upstreams, pools, by_cookie, served = [], [], [], []
+    for i, (name, port) in enumerate(zip(names, replica_ports)):
+        others = replica_ports[i + 1 :] + replica_ports[:i]
+        servers = [f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;"]
+        servers += [f"        server 127.0.0.1:{other} backup;" for other in others]
+        upstreams.append(f"    upstream replica_{name} {{\n" + "\n".join(servers) + "\n    }")
+        share = "*" if i == len(names) - 1 else f"{100 / len(names):.2f}%"
+        pools.append(f"        {share} replica_{name};")
+        by_cookie.append(f'        "{name}" replica_{name};')
+        served.append(f'        "~(^|[ ,])127\\.0\\.0\\.1:{port}$" {name};')
+    return "\n".join(upstreams), "\n".join(pools), "\n".join(by_cookie), "\n".join(served)
+
+
 def nginx_config(
     listen: str,
     replica_ports: list[int],
@@ -95,7 +113,7 @@ def nginx_config(
     """The nginx configuration for these replicas (see nginx.conf.template); ``tls``: the
     certificate and key files, to serve HTTPS on ``listen``; ``hosts``: the names students
     type (then any other Host is refused; the machine's own 127.0.0.1 and localhost stay)."""
-    upstreams = "\n".join(f"        server 127.0.0.1:{p};" for p in replica_ports)
+    upstreams, pools, pool_by_cookie, served_by = replica_routing(replica_ports)
     # Started as root, nginx runs its workers as an unprivileged user (who must be able to
     # write the temporary folders: see Classroom.start).
     user = f"user {UNPRIVILEGED[0]} {UNPRIVILEGED[1]};" if os.geteuid() == 0 else ""
@@ -120,6 +138,9 @@ def nginx_config(
         "{tls}": tls_lines,
         "{cookie_secure}": "; Secure" if tls is not None else "",
         "{upstreams}": upstreams,
+        "{new_pools}": pools,
+        "{pool_by_cookie}": pool_by_cookie,
+        "{served_by}": served_by,
         "{max_upload_mb}": str(MAX_UPLOAD_MB),
         "{connections_per_address}": str(CONNECTIONS_PER_ADDRESS),
         "{requests_per_second}": str(REQUESTS_PER_SECOND),

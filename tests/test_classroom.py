@@ -101,3 +101,58 @@ def test_nginx_keeps_each_browser_on_its_replica(app_env):
             assert page.get_by_text(f"seven-{i}.png").count() >= 1
             context.close()
         browser.close()
+
+
+def _replica_of(context) -> str | None:
+    return next((c["value"] for c in context.cookies() if c["name"] == "mnistviz_replica"), None)
+
+
+def test_a_browser_stays_with_the_replica_that_took_over(app_env):
+    """When a browser's replica stops, its page reconnects to another, and its new session
+    lives there: its uploads (and images) must go there, also after the first replica is back.
+    Pinned by a cookie nginx sets, to the replica that answered."""
+    nginx_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    from deploy.classroom import Classroom
+
+    with Classroom(replicas=2, env=app_env) as server, sync_playwright() as p:
+        browser = launch(p, app_env["CHROMIUM"])
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(server.url)
+        page.get_by_text("Draw a digit").first.wait_for(timeout=120_000)
+        first = _replica_of(context)
+        assert first in ("r0", "r1")
+        # the page reconnects by itself, to the other one: a new websocket
+        answered = []
+        page.on("websocket", lambda ws: answered.append(ws))
+        server.stop_replica(int(first[1]))
+        for _ in range(240):
+            if answered:
+                break
+            page.wait_for_timeout(500)
+        assert answered, "the page did not reconnect"
+        server.start_replica(int(first[1]))  # back: the page's session is not there
+        page.get_by_text("Draw a digit").first.wait_for(timeout=60_000)
+        page.wait_for_timeout(2_000)
+        page.get_by_role("tab", name="Upload a photo").click()
+        page.locator("input[type='file']").set_input_files(
+            {"name": "seven-after.png", "mimeType": "image/png", "buffer": seven_png()}
+        )
+        metric = page.locator("[data-testid='stMetric']").filter(has_text="Prediction")
+        metric.locator("[data-testid='stMetricValue']").first.wait_for(timeout=60_000)
+        assert metric.locator("[data-testid='stMetricValue']").first.inner_text() == "7"
+        # a page whose pictures the session serves (/media): every one of them loads
+        page.locator("[data-testid='stSidebarNav'] a").filter(has_text="Training").click()
+        page.get_by_text("Scanned forms by American census staff").wait_for(timeout=120_000)
+        page.wait_for_timeout(3_000)
+        images = page.locator("[data-testid='stMain'] img")
+        assert images.count() > 0
+        broken = page.evaluate(
+            "() => [...document.querySelectorAll('[data-testid=stMain] img')]"
+            ".filter((i) => !i.complete || i.naturalWidth === 0).map((i) => i.src)"
+        )
+        assert broken == []
+        assert _replica_of(context) != first
+        browser.close()
