@@ -13,8 +13,11 @@ and the canvas's selector, so the two cannot drift apart.
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import os
 import subprocess
+import time
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -52,31 +55,82 @@ def launch(playwright, executable: str | None = None, extra_args: tuple[str, ...
 
 
 # Chromium 150's V8 tracks a promise that CDP awaits (``page.evaluate`` of a function returning a
-# promise) through a weak handle: a pending promise that nothing in the page references can be
-# garbage collected, and the evaluate fails with "Resulting promise was garbage collected"
-# (Playwright issue 41826, PR 42019; V8 change 8123081). The page therefore keeps every awaited
-# promise in a set on ``window`` until it settles, and drops it then (no leak across waits).
+# promise) through a weak handle, and can collect it while Playwright waits: the evaluate fails
+# with "Resulting promise was garbage collected" (Playwright issue 41826, PR 42019; V8 change
+# 8123081). Keeping our own promise referenced from ``window`` was not enough: Playwright awaits
+# a wrapper of its own around it, and the waits still failed now and then on Chromium 150 (a
+# classroom run of 3 students, 1 time in 3). So no CDP call here awaits a promise at all: the page
+# starts the wait and keeps its promise in ``window.__mvPending`` (by id) until it settles, then
+# keeps the outcome in ``window.__mvResults`` until asked; Python asks every ``POLL_S``. (The
+# moment a wait ends is taken in the page by the function itself, so polling adds nothing to a
+# measured time.)
 PENDING = "__mvPending"
+RESULTS = "__mvResults"
+POLL_S = 0.05
 
 
-def retained(function: str) -> str:
-    """The JS ``function`` (of one argument, returning a promise or a value) wrapped so that the
-    page holds its promise in ``window.__mvPending`` until the promise settles."""
+def start_wait(function: str) -> str:
+    """JS of one argument: starts ``function(arg)`` (which returns a promise or a value) in the
+    page and returns the wait's id at once; the outcome is kept for ``TAKE_OUTCOME``."""
     return (
         "(arg) => {\n"
-        f"  const pending = window.{PENDING} || (window.{PENDING} = new Set());\n"
-        f"  const promise = Promise.resolve(({function})(arg));\n"
-        "  pending.add(promise);\n"
-        "  const settled = () => { pending.delete(promise); };\n"
-        "  promise.then(settled, settled);\n"
-        "  return promise;\n"
+        f"  const pending = window.{PENDING} || (window.{PENDING} = new Map());\n"
+        f"  const results = window.{RESULTS} || (window.{RESULTS} = new Map());\n"
+        "  const id = (window.__mvLastWait = (window.__mvLastWait || 0) + 1);\n"
+        "  let promise;  // the function's own promise (Promise.resolve returns it): held\n"
+        f"  try {{ promise = Promise.resolve(({function})(arg)); }}\n"
+        "  catch (error) { promise = Promise.reject(error); }\n"
+        "  pending.set(id, promise);\n"
+        "  promise.then(\n"
+        "    (value) => { pending.delete(id); results.set(id, {ok: true, value}); },\n"
+        "    (error) => { pending.delete(id);\n"
+        "      results.set(id, {ok: false, error: String((error && error.message) || error)}); });\n"
+        "  return id;\n"
         "}"
     )
 
 
-def evaluate_and_wait(page, function: str, arg=None):
-    """``page.evaluate(function, arg)`` for a JS function that returns a promise: the page keeps
-    the promise until it settles, so Chromium cannot collect it while Playwright waits. Every
-    test and benchmark that awaits a promise in a page goes through here (tests/test_layout.py).
-    The sync API returns the value; the async API returns a coroutine."""
-    return page.evaluate(retained(function), arg)
+# The outcome of a wait, once (then forgotten); null while pending; {gone: true} when the page
+# no longer knows the wait (the document was replaced: a reload or a navigation).
+TAKE_OUTCOME = f"""(id) => {{
+  const results = window.{RESULTS}, pending = window.{PENDING};
+  if (results && results.has(id)) {{ const out = results.get(id); results.delete(id); return out; }}
+  return pending && pending.has(id) ? null : {{gone: true}};
+}}"""
+
+
+def _outcome(out: dict):
+    from playwright._impl._errors import Error
+
+    if out.get("gone"):
+        raise Error("the page was replaced while waiting (a reload or a navigation)")
+    if not out["ok"]:
+        raise Error(out["error"])
+    return out.get("value")
+
+
+def evaluate_and_wait(page, function: str, arg=None, timeout_s: float = 600.0):
+    """The value of the JS ``function(arg)``, which may return a promise: started in the page and
+    asked for every ``POLL_S``, so that no CDP call awaits a promise Chromium could collect. A
+    rejection raises playwright's ``Error`` with its message. Every test and benchmark that waits
+    on a promise in a page goes through here (tests/test_layout.py). The sync API returns the
+    value; the async API returns a coroutine."""
+    if inspect.iscoroutinefunction(page.evaluate):
+        return _evaluate_and_wait_async(page, function, arg, timeout_s)
+    wait = page.evaluate(start_wait(function), arg)
+    deadline = time.monotonic() + timeout_s
+    while (out := page.evaluate(TAKE_OUTCOME, wait)) is None:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no outcome in the page after {timeout_s} s")
+        page.wait_for_timeout(POLL_S * 1000)
+    return _outcome(out)
+
+
+async def _evaluate_and_wait_async(page, function: str, arg, timeout_s: float):
+    wait = await page.evaluate(start_wait(function), arg)
+    deadline = time.monotonic() + timeout_s
+    while (out := await page.evaluate(TAKE_OUTCOME, wait)) is None:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no outcome in the page after {timeout_s} s")
+        await asyncio.sleep(POLL_S)
+    return _outcome(out)

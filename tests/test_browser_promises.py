@@ -1,17 +1,18 @@
-"""Promises that the tests and benchmarks await in a page survive garbage collection.
+"""Waits that the tests and benchmarks make on a page survive garbage collection.
 
-Chromium 150's V8 lets CDP hold an awaited promise only weakly: a pending promise that nothing in
-the page references can be collected, and ``page.evaluate`` fails with "Resulting promise was
-garbage collected" (issue 31). ``deploy.browser.evaluate_and_wait`` keeps the promise on
-``window`` until it settles. These tests force collection (``--js-flags=--expose-gc``, both
-kinds of collection, many times) while a wait is pending.
+Chromium 150's V8 lets CDP hold an awaited promise only weakly: a pending promise can be
+collected, and ``page.evaluate`` fails with "Resulting promise was garbage collected" (issue 31).
+``deploy.browser.evaluate_and_wait`` never has CDP await a promise: the page starts the wait and
+keeps its promise until it settles, and Python asks for the outcome. (Keeping the promise alone,
+while still awaiting it through CDP, was not enough: 1 classroom run in 3 failed on Chromium 150.)
+These tests force collection (``--js-flags=--expose-gc``, both kinds of collection, many times)
+while a wait is pending.
 
 The planted wait's promise is referenced by the page only weakly (a ``WeakRef``), which is the
 failing condition made certain rather than left to the collector's timing. On Debian's Chromium
 150.0.7871.100 the bare ``page.evaluate`` of it fails with that error and ``evaluate_and_wait``
 returns the answer. On Chromium 156 the bare evaluate never returns (the promise is collected
-and CDP waits on); ``evaluate_and_wait`` returns the answer there too.
-"""
+and CDP waits on); ``evaluate_and_wait`` returns the answer there too."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import time
 
 import pytest
 
-from deploy.browser import PENDING, evaluate_and_wait, launch
+from deploy.browser import PENDING, RESULTS, TAKE_OUTCOME, evaluate_and_wait, launch, start_wait
 
 pytestmark = pytest.mark.browser
 
@@ -73,17 +74,19 @@ def test_a_wait_survives_garbage_collection(collecting_page):
 
 
 def test_the_page_lets_go_of_a_promise_once_it_settles(collecting_page):
-    """Retained while pending (that is the fix), released after (no growth over a long run)."""
+    """Held while pending (that is the fix), released after (no growth over a long run)."""
     collecting_page.evaluate("() => clearInterval(window.__collector)")
     wait = evaluate_and_wait(collecting_page, WEAKLY_HELD, "first")
     assert wait == "first"
     assert collecting_page.evaluate(f"() => window.{PENDING}.size") == 0
     # a wait that has not settled yet is held: start one, look while it is pending
-    collecting_page.evaluate(f"""() => {{ window.__late = ({_retained_source()})('late'); }}""")
+    late = collecting_page.evaluate(start_wait(WEAKLY_HELD), "late")
     assert collecting_page.evaluate(f"() => window.{PENDING}.size") == 1
+    assert collecting_page.evaluate(TAKE_OUTCOME, late) is None
     time.sleep(0.8)
-    assert collecting_page.evaluate("() => window.__late") == "late"
+    assert collecting_page.evaluate(TAKE_OUTCOME, late) == {"ok": True, "value": "late"}
     assert collecting_page.evaluate(f"() => window.{PENDING}.size") == 0
+    assert collecting_page.evaluate(f"() => window.{RESULTS}.size") == 0  # taken once
 
 
 def test_a_rejected_wait_reports_its_error_and_is_released(collecting_page):
@@ -97,7 +100,14 @@ def test_a_rejected_wait_reports_its_error_and_is_released(collecting_page):
     assert collecting_page.evaluate(f"() => window.{PENDING}.size") == 0
 
 
-def _retained_source() -> str:
-    from deploy.browser import retained
+def test_a_wait_cut_by_a_reload_says_so(collecting_page):
+    from playwright.sync_api import Error
 
-    return retained(WEAKLY_HELD)
+    collecting_page.evaluate("() => clearInterval(window.__collector)")
+    wait = collecting_page.evaluate(start_wait("() => new Promise(() => {})"))
+    collecting_page.reload()
+    assert collecting_page.evaluate(TAKE_OUTCOME, wait) == {"gone": True}
+    with pytest.raises(Error, match="replaced while waiting|Execution context was destroyed"):
+        evaluate_and_wait(
+            collecting_page, "() => { location.reload(); return new Promise(() => {}); }"
+        )
