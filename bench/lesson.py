@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import class_work  # noqa: E402
+from bench.classroom import _busy_ticks  # noqa: E402
 from bench.lesson_browser import BrowserStudent, Lesson, run_student  # noqa: E402
 from deploy.browser import launch, version  # noqa: E402
 
@@ -288,6 +289,7 @@ def report(students, run, record, check, started: float) -> dict:
             "taps_while_disk_full": len(while_full),
             "tap_landed_p95_s": _p95([t["landed_after_s"] for t in taps if t not in lost]),
             "shared": sum(me.shared for me in students),
+            "share_missed": sum(me.share_missed for me in students),
             "pushed_over_then_back": sum(me.back_from_push for me in students),
             "wiped_by_restart": sum(me.wiped_by_restart for me in students),
             "undos": sum(me.undos for me in students),
@@ -321,6 +323,7 @@ def report(students, run, record, check, started: float) -> dict:
             "max_s": round(reached[-1], 2) if reached else None,
             "by_page": push_delays_by_page(record["pushes"], students),
         },
+        "cores_busy": record.get("cores_busy"),
         "replica_rss_growth": rss,
         "rss_mb_first_last": [record["rss_mb"][0][1], record["rss_mb"][-1][1]]
         if record["rss_mb"]
@@ -425,9 +428,21 @@ def run(
                 work.ensure()
                 tokens = [work.join(f"protocol{i:02d}")[1] for i in range(protocol)]
                 started = time.time()
+                cores = {"server": {0}, "client": os.sched_getaffinity(0)}
+                ticks = {name: _busy_ticks(cpus) for name, cpus in cores.items()}
                 students, class_run = asyncio.run(
                     _lesson(server, work, tokens, browsers, seconds, pushes, record, disk)
                 )
+                # how busy each side's cores were: a saturated client core delays what the
+                # Chromium students see, whatever the server does
+                record["cores_busy"] = {
+                    name: round(
+                        (_busy_ticks(cpus)[0] - ticks[name][0])
+                        / max(1, _busy_ticks(cpus)[1] - ticks[name][1]),
+                        2,
+                    )
+                    for name, cpus in cores.items()
+                }
                 time.sleep(2)  # what was sent has been handled
                 # answers while the disk was full could not be saved (the pages said so)
                 window = (

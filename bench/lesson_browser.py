@@ -80,6 +80,7 @@ class BrowserStudent:
     violations: list[str] = field(default_factory=list)
     unsaved_said: int = 0  # answers whose page said the drawing could not be saved
     taps: list[dict] = field(default_factory=list)  # {truth, sent, landed_after_s or None}
+    share_missed: int = 0  # Share toggles that went away under the finger (logged)
     back_from_push: int = 0  # answers a push replaced before the tap: "Back to my own digit"
     wiped_by_restart: int = 0  # drawings on a page that started over (its replica restarted)
     shared: int = 0
@@ -328,8 +329,12 @@ async def run_student(browser, url: str, me: BrowserStudent, lesson: Lesson, see
                 await _tap(page, me, lesson, student_id, truth, read)
                 share = page.get_by_text("Share this drawing with the class")
                 if rng.random() < 0.3 and await share.is_visible():  # (a push may have come)
-                    await press(me, share, "Share")
-                    me.shared += 1
+                    try:
+                        await press(me, share, "Share")
+                        me.shared += 1
+                    except Exception:  # gone under the finger (a push took the answer, or the
+                        me.share_missed += 1  # page reconnected): a person moves on; counted
+
             me.notices.extend(
                 (t / 1000, text, where) for t, text, where in await page.evaluate(TAKE_NOTICES)
             )
