@@ -28,6 +28,7 @@ import os
 import secrets
 import sqlite3
 import stat
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -127,6 +128,24 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS wrong (device TEXT NOT NULL, client TEXT NOT NULL, "
+    "at REAL NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS wrong_device ON wrong (device, at);"
+    "CREATE INDEX IF NOT EXISTS wrong_client ON wrong (client, at);"
+    "CREATE TABLE IF NOT EXISTS trusted (device TEXT PRIMARY KEY, at REAL NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS links (token_hash TEXT PRIMARY KEY, expires REAL NOT NULL);"
+)
+
+
+# When a ledger's file cannot be used (a full disk, a broken folder), this process counts in
+# memory instead, per file (every page opens its own FailureLedger): guesses stay limited per
+# browser and per address on this replica, and nobody is locked out for good. The teacher's
+# trusted browsers are not known there.
+_memory: dict[str, sqlite3.Connection] = {}
+_memory_lock = threading.Lock()
+
+
 class FailureLedger:
     """Wrong passwords per browser and per client address, the browsers the teacher signed in
     on, and one-time sign-in links, in a SQLite file shared by the replicas of this machine.
@@ -146,15 +165,7 @@ class FailureLedger:
         db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
         try:
             db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(
-                "CREATE TABLE IF NOT EXISTS wrong (device TEXT NOT NULL, client TEXT NOT NULL, "
-                "at REAL NOT NULL);"
-                "CREATE INDEX IF NOT EXISTS wrong_device ON wrong (device, at);"
-                "CREATE INDEX IF NOT EXISTS wrong_client ON wrong (client, at);"
-                "CREATE TABLE IF NOT EXISTS trusted (device TEXT PRIMARY KEY, at REAL NOT NULL);"
-                "CREATE TABLE IF NOT EXISTS links (token_hash TEXT PRIMARY KEY, "
-                "expires REAL NOT NULL);"
-            )
+            db.executescript(_SCHEMA)
             yield db
         finally:
             db.close()
@@ -165,6 +176,24 @@ class FailureLedger:
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")  # one attempt at a time, on every replica
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def _memory_transaction(self) -> Iterator[sqlite3.Connection]:
+        with _memory_lock:  # one attempt at a time in this process
+            key = str(self.path.absolute())
+            if key not in _memory:
+                _memory[key] = sqlite3.connect(
+                    ":memory:", isolation_level=None, check_same_thread=False
+                )
+                _memory[key].executescript(_SCHEMA)
+            db = _memory[key]
+            db.execute("BEGIN")
             try:
                 yield db
             except BaseException:
@@ -234,22 +263,24 @@ class FailureLedger:
         device = device or client
         try:
             with self._transaction() as db:
-                wait = self._wait(db, device, client, now)
-                if wait > 0:
-                    log.warning("teacher sign-in from %s refused: too many wrong passwords", client)
-                    return Attempt(False, wait, refused_unchecked=True)
-                if password_matches(given, expected):
-                    self._trust(db, device, now)
-                    log.info("teacher signed in from %s", client)
-                    return Attempt(True)
-                count = self._record(db, device, client, now)
-                after = self._wait(db, device, client, now)
+                return self._attempt(db, given, expected, device, client, now)
         except (OSError, sqlite3.Error):  # an unusable ledger (a full disk) locks nobody out
-            log.exception("the sign-in ledger cannot be used; checking the password without it")
-            if password_matches(given, expected):
-                return Attempt(True)
-            time.sleep(1.0)  # unrecorded: at least slow the guesser
-            return Attempt(False)
+            log.exception("the sign-in ledger cannot be used; counting in this process's memory")
+        with self._memory_transaction() as db:
+            return self._attempt(db, given, expected, device, client, now)
+
+    def _attempt(
+        self, db: sqlite3.Connection, given: str, expected: str, device: str, client: str, now
+    ) -> Attempt:
+        wait = self._wait(db, device, client, now)
+        if wait > 0:
+            log.warning("teacher sign-in from %s refused: too many wrong passwords", client)
+            return Attempt(False, wait, refused_unchecked=True)
+        if password_matches(given, expected):
+            self._trust(db, device, now)
+            log.info("teacher signed in from %s", client)
+            return Attempt(True)
+        count = self._record(db, device, client, now)
         log.warning(
             "teacher sign-in failed from %s (%d wrong password%s from this browser in %d minutes)",
             client,
@@ -257,7 +288,7 @@ class FailureLedger:
             "s" if count != 1 else "",
             WINDOW_SECONDS // 60,
         )
-        return Attempt(False, after)
+        return Attempt(False, self._wait(db, device, client, now))
 
     def recent_failures(self, now: float | None = None) -> tuple[int, int]:
         """Wrong passwords in the window, and from how many addresses (for the class view)."""

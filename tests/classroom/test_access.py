@@ -190,3 +190,23 @@ def test_the_password_script_writes_a_private_secrets_file(tmp_path):
     assert values == {"teacher_password": 'a "quoted" long passphrase', "other": 1}
     with pytest.raises(ValueError, match="at least 12 characters"):
         write_password("short", secrets)
+
+
+def test_an_unusable_ledger_still_limits_guesses_in_memory(tmp_path):
+    """A ledger file that cannot be written (a full disk; here a folder where the file should
+    be) locks nobody out, and guessing is still slowed, per browser and per address, by the
+    process's own count: not one free guess a second."""
+    blocked = tmp_path / "ledger.sqlite3"
+    blocked.mkdir()  # sqlite cannot open a folder as its file
+    ledger = FailureLedger(blocked)
+    for i in range(FREE_ATTEMPTS - 1):  # each page run opens its own ledger on the file
+        tried = FailureLedger(blocked).attempt("guess", GOOD, "10.0.0.7", "b1", now=float(i))
+        assert not tried.signed_in
+    wrong = ledger.attempt("guess", GOOD, "10.0.0.7", "b1", now=10.0)
+    assert wrong.wait_s == LOCKOUT_SECONDS
+    early = ledger.attempt(GOOD, GOOD, "10.0.0.7", "b1", now=11.0)
+    assert early.refused_unchecked and not early.signed_in  # not even compared
+    assert ledger.attempt(GOOD, GOOD, "10.0.0.8", "teacher", now=11.0).signed_in
+    for i in range(ADDRESS_FREE_ATTEMPTS):  # fresh browsers from one address
+        ledger.attempt("guess", GOOD, "10.0.0.9", f"s{i}", now=20.0 + i)
+    assert ledger.attempt("guess", GOOD, "10.0.0.9", "s99", now=40.0).refused_unchecked
