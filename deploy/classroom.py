@@ -91,7 +91,7 @@ def replica_routing(replica_ports: list[int]) -> tuple[str, str, str, str]:
     each; and the cookie value of each replica's address (see nginx.conf.template)."""
     names = [f"r{i}" for i in range(len(replica_ports))]
     upstreams, pools, by_cookie, served = [], [], [], []
-    for i, (name, port) in enumerate(zip(names, replica_ports)):
+    for i, (name, port) in enumerate(zip(names, replica_ports, strict=True)):
         others = replica_ports[i + 1 :] + replica_ports[:i]
         servers = [f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;"]
         servers += [f"        server 127.0.0.1:{other} backup;" for other in others]

@@ -107,7 +107,7 @@ def test_a_wait_cut_by_a_reload_says_so(collecting_page):
     wait = collecting_page.evaluate(start_wait("() => new Promise(() => {})"))
     collecting_page.reload()
     assert collecting_page.evaluate(TAKE_OUTCOME, wait) == {"gone": True}
-    with pytest.raises(Error, match="replaced while waiting|Execution context was destroyed"):
+    with pytest.raises(Error, match=r"replaced while waiting|Execution context was destroyed"):
         evaluate_and_wait(
             collecting_page, "() => { location.reload(); return new Promise(() => {}); }"
         )
