@@ -252,3 +252,38 @@ def codes_panel(work: ClassWork) -> None:
         "A code stops working when its student takes a new one, leaves, or has not used it for "
         "longer than the class keeps drawings."
     )
+
+
+@class_records("Removing a student")
+def remove_student_panel(work: ClassWork) -> None:
+    """Remove one student and all their work (a nickname that should not be there, a student who
+    asked to be forgotten), after a confirmation that says how much goes."""
+    st.header("Remove a student")
+    students = work.students()
+    if not students:
+        st.caption("No student has joined yet.")
+        return
+    with st.form("remove_student"):
+        chosen = st.selectbox(
+            "Student", students, format_func=lambda s: s.nickname, key="remove_student_id"
+        )
+        sure = st.checkbox(
+            "Yes: delete this student's nickname, code, drawings and challenge entries for good",
+            key="remove_student_sure",
+        )
+        if st.form_submit_button("Remove the student", icon=":material/person_remove:"):
+            if not sure:
+                st.warning("Tick the box to confirm: removing a student cannot be undone.")
+            else:
+                try:
+                    gone = work.remove_student(chosen.id)
+                    state["removed_student"] = (chosen.nickname, gone)
+                except ClassError as exc:
+                    st.error(str(exc))
+                else:
+                    st.rerun()  # the lists above no longer show them
+    if removed := state.pop("removed_student", None):
+        st.success(
+            f"**{removed[0]}** was removed with {removed[1]} drawing"
+            f"{'s' if removed[1] != 1 else ''}. Their code no longer works."
+        )

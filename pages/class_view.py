@@ -10,7 +10,13 @@ from mnist_viz.core.data import NUM_CLASSES
 from mnist_viz.inputs.digit import random_test_digit
 from mnist_viz.view import render
 from pages._class import class_records, class_work
-from pages._class_panels import challenge_panel, class_model_panel, codes_panel, style_panel
+from pages._class_panels import (
+    challenge_panel,
+    class_model_panel,
+    codes_panel,
+    remove_student_panel,
+    style_panel,
+)
 from pages._digit import render_sidebar
 from pages._models import get_data, get_model
 from pages._teacher import failure_spike, teacher_only
@@ -142,6 +148,7 @@ challenge_panel(work, cached)
 style_panel(work, cached)
 class_model_panel(work, cached, CLASS_MODEL)
 codes_panel(work)
+remove_student_panel(work)
 
 
 @class_records("The class's data")

@@ -237,6 +237,26 @@ def test_the_teacher_gives_a_student_a_new_code(app, teacher_password):
     assert not [s for s in at.success if "New code for" in s.value]
 
 
+def test_the_teacher_removes_a_student_after_confirming(app, teacher_password):
+    student = join(app().run(), "ada")
+    code = student.query_params["student"]
+    join(app().run(), "bob")
+    at = app().run()
+    at.switch_page("pages/class_view.py").run()
+    at = sign_in_as_teacher(at)
+    at.selectbox(key="remove_student_id").select_index(0).run()  # ada (by nickname)
+    at = button(at, "Remove the student").click().run()
+    assert not at.exception and any("cannot be undone" in w.value for w in at.warning)
+    assert [s.nickname for s in records().students()] == ["ada", "bob"]
+    at.checkbox(key="remove_student_sure").check()
+    at = button(at, "Remove the student").click().run()
+    assert not at.exception
+    assert any("**ada** was removed" in s.value for s in at.success)
+    assert [s.nickname for s in records().students()] == ["bob"]
+    assert records().resume(code) is None
+    assert at.selectbox(key="remove_student_id").options == ["bob"]
+
+
 def test_a_student_without_a_nickname_sees_my_work_explain_how_to_join(app):
     at = app().run()
     at.switch_page("pages/my_work.py").run()

@@ -253,6 +253,24 @@ class ClassWork:
         teacher can give them a new code."""
         self.new_code(student_id)  # a code nobody is shown
 
+    def remove_student(self, student_id: int) -> int:
+        """A student and everything of theirs (drawings, challenge submissions, the code) leave
+        the class for good; returns how many drawings went. (A nickname asked to be removed, or
+        a student who left the school.)"""
+        with self.store.transaction():
+            rows = self.store.execute(
+                "SELECT id FROM students WHERE id = ? AND class_id = ?",
+                (int(student_id), self.class_id),
+            )
+            if not rows:
+                raise ClassError("that student is not in this class")
+            self.store.execute("DELETE FROM submissions WHERE student_id = ?", (int(student_id),))
+            drawings = self.store.execute(
+                "DELETE FROM drawings WHERE student_id = ? RETURNING id", (int(student_id),)
+            )
+            self.store.execute("DELETE FROM students WHERE id = ?", (int(student_id),))
+        return len(drawings)
+
     def students(self) -> list[Student]:
         """Every student of the class, by nickname."""
         rows = self.store.execute(

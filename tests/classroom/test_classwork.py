@@ -360,3 +360,25 @@ def test_a_students_downloads_hold_every_drawing(store, monkeypatch):
     assert sorted(d.id for d in every) == sorted(saved)
     rows = list(csv.reader(io.StringIO(work.drawings_csv(every).decode())))
     assert len(rows) == 2001
+
+
+def test_the_teacher_removes_one_student_and_only_their_work(store):
+    work = ClassWork(store)
+    ada, adas_code = work.join("ada")
+    bob, _ = work.join("bob")
+    for i in range(3):
+        work.save_drawing(ada.id, digit(i), i, 0.9, "sha")
+    kept = work.save_drawing(bob.id, digit(7), 7, 0.8, "sha")
+    challenge = work.start_challenge("fool", digit(1), 1, None, "sha")
+    work.record_submission(challenge, ada.id, 0.5, digit(1))
+    work.record_submission(challenge, bob.id, 0.4, digit(1))
+    assert work.remove_student(ada.id) == 3
+    assert [s.nickname for s in work.students()] == ["bob"]
+    assert work.resume(adas_code) is None
+    assert [d.id for d in work.all_drawings()] == [kept]
+    assert [name for name, _ in work.leaderboard(challenge)] == ["bob"]
+    with pytest.raises(ClassError, match="not in this class"):
+        work.remove_student(ada.id)
+    with pytest.raises(ClassError, match="not in this class"):
+        ClassWork(store, "other").remove_student(bob.id)  # another class's student
+    assert work.join("ada")[0].nickname == "ada"  # the nickname is free again
