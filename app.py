@@ -1,5 +1,7 @@
 """mnist-viz: the router. Run with `make run` (or `streamlit run app.py`)."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from pages._class import keep_code_in_address
@@ -7,7 +9,11 @@ from pages._session import session_notice
 from pages._style import apply_style
 from pages._teacher import sign_in_with_link
 
-st.set_page_config(page_title="mnist-viz", page_icon=":material/draw:", layout="wide")
+# The tab's icon is a file of the app's: a Material icon name would make every browser fetch its
+# picture from fonts.gstatic.com (a request to Google per page load, failing on a closed school
+# network).
+FAVICON = str(Path(__file__).resolve().parent / "static" / "favicon.png")
+st.set_page_config(page_title="mnist-viz", page_icon=FAVICON, layout="wide")
 apply_style()  # readable captions and a visible focus in both themes (WCAG 2.2 AA)
 session_notice()  # a page that started over (reloaded, or reconnected to another server) says so
 keep_code_in_address()  # first thing: a page switch cleared it, and a reload must find it

@@ -540,3 +540,24 @@ def test_the_server_never_answers_with_a_reference_to_a_cached_message(browser, 
         assert_no_exception(page)
     finally:
         context.close()
+
+
+def test_pages_ask_nothing_of_other_hosts(browser, app_url):
+    # A school network may be closed, and a student's browser should not tell a third party
+    # which pages they open: every request goes to the app's own server.
+    from urllib.parse import urlsplit
+
+    context = browser.new_context(viewport={"width": WIDTH, "height": 1000})
+    page = context.new_page()
+    hosts: set[str] = set()
+    page.on("request", lambda r: hosts.add(urlsplit(r.url).hostname or urlsplit(r.url).scheme))
+    try:
+        page.goto(app_url)
+        page.locator(CANVAS).wait_for(timeout=SETTLE)
+        draw_one(page)
+        assert prediction(page) == "1"
+        for title in ("Inside the network", "Training & evaluation"):
+            open_page(page, title)
+        assert hosts <= {"127.0.0.1", "data", "blob"}, hosts
+    finally:
+        context.close()
