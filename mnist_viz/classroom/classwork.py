@@ -318,8 +318,18 @@ class ClassWork:
             )
             if updated:
                 return drawing_id
-        self._check_drawing_quota(student_id, now)
-        row = self.store.one(
+        with self.store.transaction():  # the count and the insert, one student at a time
+            self._one_at_a_time(student_id)
+            self._check_drawing_quota(student_id, now)
+            row = self._insert_drawing(
+                student_id, now, source, png, data, predicted, confidence, model_sha256
+            )
+        return int(row[0])
+
+    def _insert_drawing(
+        self, student_id, now, source, png, data, predicted, confidence, model_sha256
+    ) -> tuple:
+        return self.store.one(
             "INSERT INTO drawings (class_id, student_id, created, updated, source, png, image, "
             "predicted, confidence, model_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "RETURNING id",
@@ -336,7 +346,13 @@ class ClassWork:
                 model_sha256,
             ),
         )
-        return int(row[0])
+
+    def _one_at_a_time(self, student_id: int) -> None:
+        """Inside a transaction: a quota's count and insert for this student run one at a time.
+        (SQLite's BEGIN IMMEDIATE already runs every writer one at a time; PostgreSQL locks the
+        student's row.)"""
+        if self.store.postgres:
+            self.store.execute("SELECT id FROM students WHERE id = ? FOR UPDATE", (student_id,))
 
     def set_label(self, student_id: int, drawing_id: int, label: int | None) -> None:
         """What the student says the drawing is (None: not said)."""
@@ -562,20 +578,22 @@ class ClassWork:
         self, challenge_id: int, student_id: int, score: float, image: np.ndarray
     ) -> None:
         """Keep a submission the server has verified (see ``mnist_viz.classroom.challenges``)."""
-        (count,) = self.store.one(
-            "SELECT COUNT(*) FROM submissions WHERE challenge_id = ? AND student_id = ?",
-            (challenge_id, student_id),
-        )
-        if int(count) >= quotas.SUBMISSIONS_PER_CHALLENGE:
-            raise QuotaExceeded(
-                f"{quotas.SUBMISSIONS_PER_CHALLENGE} submissions to this challenge is the most "
-                "one student may make: your best one counts"
+        with self.store.transaction():  # the count and the insert, one student at a time
+            self._one_at_a_time(student_id)
+            (count,) = self.store.one(
+                "SELECT COUNT(*) FROM submissions WHERE challenge_id = ? AND student_id = ?",
+                (challenge_id, student_id),
             )
-        self.store.execute(
-            "INSERT INTO submissions (challenge_id, student_id, score, image, created) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (challenge_id, student_id, float(score), as_bytes(image), time.time()),
-        )
+            if int(count) >= quotas.SUBMISSIONS_PER_CHALLENGE:
+                raise QuotaExceeded(
+                    f"{quotas.SUBMISSIONS_PER_CHALLENGE} submissions to this challenge is the "
+                    "most one student may make: your best one counts"
+                )
+            self.store.execute(
+                "INSERT INTO submissions (challenge_id, student_id, score, image, created) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (challenge_id, student_id, float(score), as_bytes(image), time.time()),
+            )
 
     def leaderboard(self, challenge_id: int, limit: int = 10) -> list[tuple[str, float]]:
         """(nickname, best score), best (smallest) first."""

@@ -382,3 +382,27 @@ def test_the_teacher_removes_one_student_and_only_their_work(store):
     with pytest.raises(ClassError, match="not in this class"):
         ClassWork(store, "other").remove_student(bob.id)  # another class's student
     assert work.join("ada")[0].nickname == "ada"  # the nickname is free again
+
+
+def test_a_quota_holds_when_one_student_sends_many_at_once(store):
+    """The count and the insert are one step per student: 20 submissions at once, 5 below the
+    limit, keep 5 (not every one that counted before another inserted)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    work = ClassWork(store)
+    ada, _ = work.join("ada")
+    challenge = work.start_challenge("fool", digit(1), 1, None, "sha")
+    for _ in range(quotas.SUBMISSIONS_PER_CHALLENGE - 5):
+        work.record_submission(challenge, ada.id, 0.5, digit(1))
+
+    def submit(_):
+        try:
+            ClassWork(store).record_submission(challenge, ada.id, 0.4, digit(1))
+            return True
+        except ClassError:
+            return False
+
+    with ThreadPoolExecutor(20) as pool:
+        kept = sum(pool.map(submit, range(20)))
+    (count,) = store.one("SELECT COUNT(*) FROM submissions WHERE student_id = ?", (ada.id,))
+    assert kept == 5 and int(count) == quotas.SUBMISSIONS_PER_CHALLENGE
