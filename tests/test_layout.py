@@ -114,8 +114,8 @@ def _string_constants(tree: ast.Module) -> dict[str, str]:
 
 
 def test_promises_awaited_in_a_page_go_through_evaluate_and_wait():
-    # deploy.browser.evaluate_and_wait keeps an awaited promise alive until it settles; a bare
-    # page.evaluate of one can be garbage collected by Chromium 150 (issue 31). A JS function
+    # deploy.browser.evaluate_and_wait starts a wait in the page and asks for its outcome; a bare
+    # page.evaluate of a promise can be garbage collected by Chromium 150 (issue 31). A JS function
     # whose result is a promise: an async one, or an arrow that returns one.
     waits = re.compile(
         r"^\s*(async\b|\(?[\w\s,\[\]]*\)?\s*=>\s*(new Promise|axe\.run|window\.__\w+\())"
