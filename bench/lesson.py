@@ -225,17 +225,25 @@ async def _lesson(
     return students, run
 
 
-def push_arrivals(pushes: list[tuple[float, str]], students: list[BrowserStudent]) -> list[float]:
-    """For each push and Chromium student, the delay to the first notice after it (before the
-    next push); a push without one in time counts as missed (inf)."""
+def _first_notices(
+    pushes: list[tuple[float, str]], students: list[BrowserStudent]
+) -> list[tuple[float, str | None]]:
+    """For each push and Chromium student: the delay to the first notice after it (before the
+    next push) and the page it appeared on; (inf, None) when none came."""
     out = []
     times = [t for t, _ in pushes]
     for i, at in enumerate(times):
         until = times[i + 1] if i + 1 < len(times) else float("inf")
         for me in students:
-            after = [t for t, *_ in me.notices if at <= t < until]
-            out.append(after[0] - at if after else float("inf"))
+            after = [(t, where) for t, _, where in me.notices if at <= t < until]
+            out.append((after[0][0] - at, after[0][1]) if after else (float("inf"), None))
     return out
+
+
+def push_arrivals(pushes: list[tuple[float, str]], students: list[BrowserStudent]) -> list[float]:
+    """For each push and Chromium student, the delay to the first notice after it (before the
+    next push); a push without one in time counts as missed (inf)."""
+    return [delay for delay, _ in _first_notices(pushes, students)]
 
 
 def push_delays_by_page(
@@ -243,13 +251,9 @@ def push_delays_by_page(
 ) -> dict[str, list[float]]:
     """The arrivals of ``push_arrivals`` by the page the notice appeared on (seconds, sorted)."""
     out: dict[str, list[float]] = {}
-    times = [t for t, _ in pushes]
-    for i, at in enumerate(times):
-        until = times[i + 1] if i + 1 < len(times) else float("inf")
-        for me in students:
-            after = [(t, where) for t, _, where in me.notices if at <= t < until]
-            if after:
-                out.setdefault(after[0][1], []).append(round(after[0][0] - at, 3))
+    for delay, where in _first_notices(pushes, students):
+        if where is not None:
+            out.setdefault(where, []).append(round(delay, 3))
     return {where: sorted(delays) for where, delays in sorted(out.items())}
 
 
@@ -435,13 +439,13 @@ def run(
                 )
                 # how busy each side's cores were: a saturated client core delays what the
                 # Chromium students see, whatever the server does
+                after = {name: _busy_ticks(cpus) for name, cpus in cores.items()}
                 record["cores_busy"] = {
                     name: round(
-                        (_busy_ticks(cpus)[0] - ticks[name][0])
-                        / max(1, _busy_ticks(cpus)[1] - ticks[name][1]),
+                        (after[name][0] - ticks[name][0]) / max(1, after[name][1] - ticks[name][1]),
                         2,
                     )
-                    for name, cpus in cores.items()
+                    for name in cores
                 }
                 time.sleep(2)  # what was sent has been handled
                 # answers while the disk was full could not be saved (the pages said so)

@@ -156,6 +156,13 @@ async def _note(page, me: BrowserStudent, what: str) -> str:
     return line
 
 
+async def _take_notices(page, me: BrowserStudent) -> None:
+    """The push notices the page saw since last asked: (wall s, text, page path)."""
+    me.notices.extend(
+        (t / 1000, text, where) for t, text, where in await page.evaluate(TAKE_NOTICES)
+    )
+
+
 async def press(me: BrowserStudent, locator, what: str, attempts: int = 3) -> None:
     """Click as a person does: again when the first did not take (a control disabled while the
     page reruns, or moving); each retry is logged with why, and a third failure raises."""
@@ -335,9 +342,7 @@ async def run_student(browser, url: str, me: BrowserStudent, lesson: Lesson, see
                     except Exception:  # gone under the finger (a push took the answer, or the
                         me.share_missed += 1  # page reconnected): a person moves on; counted
 
-            me.notices.extend(
-                (t / 1000, text, where) for t, text, where in await page.evaluate(TAKE_NOTICES)
-            )
+            await _take_notices(page, me)
             await asyncio.sleep(rng.uniform(0.5, 1.0))
             if me.drawings == reload_at:
                 await page.reload(timeout=180_000)
@@ -346,9 +351,7 @@ async def run_student(browser, url: str, me: BrowserStudent, lesson: Lesson, see
             elif rng.random() < 0.15:
                 await open_page(page, OTHER_PAGES[int(rng.integers(len(OTHER_PAGES)))])
                 await asyncio.sleep(rng.uniform(2, 5))  # looking around there
-                me.notices.extend(
-                    (t / 1000, text, where) for t, text, where in await page.evaluate(TAKE_NOTICES)
-                )
+                await _take_notices(page, me)
                 await open_page(page, "Draw & predict")
                 await ready(page)
                 me.page_switches += 1

@@ -146,6 +146,18 @@ _memory: dict[str, sqlite3.Connection] = {}
 _memory_lock = threading.Lock()
 
 
+@contextlib.contextmanager
+def _committed(db: sqlite3.Connection, begin: str) -> Iterator[None]:
+    """``begin``, then COMMIT, or ROLLBACK when the block raises."""
+    db.execute(begin)
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
 class FailureLedger:
     """Wrong passwords per browser and per client address, the browsers the teacher signed in
     on, and one-time sign-in links, in a SQLite file shared by the replicas of this machine.
@@ -174,14 +186,8 @@ class FailureLedger:
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._db() as db:
-            db.execute("BEGIN IMMEDIATE")  # one attempt at a time, on every replica
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+        with self._db() as db, _committed(db, "BEGIN IMMEDIATE"):  # one at a time, every replica
+            yield db
 
     @contextlib.contextmanager
     def _memory_transaction(self) -> Iterator[sqlite3.Connection]:
@@ -192,14 +198,8 @@ class FailureLedger:
                     ":memory:", isolation_level=None, check_same_thread=False
                 )
                 _memory[key].executescript(_SCHEMA)
-            db = _memory[key]
-            db.execute("BEGIN")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+            with _committed(_memory[key], "BEGIN"):
+                yield _memory[key]
 
     @staticmethod
     def _wait(db: sqlite3.Connection, device: str, client: str, now: float) -> float:
