@@ -103,17 +103,20 @@ async def _teacher(browser, url: str, work, pushes_at: list[float], challenge_at
             record["pushes"].append((time.time(), what))
             record["push_perf"].append(time.perf_counter())  # the protocol students' clock
             before = record["pushes"][-1][0]
-            for _ in range(100):  # when the teacher's server wrote it (the click's own cost)
+            for _ in range(600):  # when the teacher's server wrote it (the click's own cost;
+                # a busy server queues the click behind the class's drawings)
                 push = await asyncio.to_thread(work.current_push)
                 if push.at is not None and push.at >= before - 1:
                     record["push_written_after_s"].append(round(push.at - before, 3))
                     break
                 await asyncio.sleep(0.05)
-            else:  # the teacher's server went down with the click: no push was made
+            else:  # 30 s and no push: the teacher's server went down with the click
                 record["pushes"].pop()
                 record["push_perf"].pop()
-                record["events"].append(f"a {what} at {before:.2f} was lost with its server")
-                bisect.insort(plan, (time.monotonic() - start + 3, what))  # the teacher retries
+                record["events"].append(f"a {what} at {before:.2f} was not written in 30 s")
+                running = what == "challenge" and await page.get_by_text("Running:").count()
+                if not running:
+                    bisect.insort(plan, (time.monotonic() - start + 3, what))  # tried again
             if what == "challenge":
                 await page.get_by_text("Running:").wait_for(timeout=60_000)
         record["teacher_ok"] = True
@@ -133,6 +136,7 @@ async def _samples(server, deadline: float, record) -> None:
 async def _restart(server, at: float, start: float, record) -> None:
     await asyncio.sleep(max(0.0, start + at - time.monotonic()))
     t = time.monotonic()
+    record["restart_began"] = time.time()
     await asyncio.to_thread(server.restart, 0)
     record["events"].append(f"replica 0 restarted in {time.monotonic() - t:.1f} s")
     record["restarted_at"] = time.time()
@@ -211,6 +215,7 @@ async def _lesson(
         outcomes = await asyncio.gather(
             _teacher(browser, server.url, work, pushes_at, seconds / 3, start, record),
             _samples(server, deadline, record),
+            _client_cpu(deadline, record),
             # a full disk is its own fault: no replica restart in that lesson
             _full_disk(disk, work, seconds, start, record)
             if disk
@@ -223,6 +228,43 @@ async def _lesson(
         if isinstance(outcome, BaseException):
             record["events"].append(f"error: {outcome!r}")
     return students, run
+
+
+def client_ticks(seen: dict[int, tuple[str, int]]) -> None:
+    """Update ``seen`` (pid -> (who, CPU clock ticks so far)) with every client-side process:
+    Chromium's, the playwright driver (node), and this one (the protocol students and the
+    Chromium students' script), from /proc. Sampled while they run: a closed page's processes
+    take their ticks with them."""
+    for pid in map(int, filter(str.isdigit, os.listdir("/proc"))):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if pid == os.getpid():
+            who = "bench (protocol students, scripts)"
+        elif b"chromium" in command:
+            who = "chromium"
+        elif b"playwright" in command and b"node" in command:
+            who = "playwright driver"
+        else:
+            continue
+        seen[pid] = (who, int(fields[11]) + int(fields[12]))  # utime + stime
+
+
+async def _client_cpu(deadline: float, record) -> None:
+    """What the client core went to, in cores (a saturated one delays what the pages show)."""
+    first: dict[int, tuple[str, int]] = {}
+    client_ticks(first)
+    seen, began = dict(first), time.monotonic()
+    while time.monotonic() < deadline:
+        await asyncio.sleep(5)
+        client_ticks(seen)
+        per_s = os.sysconf("SC_CLK_TCK") * (time.monotonic() - began)
+        spent: dict[str, float] = {}
+        for pid, (who, ticks) in seen.items():
+            spent[who] = spent.get(who, 0) + ticks - first.get(pid, (who, 0))[1]
+        record["client_cpu"] = {who: round(t / per_s, 2) for who, t in sorted(spent.items())}
 
 
 def _first_notices(
@@ -271,7 +313,9 @@ def report(students, run, record, check, started: float) -> dict:
     taps = [t for me in students for t in me.taps]
     window = (record.get("filling_at", 0.0) - 1.0, record.get("freed_at", 0.0) + 1.0)
     while_full = [t for t in taps if window[0] <= t["sent"] <= window[1]]  # the page said so
-    lost = [t for t in taps if t["landed_after_s"] is None and t not in while_full]
+    unlanded = [t for t in taps if t["landed_after_s"] is None and t not in while_full]
+    with_server = [t for t in unlanded if _lost_with_restart(t, record)]
+    lost = [t for t in unlanded if t not in with_server]  # silently: nothing on the page said so
     push_delays = push_arrivals(record["pushes"], students)
     reached = sorted(d for d in push_delays if d != float("inf"))
     heap = {me.nickname: growth([mb for t, mb in me.heap_mb if t >= warm]) for me in students}
@@ -290,13 +334,15 @@ def report(students, run, record, check, started: float) -> dict:
             "violations": [v for me in students for v in me.violations][:50],
             "taps": len(taps),
             "taps_lost": len(lost),
+            "taps_lost_with_restart": len(with_server),
             "taps_while_disk_full": len(while_full),
-            "tap_landed_p95_s": _p95([t["landed_after_s"] for t in taps if t not in lost]),
+            "tap_landed_p95_s": _p95([t["landed_after_s"] for t in taps if t not in unlanded]),
             "shared": sum(me.shared for me in students),
             "share_missed": sum(me.share_missed for me in students),
             "pushed_over_then_back": sum(me.back_from_push for me in students),
             "wiped_by_restart": sum(me.wiped_by_restart for me in students),
             "undos": sum(me.undos for me in students),
+            "undo_unavailable": sum(me.undo_unavailable for me in students),
             "page_switches": sum(me.page_switches for me in students),
             "reloads": sum(me.reloads for me in students),
             "median_ms": round(statistics.median(_all(students, "latencies_ms")), 1)
@@ -328,6 +374,7 @@ def report(students, run, record, check, started: float) -> dict:
             "by_page": push_delays_by_page(record["pushes"], students),
         },
         "cores_busy": record.get("cores_busy"),
+        "client_cpu": record.get("client_cpu"),
         "replica_rss_growth": rss,
         "rss_mb_first_last": [record["rss_mb"][0][1], record["rss_mb"][-1][1]]
         if record["rss_mb"]
@@ -338,10 +385,32 @@ def report(students, run, record, check, started: float) -> dict:
         "restarted_at": record.get("restarted_at"),
         "chromium_log": [line for me in students for line in me.log][:100],
         "lost_taps": [
-            {"sent": t["sent"], "truth": t["truth"], "last_push_before_s": _since(t, record)}
-            for t in lost
+            {
+                "sent": t["sent"],
+                "truth": t["truth"],
+                "last_push_before_s": _since(t, record),
+                "before_restart_s": round(record["restart_began"] - t["sent"], 2)
+                if "restart_began" in record
+                else None,
+                "page_started_over": t.get("page_started_over"),
+                "with_restart": t in with_server,
+                "note": t.get("note", "")[:600],
+            }
+            for t in unlanded
         ][:50],
     }
+
+
+RESTART_WINDOW_S = 5.0  # how long before a replica is stopped a tap may wait in its queue
+
+
+def _lost_with_restart(tap: dict, record) -> bool:
+    """A tap sent shortly before its replica was stopped, on a page that then said it started
+    over ("what you drew or chose may be gone"): lost with its server, and said so."""
+    began, done = record.get("restart_began"), record.get("restarted_at")
+    if began is None or not tap.get("page_started_over"):
+        return False
+    return began - RESTART_WINDOW_S <= tap["sent"] <= done
 
 
 def _protocol_pushes(record, run) -> dict:
@@ -507,6 +576,11 @@ def failures(result: dict, judge_memory: bool = True) -> list[str]:
         out.append(f"page checks failed: {c['violations'][:5]}")
     if c["taps_lost"] or p["labels_missing"]:
         out.append(f"labels lost: {c['taps_lost']} Chromium, {len(p['labels_missing'])} protocol")
+    if c.get("taps_lost_with_restart"):
+        out.append(
+            f"labels lost with the restarted replica (the page said it started over): "
+            f"{c['taps_lost_with_restart']} Chromium"
+        )
     if p["missing_from_database"] or c["missing_from_database"]:
         missing = [*p["missing_from_database"], *c["missing_from_database"]]
         out.append(f"answered drawings missing: {missing[:5]}")

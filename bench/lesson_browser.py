@@ -85,6 +85,7 @@ class BrowserStudent:
     wiped_by_restart: int = 0  # drawings on a page that started over (its replica restarted)
     shared: int = 0
     undos: int = 0
+    undo_unavailable: int = 0  # stray strokes whose Undo stayed disabled (logged, with the page)
     page_switches: int = 0
     reloads: int = 0
     notices: list[tuple[float, str, str]] = field(default_factory=list)  # (wall s, text, page)
@@ -263,13 +264,20 @@ async def _tap(page, me: BrowserStudent, lesson: Lesson, student_id: int, truth:
     if sent is None:
         me.violations.append(await _note(page, me, "no label panel under the student's answer"))
         return
-    landed = None
-    for _ in range(40):
+    landed, started_over_after = None, False
+    for i in range(140):  # 4 s for the label; then up to 10 s more, for it or the notice
         await asyncio.sleep(0.1)
         if await asyncio.to_thread(lesson.newest_label, student_id) == truth:
             landed = round(time.time() - sent, 2)
             break
-    me.taps.append({"truth": truth, "sent": sent, "landed_after_s": landed})
+        if i >= 40 and await started_over.count():
+            started_over_after = True  # the page said its session was lost
+            break
+    tap = {"truth": truth, "sent": sent, "landed_after_s": landed}
+    if landed is None:
+        tap["page_started_over"] = started_over_after
+        tap["note"] = await _note(page, me, f"the {name} tap's label is not in the database")
+    me.taps.append(tap)
 
 
 async def run_student(browser, url: str, me: BrowserStudent, lesson: Lesson, seed: int) -> None:
@@ -297,70 +305,91 @@ async def run_student(browser, url: str, me: BrowserStudent, lesson: Lesson, see
     cdp = await context.new_cdp_session(page)
     reload_at = int(rng.integers(6, 14))  # the drawing after which this student reloads
     try:
-        await page.goto(url, timeout=180_000)
-        await ready(page)
-        sidebar = page.locator("[data-testid='stSidebar']")
-        await sidebar.locator("summary").filter(has_text="The class").first.click()
-        await sidebar.get_by_label("Nickname").fill(me.nickname)
-        await sidebar.get_by_role("button", name="Join").click()
-        await sidebar.get_by_text(f"You are {me.nickname} in this class").wait_for(
-            timeout=TIMEOUT_MS
-        )
-        student_id = (await asyncio.to_thread(lesson.work.resume, _token(page.url))).id
-        me.student_id = student_id
-        clear = page.get_by_role("button", name="Clear", exact=True)
-        previous, last_heap = None, 0.0
-        while time.monotonic() < lesson.deadline:
-            if time.time() - last_heap >= 30:
-                used = (await cdp.send("Runtime.getHeapUsage"))["usedSize"]
-                me.heap_mb.append((time.time(), round(used / 2**20, 2)))
-                last_heap = time.time()
-            truth, positions = next_digit(lesson.pen, rng, previous)
-            previous = len(positions)
-            me.drawings += 1
-            undo = rng.random() < 0.25
-            await draw(page, positions)
-            if undo:  # a stray stroke, answered, then taken back
-                await draw(page, [[(20, 260), (50, 270)]])
-                undo_button = page.get_by_role("button", name="Undo", exact=True)
-                if await _answer(page, me, previous + 1) is not None:
-                    if await undo_button.is_enabled():
-                        await press(me, undo_button, "Undo")
-                        me.undos += 1
-                    else:  # the pad was re-created (the page started over): nothing to undo
-                        me.log.append(f"{time.time():.2f} {me.nickname}: Undo disabled")
-            read = await _answer(page, me, previous)
-            if read is not None:
-                me.answered += 1
-                await asyncio.sleep(rng.uniform(0.8, 1.6))  # reading the answer
-                await _tap(page, me, lesson, student_id, truth, read)
-                share = page.get_by_text("Share this drawing with the class")
-                if rng.random() < 0.3 and await share.is_visible():  # (a push may have come)
-                    try:
-                        await press(me, share, "Share")
-                        me.shared += 1
-                    except Exception:  # gone under the finger (a push took the answer, or the
-                        me.share_missed += 1  # page reconnected): a person moves on; counted
-
-            await _take_notices(page, me)
-            await asyncio.sleep(rng.uniform(0.5, 1.0))
-            if me.drawings == reload_at:
-                await page.reload(timeout=180_000)
-                await ready(page)
-                me.reloads += 1
-            elif rng.random() < 0.15:
-                await open_page(page, OTHER_PAGES[int(rng.integers(len(OTHER_PAGES)))])
-                await asyncio.sleep(rng.uniform(2, 5))  # looking around there
-                await _take_notices(page, me)
-                await open_page(page, "Draw & predict")
-                await ready(page)
-                me.page_switches += 1
-            await press(me, clear, "Clear")
-            await asyncio.sleep(rng.uniform(0.3, 0.7))
+        await _lesson_of(page, cdp, url, me, lesson, rng, reload_at)
     except Exception as exc:  # recorded and reported; the lesson goes on for the others
         me.errors.append(f"{type(exc).__name__}: {str(exc)[:300]}")
     finally:
         await context.close()
+
+
+async def _lesson_of(page, cdp, url: str, me: BrowserStudent, lesson: Lesson, rng, reload_at):
+    """Join, then draw until the deadline. A step that fails is recorded as an error, and the
+    student carries on as a person would: the page reloaded at their own link (a second failure
+    in a row ends their lesson)."""
+    await page.goto(url, timeout=180_000)
+    await ready(page)
+    sidebar = page.locator("[data-testid='stSidebar']")
+    await sidebar.locator("summary").filter(has_text="The class").first.click()
+    await sidebar.get_by_label("Nickname").fill(me.nickname)
+    await sidebar.get_by_role("button", name="Join").click()
+    await sidebar.get_by_text(f"You are {me.nickname} in this class").wait_for(timeout=TIMEOUT_MS)
+    student_id = (await asyncio.to_thread(lesson.work.resume, _token(page.url))).id
+    me.student_id = student_id
+    own_link, failed_before, previous, last_heap = page.url, False, None, 0.0
+    while time.monotonic() < lesson.deadline:
+        if time.time() - last_heap >= 30:
+            used = (await cdp.send("Runtime.getHeapUsage"))["usedSize"]
+            me.heap_mb.append((time.time(), round(used / 2**20, 2)))
+            last_heap = time.time()
+        try:
+            previous = await _one_drawing(page, me, lesson, rng, student_id, previous, reload_at)
+            failed_before = False
+        except Exception as exc:
+            me.errors.append(f"{type(exc).__name__}: {str(exc)[:300]}")
+            await _note(page, me, f"a step failed ({type(exc).__name__}); reloading")
+            if failed_before:
+                raise
+            failed_before = True
+            await page.goto(own_link, timeout=180_000)
+            await ready(page)
+
+
+async def _one_drawing(page, me, lesson, rng, student_id: int, previous, reload_at: int) -> int:
+    """One drawing: draw (sometimes a stray stroke, undone), read the answer, tap its label,
+    share some; then perhaps a reload or a visit to another page; then Clear. Returns its
+    stroke count."""
+    truth, positions = next_digit(lesson.pen, rng, previous)
+    strokes = len(positions)
+    me.drawings += 1
+    undo = rng.random() < 0.25
+    await draw(page, positions)
+    if undo:  # a stray stroke, answered, then taken back
+        await draw(page, [[(20, 260), (50, 270)]])
+        if await _answer(page, me, strokes + 1) is not None:
+            try:  # (disabled when the pad was re-created: nothing left to undo)
+                await page.get_by_role("button", name="Undo", exact=True).click(timeout=3_000)
+                me.undos += 1
+            except Exception:
+                me.undo_unavailable += 1
+                await _note(page, me, "Undo disabled with a stray stroke on the pad")
+    read = await _answer(page, me, strokes)
+    if read is not None:
+        me.answered += 1
+        await asyncio.sleep(rng.uniform(0.8, 1.6))  # reading the answer
+        await _tap(page, me, lesson, student_id, truth, read)
+        share = page.get_by_text("Share this drawing with the class")
+        if rng.random() < 0.3 and await share.is_visible():  # (a push may have come)
+            try:
+                await press(me, share, "Share")
+                me.shared += 1
+            except Exception:  # gone under the finger (a push took the answer, or the
+                me.share_missed += 1  # page reconnected): a person moves on; counted
+    await _take_notices(page, me)
+    await asyncio.sleep(rng.uniform(0.5, 1.0))
+    if me.drawings == reload_at:
+        await page.reload(timeout=180_000)
+        await ready(page)
+        me.reloads += 1
+    elif rng.random() < 0.15:
+        await open_page(page, OTHER_PAGES[int(rng.integers(len(OTHER_PAGES)))])
+        await asyncio.sleep(rng.uniform(2, 5))  # looking around there
+        await _take_notices(page, me)
+        await open_page(page, "Draw & predict")
+        await ready(page)
+        me.page_switches += 1
+    await press(me, page.get_by_role("button", name="Clear", exact=True), "Clear")
+    await asyncio.sleep(rng.uniform(0.3, 0.7))
+    return strokes
 
 
 def _token(url: str) -> str:
