@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import class_work  # noqa: E402
 from bench.classroom import _busy_ticks  # noqa: E402
-from bench.lesson_browser import BrowserStudent, Lesson, run_student  # noqa: E402
+from bench.lesson_browser import ON_SCREEN, BrowserStudent, Lesson, run_student  # noqa: E402
 from deploy.browser import launch, version  # noqa: E402
 
 PASSWORD = "a lesson's teacher password"
@@ -61,20 +61,23 @@ async def _teacher(browser, url: str, work, pushes_at: list[float], challenge_at
     export = page.get_by_text("Export the class's drawings (CSV)")
 
     async def sign_in() -> None:
+        field = sidebar.get_by_label("Teacher password")
+        expander = sidebar.locator("summary").filter(has_text="For the teacher")
+        # a class's first page loads come at once, on servers still loading their models
+        await expander.wait_for(timeout=180_000)
         for attempt in range(6):  # the form is disabled while the page reconnects
             try:
-                if not await sidebar.get_by_label("Teacher password").is_visible():
-                    await (
-                        sidebar.locator("summary")
-                        .filter(has_text="For the teacher")
-                        .click(timeout=10_000)
-                    )
-                await sidebar.get_by_label("Teacher password").fill(PASSWORD, timeout=10_000)
+                if not await field.is_visible():  # (a click on an open expander closes it)
+                    await expander.click(timeout=10_000)
+                    await field.wait_for(timeout=10_000)
+                await field.fill(PASSWORD, timeout=10_000)
                 await sidebar.get_by_role("button", name="Sign in").click(timeout=10_000)
                 await export.wait_for(timeout=30_000)
                 return
             except Exception:
                 if attempt == 5:
+                    shown = await page.evaluate(ON_SCREEN)
+                    record["events"].append(f"the teacher's page, not signed in: {shown}")
                     raise
 
     try:

@@ -46,3 +46,28 @@ def test_a_short_lesson_in_real_browsers(mnist_model_dir, official_mnist_path):
     assert result["protocol"]["missing_from_database"] == []
     assert result["teacher_class_view_open"]
     print("not asserted:", failures(result, judge_memory=False))
+
+
+def test_a_tap_is_lost_with_the_restart_only_when_the_page_said_so():
+    from bench.lesson import RESTART_WINDOW_S, _lost_with_restart
+
+    record = {"restart_began": 1000.0, "restarted_at": 1002.0}
+    said = {"sent": 999.9, "page_started_over": True}
+    assert _lost_with_restart(said, record)
+    assert not _lost_with_restart({**said, "page_started_over": False}, record)  # silent
+    early = {**said, "sent": 1000.0 - RESTART_WINDOW_S - 0.1}  # long before: not the restart's
+    assert not _lost_with_restart(early, record)
+    assert not _lost_with_restart({**said, "sent": 1002.5}, record)  # after it was back
+    assert not _lost_with_restart(said, {})  # no restart in this lesson (a full disk)
+
+
+def test_client_cpu_is_read_per_process_from_proc():
+    import os
+
+    from bench.lesson import client_ticks
+
+    seen: dict[int, tuple[str, int]] = {}
+    sum(i * i for i in range(2_000_000))  # some CPU of this process's own
+    client_ticks(seen)
+    who, ticks = seen[os.getpid()]
+    assert who.startswith("bench") and ticks > 0

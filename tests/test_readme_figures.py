@@ -303,3 +303,73 @@ def test_the_full_disk_lesson_figures():
     assert f"{chromium['unsaved_said']} Chromium answers said" in text
     assert f"({chromium['answers_checked']} answers checked" in text
     assert disk["lost"] == [] and disk["saved_after_free"] > 0 and chromium["violations"] == []
+
+
+def _growth(values) -> str:
+    known = [v for v in values if v is not None]
+    most = f"{max(known):.2f}" if known else "-"
+    return most + (f" ({len(values) - len(known)} not sampled)" if len(known) < len(values) else "")
+
+
+def lesson_rows(report: dict) -> dict[str, str]:
+    """The README's lesson table (``bench/lesson.py``), one cell per row, from its JSON."""
+    c, p = report["chromium"], report["protocol"]
+    push, ppush = report["push_to_chromium_notice"], p["push"]
+    client = report.get("client_cpu") or {}
+    return {
+        "Chromium drawings answered": f"{c['answered']} of {c['drawings']}",
+        "answers checked as a person sees them / checks failed": (
+            f"{c['answers_checked']} / {len(c['violations'])}"
+        ),
+        "label taps / lost silently / lost with the restarted replica": (
+            f"{c['taps']} / {c['taps_lost']} / {c.get('taps_lost_with_restart', 0)}"
+        ),
+        "a tap's label in the database, p95 (s)": f"{c['tap_landed_p95_s']}",
+        "Chromium pen-up to answer on screen: median / p95 (ms)": (
+            f"{c['median_ms']} / {c['p95_ms']}"
+        ),
+        "protocol drawings answered / missing from the database": (
+            f"{p['answered']} / {len(p['missing_from_database'])}"
+        ),
+        "protocol labels missing": f"{len(p['labels_missing'])}",
+        "teacher's pushes (a challenge's included)": f"{report['pushes']}",
+        "push to a Chromium page: arrived / within 2 s / p95 (s)": (
+            f"{push['arrivals'].split(' (')[0]} / {push['within_2s']} / {push['p95_s']}"
+        ),
+        "push to a protocol student: arrived / within 2 s / p95 (s)": (
+            f"{ppush['arrivals']} / {ppush['within_2s']} / {ppush['p95_s']}"
+        ),
+        "JS heap growth, largest of the tabs": _growth(list(c["heap_growth"].values())),
+        "replica RSS growth, larger of the two": _growth(report["replica_rss_growth"]),
+        "cores busy: server / client": (
+            f"{report['cores_busy']['server']:.2f} / {report['cores_busy']['client']:.2f}"
+        ),
+        "client core: Chromium / its driver / the bench (cores)": " / ".join(
+            f"{client.get(k, 0):.2f}"
+            for k in ("chromium", "playwright driver", "bench (protocol students, scripts)")
+        ),
+        "Chromium students' steps that failed (page reloaded)": f"{len(c['errors'])}",
+        "the teacher's class view worked throughout": (
+            "yes" if report["teacher_class_view_open"] else "no"
+        ),
+    }
+
+
+def test_the_lesson_tables():
+    runs = [result("lesson_sqlite"), result("lesson_postgres")]
+    from bench.lesson import failures
+
+    text = README.replace("\n", " ")
+    for run, name in zip(runs, ("SQLite", "PostgreSQL"), strict=True):
+        assert run["minutes"] == 20 and run["chromium_students"] == 6
+        assert run["protocol_students"] == 24
+        assert run["failed"] == failures(run)
+        verdict = (
+            "every check held"
+            if not run["failed"]
+            else f"{len(run['failed'])} check{'s' * (len(run['failed']) != 1)} failed"
+        )
+        assert f"{name} at {run['commit']} on {run['chromium_version']}: {verdict}" in text
+    rows = [lesson_rows(run) for run in runs]
+    for label in rows[0]:
+        assert table_row(label) == [rows[0][label], rows[1][label]], label
