@@ -46,6 +46,7 @@ from bench import class_work  # noqa: E402
 from bench.classroom import _busy_ticks  # noqa: E402
 from bench.lesson_browser import ON_SCREEN, BrowserStudent, Lesson, run_student  # noqa: E402
 from deploy.browser import launch, version  # noqa: E402
+from deploy.classroom import process_ticks  # noqa: E402
 
 PASSWORD = "a lesson's teacher password"
 SAMPLE_S = 30.0
@@ -241,7 +242,7 @@ def client_ticks(seen: dict[int, tuple[str, int]]) -> None:
     for pid in map(int, filter(str.isdigit, os.listdir("/proc"))):
         try:
             command = Path(f"/proc/{pid}/cmdline").read_bytes()
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks = process_ticks(pid)
         except OSError:  # gone meanwhile
             continue
         if pid == os.getpid():
@@ -252,7 +253,7 @@ def client_ticks(seen: dict[int, tuple[str, int]]) -> None:
             who = "playwright driver"
         else:
             continue
-        seen[pid] = (who, int(fields[11]) + int(fields[12]))  # utime + stime
+        seen[pid] = (who, ticks)
 
 
 async def _client_cpu(deadline: float, record) -> None:

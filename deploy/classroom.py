@@ -173,6 +173,12 @@ def _wait_healthy(url: str, procs: list[subprocess.Popen], logs: list[Path]) -> 
         time.sleep(0.3)
 
 
+def process_ticks(pid: int) -> int:
+    """User + system CPU clock ticks of process ``pid`` so far, from /proc (OSError: gone)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime, stime
+
+
 class Classroom:
     """Start the app (``replicas=0``: one server; ``N``: N replicas and nginx) and stop it on exit.
 
@@ -320,12 +326,7 @@ class Classroom:
 
     def cpu_seconds(self) -> float:
         """User + system CPU of every Streamlit server so far (nginx is not counted)."""
-        tick = os.sysconf("SC_CLK_TCK")
-        total = 0
-        for proc in self.servers:
-            fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-        return total / tick
+        return sum(process_ticks(proc.pid) for proc in self.servers) / os.sysconf("SC_CLK_TCK")
 
     def _status_mb(self, field: str) -> list[float]:
         out = []
