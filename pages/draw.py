@@ -14,8 +14,8 @@ import streamlit as st
 from mnist_viz.core.errors import BlankImageError, ImageBusyError, ImageError
 from mnist_viz.core.model import predict_proba
 from mnist_viz.inputs.digit import DRAWING, UPLOAD, from_image, from_test_set, judge, random_index
-from mnist_viz.view import charts, render
-from pages._chart import chart
+from mnist_viz.view import render
+from mnist_viz.view.bars import probability_bars_html
 from pages._class import (
     DIGIT_VIEW,
     catch_up_on_push,
@@ -192,16 +192,16 @@ def answer() -> None:
                     st.warning(note)
                 private_slot = st.empty()  # filled last: teaching below may have just ended
             label_panel(work, saved, verdict)
-            chart(
-                charts.inline(charts.probability_chart(probabilities)),
-                f"Prediction: {verdict.digit} ({verdict.confidence:.0%} sure). The probability "
-                "of each digit",
-                table=True,  # the answer's numbers, in a table a screen reader can walk
-                width="stretch",
+            st.html(
+                probability_bars_html(
+                    probabilities,
+                    f"Prediction: {verdict.digit} ({verdict.confidence:.0%} sure). The "
+                    "probability of each digit",
+                )
             )
             st.caption(
                 "The last layer (softmax) turns the network's ten scores into probabilities that "
-                "add up to 100%. Hover a bar for its exact value."
+                "add up to 100%."
             )
             if digit.label is None:  # the learner's own drawing or photo
                 style_feedback(cached, digit, probabilities)
