@@ -5,13 +5,15 @@ students, through nginx to two replicas, with the teacher's class view open thro
   the bench to the client core: join, draw real pen-drawn digits (UCI pendigits), label each
   truthfully with one tap, share some, Undo a stray stroke, Clear, visit other pages, reload once.
   After every answer each page is checked as a person sees it; each tap is read back from the
-  database; each push notice's first appearance is recorded; the JS heap is sampled every 30 s.
+  database; each push notice's first appearance is recorded; the JS heap is sampled every 30 s, after a
+  full garbage collection (what the page keeps, not what it has yet to collect).
 - Protocol students (``bench/class_work.py``'s, named as what they are: clients that send what
   a browser sends but render nothing): joined, drawing and labelling.
 - The teacher, in Chromium, signed in to the class view: pushes a test digit ``--pushes`` times
   and runs one challenge (which pushes its digit too).
 - Replica 0 is restarted half-way, in the moment of one of the pushes; each replica's RSS is
-  sampled every 30 s. With ``--full-disk`` instead, the class's SQLite is on a small tmpfs that
+  sampled every 30 s and judged from warm-up to the restart and from a warm-up after it to the
+  end (the restart moves half the class onto the other replica). With ``--full-disk`` instead, the class's SQLite is on a small tmpfs that
   fills a third of the way in and is freed at two thirds: no page may show an error box, nothing
   saved before may be lost, and saving must resume.
 
@@ -311,6 +313,24 @@ def growth(samples: list[float]) -> float | None:
     return round(statistics.median(samples[-third:]) / statistics.median(samples[:third]), 3)
 
 
+def memory_windows(warm: float, record) -> list[tuple[float, float]]:
+    """When a replica's memory is judged: from warm-up to the restart, and from a warm-up's time
+    after it to the end. A restart moves the stopped replica's students to the other one (a new
+    warm-up there: twice the sessions), and the restarted one starts empty."""
+    began, done = record.get("restart_began"), record.get("restarted_at")
+    if began is None or done is None:
+        return [(warm, float("inf"))]
+    return [(warm, began), (done + WARM_UP_S, float("inf"))]
+
+
+def max_growth(samples: list[tuple[float, float]], windows) -> float | None:
+    """The largest ``growth`` of (time, MB) samples within any of ``windows``; None when no window
+    has enough samples to judge."""
+    found = [growth([mb for t, mb in samples if a <= t < b]) for a, b in windows]
+    found = [g for g in found if g is not None]
+    return max(found) if found else None
+
+
 def report(students, run, record, check, started: float) -> dict:
     """The lesson's figures and every failed check, for the JSON and the README."""
     warm = started + WARM_UP_S
@@ -324,7 +344,10 @@ def report(students, run, record, check, started: float) -> dict:
     reached = sorted(d for d in push_delays if d != float("inf"))
     heap = {me.nickname: growth([mb for t, mb in me.heap_mb if t >= warm]) for me in students}
     rss = [
-        growth([mbs[i] for t, mbs in record["rss_mb"] if t >= warm and len(mbs) > i])
+        max_growth(
+            [(t, mbs[i]) for t, mbs in record["rss_mb"] if len(mbs) > i],
+            memory_windows(warm, record),
+        )
         for i in range(2)
     ]
     return {
@@ -359,6 +382,10 @@ def report(students, run, record, check, started: float) -> dict:
                 me.nickname: [me.heap_mb[0][1], me.heap_mb[-1][1]] if me.heap_mb else None
                 for me in students
             },
+            "heap_mb_samples": {
+                me.nickname: [[round(t - started, 1), mb] for t, mb in me.heap_mb]
+                for me in students
+            },
         },
         "protocol": {
             "drawings": len(run.drawings),
@@ -383,6 +410,7 @@ def report(students, run, record, check, started: float) -> dict:
         "rss_mb_first_last": [record["rss_mb"][0][1], record["rss_mb"][-1][1]]
         if record["rss_mb"]
         else None,
+        "rss_mb_samples": [[round(t - started, 1), mbs] for t, mbs in record["rss_mb"]],
         "events": record["events"],
         "push_times": [round(t, 2) for t, _ in record["pushes"]],
         "push_written_after_s": record["push_written_after_s"],

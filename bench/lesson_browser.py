@@ -328,6 +328,8 @@ async def _lesson_of(page, cdp, url: str, me: BrowserStudent, lesson: Lesson, rn
     own_link, failed_before, previous, last_heap = page.url, False, None, 0.0
     while time.monotonic() < lesson.deadline:
         if time.time() - last_heap >= 30:
+            # What the page keeps, not what it has yet to collect: a full collection first.
+            await cdp.send("HeapProfiler.collectGarbage")
             used = (await cdp.send("Runtime.getHeapUsage"))["usedSize"]
             me.heap_mb.append((time.time(), round(used / 2**20, 2)))
             last_heap = time.time()

@@ -71,3 +71,19 @@ def test_client_cpu_is_read_per_process_from_proc():
     client_ticks(seen)
     who, ticks = seen[os.getpid()]
     assert who.startswith("bench") and ticks > 0
+
+
+def test_memory_is_judged_before_the_restart_and_a_warm_up_after_it():
+    from bench.lesson import WARM_UP_S, max_growth, memory_windows
+
+    record = {"restart_began": 1000.0, "restarted_at": 1002.0}
+    windows = memory_windows(100.0, record)
+    assert windows == [(100.0, 1000.0), (1002.0 + WARM_UP_S, float("inf"))]
+    flat = [(t, 500.0) for t in range(100, 1000, 30)]
+    taken_over = [(t, 700.0) for t in range(1002, 1002 + int(WARM_UP_S), 30)]  # the new sessions
+    after = [(t, 800.0) for t in range(1002 + int(WARM_UP_S), 3000, 30)]
+    assert max_growth(flat + taken_over + after, windows) == 1.0
+    leaking = [(t, 800.0 + (t - 1002 - WARM_UP_S)) for t, _ in after]  # grows after the warm-up
+    assert max_growth(flat + taken_over + leaking, windows) > 1.2
+    assert max_growth(flat[:3], windows) is None  # too few samples to judge: not "flat"
+    assert memory_windows(100.0, {}) == [(100.0, float("inf"))]  # no restart (a full disk)
