@@ -240,3 +240,65 @@ def test_nginx_serves_the_push_file_itself_and_pages_ask_more_often_behind_it(em
             assert ask_every_ms({"MNIST_VIZ_PUSH_ASK_MS": str(PUSH_ASK_BEHIND_NGINX_MS)}) == 250
     finally:
         path.unlink()
+
+
+def test_a_label_tapped_as_the_server_is_stopped_is_kept(mnist_model_dir, tmp_path):
+    """A stop (SIGTERM, as an update or a restart sends) drains first: taps sent in the same
+    instant as the signal still reach the database (deploy/serve.py). Several students tap, the
+    last one within a millisecond of the signal; every label is kept."""
+    import asyncio
+
+    import numpy as np
+
+    from bench.protocol_student import ProtocolStudent
+    from bench.strokes import digit_strokes
+    from mnist_viz.classroom.classwork import ClassWork
+    from mnist_viz.classroom.store import Store
+
+    env = {"MNIST_VIZ_MODELS_DIR": str(mnist_model_dir), "MNIST_VIZ_DATA_DIR": str(tmp_path)}
+    with Classroom(replicas=0, env=env) as server:
+        store = Store(f"sqlite:///{tmp_path / 'class.sqlite3'}")
+        store.migrate()
+        work = ClassWork(store)
+        work.ensure()
+        joined = [work.join(f"tapper{i}") for i in range(4)]
+
+        async def tap_and_stop() -> None:
+            students, rng = [], np.random.default_rng(3)
+            for _, token in joined:
+                student = ProtocolStudent(server.url, f"student={token}")
+                await student.connect()
+                drawing = digit_strokes(7, rng)
+                await student.draw(drawing.strokes)
+                assert await student.answer(len(drawing.strokes), time.perf_counter() - 1, 60)
+                students.append(student)
+            for student in students:
+                assert await student.label("Right")
+            os.killpg(server.servers[0].pid, signal.SIGTERM)
+            await asyncio.sleep(1)
+            for student in students:
+                await student.close()
+
+        asyncio.run(tap_and_stop())
+        assert server.servers[0].wait(timeout=30) is not None
+        labels = [work.student_drawings(student.id, limit=1)[0].label for student, _ in joined]
+        assert None not in labels, labels
+
+
+def test_a_drain_ends_when_the_class_is_quiet_or_at_its_limit():
+    import asyncio
+    from types import SimpleNamespace
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "deploy"))
+    from serve import drain
+
+    def runtime(busy: bool):
+        session = SimpleNamespace(_scriptrunner=object() if busy else None, _state=None)
+        manager = SimpleNamespace(list_active_sessions=lambda: [SimpleNamespace(session=session)])
+        return SimpleNamespace(_session_mgr=manager)
+
+    stopped = []
+    waited = asyncio.run(drain(runtime(True), lambda: stopped.append(1), 0.4, 0.1))
+    assert stopped == [1] and 0.4 <= waited < 1.0  # a class that never pauses: the limit
+    waited = asyncio.run(drain(runtime(False), lambda: stopped.append(2), 5.0, 0.1))
+    assert stopped == [1, 2] and waited < 0.5  # a quiet class: at once
