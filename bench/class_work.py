@@ -130,6 +130,7 @@ async def _latest_push_id(url: str, class_id: str) -> int | None:
 class _Box:
     def __init__(self, student: ProtocolStudent):
         self.student = student
+        self.follower_errors: list[str] = []  # what the push follower survived
 
 
 async def _follower(url: str, class_id: str, box: _Box, deadline: float, rng) -> None:
@@ -137,14 +138,19 @@ async def _follower(url: str, class_id: str, box: _Box, deadline: float, rng) ->
     await asyncio.sleep(rng.uniform(0, ASK_EVERY_S))  # pages opened at different moments
     seen = await _latest_push_id(url, class_id)
     while time.monotonic() < deadline:
-        latest = await _latest_push_id(url, class_id)
-        student = box.student
-        if latest is not None and seen is not None and latest != seen and student.connected:
-            seen = latest
-            with contextlib.suppress(Exception):  # closed: the next page asks again
-                await student.follow_push(latest)
-        elif seen is None:
-            seen = latest
+        # As the page's: no failed ask ends it. (A follower task that died silently once left
+        # a student seeing no push for the rest of a lesson; now what it met is recorded.)
+        try:
+            latest = await _latest_push_id(url, class_id)
+            student = box.student
+            if latest is not None and seen is not None and latest != seen and student.connected:
+                seen = latest
+                with contextlib.suppress(Exception):  # closed: the next page asks again
+                    await student.follow_push(latest)
+            elif seen is None:
+                seen = latest
+        except Exception as exc:
+            box.follower_errors.append(f"{type(exc).__name__}: {str(exc)[:200]}")
         await asyncio.sleep(ASK_EVERY_S)
 
 
@@ -228,6 +234,11 @@ async def _student(
             await asyncio.sleep(rng.uniform(0.2, 0.5))
     finally:
         follower.cancel()
+        if box.follower_errors:
+            run.events.append(
+                f"protocol student {index}'s push follower met {len(box.follower_errors)} "
+                f"errors, the first: {box.follower_errors[0]}"
+            )
         notices.extend(box.student.pushes.values())
         run.answers.update(box.student.pushed_answers)
         run.notices.append(sorted(notices))

@@ -233,6 +233,7 @@ async def _lesson(
     for outcome in outcomes:
         if isinstance(outcome, BaseException):
             record["events"].append(f"error: {outcome!r}")
+    record["events"].extend(run.events)  # what the protocol students met
     return students, run
 
 

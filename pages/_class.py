@@ -20,6 +20,7 @@ from mnist_viz.classroom.classwork import (
     code_check_due,
     label_of,
 )
+from mnist_viz.classroom.pending_push import PendingPush
 from mnist_viz.classroom.retention import start_retention
 from mnist_viz.classroom.store import Store, StoreError, database_url
 from mnist_viz.inputs.digit import DRAWING, PUSHED, UPLOAD, Digit, Verdict, from_push
@@ -32,9 +33,6 @@ OPEN_DRAWING = "class_drawing"  # session state: (digit key, drawing id) of the 
 TOKEN_PARAM = "student"  # the page address carries the resume code, so a reload keeps the student
 PUSH_SEEN, OWN_DIGIT, PUSH_PENDING = "push_seen", "own_digit", "push_pending"
 PUSH_HANDLED = "push_handled"  # the follower's last reported push id that was acted on
-# A stroke this soon after a push may have replaced the pushed digit before the page could show
-# it (a busy server sends only the latest of two answers): the page then says a digit was pushed.
-PUSH_GRACE_S = 3.0
 LABEL, SHARE = "class_label", "class_share"
 # The key of a page's fragment that shows the current digit (the Draw page's answer), and of the
 # sidebar's push notice: a push reruns just these two where the page has the first.
@@ -430,7 +428,7 @@ def _show_pending() -> None:
     if pending is not None:
         if mine is not None and mine.source != PUSHED:
             state[OWN_DIGIT] = mine
-        set_digit(pending["digit"])
+        set_digit(pending[0])
     _show_digit_change()
 
 
@@ -448,7 +446,7 @@ def _take_push(work: ClassWork, rerun: bool = True) -> None:
         return
     state[PUSH_SEEN] = push.id
     # until it has surely been seen: a stroke may replace it first
-    state[PUSH_PENDING] = {"digit": pushed_digit(push), "at": time.monotonic(), "cut": False}
+    state[PUSH_PENDING] = (pushed_digit(push), PendingPush(at=time.monotonic()))
     mine = current_digit()
     if mine is not None and mine.source != PUSHED:
         state[OWN_DIGIT] = mine
@@ -490,12 +488,12 @@ def _push_notice() -> None:
     from pages._digit import current_digit
 
     digit = current_digit()
-    pending = state.get(PUSH_PENDING)
+    _, pending = state.get(PUSH_PENDING) or (None, None)
     if pending is not None and (digit is None or digit.source != PUSHED):
-        if pending["cut"] or time.monotonic() - pending["at"] <= PUSH_GRACE_S:
+        if pending.needs_notice(time.monotonic()):
             # a stroke of the student's own drawing came with the push: theirs is not taken
             # away, and the notice stays until they look
-            pending["cut"] = True
+            pending.cut = True
             st.info(
                 "The teacher pushed a digit to everyone while you were drawing.",
                 icon=":material/campaign:",
@@ -504,6 +502,8 @@ def _push_notice() -> None:
             return
         state.pop(PUSH_PENDING, None)  # it was on the page long enough; the student moved on
     if digit is not None and digit.source == PUSHED:
+        if pending is not None:
+            pending.shown = True
         st.info(
             f"The teacher pushed this digit to everyone ({digit.description}).",
             icon=":material/campaign:",

@@ -6,6 +6,7 @@
 - ``nicknames``: a nickname's normal form, its key and what makes one unacceptable.
 - ``quotas``: how much one student, address or class may add.
 - ``retention``: deleting what the class keeps no longer, on a timer.
+- ``pending_push``: a push a student's stroke replaced before they saw it: when to say so.
 - ``challenges``: checking a challenge submission on the server.
 - ``class_model``: a copy of the served network fine-tuned on the class's drawings.
 - ``access``: the teacher's password, wrong guesses and one-time sign-in links.
