@@ -105,7 +105,11 @@ def next_digit(pen, rng, previous_strokes: int | None) -> tuple[int, list]:
 
 
 async def draw(page, positions: list[list[tuple[float, float]]]) -> None:
-    box = await page.locator(CANVAS).bounding_box()
+    canvas = page.locator(CANVAS)
+    await canvas.wait_for(state="visible", timeout=TIMEOUT_MS)  # a page still coming back
+    box = await canvas.bounding_box()
+    if box is None:
+        raise RuntimeError("the drawing pad is on the page but not laid out")
     for stroke in positions:
         await page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
         await page.mouse.down()
