@@ -1,6 +1,7 @@
 """AppTest, one behaviour per test: every page runs without an exception and shows what it should."""
 
 import base64
+import re
 
 import numpy as np
 import pytest
@@ -66,9 +67,13 @@ def test_injected_drawing_is_predicted(mnist_app, digit):
     assert prediction.value == digit
     assert at.session_state["current_digit"].source == DRAWING
     assert any("your drawing (1 stroke)" in c.value for c in at.caption)
-    # the preprocessing stages and the pixel grid: inline HTML, with one square per pixel
+    # the preprocessing stages (PNG) and the pixel grid: one SVG with a number in every inked square
     html = "".join(h.proto.body for h in at.main.get("html"))
-    assert html.count("data:image/png;base64,") == 4 and html.count("</i>") == 784
+    assert html.count("data:image/png;base64,") == 4
+    grids = re.findall(r'alt="28 by 28 pixel values; (\d+) of 784[^"]*" src="data:image/svg\+xml;base64,([^"]+)"', html)
+    assert len(grids) == 1
+    inked, svg = int(grids[0][0]), base64.b64decode(grids[0][1]).decode()
+    assert inked > 20 and svg.count("<text ") == inked
     # other pages show the same digit and prediction in the sidebar
     at.switch_page("pages/network.py").run()
     assert at.sidebar.metric[0].value == digit
