@@ -70,7 +70,10 @@ def test_injected_drawing_is_predicted(mnist_app, digit):
     # the preprocessing stages (PNG) and the pixel grid: one SVG with a number in every inked square
     html = "".join(h.proto.body for h in at.main.get("html"))
     assert html.count("data:image/png;base64,") == 4
-    grids = re.findall(r'alt="28 by 28 pixel values; (\d+) of 784[^"]*" src="data:image/svg\+xml;base64,([^"]+)"', html)
+    grids = re.findall(
+        r'alt="28 by 28 pixel values; (\d+) of 784[^"]*" src="data:image/svg\+xml;base64,([^"]+)"',
+        html,
+    )
     assert len(grids) == 1
     inked, svg = int(grids[0][0]), base64.b64decode(grids[0][1]).decode()
     assert inked > 20 and svg.count("<text ") == inked
