@@ -236,6 +236,18 @@ def warm_style_reference(cached: CachedModel) -> None:
         shared_results().request(*job)
 
 
+def ready_style_reference(cached: CachedModel) -> style.StyleReference | None:
+    """The style reference if it is computed already, else None (and it is asked for): the
+    answer on the Draw page never waits for it behind the class's queue of heavy work."""
+    job = _style_reference_job(cached)
+    if job is None:
+        return None
+    if job[0] not in shared_results():
+        shared_results().request(*job)
+        return None
+    return shared_results().get(job[0])
+
+
 def get_style_reference(cached: CachedModel) -> style.StyleReference | None:
     """MNIST's classes in the last hidden layer (once per model, a few seconds); None when MNIST
     cannot be loaded."""

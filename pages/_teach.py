@@ -14,7 +14,7 @@ from mnist_viz.inputs import personal, style
 from mnist_viz.inputs.digit import Digit, Verdict
 from mnist_viz.view import render
 from pages._jobs import COMPUTE, follow_job
-from pages._results import get_feature_model, get_style_reference, submit_teaching
+from pages._results import get_feature_model, ready_style_reference, submit_teaching
 
 EXAMPLES, JOB, RESULT = "teach_examples", "teach_job", "teach_result"
 PROBLEM, OPEN = "teach_problem", "teach_open"
@@ -26,8 +26,8 @@ def style_feedback(cached: CachedModel, digit: Digit, probabilities: np.ndarray)
     say so, with the MNIST digits of the two likeliest classes that are nearest to it."""
     if digit.label is not None or float(np.max(probabilities)) >= style.UNSURE_BELOW:
         return  # test digits are MNIST's own; a sure answer needs no excuse
-    reference = get_style_reference(cached)
-    if reference is None:
+    reference = ready_style_reference(cached)
+    if reference is None:  # not computed yet: the feedback is left out of this answer
         return
     extractor = get_feature_model(cached)
     check = style.check_style(reference, extractor, digit.image, probabilities)

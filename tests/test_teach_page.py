@@ -1,10 +1,14 @@
 """The Draw page's panels about the learner's own digits, in AppTest: teaching a private copy
 (the shared model untouched) and the feedback on an unusual shape."""
 
+import threading
+import time
+
 import pytest
 from conftest import app_test, canvas_drawing, canvas_state, tiny_mnist, write_idx_folder
 
 from mnist_viz.core.cache import ModelCache
+from mnist_viz.core.jobs import wait_for_every_queue
 from mnist_viz.inputs import style
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
@@ -72,12 +76,40 @@ def test_an_unusual_shape_gets_honest_feedback_with_mnist_examples(drawn, monkey
     # Which drawings are unusual is tested in test_style.py; here: what the page shows for one.
     monkeypatch.setattr(style, "UNSURE_BELOW", 1.01)
     monkeypatch.setattr(style.StyleCheck, "worth_saying", property(lambda self: True))
+    # the reference is computed in the background (asked for on the page's first run)
+    assert wait_for_every_queue(timeout=120)
     at = drawn.run()
     assert not at.exception
     warnings = [w.value for w in at.warning]
     assert any("is unlike MNIST" in w and "MNIST's" in w for w in warnings), warnings
     shown = "".join(h.proto.body for h in at.get("html"))
     assert shown.count("MNIST ") >= 2 * style.NEIGHBOURS
+
+
+def test_the_answer_never_waits_for_the_style_reference(tiny_models_dir, tmp_path, monkeypatch):
+    # The reference waits behind the class's heavy work on the compute queue; the answer does not.
+    monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(tiny_models_dir))
+    monkeypatch.setenv("MNIST_DATA", str(write_idx_folder(tmp_path / "mnist", tiny_mnist())))
+    monkeypatch.setattr(style, "UNSURE_BELOW", 1.01)  # every answer asks for the style check
+    release, fit_reference = threading.Event(), style.fit_reference
+
+    def held(*args, **kwargs):
+        release.wait(60)
+        return fit_reference(*args, **kwargs)
+
+    monkeypatch.setattr(style, "fit_reference", held)
+    try:
+        at = app_test()
+        at.session_state["canvas"] = canvas_state(canvas_drawing("1"))
+        started = time.monotonic()
+        at.run()
+        assert time.monotonic() - started < 30  # AppTest's own start is most of it
+        assert not at.exception
+        assert [m for m in at.metric if m.label == "Prediction"]
+        assert not any("is unlike MNIST" in w.value for w in at.warning)
+    finally:
+        release.set()
+    assert wait_for_every_queue(timeout=120)
 
 
 def test_a_sure_answer_gets_no_style_feedback(drawn, monkeypatch):
