@@ -10,6 +10,7 @@ import hashlib
 
 import numpy as np
 import streamlit as st
+from streamlit.errors import StreamlitInvalidLayoutContextError
 
 from mnist_viz.core.errors import BlankImageError, ImageBusyError, ImageError
 from mnist_viz.core.model import predict_proba
@@ -158,8 +159,14 @@ def answer() -> None:
     the digit and prediction is left out on this page, where both are in view.)"""
     # Each outside container gets a slot on every run, also when it stays empty: Streamlit keeps
     # a fragment's place in a container only if the fragment wrote there in the last full run.
-    message_slot, details_slot = upload_message.empty(), details.empty()
-    phone_slot = phone_answer.empty()
+    # All slots are taken before anything is written. When that last full run was cut short
+    # (a click in the instant it ran), a fragment rerun has no place outside itself and
+    # Streamlit raises: then the whole page runs again, instead of the learner seeing an error.
+    try:
+        message_slot, details_slot = upload_message.empty(), details.empty()
+        phone_slot, answer_slot = phone_answer.empty(), right.container()
+    except StreamlitInvalidLayoutContextError:
+        st.rerun()
     catch_up_on_push(work)  # a push whose callback was lost shows with this answer
     upload, outcome = state.get("upload"), state.get("upload_outcome")
     if upload is not None and outcome and outcome[0] == upload.file_id and outcome[1]:
@@ -167,7 +174,7 @@ def answer() -> None:
     elif upload is not None and (busy := state.get("upload_busy")):
         message_slot.warning(busy + " The previous digit is kept.")
     digit = current_digit()
-    with right:
+    with answer_slot:
         if digit is None:
             st.info(
                 "**Draw a digit** (0-9) in the black box, upload a photo of one, or pick a test "
