@@ -15,7 +15,7 @@ The same as ``streamlit run app.py``, with two differences.
   only then closes its sessions. Streamlit's own stop drops what its sessions have been sent but
   not yet run: a label tapped in the instant before a replica's restart was lost with it
   (bench/lesson.py), and the browser, reconnecting to another replica, does not send it again.
-  A second signal stops at once.
+  A second signal skips what is left of the drain.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ def _busy(runtime) -> bool:
     manager = getattr(runtime, "_session_mgr", None)
     if manager is None:
         return False
-    for info in manager.list_active_sessions():
+    # every session, also one whose browser has just gone (its run may still hold a tap)
+    for info in manager.list_sessions():
         session = info.session
         if getattr(session, "_scriptrunner", None) is not None:
             return True
@@ -52,14 +53,19 @@ async def drain(runtime, stop, drain_s: float = DRAIN_S, quiet_s: float = QUIET_
     then ``stop()``; the seconds it waited."""
     start = time.monotonic()
     quiet_since = start
-    while time.monotonic() - start < drain_s:
-        if _busy(runtime):
-            quiet_since = time.monotonic()
-        elif time.monotonic() - quiet_since >= quiet_s:
-            break
-        await asyncio.sleep(POLL_S)
-    stop()
-    return time.monotonic() - start
+    try:
+        while time.monotonic() - start < drain_s:
+            if _busy(runtime):
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since >= quiet_s:
+                break
+            await asyncio.sleep(POLL_S)
+    finally:  # whatever goes wrong while waiting, the server stops
+        stop()
+    waited = time.monotonic() - start
+    # in the server's log, beside Streamlit's own "Stopping..."
+    print(f"Drained for {waited:.1f} s (at most {drain_s:.0f} s)", file=sys.stderr, flush=True)
+    return waited
 
 
 def _set_up_draining_signal_handler(server) -> None:

@@ -280,7 +280,7 @@ def test_a_label_tapped_as_the_server_is_stopped_is_kept(mnist_model_dir, tmp_pa
                 await student.close()
 
         asyncio.run(tap_and_stop())
-        assert server.servers[0].wait(timeout=30) is not None
+        assert server.servers[0].wait(timeout=30) == 0  # a clean stop
         labels = [work.student_drawings(student.id, limit=1)[0].label for student, _ in joined]
         assert None not in labels, labels
 
@@ -289,12 +289,11 @@ def test_a_drain_ends_when_the_class_is_quiet_or_at_its_limit():
     import asyncio
     from types import SimpleNamespace
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "deploy"))
-    from serve import drain
+    from deploy.serve import drain
 
     def runtime(busy: bool):
         session = SimpleNamespace(_scriptrunner=object() if busy else None, _state=None)
-        manager = SimpleNamespace(list_active_sessions=lambda: [SimpleNamespace(session=session)])
+        manager = SimpleNamespace(list_sessions=lambda: [SimpleNamespace(session=session)])
         return SimpleNamespace(_session_mgr=manager)
 
     stopped = []
@@ -302,3 +301,36 @@ def test_a_drain_ends_when_the_class_is_quiet_or_at_its_limit():
     assert stopped == [1] and 0.4 <= waited < 1.0  # a class that never pauses: the limit
     waited = asyncio.run(drain(runtime(False), lambda: stopped.append(2), 5.0, 0.1))
     assert stopped == [1, 2] and waited < 0.5  # a quiet class: at once
+
+
+def test_a_drain_stops_the_server_even_when_waiting_fails():
+    import asyncio
+    from types import SimpleNamespace
+
+    from deploy.serve import drain
+
+    def broken():
+        raise RuntimeError("sessions changed shape")
+
+    stopped = []
+    runtime = SimpleNamespace(_session_mgr=SimpleNamespace(list_sessions=broken))
+    with pytest.raises(RuntimeError):
+        asyncio.run(drain(runtime, lambda: stopped.append(1), 1.0, 0.1))
+    assert stopped == [1]
+
+
+def test_the_drain_reads_sessions_as_this_streamlit_keeps_them():
+    """deploy/serve.py reads Streamlit's private session state (1.67): if an upgrade renames
+    it, every session would look idle and the drain would silently do nothing. This fails
+    instead."""
+    import inspect
+
+    from streamlit.runtime.app_session import AppSession, AppSessionState
+    from streamlit.runtime.runtime import Runtime
+    from streamlit.runtime.websocket_session_manager import WebsocketSessionManager
+
+    assert "self._session_mgr" in inspect.getsource(Runtime.__init__)
+    assert callable(WebsocketSessionManager.list_sessions)
+    source = inspect.getsource(AppSession)
+    assert "self._scriptrunner" in source and "self._state" in source
+    assert AppSessionState.APP_IS_RUNNING.name == "APP_IS_RUNNING"
