@@ -502,14 +502,22 @@ def _push_notice() -> None:
             return
         state.pop(PUSH_PENDING, None)  # it was on the page long enough; the student moved on
     if digit is not None and digit.source == PUSHED:
-        if pending is not None:
-            pending.shown = True
         st.info(
             f"The teacher pushed this digit to everyone ({digit.description}).",
             icon=":material/campaign:",
         )
+        push_seen_with(digit)
         if OWN_DIGIT in state:
             st.button("Back to my own digit", on_click=_back_to_own, key="push_back")
+
+
+def push_seen_with(digit: Digit | None) -> None:
+    """A page run has drawn ``digit`` to the end: if it is the pushed digit, the push has been
+    seen. (Called after the drawing, not before: a stroke can cut a run short at any element,
+    and then the student saw nothing of the push.)"""
+    _, pending = state.get(PUSH_PENDING) or (None, None)
+    if pending is not None and digit is not None and digit.source == PUSHED:
+        pending.shown = True
 
 
 def pushed_digit(push: Push) -> Digit:

@@ -23,6 +23,7 @@ from pages._class import (
     class_work,
     forget_open_drawing,
     label_panel,
+    push_seen_with,
     record_answer,
     rerun_fragments,
 )
@@ -204,6 +205,7 @@ def answer() -> None:
                     probabilities,
                     f"Prediction: {verdict.digit} ({verdict.confidence:.0%} sure). The "
                     "probability of each digit",
+                    top=verdict.digit,
                 )
             )
             st.caption(
@@ -218,6 +220,7 @@ def answer() -> None:
     if digit is not None:
         with details_slot.container():
             _what_the_network_sees(digit)
+    push_seen_with(digit)  # drawn to the end: a pushed digit's answer is on the page
 
 
 def _what_the_network_sees(digit) -> None:

@@ -13,6 +13,7 @@ The accessible name speaks all ten numbers in the same words as the chart's did
 from __future__ import annotations
 
 import html
+import math
 
 import numpy as np
 
@@ -37,25 +38,28 @@ _STYLE = (
 )
 
 
-def probability_bars_html(probabilities: np.ndarray, what: str) -> str:
+def probability_bars_html(probabilities: np.ndarray, what: str, top: int | None = None) -> str:
     """One row per digit: the digit, a bar on a 0-100% track, and the probability (two decimals,
-    as the chart's tooltip wrote it). The most probable digit's row is highlighted and bold.
-    ``what`` starts the figure's accessible name, which then lists all ten probabilities."""
+    as the chart's tooltip wrote it). The answer's row (``top``, by default the most probable
+    digit) is highlighted and bold. ``what`` starts the figure's accessible name, which then
+    lists all ten probabilities. A value that is not a number (a broken model) gets an empty
+    track and says so, instead of a bar of undefined width."""
     p = np.asarray(probabilities, np.float64).reshape(NUM_CLASSES)
-    top = int(np.argmax(p))
+    top = int(np.nanargmax(p)) if top is None and not np.isnan(p).all() else top
     rows = []
     for digit, value in enumerate(p.tolist()):
-        width = min(max(value, 0.0), 1.0) * 100
+        finite = math.isfinite(value)
+        width = min(max(value, 0.0), 1.0) * 100 if finite else 0.0
+        text = f"{value:.2%}" if finite else "not a number"
         rows.append(
             f'<div class="mv-bar{" mv-top" if digit == top else ""}">'
             f'<span class="mv-bar-digit">{digit}</span>'
             f'<span class="mv-bar-track"><span class="mv-bar-fill" style="width:{width:.2f}%">'
-            f'</span></span><span class="mv-bar-value">{value:.2%}</span></div>'
+            f'</span></span><span class="mv-bar-value">{text}</span></div>'
         )
     name = chart_text.spoken(charts.probability_chart(p), what)
-    caption = (
-        f"Each track runs from 0% (empty) to 100% (full); the answer, {top}, is highlighted "
-        "and bold."
+    caption = "Each track runs from 0% (empty) to 100% (full)" + (
+        f"; the answer, {top}, is highlighted and bold." if top is not None else "."
     )
     return (
         f"<style>{_STYLE}</style>"

@@ -164,12 +164,14 @@ def pixel_grid_svg(image: np.ndarray, cell: int = 20) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}">'
+        # on each text itself: not every renderer lets text inherit it from the group
+        "<style>text{dominant-baseline:central}</style>"
         f'<defs><pattern id="p" width="{pitch}" height="{pitch}" patternUnits="userSpaceOnUse">'
         f'<rect x="1" y="1" width="{cell}" height="{cell}" fill="#000"/></pattern></defs>'
         f'<rect width="{width}" height="{height}" fill="#555"/>'
         f'<rect width="{width}" height="{height}" fill="url(#p)"/>{"".join(squares)}'
         f'<g font-family="ui-monospace,monospace" font-size="{cell * 2 // 5}" '
-        f'text-anchor="middle" dominant-baseline="central">{"".join(numbers)}</g></svg>'
+        f'text-anchor="middle">{"".join(numbers)}</g></svg>'
     )
 
 

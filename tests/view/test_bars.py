@@ -73,3 +73,21 @@ def test_a_certain_answer_fills_its_track_and_leaves_the_others_empty():
     p[0] = 1.0
     page = _parse(probability_bars_html(p, "x"))
     assert [r["width"] for r in page.rows] == [100.0] + [0.0] * 9
+
+
+def test_the_highlighted_row_is_the_answer_given():
+    # two digits tie: the page's verdict names one, and that is the row marked
+    p = np.zeros(10)
+    p[3] = p[8] = 0.5
+    html = probability_bars_html(p, "Prediction: 8", top=8)
+    page = _parse(html)
+    assert [("mv-top" in r["classes"]) for r in page.rows] == [d == 8 for d in range(10)]
+    assert "the answer, 8, is highlighted" in html
+
+
+def test_a_value_that_is_not_a_number_gets_an_empty_track_and_says_so():
+    p = np.full(10, 0.1)
+    p[4] = np.nan
+    page = _parse(probability_bars_html(p, "x"))
+    assert page.rows[4]["width"] == 0.0 and page.rows[4]["mv-bar-value"] == "not a number"
+    assert [r["width"] for r in page.rows if r["mv-bar-digit"] != "4"] == [10.0] * 9
