@@ -76,8 +76,8 @@ def _set_up_draining_signal_handler(server) -> None:
 
     def on_signal(signal_number, frame) -> None:
         signalled.append(signal_number)
-        if len(signalled) > 1:  # a second signal: stop now
-            loop.call_soon_threadsafe(server.stop)
+        if len(signalled) > 1:  # a second signal: no more waiting (the drain stops the server)
+            loop.call_soon_threadsafe(lambda: [task.cancel() for task in draining])
             return
         runtime = getattr(server, "_runtime", None)
 

@@ -4,6 +4,8 @@ style reference, teaching a private copy, RSA and shift tolerance."""
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 
 import keras
@@ -22,7 +24,7 @@ from mnist_viz.core.cache import (
     CachedModel,
 )
 from mnist_viz.core.errors import DataError
-from mnist_viz.core.jobs import PRIVATE, Job
+from mnist_viz.core.jobs import FAILED, PRIVATE, QUEUED, RUNNING, Job
 from mnist_viz.core.model import to_model_input
 from mnist_viz.explain import explanations, invariance
 from mnist_viz.inputs import personal, style
@@ -32,6 +34,8 @@ from mnist_viz.neuro import rsa
 from mnist_viz.neuro.cortex import CortexReport, cortex_report
 from pages._jobs import COMPUTE, computed_once, queue, shared_results, this_session
 from pages._models import get_data, load_data
+
+_log = logging.getLogger(__name__)
 
 SHIFT_TEST_DIGITS = 300  # test digits the compare page shifts
 
@@ -228,12 +232,16 @@ def _style_reference_job(cached: CachedModel) -> tuple[tuple, Callable, str] | N
     )
 
 
+# The last style reference job per model, and when it was asked for: a failed one is asked for
+# again after RETRY_S, not on every unsure answer (each would run it ahead of private work).
+_style_jobs: dict[tuple, tuple[Job, float]] = {}
+RETRY_S = 600.0
+
+
 def warm_style_reference(cached: CachedModel) -> None:
     """Start computing the style reference in the background if nobody has, so that the first
-    unsure drawing does not wait for it."""
-    job = _style_reference_job(cached)
-    if job is not None and job[0] not in shared_results():
-        shared_results().request(*job)
+    unsure drawings already get the feedback on their shape."""
+    ready_style_reference(cached)
 
 
 def ready_style_reference(cached: CachedModel) -> style.StyleReference | None:
@@ -242,10 +250,18 @@ def ready_style_reference(cached: CachedModel) -> style.StyleReference | None:
     job = _style_reference_job(cached)
     if job is None:
         return None
-    if job[0] not in shared_results():
-        shared_results().request(*job)
+    key = job[0]
+    if key in shared_results():
+        return shared_results().get(key)
+    last = _style_jobs.get(key)
+    if last is not None and last[0].status in (QUEUED, RUNNING):
         return None
-    return shared_results().get(job[0])
+    if last is not None and last[0].status == FAILED:
+        if time.monotonic() - last[1] < RETRY_S:
+            return None  # it failed just now: not again on every unsure answer
+        _log.error("The style reference failed, asking again: %r", last[0].error)
+    _style_jobs[key] = (shared_results().request(*job), time.monotonic())
+    return None
 
 
 def get_style_reference(cached: CachedModel) -> style.StyleReference | None:

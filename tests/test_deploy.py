@@ -334,3 +334,27 @@ def test_the_drain_reads_sessions_as_this_streamlit_keeps_them():
     source = inspect.getsource(AppSession)
     assert "self._scriptrunner" in source and "self._state" in source
     assert AppSessionState.APP_IS_RUNNING.name == "APP_IS_RUNNING"
+
+
+def test_a_second_signal_ends_the_drain_and_the_server_still_stops():
+    import asyncio
+    from types import SimpleNamespace
+
+    from deploy.serve import drain
+
+    session = SimpleNamespace(_scriptrunner=object(), _state=None)  # a class that never pauses
+    manager = SimpleNamespace(list_sessions=lambda: [SimpleNamespace(session=session)])
+    stopped = []
+
+    async def signalled_twice() -> float:
+        task = asyncio.ensure_future(
+            drain(SimpleNamespace(_session_mgr=manager), lambda: stopped.append(1), 5.0, 0.1)
+        )
+        await asyncio.sleep(0.2)
+        started = time.monotonic()
+        task.cancel()  # what the second signal does
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return time.monotonic() - started
+
+    assert asyncio.run(signalled_twice()) < 0.5 and stopped == [1]

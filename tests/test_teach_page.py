@@ -112,6 +112,31 @@ def test_the_answer_never_waits_for_the_style_reference(tiny_models_dir, tmp_pat
     assert wait_for_every_queue(timeout=120)
 
 
+def test_a_failed_style_reference_is_not_asked_for_again_on_every_answer(
+    tiny_models_dir, tmp_path, monkeypatch
+):
+    import pages._results
+
+    monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(tiny_models_dir))
+    monkeypatch.setenv("MNIST_DATA", str(write_idx_folder(tmp_path / "mnist", tiny_mnist())))
+    monkeypatch.setattr(style, "UNSURE_BELOW", 1.01)
+    monkeypatch.setattr(pages._results, "_style_jobs", {})
+    calls = []
+
+    def broken(*args, **kwargs):
+        calls.append(1)
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(style, "fit_reference", broken)
+    at = app_test()
+    for width in (18, 24, 30):  # three answers, each asking for the style check
+        at.session_state["canvas"] = canvas_state(canvas_drawing("1", width=width))
+        at.run()
+        assert wait_for_every_queue(timeout=60)
+        assert not at.exception and [m for m in at.metric if m.label == "Prediction"]
+    assert len(calls) == 1
+
+
 def test_a_sure_answer_gets_no_style_feedback(drawn, monkeypatch):
     monkeypatch.setattr(style, "UNSURE_BELOW", 0.0)
     at = drawn.run()

@@ -98,7 +98,8 @@ def ink_fraction(image: np.ndarray) -> float:
 def judge(probabilities: np.ndarray, image: np.ndarray) -> Verdict:
     """The predicted class, its probability, the runner-up, and warnings about doubtful inputs."""
     probabilities = np.asarray(probabilities, np.float64).reshape(NUM_CLASSES)
-    order = np.argsort(probabilities)[::-1]
+    # a value that is not a number (a broken model) is never the answer: it sorts last
+    order = np.argsort(np.nan_to_num(probabilities, nan=-np.inf))[::-1]
     best, second = int(order[0]), int(order[1])
     notes = []
     if probabilities[best] < LOW_CONFIDENCE:

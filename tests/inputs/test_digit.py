@@ -33,6 +33,16 @@ def test_low_confidence_names_the_runner_up():
     assert "4 (55%) and 9 (45%)" in verdict.notes[0]
 
 
+def test_a_value_that_is_not_a_number_is_never_the_answer():
+    image = np.zeros((28, 28), np.uint8)
+    image[4:24, 12:16] = 255
+    p = probabilities(3, 0.9)
+    p[6] = np.nan  # a broken model
+    verdict = digits.judge(p, image)
+    assert (verdict.digit, verdict.confidence) == (3, pytest.approx(0.9))
+    assert verdict.runner_up not in (3, 6)
+
+
 @pytest.mark.parametrize("ink_rows", [0, 1, 20])
 def test_too_little_or_too_much_ink_is_not_a_digit(ink_rows):
     image = np.zeros((28, 28), np.uint8)
