@@ -7,6 +7,7 @@ uploader around it (measured: this halves the time from pen-up to the answer on 
 """
 
 import hashlib
+import logging
 
 import numpy as np
 import streamlit as st
@@ -33,6 +34,7 @@ from pages._pen import drawing_in_state, drawing_pad
 from pages._results import warm_style_reference
 from pages._teach import private_answer, style_feedback, teach_panel
 
+_log = logging.getLogger("mnist_viz.draw")  # how often a lesson takes the whole-page path
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff", "psd"]
 ANY = "any"
 ANSWER = DIGIT_VIEW  # the fragment's key: a teacher's push reruns it too
@@ -167,6 +169,7 @@ def answer() -> None:
         message_slot, details_slot = upload_message.empty(), details.empty()
         phone_slot, answer_slot = phone_answer.empty(), right.container()
     except StreamlitInvalidLayoutContextError:
+        _log.warning("The answer had no place outside its fragment: the whole page runs again")
         st.rerun()
     catch_up_on_push(work)  # a push whose callback was lost shows with this answer
     upload, outcome = state.get("upload"), state.get("upload_outcome")
