@@ -285,21 +285,24 @@ def test_a_label_tapped_as_the_server_is_stopped_is_kept(mnist_model_dir, tmp_pa
         assert None not in labels, labels
 
 
+def _runtime(busy: bool):
+    """A stand-in for Streamlit's runtime with one session, running a script or idle."""
+    from types import SimpleNamespace
+
+    session = SimpleNamespace(_scriptrunner=object() if busy else None, _state=None)
+    manager = SimpleNamespace(list_sessions=lambda: [SimpleNamespace(session=session)])
+    return SimpleNamespace(_session_mgr=manager)
+
+
 def test_a_drain_ends_when_the_class_is_quiet_or_at_its_limit():
     import asyncio
-    from types import SimpleNamespace
 
     from deploy.serve import drain
 
-    def runtime(busy: bool):
-        session = SimpleNamespace(_scriptrunner=object() if busy else None, _state=None)
-        manager = SimpleNamespace(list_sessions=lambda: [SimpleNamespace(session=session)])
-        return SimpleNamespace(_session_mgr=manager)
-
     stopped = []
-    waited = asyncio.run(drain(runtime(True), lambda: stopped.append(1), 0.4, 0.1))
+    waited = asyncio.run(drain(_runtime(True), lambda: stopped.append(1), 0.4, 0.1))
     assert stopped == [1] and 0.4 <= waited < 1.0  # a class that never pauses: the limit
-    waited = asyncio.run(drain(runtime(False), lambda: stopped.append(2), 5.0, 0.1))
+    waited = asyncio.run(drain(_runtime(False), lambda: stopped.append(2), 5.0, 0.1))
     assert stopped == [1, 2] and waited < 0.5  # a quiet class: at once
 
 
@@ -338,18 +341,14 @@ def test_the_drain_reads_sessions_as_this_streamlit_keeps_them():
 
 def test_a_second_signal_ends_the_drain_and_the_server_still_stops():
     import asyncio
-    from types import SimpleNamespace
 
     from deploy.serve import drain
 
-    session = SimpleNamespace(_scriptrunner=object(), _state=None)  # a class that never pauses
-    manager = SimpleNamespace(list_sessions=lambda: [SimpleNamespace(session=session)])
     stopped = []
 
     async def signalled_twice() -> float:
-        task = asyncio.ensure_future(
-            drain(SimpleNamespace(_session_mgr=manager), lambda: stopped.append(1), 5.0, 0.1)
-        )
+        # a class that never pauses
+        task = asyncio.ensure_future(drain(_runtime(True), lambda: stopped.append(1), 5.0, 0.1))
         await asyncio.sleep(0.2)
         started = time.monotonic()
         task.cancel()  # what the second signal does

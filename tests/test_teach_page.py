@@ -15,9 +15,14 @@ pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 
 
 @pytest.fixture
-def drawn(tiny_models_dir, tmp_path, monkeypatch):
+def tiny_world(tiny_models_dir, tmp_path, monkeypatch):
+    """The app on the tiny model, with a tiny MNIST to compare with and teach from."""
     monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(tiny_models_dir))
     monkeypatch.setenv("MNIST_DATA", str(write_idx_folder(tmp_path / "mnist", tiny_mnist())))
+
+
+@pytest.fixture
+def drawn(tiny_world):
     at = app_test()
     at.session_state["canvas"] = canvas_state(canvas_drawing("1"))
     at.run()
@@ -86,10 +91,8 @@ def test_an_unusual_shape_gets_honest_feedback_with_mnist_examples(drawn, monkey
     assert shown.count("MNIST ") >= 2 * style.NEIGHBOURS
 
 
-def test_the_answer_never_waits_for_the_style_reference(tiny_models_dir, tmp_path, monkeypatch):
+def test_the_answer_never_waits_for_the_style_reference(tiny_world, monkeypatch):
     # The reference waits behind the class's heavy work on the compute queue; the answer does not.
-    monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(tiny_models_dir))
-    monkeypatch.setenv("MNIST_DATA", str(write_idx_folder(tmp_path / "mnist", tiny_mnist())))
     monkeypatch.setattr(style, "UNSURE_BELOW", 1.01)  # every answer asks for the style check
     release, fit_reference = threading.Event(), style.fit_reference
 
@@ -112,13 +115,9 @@ def test_the_answer_never_waits_for_the_style_reference(tiny_models_dir, tmp_pat
     assert wait_for_every_queue(timeout=120)
 
 
-def test_a_failed_style_reference_is_not_asked_for_again_on_every_answer(
-    tiny_models_dir, tmp_path, monkeypatch
-):
+def test_a_failed_style_reference_is_not_asked_for_again_on_every_answer(tiny_world, monkeypatch):
     import pages._results
 
-    monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(tiny_models_dir))
-    monkeypatch.setenv("MNIST_DATA", str(write_idx_folder(tmp_path / "mnist", tiny_mnist())))
     monkeypatch.setattr(style, "UNSURE_BELOW", 1.01)
     monkeypatch.setattr(pages._results, "_style_jobs", {})
     calls = []
