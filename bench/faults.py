@@ -29,6 +29,24 @@ from bench.strokes import STYLES, digit_strokes  # noqa: E402
 
 ANSWER_TIMEOUT = 20.0
 RECONNECT_TIMEOUT = 60.0
+SETTLE_S = 10.0  # the class draws on at least this long after the last fault has run
+
+
+class ClassEnd:
+    """When the class stops: not before its deadline, and never while a fault is still running
+    or has only just run. Faults run one after another, so on a slow machine a late fault may
+    start after the deadline; the class must still be there for it to strike."""
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.faults_done = False
+
+    def faults_finished(self) -> None:
+        self.deadline = max(self.deadline, time.monotonic() + SETTLE_S)
+        self.faults_done = True
+
+    def over(self) -> bool:
+        return self.faults_done and time.monotonic() >= self.deadline
 
 
 @dataclass
@@ -78,12 +96,12 @@ async def _reconnect(url: str, student: ProtocolStudent, report: FaultReport) ->
             await asyncio.sleep(0.5)
 
 
-async def _student(url: str, index: int, deadline: float, report: FaultReport) -> None:
+async def _student(url: str, index: int, end: ClassEnd, report: FaultReport) -> None:
     rng = np.random.default_rng(500 + index)
     student = await _connect(url)
     previous = None
     try:
-        while time.monotonic() < deadline:
+        while not end.over():
             if _closed(student):  # its replica went away between drawings
                 student, previous = await _reconnect(url, student, report), None
             while True:  # a digit whose stroke count differs from the previous drawing's
@@ -120,23 +138,28 @@ async def _student(url: str, index: int, deadline: float, report: FaultReport) -
 
 
 async def _faults(
-    schedule: list[tuple[float, str, Callable[[], str]]], report: FaultReport
+    schedule: list[tuple[float, str, Callable[[], str]]], report: FaultReport, end: ClassEnd
 ) -> None:
     start = time.monotonic()
-    for at, name, fault in schedule:
-        await asyncio.sleep(max(0.0, start + at - time.monotonic()))
-        outcome = await asyncio.to_thread(fault)
-        report.faults.append(f"{name}: {outcome}")
+    try:
+        for at, name, fault in schedule:
+            await asyncio.sleep(max(0.0, start + at - time.monotonic()))
+            began = time.monotonic() - start
+            outcome = await asyncio.to_thread(fault)
+            # when it ran is part of what happened: a fault late on a slow machine shows here
+            report.faults.append(f"{name}: {outcome} (at {began:.0f} s)")
+    finally:
+        end.faults_finished()
 
 
 async def _run(
     url: str, students: int, seconds: float, schedule: list[tuple[float, str, Callable[[], str]]]
 ) -> FaultReport:
     report = FaultReport()
-    deadline = time.monotonic() + seconds
+    end = ClassEnd(time.monotonic() + seconds)
     await asyncio.gather(
-        _faults(schedule, report),
-        *[_student(url, i, deadline, report) for i in range(students)],
+        _faults(schedule, report, end),
+        *[_student(url, i, end, report) for i in range(students)],
     )
     return report
 
@@ -144,6 +167,8 @@ async def _run(
 def class_under_faults(
     url: str, students: int, seconds: float, schedule: list[tuple[float, str, Callable[[], str]]]
 ) -> FaultReport:
-    """``students`` protocol students draw at ``url`` for ``seconds``; each ``(at, name, fault)``
-    of ``schedule`` runs ``at`` seconds in (blocking calls, in a thread); returns what happened."""
+    """``students`` protocol students draw at ``url`` for ``seconds``, and on until
+    ``SETTLE_S`` after the last fault; each ``(at, name, fault)`` of ``schedule`` runs at the
+    earliest ``at`` seconds in, after the one before (blocking calls, in a thread); returns what
+    happened."""
     return asyncio.run(_run(url, students, seconds, schedule))
