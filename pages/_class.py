@@ -20,6 +20,7 @@ from mnist_viz.classroom.classwork import (
     code_check_due,
     label_of,
 )
+from mnist_viz.classroom.labelling import OpenDrawing, label_target
 from mnist_viz.classroom.pending_push import PendingPush
 from mnist_viz.classroom.retention import start_retention
 from mnist_viz.classroom.store import Store, StoreError, database_url
@@ -29,7 +30,7 @@ from pages._push import FOLLOWER, follow_pushes, start_mirror
 from pages._teacher import client_address
 
 STUDENT, TOKEN = "class_student", "class_token"  # session state
-OPEN_DRAWING = "class_drawing"  # session state: (digit key, drawing id) of the saved answer
+OPEN_DRAWING = "class_drawing"  # session state: the OpenDrawing of the latest saved answer
 TOKEN_PARAM = "student"  # the page address carries the resume code, so a reload keeps the student
 PUSH_SEEN, OWN_DIGIT, PUSH_PENDING = "push_seen", "own_digit", "push_pending"
 PUSH_HANDLED = "push_handled"  # the follower's last reported push id that was acted on
@@ -38,6 +39,7 @@ LABEL, SHARE = "class_label", "class_share"
 # sidebar's push notice: a push reruns just these two where the page has the first.
 DIGIT_VIEW, PUSH_NOTICE = "digit_view", "push_notice"
 RIGHT = "right"
+LABEL_QUESTION = "Was it right? One tap, or tap what it was"
 PROBLEM = "class_problem"  # session state: a sentence for the sidebar's join and resume forms
 TAP_PROBLEM = "class_tap_problem"  # session state: a label or share that could not be saved
 UNCHECKED = "class_unchecked"  # session state: the address's code could not be checked just now
@@ -313,10 +315,11 @@ def record_answer(
     student = current_student(work)
     if student is None or digit.source not in (DRAWING, UPLOAD):
         return None
-    key, drawing_id = state.get(OPEN_DRAWING, (None, None))
-    if key == digit.key:
-        return drawing_id
-    continuing = digit.source == DRAWING and drawing_id is not None and key is not None
+    opened: OpenDrawing | None = state.get(OPEN_DRAWING)
+    if opened is not None and opened.key == digit.key:
+        return opened.drawing_id
+    drawing_id = opened.drawing_id if opened is not None else None
+    continuing = digit.source == DRAWING and drawing_id is not None
     try:
         saved = work.save_drawing(
             student.id,
@@ -332,7 +335,7 @@ def record_answer(
         return None
     if saved != drawing_id:  # a new drawing: its label and sharing start empty
         state[LABEL], state[SHARE] = None, False
-    state[OPEN_DRAWING] = (digit.key, saved)
+    state[OPEN_DRAWING] = OpenDrawing(digit.key, saved, verdict.digit)
     return saved
 
 
@@ -359,23 +362,37 @@ def _set_shared(work: ClassWork, student: Student, drawing_id: int) -> None:
         state.pop(TAP_PROBLEM, None)
 
 
-def label_panel(work: ClassWork | None, drawing_id: int | None, verdict: Verdict) -> None:
+def label_panel(work: ClassWork | None, digit: Digit) -> None:
     """One tap: was the answer right, or what was it? And whether to share this drawing.
 
     Part of the answer that it labels, not a fragment of its own: a fragment nested in the
     answer's fragment left its earlier panels on the page at every new answer (a student saw one
     per drawing, older ones keeping their old taps). A tap reruns the whole answer instead, about
-    15 ms of server CPU."""
+    15 ms of server CPU. Under a pushed digit, the panel of the student's own drawing stays
+    (``label_target``): a tap in the moment the push arrives still lands."""
     student = current_student(work)
-    if student is None or drawing_id is None:
+    if student is None:
         return
+    own = state.get(OWN_DIGIT)
+    target = label_target(
+        digit.key, digit.source, own.key if own is not None else None, state.get(OPEN_DRAWING)
+    )
+    if target is None:
+        return
+    drawing_id = target.drawing_id
+    question = (
+        f"Your own drawing, kept under the push, was read as {target.predicted}: was it right? "
+        "One tap, or tap what it was"
+        if target.under_push
+        else LABEL_QUESTION
+    )
     st.pills(
-        "Was it right? One tap, or tap what it was",
+        question,
         [RIGHT, *(str(d) for d in range(10))],
         key=LABEL,
         format_func=lambda o: "Right" if o == RIGHT else o,
         on_change=_set_label,
-        args=(work, student, drawing_id, verdict.digit),
+        args=(work, student, drawing_id, target.predicted),
     )
     st.toggle(
         "Share this drawing with the class",

@@ -188,7 +188,7 @@ def answer() -> None:
         else:
             probabilities = predict_proba(cached.model, digit.image)[0]
             verdict = judge(probabilities, digit.image)
-            saved = record_answer(work, digit, verdict, cached.info.model_sha256)
+            record_answer(work, digit, verdict, cached.info.model_sha256)
             phone_slot.html(render.phone_answer_html(verdict.digit, verdict.confidence))
             metric_col, note_col = st.columns([1, 2], vertical_alignment="center")
             prediction_metric("Prediction", verdict.digit, verdict.confidence, container=metric_col)
@@ -202,7 +202,7 @@ def answer() -> None:
                 for note in verdict.notes:
                     st.warning(note)
                 private_slot = st.empty()  # filled last: teaching below may have just ended
-            label_panel(work, saved, verdict)
+            label_panel(work, digit)
             st.html(
                 probability_bars_html(
                     probabilities,

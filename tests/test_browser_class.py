@@ -284,14 +284,23 @@ def test_one_label_panel_through_drawings_clear_undo_a_push_and_a_page_switch(
         assert label_panels(page) == 1
         tap_truth(page, truth, read)
         assert newest_label() == truth
-        # a push: the pushed digit has no panel (not the student's), their own gets theirs back
+        # a push: the pushed digit gets no panel of its own (not the student's); the one panel is
+        # their own drawing's, worded as theirs, and a tap there labels it
         records(data_dir).push(_a_one(), 1, "a pushed one")
         page.get_by_text("The teacher pushed this digit to everyone").first.wait_for(timeout=10_000)
         wait_until_idle(page)
-        assert label_panels(page) == 0
+        assert label_panels(page) == 1
+        main = page.locator("[data-testid='stMain']")
+        assert main.get_by_text("Your own drawing, kept under the push").count() == 1
+        other = (truth + 1) % 10  # a tap that changes the label, so that landing shows
+        page.get_by_role("radio", name=str(other), exact=True).click()
+        wait_until_idle(page)
+        assert newest_label() == other, "a tap under the push did not land on the own drawing"
         page.get_by_role("button", name="Back to my own digit").click()
         read = answered(page, len(positions))
         assert label_panels(page) == 1
+        tap_truth(page, truth, read)
+        assert newest_label() == truth
         # 4: away to another page and back, then draw again
         open_page(page, "Inside the network")
         assert "student=" in page.url  # a page switch keeps the resume code in the address

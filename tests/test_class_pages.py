@@ -104,6 +104,32 @@ def test_an_answered_drawing_is_saved_and_one_tap_labels_and_shares_it(app):
     assert at.pills(key="class_label").value is None  # a new drawing's label starts empty
 
 
+def test_a_tap_in_the_moment_a_push_arrives_labels_the_students_own_drawing(app):
+    # The push replaces the answer in view; a tap sent before the browser has redrawn must still
+    # reach the drawing it was meant for, so the panel of the student's own drawing stays,
+    # worded as theirs (before, it vanished and the tap was dropped with no word).
+    from pages._class import OWN_DIGIT
+
+    at = draw(join(app().run(), "ada"), "1")
+    (saved,) = records().all_drawings()
+    own = at.session_state[DIGIT_KEY]
+    at.session_state[OWN_DIGIT] = own  # as the push follower's callback leaves it
+    at.session_state[DIGIT_KEY] = from_push(np.zeros((28, 28), np.uint8), 3, "a pushed three")
+    at.run()
+    assert not at.exception
+    (pills,) = at.pills
+    assert pills.label.startswith(
+        f"Your own drawing, kept under the push, was read as {saved.predicted}"
+    )
+    pills.set_value("4").run()
+    assert records().all_drawings()[0].label == 4
+    # back to their own digit: the same drawing's panel, with the tap kept
+    at.session_state[DIGIT_KEY] = own
+    at.run()
+    (pills,) = at.pills
+    assert pills.label.startswith("Was it right?") and pills.value == "4"
+
+
 def test_a_reload_with_the_resume_code_finds_the_gallery(app):
     at = draw(join(app().run(), "ada"), "1")
     at.pills(key="class_label").set_value("4").run()

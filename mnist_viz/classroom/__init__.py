@@ -7,6 +7,7 @@
 - ``quotas``: how much one student, address or class may add.
 - ``retention``: deleting what the class keeps no longer, on a timer.
 - ``pending_push``: a push a student's stroke replaced before they saw it: when to say so.
+- ``labelling``: which drawing a label panel labels (also under a pushed digit).
 - ``challenges``: checking a challenge submission on the server.
 - ``class_model``: a copy of the served network fine-tuned on the class's drawings.
 - ``access``: the teacher's password, wrong guesses and one-time sign-in links.
