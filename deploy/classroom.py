@@ -67,6 +67,36 @@ SECURITY_HEADERS = {
 HSTS = "max-age=31536000"  # only over TLS
 
 
+def closed_to_others(path: Path) -> Path | None:
+    """The first folder on the way to ``path`` that other users may not pass through (no
+    ``o+x``), or None. Started as root, nginx's workers run as ``nobody``: under such a folder
+    (a checkout in a private home folder, a ``mktemp -d``) they cannot read the push file."""
+    for folder in [*reversed(path.resolve().parents), path.resolve()]:
+        try:
+            if not folder.stat().st_mode & 0o001:
+                return folder
+        except OSError:
+            return folder
+    return None
+
+
+def nginx_reads_static() -> bool:
+    """Whether nginx's workers can serve the push file themselves (else the replicas do)."""
+    return os.geteuid() != 0 or closed_to_others(ROOT / "static") is None
+
+
+def static_warning() -> str | None:
+    """What to tell the teacher when nginx's workers cannot read the push file."""
+    if nginx_reads_static():
+        return None
+    folder = closed_to_others(ROOT / "static")
+    return (
+        f"nginx's workers (user {UNPRIVILEGED[0]}) cannot pass through {folder}, so the replicas "
+        "serve the push file that every page asks for (it costs them a request per page, and "
+        f"pages ask half as often). `chmod o+x {folder}` lets nginx serve it."
+    )
+
+
 def security_headers(tls: bool) -> str:
     """The add_header lines of every location."""
     headers = SECURITY_HEADERS | ({"Strict-Transport-Security": HSTS} if tls else {})
@@ -228,7 +258,7 @@ class Classroom:
                 command.append(f"--server.allowedHosts={host}")
         # Streamlit takes the secret only from its config file or the environment.
         env = self.env | {"STREAMLIT_SERVER_COOKIE_SECRET": cookie_secret}
-        if self.replicas:  # behind nginx, which serves the push file itself
+        if self.replicas and nginx_reads_static():  # nginx serves the push file itself
             env.setdefault(PUSH_ASK_ENV_VAR, str(PUSH_ASK_BEHIND_NGINX_MS))
         with open(log, "wb") as out:
             # Its own process group: stopping the class stops its training children too.
@@ -372,6 +402,8 @@ def main(argv: list[str] | None = None) -> int:
     if bool(args.tls_cert) != bool(args.tls_key):
         parser.error("--tls-cert and --tls-key go together")
     if warning := listen_warning(args.listen, bool(args.tls_cert)):
+        print(f"Warning: {warning}", file=sys.stderr)
+    if args.replicas and (warning := static_warning()):
         print(f"Warning: {warning}", file=sys.stderr)
     setting = password_setting(None)
     if setting.problem:
