@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from mnist_viz.core.model import CONV1, build_model
-from mnist_viz.inside.filter_vis import centre_box, filter_reports, maximise, top_images
+from mnist_viz.inside.filter_vis import _centre, centre_box, filter_reports, maximise, top_images
 
 
 def one_filter_model(kernel: np.ndarray) -> keras.Model:
@@ -29,10 +29,22 @@ def test_a_linear_filter_is_maximised_by_ink_where_its_weights_are_positive():
     assert image[outside].max() < 0.1  # pixels the unit cannot see decay towards black
 
 
-def test_every_filter_of_the_real_layers_gets_an_image():
+def test_every_filter_of_the_real_layers_gets_an_image_that_drives_it_harder():
     model = build_model()
-    images = maximise(model, "conv2", steps=5)
-    assert images.shape == (64, 28, 28) and images.min() >= 0 and images.max() <= 1
+    images = maximise(model, "conv2", steps=20)
+    assert images.shape == (64, 28, 28)
+    # each channel's centre unit, before its ReLU, on the start (faint noise) and on its image
+    conv = model.get_layer("conv2")
+    below = keras.Model(model.input, conv.input)
+    row, col = _centre(model, "conv2")
+    start = np.random.default_rng(0).uniform(0.0, 0.1, (64, 28, 28, 1)).astype(np.float32)
+
+    def centre_units(x: np.ndarray) -> np.ndarray:
+        pre = conv.convolution_op(below(x), conv.kernel) + conv.bias
+        return np.asarray(pre)[np.arange(64), row, col, np.arange(64)]
+
+    before, after = centre_units(start), centre_units(images[..., None])
+    assert (after > before).all(), np.flatnonzero(after <= before)
 
 
 def test_top_images_are_the_strongest_and_their_boxes_hold_the_peak():
