@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.saved import save  # noqa: E402
 from deploy.browser import launch, version  # noqa: E402
 from deploy.classroom import Classroom  # noqa: E402
 
@@ -114,15 +114,12 @@ def main() -> int:
         "open_max_s": round(max(openings), 3),
         "server_cpu_ms_per_opening": round(1000 * statistics.median(cpu_per_opening), 1),
         "server_cpu_ms_per_second_while_open": round(1000 * quiet_cpu / QUIET_SECONDS, 1),
-        "commit": subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
-        ).stdout.strip(),
         "chromium": version(),
         "note": "a real Chromium page; the server pinned to core 0, the browser on core 1; "
         "from the click in the sidebar to the page complete and idle",
     }
     print(json.dumps(report, indent=1))
-    (ROOT / "bench" / "results" / "class_view.json").write_text(json.dumps(report, indent=1) + "\n")
+    save("class_view", report)  # marked with the commit it ran on
     return 0
 
 

@@ -32,7 +32,6 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -46,10 +45,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.protocol_student import ProtocolStudent, canvas_png  # noqa: E402
-from bench.strokes import STYLES, digit_strokes  # noqa: E402
+from bench.saved import save  # noqa: E402
+from bench.strokes import digit_strokes, next_digit  # noqa: E402
 
 ANSWER_TIMEOUT = 20.0
-RESULTS = ROOT / "bench" / "results"
 
 
 @dataclass
@@ -181,11 +180,7 @@ async def _student(
                 mine = run.by_student.setdefault(index, {"arrivals": [], "reconnected": []})
                 mine["reconnected"].append(time.perf_counter())
             student = box.student
-            while True:
-                digit = int(rng.integers(10))
-                style = int(rng.integers(len(STYLES[digit])))
-                if len(STYLES[digit][style]) != previous:
-                    break
+            digit, style = next_digit(rng, previous)
             drawing = digit_strokes(digit, rng, style=style)
             previous = len(drawing.strokes)
             sent = time.perf_counter()
@@ -495,16 +490,12 @@ def main(argv: list[str] | None = None) -> int:
                 server.stop()
     report |= {
         "database": args.database,
-        "commit": subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
-        ).stdout.strip(),
         "machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}",
         "note": "protocol students (bench/protocol_student.py) through nginx to 2 replicas "
         "pinned to core 0; the clients on the other core",
     }
     print(json.dumps(report, indent=1))
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"class_work_{args.database}.json").write_text(json.dumps(report, indent=1) + "\n")
+    save(f"class_work_{args.database}", report)  # marked with the commit it ran on
     return 0
 
 

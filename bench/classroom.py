@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.protocol_student import ProtocolStudent  # noqa: E402
-from bench.strokes import STYLES, digit_strokes  # noqa: E402
+from bench.strokes import digit_strokes, next_digit  # noqa: E402
 from deploy.browser import CANVAS, evaluate_and_wait, launch, version  # noqa: E402
 from deploy.classroom import Classroom  # noqa: E402
 
@@ -195,15 +195,6 @@ async def _stroke(page, box, points) -> None:
     await page.mouse.up()
 
 
-def _next_digit(rng: np.random.Generator, previous_strokes: int | None) -> tuple[int, int]:
-    """A digit and one of its styles whose stroke count differs from the previous drawing's."""
-    while True:
-        digit = int(rng.integers(10))
-        style = int(rng.integers(len(STYLES[digit])))
-        if len(STYLES[digit][style]) != previous_strokes:
-            return digit, style
-
-
 class _Plan:
     """How long students keep drawing: a number of drawings each, or until a deadline."""
 
@@ -242,7 +233,7 @@ async def _student(browser, url: str, index: int, plan: _Plan, result: Result, r
         previous, done = None, 0
         while plan.more(done):
             done += 1
-            digit, style = _next_digit(rng, previous)
+            digit, style = next_digit(rng, previous)
             drawing = digit_strokes(digit, rng, style=style)
             previous = len(drawing.strokes)
             for i, points in enumerate(drawing.strokes):
@@ -286,7 +277,7 @@ async def _protocol_student(url: str, index: int, plan: _Plan, result: Result, r
         previous, done = None, 0
         while plan.more(done):
             done += 1
-            digit, style = _next_digit(rng, previous)
+            digit, style = next_digit(rng, previous)
             drawing = digit_strokes(digit, rng, style=style)
             previous = len(drawing.strokes)
             for i in range(len(drawing.strokes)):

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.protocol_student import ProtocolStudent  # noqa: E402
-from bench.strokes import STYLES, digit_strokes  # noqa: E402
+from bench.strokes import digit_strokes, next_digit  # noqa: E402
 
 ANSWER_TIMEOUT = 20.0
 RECONNECT_TIMEOUT = 60.0
@@ -104,11 +104,7 @@ async def _student(url: str, index: int, end: ClassEnd, report: FaultReport) -> 
         while not end.over():
             if _closed(student):  # its replica went away between drawings
                 student, previous = await _reconnect(url, student, report), None
-            while True:  # a digit whose stroke count differs from the previous drawing's
-                digit = int(rng.integers(10))
-                style = int(rng.integers(len(STYLES[digit])))
-                if len(STYLES[digit][style]) != previous:
-                    break
+            digit, style = next_digit(rng, previous)
             drawing = digit_strokes(digit, rng, style=style)
             previous = len(drawing.strokes)
             sent = time.perf_counter()

@@ -30,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.saved import save  # noqa: E402
 from deploy.browser import CANVAS, launch, version  # noqa: E402
 from deploy.classroom import Classroom  # noqa: E402
 
@@ -157,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     result = run(args.seconds)
     print(json.dumps(result, indent=1))
     if args.save:
-        RESULT.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+        save(RESULT.stem, result)  # marked with the commit it ran on
     return 0
 
 

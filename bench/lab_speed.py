@@ -21,14 +21,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from bench.app_pages import app_with_a_test_digit  # noqa: E402
 from bench.saved import save  # noqa: E402
 from mnist_viz.adversarial.attacks import FGSM  # noqa: E402
 from mnist_viz.adversarial.lab import ROBUSTNESS_EPSILONS, measure_robustness  # noqa: E402
 from mnist_viz.core.cache import ModelCache  # noqa: E402
 from mnist_viz.core.data import load_mnist  # noqa: E402
-from mnist_viz.inputs.digit import from_test_set  # noqa: E402
 
 SLIDER_TARGET_MS = 100
 CURVE_TARGET_S = 10
@@ -36,9 +35,7 @@ POSITIONS = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.1, 0.2, 0.3, 0.05, 0.15, 0.25]
 
 
 def slider_times(index: int) -> list[float]:
-    data = load_mnist()
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
-    at.session_state["current_digit"] = from_test_set(data.x_test, data.y_test, index)
+    at = app_with_a_test_digit(index)
     at.switch_page("pages/adversarial.py").run()
     at.session_state["lab_sweep"] = {"epsilon": 0.0}  # the slider component's value
     at.run()  # the first release for this digit

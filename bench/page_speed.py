@@ -25,10 +25,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from bench.app_pages import app_with_a_test_digit  # noqa: E402
 from bench.saved import save  # noqa: E402
 from mnist_viz.core.cache import ModelCache  # noqa: E402
 from mnist_viz.core.data import load_mnist  # noqa: E402
-from mnist_viz.inputs.digit import from_test_set  # noqa: E402
 
 TARGET_MS = 300
 RERUNS = 12
@@ -45,9 +45,7 @@ def timed(action) -> float:
 
 def bench_page(path: str, actions) -> tuple[float, list[float]]:
     """The first visit's seconds, and each later rerun's milliseconds."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
-    data = load_mnist()
-    at.session_state["current_digit"] = from_test_set(data.x_test, data.y_test, 0)
+    at = app_with_a_test_digit(0)
     start = time.perf_counter()
     at.switch_page(path).run()  # warm-up: loads the model, data and caches
     first = time.perf_counter() - start

@@ -326,6 +326,16 @@ def digit_strokes(
     return Drawing(digit, strokes)
 
 
+def next_digit(rng: np.random.Generator, previous_strokes: int | None) -> tuple[int, int]:
+    """A digit and one of its styles whose stroke count differs from the previous drawing's (so
+    an answer is told apart from the previous one by the stroke count printed with it)."""
+    while True:
+        digit = int(rng.integers(10))
+        style = int(rng.integers(len(STYLES[digit])))
+        if len(STYLES[digit][style]) != previous_strokes:
+            return digit, style
+
+
 def stroke_counts(digit: int) -> set[int]:
     """How many strokes the ways of writing ``digit`` take."""
     return {len(style) for style in STYLES[digit]}

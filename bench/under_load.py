@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.app_pages import page_titles  # noqa: E402
 from bench.classroom import (  # noqa: E402
     Result,
     _Plan,
@@ -35,15 +36,10 @@ from bench.saved import save  # noqa: E402
 from deploy.browser import CANVAS, evaluate_and_wait, launch, version  # noqa: E402
 from deploy.classroom import Classroom  # noqa: E402
 
-PAGES = [
-    "Inside the network",
-    "Training & evaluation",
-    "Why this prediction",
-    "What each filter wants to see",
-    "The network and the visual cortex",
-    "Adversarial lab",
-    "Draw & predict",
-]
+# Every page that shows the drawn digit, the Draw page last (back where the class is); not the
+# comparison (a second network to train), My work or the teacher's class view (class pages).
+NOT_VISITED = ("Compare two networks", "My work", "The class (teacher)")
+PAGES = [t for t in page_titles()[1:] if t not in NOT_VISITED] + page_titles()[:1]
 ROUNDS = 3  # rounds of page visits measured, after one warm-up round
 SLIDER_MOVES = 12
 TIMEOUT_MS = 300_000  # a first visit computes heavy per-model results

@@ -30,24 +30,14 @@ from test_browser import (
     wait_until_idle,
 )
 
+from bench.app_pages import page_titles
 from deploy.browser import evaluate_and_wait
 from mnist_viz.classroom.access import PASSWORD_ENV_VAR
 
 pytestmark = pytest.mark.browser
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 PASSWORD = "an accessible password"
-PAGES = [
-    "Draw & predict",
-    "Inside the network",
-    "Training & evaluation",
-    "Why this prediction",
-    "What each filter wants to see",
-    "The network and the visual cortex",
-    "Adversarial lab",
-    "Compare two networks",
-    "My work",
-    "The class (teacher)",
-]
+PAGES = page_titles()  # every page the router lists
 
 
 @pytest.fixture(scope="module")
