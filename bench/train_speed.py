@@ -13,7 +13,6 @@ validation, 15 epochs, no schedule. Test accuracy is measured after every epoch 
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -24,6 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras
 
+from bench.saved import save
 from mnist_viz.core.data import NUM_CLASSES, load_mnist
 from mnist_viz.core.data_mix import MIX_MNIST
 from mnist_viz.core.model import build_model, evaluate, to_model_input
@@ -31,7 +31,6 @@ from mnist_viz.core.training import TrainConfig, train_model
 
 TARGET = 0.990
 KERAS_IO_EPOCHS = 15
-RESULTS = Path(__file__).resolve().parent / "results" / "train_speed.json"
 LOG: dict[str, list] = {}  # recipe -> [{"epoch", "seconds", "test_accuracy"}], written as JSON
 
 
@@ -109,8 +108,7 @@ def main() -> None:
         "mnist-viz, plain": ours(data, plain=True),
         "keras-io mnist_convnet": keras_io(data),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(LOG, indent=1) + "\n", encoding="utf-8")
+    save("train_speed", LOG)  # marked with the commit it ran on
     print(f"\nTime to {TARGET:.1%} test accuracy:")
     for name, reached in results.items():
         if reached:
