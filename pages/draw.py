@@ -15,7 +15,15 @@ from streamlit.errors import StreamlitInvalidLayoutContextError
 
 from mnist_viz.core.errors import BlankImageError, ImageBusyError, ImageError
 from mnist_viz.core.model import predict_proba
-from mnist_viz.inputs.digit import DRAWING, UPLOAD, from_image, from_test_set, judge, random_index
+from mnist_viz.inputs.digit import (
+    DRAWING,
+    PUSHED,
+    UPLOAD,
+    from_image,
+    from_test_set,
+    judge,
+    random_index,
+)
 from mnist_viz.view import render
 from mnist_viz.view.bars import probability_bars_html
 from pages._class import (
@@ -202,7 +210,9 @@ def answer() -> None:
                 for note in verdict.notes:
                     st.warning(note)
                 private_slot = st.empty()  # filled last: teaching below may have just ended
-            label_panel(work, digit)
+            pushed = digit.source == PUSHED
+            if not pushed:
+                label_panel(work, digit)
             st.html(
                 probability_bars_html(
                     probabilities,
@@ -215,6 +225,8 @@ def answer() -> None:
                 "The last layer (softmax) turns the network's ten scores into probabilities that "
                 "add up to 100%."
             )
+            if pushed:  # the student's own drawing's panel, after the pushed digit's answer
+                label_panel(work, digit)
             if digit.label is None:  # the learner's own drawing or photo
                 style_feedback(cached, digit, probabilities)
                 teach_panel(cached, digit, verdict)
