@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
+from mnist_viz.classroom import push_follow
 from mnist_viz.classroom.classwork import (
     ClassError,
     ClassWork,
@@ -21,10 +22,10 @@ from mnist_viz.classroom.classwork import (
     label_of,
 )
 from mnist_viz.classroom.labelling import OpenDrawing, label_target
-from mnist_viz.classroom.pending_push import PendingPush
+from mnist_viz.classroom.push_follow import Notice
 from mnist_viz.classroom.retention import start_retention
 from mnist_viz.classroom.store import Store, StoreError, database_url
-from mnist_viz.inputs.digit import DRAWING, PUSHED, UPLOAD, Digit, Verdict, from_push
+from mnist_viz.inputs.digit import DRAWING, UPLOAD, Digit, Verdict, from_push
 from pages._code_keeper import keep_code_in_tab, kept_code
 from pages._push import FOLLOWER, follow_pushes, start_mirror
 from pages._teacher import client_address
@@ -32,8 +33,8 @@ from pages._teacher import client_address
 STUDENT, TOKEN = "class_student", "class_token"  # session state
 OPEN_DRAWING = "class_drawing"  # session state: the OpenDrawing of the latest saved answer
 TOKEN_PARAM = "student"  # the page address carries the resume code, so a reload keeps the student
-PUSH_SEEN, OWN_DIGIT, PUSH_PENDING = "push_seen", "own_digit", "push_pending"
-PUSH_HANDLED = "push_handled"  # the follower's last reported push id that was acted on
+# the session state's keys of the push follower (mnist_viz.classroom.push_follow)
+PUSH_SEEN, OWN_DIGIT, PUSH_PENDING = push_follow.SEEN, push_follow.OWN, push_follow.PENDING
 LABEL, SHARE = "class_label", "class_share"
 # The key of a page's fragment that shows the current digit (the Draw page's answer), and of the
 # sidebar's push notice: a push reruns just these two where the page has the first.
@@ -432,20 +433,14 @@ def _show_digit_change() -> None:
 def _back_to_own() -> None:
     from pages._digit import set_digit
 
-    set_digit(state.pop(OWN_DIGIT, None))
-    state.pop(PUSH_PENDING, None)  # seen: the student chose to leave it
+    set_digit(push_follow.back_to_own(state))
     _show_digit_change()
 
 
 def _show_pending() -> None:
     from pages._digit import current_digit, set_digit
 
-    pending = state.pop(PUSH_PENDING, None)
-    mine = current_digit()
-    if pending is not None:
-        if mine is not None and mine.source != PUSHED:
-            state[OWN_DIGIT] = mine
-        set_digit(pending[0])
+    set_digit(push_follow.show_pending(state, current_digit()))
     _show_digit_change()
 
 
@@ -458,16 +453,12 @@ def _take_push(work: ClassWork, rerun: bool = True) -> None:
         push = work.current_push()
     except StoreError:
         return
-    state[PUSH_HANDLED] = (state.get(FOLLOWER) or {}).get("push")
-    if push.id == state.get(PUSH_SEEN) or push.image is None:
+    reported = (state.get(FOLLOWER) or {}).get("push")
+    pushed = pushed_digit(push) if push.image is not None else None
+    taken = push_follow.take(state, push.id, pushed, current_digit(), time.monotonic(), reported)
+    if taken is None:
         return
-    state[PUSH_SEEN] = push.id
-    # until it has surely been seen: a stroke may replace it first
-    state[PUSH_PENDING] = (pushed_digit(push), PendingPush(at=time.monotonic()))
-    mine = current_digit()
-    if mine is not None and mine.source != PUSHED:
-        state[OWN_DIGIT] = mine
-    set_digit(pushed_digit(push))
+    set_digit(taken)
     if rerun:
         _show_digit_change()
 
@@ -494,9 +485,7 @@ def catch_up_on_push(work: ClassWork | None) -> None:
     merged into another run, and then its callback may never run.) Cheap when nothing is new."""
     if work is None or PUSH_SEEN not in state:  # a new session: _follow_pushes decides first
         return
-    reported = (state.get(FOLLOWER) or {}).get("push")
-    if isinstance(reported, int) and reported != state.get(PUSH_HANDLED):
-        state[PUSH_HANDLED] = reported
+    if push_follow.needs_catch_up(state, (state.get(FOLLOWER) or {}).get("push")):
         _take_push(work, rerun=False)
 
 
@@ -505,26 +494,22 @@ def _push_notice() -> None:
     from pages._digit import current_digit
 
     digit = current_digit()
-    _, pending = state.get(PUSH_PENDING) or (None, None)
-    if pending is not None and (digit is None or digit.source != PUSHED):
-        if pending.needs_notice(time.monotonic()):
-            # a stroke of the student's own drawing came with the push: theirs is not taken
-            # away, and the notice stays until they look
-            pending.cut = True
-            st.info(
-                "The teacher pushed a digit to everyone while you were drawing.",
-                icon=":material/campaign:",
-            )
-            st.button("Show it", on_click=_show_pending, key="push_show")
-            return
-        state.pop(PUSH_PENDING, None)  # it was on the page long enough; the student moved on
-    if digit is not None and digit.source == PUSHED:
+    shown = push_follow.notice(state, digit, time.monotonic())
+    if shown is Notice.WHILE_DRAWING:
+        # a stroke of the student's own drawing came with the push: theirs is not taken away,
+        # and the notice stays until they look
+        st.info(
+            "The teacher pushed a digit to everyone while you were drawing.",
+            icon=":material/campaign:",
+        )
+        st.button("Show it", on_click=_show_pending, key="push_show")
+    elif shown in (Notice.PUSHED, Notice.PUSHED_WITH_BACK):
         st.info(
             f"The teacher pushed this digit to everyone ({digit.description}).",
             icon=":material/campaign:",
         )
         push_seen_with(digit)
-        if OWN_DIGIT in state:
+        if shown is Notice.PUSHED_WITH_BACK:
             st.button("Back to my own digit", on_click=_back_to_own, key="push_back")
 
 
@@ -532,9 +517,7 @@ def push_seen_with(digit: Digit | None) -> None:
     """A page run has drawn ``digit`` to the end: if it is the pushed digit, the push has been
     seen. (Called after the drawing, not before: a stroke can cut a run short at any element,
     and then the student saw nothing of the push.)"""
-    _, pending = state.get(PUSH_PENDING) or (None, None)
-    if pending is not None and digit is not None and digit.source == PUSHED:
-        pending.shown = True
+    push_follow.seen_with(state, digit)
 
 
 def pushed_digit(push: Push) -> Digit:

@@ -8,6 +8,7 @@
 - ``retention``: deleting what the class keeps no longer, on a timer.
 - ``pending_push``: a push a student's stroke replaced before they saw it: when to say so.
 - ``labelling``: which drawing a label panel labels (also under a pushed digit).
+- ``push_follow``: what a teacher's push does to a student's session (notice, catch-up, way back).
 - ``challenges``: checking a challenge submission on the server.
 - ``class_model``: a copy of the served network fine-tuned on the class's drawings.
 - ``access``: the teacher's password, wrong guesses and one-time sign-in links.
