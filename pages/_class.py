@@ -21,7 +21,7 @@ from mnist_viz.classroom.classwork import (
     code_check_due,
     label_of,
 )
-from mnist_viz.classroom.labelling import OpenDrawing, label_target
+from mnist_viz.classroom.labelling import OpenDrawing, drawing_to_update, label_target
 from mnist_viz.classroom.push_follow import Notice
 from mnist_viz.classroom.retention import start_retention
 from mnist_viz.classroom.store import Store, StoreError, database_url
@@ -319,8 +319,7 @@ def record_answer(
     opened: OpenDrawing | None = state.get(OPEN_DRAWING)
     if opened is not None and opened.key == digit.key:
         return opened.drawing_id
-    drawing_id = opened.drawing_id if opened is not None else None
-    continuing = digit.source == DRAWING and drawing_id is not None
+    updated = drawing_to_update(opened, digit.source)  # a stroke never overwrites an upload
     try:
         saved = work.save_drawing(
             student.id,
@@ -329,14 +328,14 @@ def record_answer(
             verdict.confidence,
             model_sha256,
             source=digit.source,
-            drawing_id=drawing_id if continuing else None,
+            drawing_id=updated,
         )
     except (StoreError, ClassError) as exc:  # a database failure, or a quota reached
         st.warning(f"Your drawing could not be saved: {exc}.")
         return None
-    if saved != drawing_id:  # a new drawing: its label and sharing start empty
+    if saved != updated:  # a new drawing: its label and sharing start empty
         state[LABEL], state[SHARE] = None, False
-    state[OPEN_DRAWING] = OpenDrawing(digit.key, saved, verdict.digit)
+    state[OPEN_DRAWING] = OpenDrawing(digit.key, saved, verdict.digit, digit.source)
     return saved
 
 
@@ -363,7 +362,7 @@ def _set_shared(work: ClassWork, student: Student, drawing_id: int) -> None:
         state.pop(TAP_PROBLEM, None)
 
 
-def label_panel(work: ClassWork | None, digit: Digit) -> None:
+def label_panel(work: ClassWork | None, digit: Digit, verdict: Verdict) -> None:
     """One tap: was the answer right, or what was it? And whether to share this drawing.
 
     Part of the answer that it labels, not a fragment of its own: a fragment nested in the
@@ -381,6 +380,9 @@ def label_panel(work: ClassWork | None, digit: Digit) -> None:
     if target is None:
         return
     drawing_id = target.drawing_id
+    # "Right" means the answer on the page: the verdict in view (the served model may have
+    # changed since the drawing was saved); under a push, the own drawing's answer as it showed
+    predicted = target.predicted if target.under_push else verdict.digit
     question = (
         f"Your own drawing, kept under the push, was read as {target.predicted}: was it right? "
         "One tap, or tap what it was"
@@ -393,7 +395,7 @@ def label_panel(work: ClassWork | None, digit: Digit) -> None:
         key=LABEL,
         format_func=lambda o: "Right" if o == RIGHT else o,
         on_change=_set_label,
-        args=(work, student, drawing_id, target.predicted),
+        args=(work, student, drawing_id, predicted),
     )
     st.toggle(
         "Share this drawing with the class",

@@ -212,7 +212,7 @@ def answer() -> None:
                 private_slot = st.empty()  # filled last: teaching below may have just ended
             pushed = digit.source == PUSHED
             if not pushed:
-                label_panel(work, digit)
+                label_panel(work, digit, verdict)
             st.html(
                 probability_bars_html(
                     probabilities,
@@ -226,7 +226,7 @@ def answer() -> None:
                 "add up to 100%."
             )
             if pushed:  # the student's own drawing's panel, after the pushed digit's answer
-                label_panel(work, digit)
+                label_panel(work, digit, verdict)
             if digit.label is None:  # the learner's own drawing or photo
                 style_feedback(cached, digit, probabilities)
                 teach_panel(cached, digit, verdict)

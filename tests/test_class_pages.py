@@ -112,12 +112,16 @@ def test_a_tap_in_the_moment_a_push_arrives_labels_the_students_own_drawing(app)
 
     at = draw(join(app().run(), "ada"), "1")
     (saved,) = records().all_drawings()
+    before = at.pills[0].id
     own = at.session_state[DIGIT_KEY]
     at.session_state[OWN_DIGIT] = own  # as the push follower's callback leaves it
     at.session_state[DIGIT_KEY] = from_push(np.zeros((28, 28), np.uint8), 3, "a pushed three")
     at.run()
     assert not at.exception
     (pills,) = at.pills
+    # the same widget as before the push (Streamlit keys a keyed pills widget by its key, not
+    # its label): a tap sent from the old panel reaches this one's callback
+    assert pills.id == before
     assert pills.label.startswith(
         f"Your own drawing, kept under the push, was read as {saved.predicted}"
     )
@@ -128,6 +132,22 @@ def test_a_tap_in_the_moment_a_push_arrives_labels_the_students_own_drawing(app)
     at.run()
     (pills,) = at.pills
     assert pills.label.startswith("Was it right?") and pills.value == "4"
+
+
+def test_right_labels_with_the_answer_on_the_page(app):
+    # "Right" means the prediction in view, even when the one saved with the drawing is older
+    # (the teacher served another model since): the label is what the student saw
+    from mnist_viz.classroom.labelling import OpenDrawing
+    from pages._class import OPEN_DRAWING
+
+    at = draw(join(app().run(), "ada"), "1")
+    (saved,) = records().all_drawings()
+    opened = at.session_state[OPEN_DRAWING]
+    stale = (saved.predicted + 1) % 10
+    at.session_state[OPEN_DRAWING] = OpenDrawing(opened.key, opened.drawing_id, stale)
+    at.run()
+    at.pills(key="class_label").set_value("right").run()
+    assert records().all_drawings()[0].label == saved.predicted
 
 
 def test_a_reload_with_the_resume_code_finds_the_gallery(app):

@@ -14,16 +14,18 @@ from dataclasses import dataclass
 
 from mnist_viz.inputs.digit import DRAWING, PUSHED, UPLOAD
 
-__all__ = ["LabelTarget", "OpenDrawing", "label_target"]
+__all__ = ["LabelTarget", "OpenDrawing", "drawing_to_update", "label_target"]
 
 
 @dataclass(frozen=True)
 class OpenDrawing:
-    """The student's latest saved drawing or upload: its pixels' key, its id, what was read."""
+    """The student's latest saved drawing or upload: its pixels' key, its id, what was read, and
+    where it came from (only a drawing is continued by the next stroke)."""
 
     key: str
     drawing_id: int
     predicted: int
+    source: str = DRAWING
 
 
 @dataclass(frozen=True)
@@ -47,4 +49,13 @@ def label_target(
         return LabelTarget(open_drawing.drawing_id, open_drawing.predicted, under_push=False)
     if in_view_source == PUSHED and own_key == open_drawing.key:
         return LabelTarget(open_drawing.drawing_id, open_drawing.predicted, under_push=True)
+    return None
+
+
+def drawing_to_update(opened: OpenDrawing | None, source: str) -> int | None:
+    """The saved drawing that a new answer of ``source`` updates: the open drawing, when this
+    is a further stroke of it; None for a new one (an upload, a drawing after an upload: a
+    stroke must never overwrite the photo saved before it)."""
+    if source == DRAWING and opened is not None and opened.source == DRAWING:
+        return opened.drawing_id
     return None

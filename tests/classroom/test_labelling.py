@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mnist_viz.classroom.labelling import LabelTarget, OpenDrawing, label_target
+from mnist_viz.classroom.labelling import LabelTarget, OpenDrawing, drawing_to_update, label_target
 from mnist_viz.inputs.digit import DRAWING, PUSHED, TEST_SET, UPLOAD
 
 OPEN = OpenDrawing(key="abc", drawing_id=41, predicted=7)
@@ -24,3 +24,12 @@ def test_no_panel_for_what_is_not_the_students_saved_drawing():
     assert label_target("abc", TEST_SET, None, OPEN) is None  # a test digit with the same key
     assert label_target("pushed", PUSHED, None, OPEN) is None  # a push over a test digit
     assert label_target("pushed", PUSHED, "cleared", OPEN) is None  # own digit not the saved one
+
+
+def test_a_stroke_updates_the_open_drawing_but_never_an_upload():
+    drawing = OpenDrawing(key="d", drawing_id=5, predicted=1, source=DRAWING)
+    photo = OpenDrawing(key="u", drawing_id=6, predicted=2, source=UPLOAD)
+    assert drawing_to_update(drawing, DRAWING) == 5  # a further stroke of the same drawing
+    assert drawing_to_update(photo, DRAWING) is None  # a stroke after an upload: a new drawing
+    assert drawing_to_update(drawing, UPLOAD) is None  # every upload is a new one
+    assert drawing_to_update(None, DRAWING) is None  # after Clear
