@@ -49,6 +49,7 @@ def push_file(class_id: str) -> Path:
 def _write_id(path: Path, push_id: int) -> None:
     temporary = path.with_suffix(f".{os.getpid()}.tmp")
     temporary.write_text(json.dumps({"id": push_id}), encoding="utf-8")
+    temporary.chmod(0o644)  # nginx's workers read it, whatever the server's umask
     os.replace(temporary, path)  # readers see the old file or the new one, never half of one
 
 
