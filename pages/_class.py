@@ -310,15 +310,16 @@ def forget_open_drawing() -> None:
 
 def record_answer(
     work: ClassWork | None, digit: Digit, verdict: Verdict, model_sha256: str
-) -> int | None:
+) -> None:
     """Save the student's drawing or upload with the network's answer (once per version of the
-    digit; later strokes of the same drawing update it); its id, or None when not saved."""
+    digit; later strokes of the same drawing update it) as the open drawing that the label
+    panel labels."""
     student = current_student(work)
     if student is None or digit.source not in (DRAWING, UPLOAD):
-        return None
+        return
     opened: OpenDrawing | None = state.get(OPEN_DRAWING)
     if opened is not None and opened.key == digit.key:
-        return opened.drawing_id
+        return
     updated = drawing_to_update(opened, digit.source)  # a stroke never overwrites an upload
     try:
         saved = work.save_drawing(
@@ -332,11 +333,10 @@ def record_answer(
         )
     except (StoreError, ClassError) as exc:  # a database failure, or a quota reached
         st.warning(f"Your drawing could not be saved: {exc}.")
-        return None
+        return
     if saved != updated:  # a new drawing: its label and sharing start empty
         state[LABEL], state[SHARE] = None, False
     state[OPEN_DRAWING] = OpenDrawing(digit.key, saved, verdict.digit, digit.source)
-    return saved
 
 
 def _set_label(work: ClassWork, student: Student, drawing_id: int, predicted: int) -> None:

@@ -13,17 +13,10 @@ import numpy as np
 import streamlit as st
 from streamlit.errors import StreamlitInvalidLayoutContextError
 
+from mnist_viz.classroom.push_follow import is_pushed
 from mnist_viz.core.errors import BlankImageError, ImageBusyError, ImageError
 from mnist_viz.core.model import predict_proba
-from mnist_viz.inputs.digit import (
-    DRAWING,
-    PUSHED,
-    UPLOAD,
-    from_image,
-    from_test_set,
-    judge,
-    random_index,
-)
+from mnist_viz.inputs.digit import DRAWING, UPLOAD, from_image, from_test_set, judge, random_index
 from mnist_viz.view import render
 from mnist_viz.view.bars import probability_bars_html
 from pages._class import (
@@ -210,7 +203,7 @@ def answer() -> None:
                 for note in verdict.notes:
                     st.warning(note)
                 private_slot = st.empty()  # filled last: teaching below may have just ended
-            pushed = digit.source == PUSHED
+            pushed = is_pushed(digit)
             if not pushed:
                 label_panel(work, digit, verdict)
             st.html(
