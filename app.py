@@ -4,10 +4,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from pages._class import keep_code_in_address
-from pages._session import session_notice
-from pages._style import apply_style
-from pages._teacher import sign_in_with_link
+from ui.class_session import keep_code_in_address
+from ui.session import session_notice
+from ui.style import apply_style
+from ui.teacher import sign_in_with_link
 
 # The tab's icon is a file of the app's: a Material icon name would make every browser fetch its
 # picture from fonts.gstatic.com (a request to Google per page load, failing on a closed school

@@ -26,7 +26,7 @@ def app_with_a_test_digit(index: int = 0, timeout: float = 300):
 
     from mnist_viz.core.data import load_mnist
     from mnist_viz.inputs.digit import from_test_set
-    from pages._digit import DIGIT_KEY
+    from ui.digit import DIGIT_KEY
 
     at = AppTest.from_file(str(APP), default_timeout=timeout)
     data = load_mnist()

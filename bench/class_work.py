@@ -5,7 +5,7 @@ class's database, under its student, with the label given.
 Each student joins first (``ClassWork.join``, as the sidebar does) and opens the Draw page with its
 resume code in the address. It draws digits stroke by stroke (``bench/strokes.py``), waits for the
 answer, taps the label (the digit it meant) and clears. Its page's push follower is emulated as
-the browser runs it (``pages/_push.js``): the static push file twice a second, and the follower's
+the browser runs it (``ui/components/push/push.js``): the static push file twice a second, and the follower's
 state (sent with every later request too) when the id is newer. The push's latency is from the teacher's push (written to the
 database) to the pushed digit's answer arriving on the student's websocket (or, for a student
 whose stroke came with the push, the notice that a digit was pushed while they were drawing).

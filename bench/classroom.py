@@ -71,7 +71,7 @@ WAIT_FOR_ANSWER = """([strokes, timeout]) => new Promise((resolve) => {
 
 
 # When a drawing gets no answer: the captions and metric the page shows instead, and how the pen
-# tools have cleared so far (in the browser, or by asking the server: see pages/_pen.js).
+# tools have cleared so far (in the browser, or by asking the server: see ui/components/pen/pen.js).
 ON_SCREEN = """() => {
   const tools = [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
     .map((e) => (e.shadowRoot || e).querySelector('button.pen-clear')).find((b) => b);

@@ -84,7 +84,7 @@ class ProtocolStudent:
         self.shown_pushes = 0  # answers for a pushed digit that replaced the student's own
         self.pushed_answers: list[float] = []  # their arrival times (the rest: notices)
         self.strokes: list | None = None  # the canvas as last sent
-        self.push_seen: int | None = None  # the push follower's state (pages/_push.js)
+        self.push_seen: int | None = None  # the push follower's state (ui/components/push/push.js)
         self.label_value: str | None = None  # the pill shown as chosen (None after a clear)
 
     async def connect(self) -> None:
@@ -223,7 +223,7 @@ class ProtocolStudent:
         return True
 
     async def follow_push(self, push_id: int) -> None:
-        """What the page's push follower sends when it sees a newer push id (pages/_push.js)."""
+        """What the page's push follower sends when it sees a newer push id (ui/components/push/push.js)."""
         await self._rerun(self.strokes or [], push=push_id)
 
     async def draw(self, strokes: list[list[tuple[float, float]]]) -> None:

@@ -51,7 +51,7 @@ PAGE_DONE = """(title) => {
     .some((p) => p.textContent.includes("on MNIST's test set; learned from"));
   return heading && !running && model;
 }"""
-# The lab's slider is a component in a shadow root (pages/_sweep.js). In the page: from the key
+# The lab's slider is a component in a shadow root (ui/components/sweep/sweep.js). In the page: from the key
 # press to the first frame after the new epsilon is shown, so what is timed is what the eye gets.
 SWEEP = """() => [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
   .map((h) => h.shadowRoot).find((r) => r && r.querySelector('.sw'))"""

@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 from mnist_viz.classroom.access import LEDGER_NAME, LINK_SECONDS, FailureLedger  # noqa: E402
 from mnist_viz.core.folders import data_dir  # noqa: E402
 
-LINK_PARAM = "teacher"  # the app's pages/_teacher.py reads it
+LINK_PARAM = "teacher"  # the app's ui/teacher.py reads it
 
 
 def teacher_link(url: str, ledger_path: Path | None = None) -> str:

@@ -4,29 +4,36 @@ import streamlit as st
 
 from mnist_viz.adversarial.adversarial_training import AdversarialConfig
 from mnist_viz.adversarial.attacks import ATTACKS, FGSM, PGD
-from mnist_viz.adversarial.lab import SLIDER_EPSILONS, layer_changes, robustness_method_text
+from mnist_viz.adversarial.lab import (
+    SLIDER_EPSILONS,
+    MapChange,
+    layer_changes,
+    map_change,
+    robustness_method_text,
+)
 from mnist_viz.core.activations import layer_activations
 from mnist_viz.core.architecture import hidden_dense_layers, map_layers
 from mnist_viz.core.cache import ModelInfo, architecture_of, model_label
 from mnist_viz.core.limits import adversarial_cost_factor, check_trainable
 from mnist_viz.core.model import LOGITS
 from mnist_viz.core.worker import ADVERSARIAL
-from mnist_viz.view import charts, describe, render
-from pages._chart import chart
-from pages._class import class_work
-from pages._class_panels import challenge_submission
-from pages._digit import current_digit, no_digit_prompt, render_sidebar
-from pages._jobs import watch_training
-from pages._models import get_activation_model, get_model, robust_slot
-from pages._results import (
+from mnist_viz.view import charts
+from ui.chart import chart
+from ui.class_panels import challenge_submission
+from ui.class_session import class_work
+from ui.components.sweep import epsilon_sweep
+from ui.digit import current_digit, no_digit_prompt
+from ui.jobs import watch_training
+from ui.models import get_activation_model, get_model, robust_slot
+from ui.results import (
     compute_robustness,
     get_minimal_epsilon,
     get_sweep,
     get_sweep_view,
     robustness_curves,
 )
-from pages._sweep import epsilon_sweep
-from pages._teacher import teacher_only
+from ui.sidebar import render_sidebar
+from ui.teacher import teacher_only
 
 ROBUST = "adversarially trained"
 UNTARGETED = "any wrong answer"
@@ -41,9 +48,9 @@ def session_label(info: ModelInfo) -> str:
     return label if "attack" in info.config else f"{label}, standard training"
 
 
-def feature_map_change(spatial, clean_acts, adv_acts) -> tuple[bytes, str, str]:
+def feature_map_change(spatial, clean_acts, adv_acts) -> MapChange:
     """One layer's feature maps for the original and the adversarial digit; returns their
-    difference as an image, its text alternative and its numbers, for the caller to place."""
+    difference, for the caller to place."""
     names = list(spatial)
     layer = (
         st.segmented_control(
@@ -55,28 +62,11 @@ def feature_map_change(spatial, clean_acts, adv_acts) -> tuple[bytes, str, str]:
         )
         or names[0]
     )
-    scale = spatial[layer].tile_scale
-    a, b = clean_acts[layer], adv_acts[layer]
-    top = float(max(a.max(), b.max())) or 1.0
-    columns = render.grid_columns(a.shape[-1])
+    change = map_change(layer, clean_acts[layer], adv_acts[layer], spatial[layer].tile_scale)
     g1, g2 = st.columns(2)
-    g1.image(
-        render.png(render.channel_grid(a / top, columns, scale)),
-        caption=f"{layer}, original",
-        alt=describe.feature_maps(layer, a, "the original digit"),
-    )
-    g2.image(
-        render.png(render.channel_grid(b / top, columns, scale)),
-        caption=f"{layer}, adversarial",
-        alt=describe.feature_maps(layer, b, "the adversarial digit"),
-    )
-    # the change on the maps' own scale, so that a small change looks small beside them
-    tiles = render.colourise((b - a).transpose(2, 0, 1), render.DIVERGING_CMAP, -top, top)
-    return (
-        render.png(render.tile(tiles, columns, scale)),
-        describe.map_change(layer, a, b, top),
-        describe.change_numbers(a, b, top),
-    )
+    g1.image(change.clean_png, caption=f"{layer}, original", alt=change.clean_alt)
+    g2.image(change.adversarial_png, caption=f"{layer}, adversarial", alt=change.adversarial_alt)
+    return change
 
 
 st.title("Adversarial lab")
@@ -146,10 +136,10 @@ else:
         d1, d2 = st.columns([2, 1])
         if difference is not None:
             d1.image(
-                difference[0],
+                difference.change_png,
                 caption="difference: adversarial minus original (blue less, red more), on the "
-                f"maps' own scale: {difference[2]}",
-                alt=difference[1],
+                f"maps' own scale: {difference.change_numbers}",
+                alt=difference.change_alt,
             )
         else:
             d1.caption(
@@ -167,7 +157,7 @@ else:
             st.caption(
                 f"How much each layer's output changed, relative to its size "
                 f"(||change|| / ||output||). The input changed by "
-                f"{outcome.l2 / max(float((outcome.clean**2).sum()) ** 0.5, 1e-9):.0%}."
+                f"{outcome.relative_l2:.0%}."
             )
 
     attack_view()

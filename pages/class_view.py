@@ -9,17 +9,17 @@ from mnist_viz.classroom.classwork import ClassError, ClassWork, read_right
 from mnist_viz.core.data import NUM_CLASSES
 from mnist_viz.inputs.digit import random_test_digit
 from mnist_viz.view import render
-from pages._class import class_records, class_work
-from pages._class_panels import (
+from ui.class_panels import (
     challenge_panel,
     class_model_panel,
     codes_panel,
     remove_student_panel,
     style_panel,
 )
-from pages._digit import render_sidebar
-from pages._models import get_data, get_model
-from pages._teacher import failure_spike, teacher_only
+from ui.class_session import class_records, class_work
+from ui.models import get_data, get_model
+from ui.sidebar import render_sidebar
+from ui.teacher import failure_spike, teacher_only
 
 REFRESH_SECONDS = 3.0
 GALLERY = 24

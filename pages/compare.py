@@ -8,20 +8,21 @@ from mnist_viz.adversarial.lab import robustness_method_text
 from mnist_viz.core.activations import layer_activations
 from mnist_viz.core.architecture import map_layers
 from mnist_viz.core.cache import architecture_of, model_label
-from mnist_viz.core.model import predict_proba
+from mnist_viz.core.model import predict_proba, top_class
 from mnist_viz.explain.invariance import SHIFTS
 from mnist_viz.neuro.rsa import similarity
 from mnist_viz.view import charts, describe, render
-from pages._chart import chart
-from pages._digit import current_digit, prediction_metric, render_sidebar
-from pages._models import ModelSlot, available_models, get_activation_model, session_model_name
-from pages._results import (
+from ui.chart import chart
+from ui.digit import current_digit, prediction_metric
+from ui.models import ModelSlot, available_models, get_activation_model, session_model_name
+from ui.results import (
     SHIFT_TEST_DIGITS,
     compute_robustness,
     get_rdms,
     get_shift_accuracy,
     robustness_curves,
 )
+from ui.sidebar import render_sidebar
 
 st.title("Compare two networks")
 st.caption(
@@ -80,7 +81,7 @@ else:
     for col, cached in ((d1, a), (d2, b)):
         with col:
             p = predict_proba(cached.model, digit.image)[0]
-            prediction_metric("Prediction", int(p.argmax()), float(p.max()))
+            prediction_metric("Prediction", *top_class(p))
             chart(
                 charts.probability_chart(p, height=160),
                 f"{architecture_of(cached.info).describe()}: the probability of each digit",

@@ -1,21 +1,19 @@
 """The network and the visual cortex: receptive fields, V1-like filters, and electrophysiology."""
 
-import itertools
+import math
 
-import numpy as np
 import streamlit as st
 
 from mnist_viz.core.architecture import conv_layers, map_layers
 from mnist_viz.core.data import IMAGE_SIZE
 from mnist_viz.inside.receptive_field import coverage, field_box
-from mnist_viz.neuro import gabor
 from mnist_viz.neuro.cortex import GOOD_FIT
 from mnist_viz.neuro.tuning import bar, grating
 from mnist_viz.view import charts, describe, render
-from pages._chart import chart
-from pages._digit import render_sidebar
-from pages._models import get_model
-from pages._results import get_cortex_report
+from ui.chart import chart
+from ui.models import get_model
+from ui.results import get_cortex_report
+from ui.sidebar import render_sidebar
 
 st.title("The network and the visual cortex")
 st.caption(
@@ -61,7 +59,7 @@ for col, layer in zip(cols, report.field_layers, strict=True):
     field = report.effective_fields[layer]
     h = spatial[layer].height
     box = field_box(geometry, h // 2, h // 2)
-    heat = render.colourise(field / (field.max() or 1), render.HEAT_CMAP, 0, 1)
+    heat = render.colourise(render.share_of_peak(field), render.HEAT_CMAP, 0, 1)
     col.image(
         render.png(render.outline(render.upscale(heat, 6), box, 6, (120, 200, 255))),
         alt=f"The effective receptive field of {layer}'s centre unit over the 28 x 28 input: "
@@ -89,8 +87,8 @@ st.caption(
 
 st.header(f"{first} as V1 simple cells")
 fits = report.gabor_fits
-r2 = np.array([f.r2 for f in fits])
-good = r2 >= GOOD_FIT
+median_r2 = report.median_gabor_r2
+n_good = report.n_well_fitted
 st.caption(
     "V1 simple cells respond to an edge or bar at one orientation and position; their receptive "
     "fields are well described by Gabor functions, a sinusoid under a Gaussian (Jones and Palmer "
@@ -100,24 +98,21 @@ st.caption(
     "meaningful part)."
 )
 limit = render.symmetric_limit(report.kernels)
-pairs = []
-for k, f in zip(report.kernels, fits, strict=True):
-    pairs += [k, f.fitted]
 st.image(
-    render.png(render.kernel_grid(np.array(pairs), 16, 12, limit)),
+    render.png(render.kernel_grid(report.kernels_beside_fits(), 16, 12, limit)),
     caption="Pairs: each kernel, then its Gabor fit (same colour scale: red positive, blue negative)",
     width="stretch",
     alt=f"{len(fits)} pairs of {first} kernel and its Gabor fit, side by side; the median fit "
-    f"quality is R² {float(np.median(r2)):.2f}, and {int(good.sum())} fit with R² of at least "
+    f"quality is R² {median_r2:.2f}, and {n_good} fit with R² of at least "
     f"{GOOD_FIT}.",
 )
 k1, k2 = st.columns([1, 2])
-kernel_index = k1.number_input("Kernel", 0, len(fits) - 1, int(np.argmax(r2)), key="gabor_kernel")
+kernel_index = k1.number_input(
+    "Kernel", 0, len(fits) - 1, report.best_fitted_kernel, key="gabor_kernel"
+)
 chosen = fits[kernel_index]
 k1.image(
-    render.png(
-        render.kernel_grid(np.stack([report.kernels[kernel_index], chosen.fitted]), 2, 40, limit)
-    ),
+    render.png(render.kernel_grid(report.kernels_beside_fits(kernel_index), 2, 40, limit)),
     caption=f"kernel {kernel_index} and its Gabor fit",
     alt=f"{first} kernel {kernel_index} and its Gabor fit: stripes at {chosen.orientation:.0f}°, "
     f"fit quality R² {chosen.r2:.2f}.",
@@ -128,17 +123,16 @@ k2.dataframe(
         {"": "orientation of the stripes", "value": f"{chosen.orientation:.0f}°"},
         {"": "spatial frequency", "value": f"{chosen.frequency:.2f} cycles/px"},
         {"": "envelope width (sigma)", "value": f"{chosen.sigma:.2f} px"},
-        {"": "phase", "value": f"{np.rad2deg(chosen.phase):.0f}° (0 or 180: bar, ±90: edge)"},
+        {"": "phase", "value": f"{math.degrees(chosen.phase):.0f}° (0 or 180: bar, ±90: edge)"},
     ],
     hide_index=True,
     width="stretch",
 )
 m1, m2, m3 = st.columns(3)
-m1.metric("Median fit quality (R²)", f"{np.median(r2):.2f}")
-m2.metric(f"Kernels fitted with R² ≥ {GOOD_FIT}", f"{int(good.sum())} of {len(fits)}")
-orientations = np.array([f.orientation for f in fits])
-m3.metric("Orientations covered", f"{len(set(np.round(orientations[good] / 30) % 6))} of 6 bins")
-counts = gabor.orientation_histogram(orientations[good])
+counts = report.orientation_counts
+m1.metric("Median fit quality (R²)", f"{median_r2:.2f}")
+m2.metric(f"Kernels fitted with R² ≥ {GOOD_FIT}", f"{n_good} of {len(fits)}")
+m3.metric("Orientations covered", f"{report.orientations_covered} of {len(counts)} bins")
 chart(
     charts.histogram_chart(
         [f"{b}°" for b in range(0, 180, 30)], counts, "preferred orientation of well-fitted kernels"
@@ -168,9 +162,12 @@ stimulus = (
 )
 tuned = report.tunings[(layer, stimulus)]
 osi, preferred = tuned.selectivity, tuned.preferred
-default_unit = int(np.argmax(osi))
 unit = s3.slider(
-    "Unit (channel)", 0, tuned.responses.shape[1] - 1, default_unit, key=f"ephys_unit_{layer}"
+    "Unit (channel)",
+    0,
+    tuned.responses.shape[1] - 1,
+    tuned.most_selective_unit,
+    key=f"ephys_unit_{layer}",
 )
 examples = [grating(o, 0.12) if stimulus == "grating" else bar(o) for o in tuned.orientations[::2]]
 st.image(
@@ -196,20 +193,15 @@ st.caption(
     f"vertical), orientation selectivity index {osi[unit]:.2f} (0: no preference, 1: one "
     "orientation only; Ringach et al. 2002)."
 )
-bins = np.linspace(0, 1, 6)
-hist = np.histogram(osi, bins)[0]
+bin_labels, hist = tuned.selectivity_histogram()
 chart(
     charts.histogram_chart(
-        [f"{a:.1f}-{b:.1f}" for a, b in itertools.pairwise(bins)],
-        hist,
-        f"orientation selectivity of {layer}'s {len(osi)} units",
+        bin_labels, hist, f"orientation selectivity of {layer}'s {len(osi)} units"
     ),
     f"How many of {layer}'s units have each orientation selectivity",
     width="stretch",
 )
-median = {
-    lay: float(np.median(report.tunings[(lay, stimulus)].selectivity)) for lay in tuned_layers
-}
+median = report.median_selectivity(stimulus)
 st.caption(
     f"Median selectivity to {stimulus}s: "
     + ", ".join(f"{lay} {m:.2f}" for lay, m in median.items())
@@ -224,7 +216,6 @@ st.caption(
 
 st.header("Centre-surround, as in the retina and LGN")
 dogs = report.dog_fits
-dog_r2 = np.array([d.r2 for d in dogs])
 st.caption(
     "Retinal ganglion and LGN cells have round centre-surround fields: a bright spot in the centre "
     "excites (or inhibits) and a ring around it does the opposite, a difference of Gaussians "
@@ -232,9 +223,9 @@ st.caption(
     "this network learned such filters too."
 )
 d1, d2 = st.columns(2)
-d1.metric("Median R², difference of Gaussians", f"{np.median(dog_r2):.2f}")
-d2.metric("Median R², Gabor", f"{np.median(r2):.2f}")
-better = int(np.sum(dog_r2 > r2))
+d1.metric("Median R², difference of Gaussians", f"{report.median_dog_r2:.2f}")
+d2.metric("Median R², Gabor", f"{median_r2:.2f}")
+better = report.centre_surround_wins
 verdict = (
     f"So {first} learned mostly oriented edge detectors, not centre-surround ones. One likely "
     "reason: Lindsey et al. (2019) found that centre-surround filters appear in a network's first "

@@ -9,17 +9,22 @@ uploader around it (measured: this halves the time from pen-up to the answer on 
 import hashlib
 import logging
 
-import numpy as np
 import streamlit as st
 from streamlit.errors import StreamlitInvalidLayoutContextError
 
 from mnist_viz.classroom.push_follow import is_pushed
 from mnist_viz.core.errors import BlankImageError, ImageBusyError, ImageError
 from mnist_viz.core.model import predict_proba
-from mnist_viz.inputs.digit import DRAWING, UPLOAD, from_image, from_test_set, judge, random_index
+from mnist_viz.inputs.digit import (
+    DRAWING,
+    UPLOAD,
+    from_image,
+    judge,
+    random_test_digit,
+)
 from mnist_viz.view import render
 from mnist_viz.view.bars import probability_bars_html
-from pages._class import (
+from ui.class_session import (
     DIGIT_VIEW,
     catch_up_on_push,
     class_work,
@@ -29,11 +34,12 @@ from pages._class import (
     record_answer,
     rerun_fragments,
 )
-from pages._digit import current_digit, prediction_metric, set_digit, sidebar_model
-from pages._models import get_data, get_model
-from pages._pen import drawing_in_state, drawing_pad
-from pages._results import warm_style_reference
-from pages._teach import private_answer, style_feedback, teach_panel
+from ui.components.pen import drawing_in_state, drawing_pad
+from ui.digit import current_digit, prediction_metric, set_digit
+from ui.models import get_data, get_model
+from ui.results import warm_style_reference
+from ui.sidebar import sidebar_model
+from ui.teach import private_answer, style_feedback, teach_panel
 
 _log = logging.getLogger("mnist_viz.draw")  # how often a lesson takes the whole-page path
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff", "psd"]
@@ -98,10 +104,8 @@ def _read_upload() -> None:
 def _pick_test_digit() -> None:
     data = get_data()
     wanted = state.pick_class
-    index = random_index(
-        data.y_test, None if wanted == ANY else int(wanted), np.random.default_rng()
-    )
-    set_digit(from_test_set(data.x_test, data.y_test, index))
+    _, digit = random_test_digit(data.x_test, data.y_test, None if wanted == ANY else int(wanted))
+    set_digit(digit)
     rerun_fragments(ANSWER)
 
 

@@ -1,12 +1,12 @@
 """What each filter wants to see: the input each filter likes best, and the test images it likes."""
 
-import numpy as np
 import streamlit as st
 
 from mnist_viz.view import describe, render
-from pages._digit import current_digit, render_sidebar
-from pages._models import get_data, get_model
-from pages._results import get_filter_reports
+from ui.digit import current_digit
+from ui.models import get_data, get_model
+from ui.results import get_filter_reports
+from ui.sidebar import render_sidebar
 
 TILE_PIXELS = 72  # on-screen size of one filter's image, whatever its receptive field
 
@@ -92,9 +92,6 @@ elif st.button(
 ):
     st.switch_page("pages/network.py")
 
-st.caption(
-    f"Filters that never respond to any test image: "
-    f"{int(np.sum(tops.activations[:, 0] <= 0))} of {channels}."
-)
+st.caption(f"Filters that never respond to any test image: {tops.silent_channels} of {channels}.")
 
 render_sidebar()

@@ -5,8 +5,8 @@ import streamlit as st
 
 from mnist_viz.classroom.classwork import ClassWork
 from mnist_viz.view import render
-from pages._class import class_records, class_work, current_student
-from pages._digit import render_sidebar
+from ui.class_session import class_records, class_work, current_student
+from ui.sidebar import render_sidebar
 
 SHOWN = 120  # drawings shown on the page; the downloads hold every one
 st.title("My work")

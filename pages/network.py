@@ -13,134 +13,17 @@ from mnist_viz.core.architecture import (
     hidden_dense_layers,
     map_layers,
 )
-from mnist_viz.core.data import IMAGE_SIZE
 from mnist_viz.core.model import LOGITS, PROBABILITIES, architecture
-from mnist_viz.inside import network, unit_math
+from mnist_viz.inside import network
 from mnist_viz.view import charts, describe, render
-from pages._chart import chart
-from pages._digit import current_digit, no_digit_prompt, render_sidebar
-from pages._models import get_activation_model, get_model
+from ui.chart import chart
+from ui.digit import current_digit, no_digit_prompt
+from ui.models import get_activation_model, get_model
+from ui.sidebar import render_sidebar
+from ui.unit_arithmetic import unit_arithmetic
+from ui.weights import filters_section, pixel_weights_section
 
 TOP_UNITS = 10
-PIXEL_UNITS_SHOWN = 64  # an MLP's first units, each with one weight per pixel
-WEIGHT_COLOURS = "blue negative, white zero, red positive"
-
-
-def weight_bar(limit: float) -> None:
-    """The diverging colour scale of the weights shown above it."""
-    st.image(
-        render.png(render.colour_bar(render.DIVERGING_CMAP, -limit, limit)),
-        caption="weight",
-        alt=describe.colour_scale("weight", -limit, limit, WEIGHT_COLOURS),
-    )
-
-
-def kernel_scale(size: int) -> int:
-    return 14 if size <= 3 else 8  # screen pixels per weight: 3x3 and 5x5 kernels at ~40 px
-
-
-def first_filters(layer) -> None:
-    kernel = layer.get_weights()[0]
-    k, filters = kernel.shape[0], kernel.shape[-1]
-    limit = render.symmetric_limit(kernel)
-    st.subheader(f"{layer.name}: {filters} filters, {k} x {k}")
-    tiles = network.kernels_on_input(kernel, 0)
-    grid = render.kernel_grid(tiles, render.grid_columns(filters), kernel_scale(k), limit)
-    st.image(render.png(grid), alt=describe.kernels(f"{layer.name}'s {filters} filters", tiles))
-    weight_bar(limit)
-
-
-def later_filters(layers) -> None:
-    layer = layers[0]
-    if len(layers) > 1:
-        names = [x.name for x in layers]
-        chosen = (
-            st.segmented_control("Layer", names, default=names[0], key="filters_of") or names[0]
-        )
-        layer = layers[names.index(chosen)]
-    kernel = layer.get_weights()[0]
-    k, inputs, filters = kernel.shape[0], kernel.shape[2], kernel.shape[3]
-    limit = render.symmetric_limit(kernel)
-    st.subheader(f"{layer.name}: {filters} filters, {k} x {k} x {inputs}")
-    browse = st.segmented_control(
-        "Browse by", ["filter", "input channel"], default="filter", key=f"{layer.name}_browse"
-    )
-    if browse == "input channel":
-        channel = st.slider(
-            "Input channel (a map of the layer before)",
-            0,
-            inputs - 1,
-            0,
-            key=f"{layer.name}_channel",
-        )
-        kernels = network.kernels_on_input(kernel, channel)
-        st.image(
-            render.png(
-                render.kernel_grid(
-                    kernels, render.grid_columns(filters), kernel_scale(k) - 4, limit
-                )
-            ),
-            alt=describe.kernels(
-                f"The kernels {layer.name}'s filters apply to map {channel}", kernels
-            ),
-        )
-        st.caption(
-            f"The {k} x {k} kernel each of the {filters} filters applies to input map {channel}."
-        )
-    else:
-        index = st.slider("Filter", 0, filters - 1, 0, key=f"{layer.name}_filter")
-        kernels = network.kernels_of_filter(kernel, index)
-        st.image(
-            render.png(
-                render.kernel_grid(kernels, render.grid_columns(inputs), kernel_scale(k), limit)
-            ),
-            alt=describe.kernels(f"{layer.name} filter {index}, one kernel per input map", kernels),
-        )
-        st.caption(
-            f"Filter {index} looks at all {inputs} input maps at once: one {k} x {k} "
-            "kernel per map, summed."
-        )
-    weight_bar(limit)
-
-
-def filters_section(convs) -> None:
-    st.caption(
-        "A convolution filter is a small grid of weights slid over the image; at each position "
-        "it multiplies and sums, so it responds where the image looks like the filter. Red "
-        "weights reward brightness under them, blue ones penalise it, white means zero. Many "
-        f"{convs[0].name} filters become edge and stroke detectors, like the simple cells of the "
-        "visual cortex."
-    )
-    if len(convs) == 1:
-        first_filters(convs[0])
-        return
-    f1, f2 = st.columns([1, 1], gap="large")
-    with f1:
-        first_filters(convs[0])
-    with f2:
-        later_filters(convs[1:])
-
-
-def pixel_weights_section(first) -> None:
-    weights = first.get_weights()[0]  # (784, units)
-    shown = min(PIXEL_UNITS_SHOWN, weights.shape[1])
-    st.info(
-        "This network has no convolutions (a multilayer perceptron), so it has no filters: "
-        f"each of the {weights.shape[1]} units of {first.name} has its own weight for every one "
-        "of the 784 pixels. Nothing is shared between positions, so a pattern learned in one "
-        "place is not recognised in another.",
-        icon=":material/info:",
-    )
-    templates = weights[:, :shown].T.reshape(shown, IMAGE_SIZE, IMAGE_SIZE)
-    limit = render.symmetric_limit(templates)
-    st.image(
-        render.png(render.kernel_grid(templates, 16, 2, limit)),
-        alt=describe.kernels(f"The pixel weights of {first.name}'s first {shown} units", templates),
-    )
-    st.caption(
-        f"The pixel weights of {first.name}'s first {shown} units, each as a 28 x 28 image "
-        "(red rewards ink there, blue penalises it)."
-    )
 
 
 def feature_maps_section(digit, acts, spatial: dict[str, MapLayer]) -> None:
@@ -185,8 +68,8 @@ def feature_maps_section(digit, acts, spatial: dict[str, MapLayer]) -> None:
             render.png(render.channel_grid(maps, columns, scale, per_channel=per_channel)),
             alt=describe.feature_maps(layer, maps, digit.description),
         )
-        peak = float(maps.max())
-        legend = (0.0, 1.0) if per_channel else (min(0.0, float(maps.min())), peak or 1.0)
+        summary = network.summarise_maps(maps)
+        legend = summary.legend(per_channel)
         st.image(
             render.png(render.colour_bar(render.SEQUENTIAL_CMAP, *legend, fmt="{:.2f}")),
             caption="activation" + (" (share of each map's maximum)" if per_channel else ""),
@@ -204,103 +87,11 @@ def feature_maps_section(digit, acts, spatial: dict[str, MapLayer]) -> None:
             )
             f2.caption(
                 f"Map {channel} (row {channel // columns + 1}, column {channel % columns + 1} "
-                f"above): peak {float(maps[..., channel].max()):.2f}. Bright where this digit "
+                f"above): peak {summary.channel_peaks[channel]:.2f}. Bright where this digit "
                 "contains the pattern the filter wants to see."
             )
-        silent = int((maps.max(axis=(0, 1)) <= 0).sum())
-        st.caption(f"{silent} of {maps.shape[-1]} maps are entirely zero for this digit.")
-    unit_arithmetic(digit, acts, spatial[layer])
-
-
-def numbers(values, fmt: str = "{:.2f}") -> list[dict]:
-    """A small grid of numbers as rows for ``st.dataframe``."""
-    return [{str(c): fmt.format(v) for c, v in enumerate(row)} for row in values]
-
-
-def unit_arithmetic(digit, acts, layer: MapLayer) -> None:
-    """Choose one unit of the shown layer and see the arithmetic that makes its value."""
-    model = cached.model
-    with st.expander(f"One unit of {layer.name}: the arithmetic behind its value"):
-        u1, u2, u3 = st.columns(3)
-        channel = u1.number_input("Map", 0, layer.channels - 1, 0, key=f"unit_map_{layer.name}")
-        keys = f"unit_row_{layer.name}_{channel}", f"unit_col_{layer.name}_{channel}"
-        pick = f"unit_pick_{layer.name}_{channel}"
-        follow_click(acts[layer.name], channel, keys, pick)
-        row = u2.number_input("Row", 0, layer.height - 1, key=keys[0])
-        col = u3.number_input("Column", 0, layer.width - 1, key=keys[1])
-        m1, m2 = st.columns([1, 2])
-        with m1:
-            chart(
-                charts.unit_picker_chart(acts[layer.name][..., channel], (row, col)),
-                f"{layer.name} map {channel}, one cell per unit; click a unit to choose it",
-                on_select="rerun",
-                selection_mode=charts.UNIT_SELECTION,
-                key=pick,
-                width="content",  # square cells: the map's own proportions
-            )
-            st.caption(
-                f"Map {channel} of {layer.name} for this digit: click a unit to see where its "
-                "value comes from (outlined: the unit shown)."
-            )
-        with m2:
-            explain_unit(model, digit, acts, layer, channel, row, col)
-
-
-def follow_click(maps, channel: int, keys: tuple[str, str], pick: str) -> None:
-    """Point the row and column inputs at the unit last clicked on the map, or at the map's
-    strongest unit before any click. Runs before those inputs are drawn (Streamlit allows
-    setting a widget's value only then)."""
-    state = st.session_state
-    if keys[0] not in state:
-        state[keys[0]], state[keys[1]] = (int(v) for v in unit_math.strongest(maps, channel))
-    clicked = charts.clicked_unit(state.get(pick))
-    if clicked is not None and clicked != state.get(f"{pick}_applied"):
-        state[keys[0]], state[keys[1]] = clicked
-        state[f"{pick}_applied"] = clicked
-
-
-def explain_unit(model, digit, acts, layer: MapLayer, channel: int, row: int, col: int) -> None:
-    """The arithmetic that makes one unit's value: its window and maximum for pooling; its
-    patch, kernel, products, bias and ReLU for a convolution."""
-    inputs = unit_math.layer_input(model, acts, layer.name, digit.image)
-    shown = float(acts[layer.name][row, col, channel])
-    if layer.kind == "pooling":
-        unit = unit_math.pool_unit(model, inputs, layer.name, row, col, channel)
-        st.dataframe(numbers(unit.window), hide_index=True)
-        r, c = unit.winner
-        st.caption(
-            f"The {unit.window.shape[0]} x {unit.window.shape[1]} window of the map before, "
-            f"from row {unit.top}, column {unit.left}: the largest value "
-            f"(row {r}, column {c} of the window) is kept: **{unit.value:.3f}**, as the map "
-            f"shows ({shown:.3f})."
-        )
-        return
-    unit = unit_math.conv_unit(model, inputs, layer.name, row, col, channel)
-    k = unit.kernel.shape[0]
-    if unit.patch.shape[-1] == 1:  # reads the image: every product can be shown
-        p1, p2, p3 = st.columns(3)
-        p1.caption(f"Input patch, rows {row}-{row + k - 1}, columns {col}-{col + k - 1}")
-        p1.dataframe(numbers(unit.patch[..., 0]), hide_index=True)
-        p2.caption(f"Kernel of map {channel}")
-        p2.dataframe(numbers(unit.kernel[..., 0]), hide_index=True)
-        p3.caption("Products (patch x kernel)")
-        p3.dataframe(numbers(unit.products[..., 0], "{:.3f}"), hide_index=True)
-        summed = f"the {k * k} products add up to {unit.products.sum():.3f}"
-    else:
-        contributions = unit.per_input
-        st.dataframe(
-            [{"input map": i, "its products summed": f"{v:.3f}"} for i, v in unit.top_inputs(8)],
-            hide_index=True,
-        )
-        summed = (
-            f"each of the {len(contributions)} input maps contributes the sum of its {k * k} "
-            f"products (the 8 largest above); together {contributions.sum():.3f}"
-        )
-    st.markdown(
-        f"{summed[0].upper()}{summed[1:]}; plus the bias {unit.bias:.3f} gives "
-        f"{unit.before_relu:.3f}; ReLU keeps {'it' if unit.before_relu > 0 else 'zero instead'}: "
-        f"**{unit.value:.3f}**, as the map shows ({shown:.3f})."
-    )
+        st.caption(f"{summary.silent} of {maps.shape[-1]} maps are entirely zero for this digit.")
+    unit_arithmetic(cached.model, digit, acts, spatial[layer])
 
 
 st.title("Inside the network")

@@ -1,13 +1,11 @@
 """Training & evaluation: how the model learned, where it errs, and the data it learned from."""
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
-from mnist_viz.core.activations import layer_activations
 from mnist_viz.core.architecture import MAX_CONV_LAYERS, PRESETS, Architecture
 from mnist_viz.core.cache import architecture_of, model_name
-from mnist_viz.core.data import IMAGE_SIZE, NUM_CLASSES
+from mnist_viz.core.data import NUM_CLASSES
 from mnist_viz.core.data_mix import DATA_MIXES, MIX_LABELS, MIX_MNIST, check_mix
 from mnist_viz.core.limits import (
     MAX_PARAMETERS,
@@ -15,95 +13,29 @@ from mnist_viz.core.limits import (
     estimated_training_seconds,
     parameter_count,
 )
-from mnist_viz.core.model import PROBABILITIES
 from mnist_viz.core.training import TrainConfig
 from mnist_viz.core.worker import STANDARD
 from mnist_viz.inputs.digit import from_test_set
-from mnist_viz.inside import dataset_stats, network, timeline
-from mnist_viz.view import charts, describe, render
-from pages._chart import chart
-from pages._data_sources import data_section
-from pages._digit import current_digit, render_sidebar, set_digit
-from pages._jobs import watch_training
-from pages._models import (
+from mnist_viz.inside import dataset_stats
+from mnist_viz.view import charts, render
+from ui.chart import chart
+from ui.data_sources import data_section
+from ui.digit import set_digit
+from ui.jobs import watch_training
+from ui.models import (
     SESSION_MODEL,
-    TIMELINE_TEST_DIGITS,
     ModelSlot,
     get_data,
     get_evaluation,
     get_model,
-    get_model_at,
-    get_snapshots,
     session_model_name,
 )
-from pages._teacher import teacher_only
+from ui.sidebar import render_sidebar
+from ui.teacher import teacher_only
+from ui.timeline import watch_it_learn
 
 MAX_EXAMPLES = 24  # misclassified images shown for one cell
 EXAMPLE_COLUMNS = 8
-
-
-def watch_it_learn() -> None:
-    """Scrub through training: the first layer's weights and the current digit's feature maps at
-    each kept snapshot, from random noise to the trained network."""
-    snapshots = get_snapshots(session_model_name(), info.model_sha256)
-    if len(snapshots) < 2:
-        return
-    st.subheader("Watch it learn")
-    st.caption(
-        f"The weights were kept {len(snapshots)} times while this network trained, most often "
-        "at the start, where they change fastest. Move the slider to see its first layer, and "
-        "the current digit through it, at that moment."
-    )
-    labels = [timeline.label(s) for s in snapshots]
-    chosen = st.select_slider("Training so far", labels, value=labels[-1], key="timeline")
-    index = labels.index(chosen)
-    then, activations, accuracy = get_model_at(cached, index, snapshots[index])
-    first = then.layers[next(i for i, x in enumerate(then.layers) if x.get_weights())]
-    kernel = snapshots[index].weights[0]
-    limit = render.symmetric_limit(snapshots[-1].weights[0])  # the trained scale throughout
-    t1, t2 = st.columns([1, 1], gap="large")
-    with t1:
-        if kernel.ndim == 4:  # a convolution: (k, k, 1, filters)
-            tiles = network.kernels_on_input(kernel, 0)
-            st.image(
-                render.png(render.kernel_grid(tiles, render.grid_columns(len(tiles)), 10, limit)),
-                alt=describe.kernels(f"{first.name}'s filters at {chosen}", tiles),
-            )
-            st.caption(f"{first.name}'s filters at this point (one colour scale for all moments).")
-        else:  # a dense layer on the pixels: (784, units)
-            shown = min(32, kernel.shape[1])
-            tiles = kernel[:, :shown].T.reshape(shown, IMAGE_SIZE, IMAGE_SIZE)
-            st.image(
-                render.png(render.kernel_grid(tiles, 8, 2, limit)),
-                alt=describe.kernels(f"{first.name}'s first {shown} units at {chosen}", tiles),
-            )
-            st.caption(f"The pixel weights of {first.name}'s first {shown} units at this point.")
-        st.metric(
-            f"Accuracy at this point (first {min(TIMELINE_TEST_DIGITS, len(data.y_test)):,} "
-            "test digits)",
-            f"{accuracy:.1%}",
-        )
-    with t2:
-        digit = current_digit()
-        if digit is None:
-            st.caption("Draw or pick a digit to see its feature maps change as the network learns.")
-        else:
-            outputs = layer_activations(activations, digit.image)
-            guess = int(outputs[PROBABILITIES].argmax())
-            read = f"read the current digit as {guess} ({float(outputs[PROBABILITIES][guess]):.0%})"
-            if kernel.ndim == 4:
-                maps = outputs[first.name]
-                columns = render.grid_columns(maps.shape[-1])
-                st.image(
-                    render.png(render.channel_grid(maps, columns, 3)),
-                    alt=f"{describe.feature_maps(first.name, maps, digit.description)} "
-                    f"Training so far: {chosen}.",
-                )
-                st.caption(
-                    f"The current digit's {first.name} maps; at this point the network {read}."
-                )
-            else:
-                st.caption(f"This network has no feature maps; at this point it {read}.")
 
 
 st.title("Training & evaluation")
@@ -145,21 +77,20 @@ with h1:
 with h2:
     chart(charts.history_chart(info.history, "loss"), "Loss by epoch", width="stretch")
 
-watch_it_learn()
+watch_it_learn(cached, len(data.y_test))
 
 st.header("Where it goes wrong")
 evaluation = get_evaluation(cached, data)
-errors = int(len(data.y_test) - np.trace(evaluation.confusion))
+errors = evaluation.errors
 st.caption(
     f"The confusion matrix counts every one of the {len(data.y_test):,} test images by true "
     f"digit (row) and predicted digit (column). The diagonal holds the {evaluation.accuracy:.2%} "
     f"that are right; the {errors:,} errors are everything else. **Click a cell** to see its "
     "images."
 )
-off_diagonal = evaluation.confusion * (1 - np.eye(NUM_CLASSES, dtype=np.int64))
-worst = np.unravel_index(np.argmax(off_diagonal), off_diagonal.shape)
-state.setdefault("cm_true", int(worst[0]))  # start on the most frequent mistake
-state.setdefault("cm_pred", int(worst[1]))
+worst_true, worst_predicted, worst_count = evaluation.most_frequent_mistake
+state.setdefault("cm_true", worst_true)  # start on the most frequent mistake
+state.setdefault("cm_pred", worst_predicted)
 
 
 def _select_cell() -> None:
@@ -173,7 +104,7 @@ matrix = {str(p): evaluation.confusion[:, p] for p in range(NUM_CLASSES)}
 m1, m2 = st.columns([3, 1.15], gap="medium")
 with m1:
     frame = pd.DataFrame(matrix, index=pd.Index(range(NUM_CLASSES), name="true"))
-    styled = frame.style.background_gradient(cmap="Blues", gmap=np.log1p(frame), axis=None)
+    styled = frame.style.background_gradient(cmap="Blues", gmap=render.log_shade(frame), axis=None)
     st.dataframe(
         styled,
         key="confusion",
@@ -185,7 +116,7 @@ with m1:
     )
     st.caption(
         "Rows: true digit. Columns: predicted digit. Colour is on a log scale. The most frequent "
-        f"mistake: {worst[0]} read as {worst[1]} ({off_diagonal[worst]} times)."
+        f"mistake: {worst_true} read as {worst_predicted} ({worst_count} times)."
     )
 with m2:
     st.dataframe(

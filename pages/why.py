@@ -2,15 +2,16 @@
 
 import streamlit as st
 
-from mnist_viz.core.model import predict_proba
+from mnist_viz.core.model import predict_proba, top_class
 from mnist_viz.explain.explanations import methods_for
 from mnist_viz.explain.invariance import SHIFTS
 from mnist_viz.explain.reading import read
 from mnist_viz.view import charts, describe, render
-from pages._chart import chart
-from pages._digit import current_digit, no_digit_prompt, render_sidebar
-from pages._models import get_model
-from pages._results import get_explanations, get_probes
+from ui.chart import chart
+from ui.digit import current_digit, no_digit_prompt
+from ui.models import get_model
+from ui.results import get_explanations, get_probes
+from ui.sidebar import render_sidebar
 
 NEUTRAL = {"shift": 0, "rotation": 0, "scale": 1.0, "stroke thickness": 0}
 
@@ -24,7 +25,7 @@ if digit is None:
 
 model = cached.model
 probabilities = predict_proba(model, digit.image)[0]
-predicted = int(probabilities.argmax())
+predicted, _ = top_class(probabilities)
 class_index = st.selectbox(
     "Explain the score of",
     range(10),

@@ -368,7 +368,7 @@ def test_uploads_a_photo_then_refuses_a_broken_file(page):
 
 
 def sweep_text(page, part: str) -> str:
-    """Text shown by the lab's slider component (``pages/_sweep.js``), e.g. ".sw-adv-cls"."""
+    """Text shown by the lab's slider component (``ui/components/sweep/sweep.js``), e.g. ".sw-adv-cls"."""
     return page.locator(f".sw {part}").first.inner_text().strip()
 
 
@@ -472,7 +472,7 @@ def test_drawing_with_a_finger_on_a_phone(browser, app_url):
 
 
 def test_pushes_that_stop_arriving_are_said_and_asked_for_less_often(browser, app_url):
-    """The push follower (pages/_push.js) under a server that answers 429: it backs off
+    """The push follower (ui/components/push/push.js) under a server that answers 429: it backs off
     (at 500 ms it would ask about 24 times in 12 s) and says so in words; the sentence goes when
     the answers come back."""
     context = browser.new_context(viewport={"width": WIDTH, "height": 1000})

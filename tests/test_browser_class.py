@@ -338,7 +338,7 @@ def _a_one() -> np.ndarray:
 def test_the_tab_brings_the_student_back_to_an_address_that_lost_the_code(browser, class_server):
     """A page switch clears the address's parameters until the server's next run puts the
     resume code back; a page that reconnects to a new session in that moment (its replica
-    restarting) has an address without the code. The tab keeps a copy (pages/_code_keeper.js,
+    restarting) has an address without the code. The tab keeps a copy (ui/components/code_keeper/code_keeper.js,
     sessionStorage) and hands it to the new session. Another tab is nobody; after Leave, the
     tab forgets it."""
     url, _ = class_server

@@ -32,11 +32,11 @@ def _recorder(calls):
 @pytest.mark.parametrize(
     "module, helper, private, extra",
     [
-        ("pages._results", "get_explanations", "_explanations", ()),
-        ("pages._results", "get_probes", "_probes", ()),
-        ("pages._results", "get_sweep", "_sweep", ("FGSM", None)),
-        ("pages._results", "get_minimal_epsilon", "_minimal_epsilon", ("PGD", 4)),
-        ("pages._results", "get_sweep_view", "_sweep_view", ("FGSM", None, {})),
+        ("ui.results", "get_explanations", "_explanations", ()),
+        ("ui.results", "get_probes", "_probes", ()),
+        ("ui.results", "get_sweep", "_sweep", ("FGSM", None)),
+        ("ui.results", "get_minimal_epsilon", "_minimal_epsilon", ("PGD", 4)),
+        ("ui.results", "get_sweep_view", "_sweep_view", ("FGSM", None, {})),
     ],
 )
 def test_digit_helpers_key_by_the_model_and_the_digit_they_are_given(
@@ -56,10 +56,10 @@ def test_digit_helpers_key_by_the_model_and_the_digit_they_are_given(
 @pytest.mark.parametrize(
     "module, helper, private",
     [
-        ("pages._results", "get_feature_model", "_feature_model"),
-        ("pages._results", "get_rdms", "_rdms"),
-        ("pages._results", "get_shift_accuracy", "_shift_accuracy"),
-        ("pages._models", "get_activation_model", "_activation_model"),
+        ("ui.results", "get_feature_model", "_feature_model"),
+        ("ui.results", "get_rdms", "_rdms"),
+        ("ui.results", "get_shift_accuracy", "_shift_accuracy"),
+        ("ui.models", "get_activation_model", "_activation_model"),
     ],
 )
 def test_model_helpers_key_by_the_model_they_are_given(

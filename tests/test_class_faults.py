@@ -28,7 +28,7 @@ from mnist_viz.classroom import breaker
 from mnist_viz.classroom.classwork import ClassWork
 from mnist_viz.classroom.store import DATABASE_URL_ENV_VAR, Store
 from mnist_viz.inputs.digit import from_push
-from pages._digit import DIGIT_KEY
+from ui.digit import DIGIT_KEY
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 

@@ -23,7 +23,7 @@ from mnist_viz.classroom.classwork import ClassWork
 from mnist_viz.classroom.store import DATABASE_URL_ENV_VAR, Store, StoreError
 from mnist_viz.core.folders import data_dir
 from mnist_viz.inputs.digit import from_push
-from pages._digit import DIGIT_KEY
+from ui.digit import DIGIT_KEY
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 
@@ -108,7 +108,7 @@ def test_a_tap_in_the_moment_a_push_arrives_labels_the_students_own_drawing(app)
     # The push replaces the answer in view; a tap sent before the browser has redrawn must still
     # reach the drawing it was meant for, so the panel of the student's own drawing stays,
     # worded as theirs (before, it vanished and the tap was dropped with no word).
-    from pages._class import OWN_DIGIT
+    from ui.class_session import OWN_DIGIT
 
     at = draw(join(app().run(), "ada"), "1")
     (saved,) = records().all_drawings()
@@ -138,7 +138,7 @@ def test_right_labels_with_the_answer_on_the_page(app):
     # "Right" means the prediction in view, even when the one saved with the drawing is older
     # (the teacher served another model since): the label is what the student saw
     from mnist_viz.classroom.labelling import OpenDrawing
-    from pages._class import OPEN_DRAWING
+    from ui.class_session import OPEN_DRAWING
 
     at = draw(join(app().run(), "ada"), "1")
     (saved,) = records().all_drawings()
@@ -370,7 +370,7 @@ def test_a_push_reaches_the_file_that_students_pages_ask_for(app, teacher_passwo
     # asks for this file): tested in test_browser_class.py. Here: the server's side.
     import json
 
-    from pages._push import push_file
+    from ui.components.push import push_file
 
     student = draw(app().run(), "1")
     assert not student.exception

@@ -13,7 +13,7 @@ PACKAGE = ROOT / "mnist_viz"
 GROUPS = ["core", "inputs", "inside", "explain", "adversarial", "neuro", "view", "classroom"]
 # group -> the other groups it may import (besides core, which every group builds on)
 ALLOWED = {
-    "core": {"inputs", "adversarial"},  # the training mix's pen digits; the worker's attacks
+    "core": {"inputs"},  # the training mix renders the pen digits through the app's input path
     "inputs": {"view"},  # a digit's image as bytes
     "inside": set(),
     "explain": {"inside"},  # the network's layers
@@ -143,3 +143,140 @@ def test_promises_awaited_in_a_page_go_through_evaluate_and_wait():
                 if waits.search(text):
                     found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert not found, f"awaited promises evaluated without evaluate_and_wait: {found}"
+
+
+def _module_imports(path: Path, package: str) -> set[str]:
+    """The modules of ``package`` that ``path`` imports (an import of a name inside a module
+    counts as that module)."""
+    found = set()
+    for name in _imports(path):
+        if name == package or name.startswith(package + "."):
+            found.add(name)
+    return found
+
+
+def _app_modules() -> dict[str, Path]:
+    """Every module of the app's code (the router, pages, ui, mnist_viz) by dotted name."""
+    modules = {"app": ROOT / "app.py"}
+    for folder in ("pages", "ui", "mnist_viz"):
+        for path in (ROOT / folder).rglob("*.py"):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            modules[name] = path
+    return modules
+
+
+def test_pages_holds_only_page_scripts_and_each_is_one_the_router_lists():
+    router = (ROOT / "app.py").read_text(encoding="utf-8")
+    for path in (ROOT / "pages").iterdir():
+        assert path.suffix == ".py" and not path.name.startswith("_"), path
+        assert f'"pages/{path.name}"' in router, f"{path.name} is not a page of the router"
+
+
+def test_imports_run_pages_to_ui_to_mnist_viz_and_never_back():
+    for name, path in _app_modules().items():
+        imported = _imports(path)
+        top = {module.split(".")[0] for module in imported}
+        if name.startswith("mnist_viz"):
+            assert not top & {"ui", "pages", "streamlit"}, (path, top)
+        elif name.startswith("ui"):
+            assert "pages" not in top, path
+        assert not any(module.startswith("pages") for module in imported) or name == "app", path
+
+
+def test_no_import_loop_in_the_app():
+    modules = _app_modules()
+
+    def targets(name: str) -> set[str]:
+        found = set()
+        for imported in _imports(modules[name]):
+            # "from ui.digit import x" names ui.digit; "from ui.components import pen" names a
+            # package: the longest module that exists is the one imported
+            parts = imported.split(".")
+            while parts and ".".join(parts) not in modules:
+                parts.pop()
+            if parts and ".".join(parts) != name:
+                found.add(".".join(parts))
+        return found
+
+    graph = {name: targets(name) for name in modules}
+    loops = []
+    state: dict[str, int] = {}
+
+    def visit(name: str, trail: list[str]) -> None:
+        state[name] = 1
+        for nxt in sorted(graph[name]):
+            if nxt.startswith(name + "."):
+                continue  # a package importing its own module is not a loop
+            if state.get(nxt) == 1:
+                loops.append([*trail[trail.index(nxt) :], nxt])
+            elif nxt not in state:
+                visit(nxt, [*trail, nxt])
+        state[name] = 2
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [name])
+    assert not loops, loops
+
+
+def test_ui_says_what_each_of_its_modules_holds():
+    for package in (ROOT / "ui", ROOT / "ui" / "components"):
+        doc = ast.get_docstring(ast.parse((package / "__init__.py").read_text()))
+        names = [p.stem for p in package.glob("*.py") if p.stem != "__init__"]
+        names += [p.name for p in package.iterdir() if (p / "__init__.py").is_file()]
+        assert names, package
+        for module in names:
+            assert f"``{module}``" in doc, f"{package}/__init__.py does not name {module}"
+    for component in (ROOT / "ui" / "components").iterdir():
+        if (component / "__init__.py").is_file():
+            assert (component / f"{component.name}.js").is_file(), component
+
+
+# Array arithmetic a page might do: it belongs in mnist_viz, where unit tests reach it.
+ARRAY_METHODS = {
+    "sum",
+    "max",
+    "min",
+    "mean",
+    "std",
+    "argmax",
+    "argmin",
+    "transpose",
+    "astype",
+    "reshape",
+}
+PAGE_LINES = 300
+
+
+def test_pages_are_thin_no_arithmetic_library_and_no_array_arithmetic():
+    for path in sorted((ROOT / "pages").glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        assert len(source.splitlines()) <= PAGE_LINES, f"{path.name} is over {PAGE_LINES} lines"
+        tree = ast.parse(source)
+        top = {name.split(".")[0] for name in _imports(path)}
+        assert not top & {"numpy", "tensorflow", "keras", "scipy"}, (path.name, top)
+        calls = [
+            f"{path.name}:{node.lineno} .{node.func.attr}()"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ARRAY_METHODS
+            and not (isinstance(node.func.value, ast.Name) and node.func.value.id == "st")
+        ]
+        assert not calls, calls
+
+
+def test_the_readme_layout_names_every_page_and_every_ui_module():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    layout = readme[readme.index("## Layout") :]
+    end = layout.find("\n## ", 1)
+    layout = layout if end < 0 else layout[:end]
+    for path in (ROOT / "pages").glob("*.py"):
+        assert f"`{path.name}`" in layout, path.name
+    for path in (ROOT / "ui").glob("*.py"):
+        if path.stem != "__init__":
+            assert f"`{path.name}`" in layout, path.name
+    for path in (ROOT / "ui" / "components").iterdir():
+        if (path / "__init__.py").is_file():
+            assert f"`{path.name}`" in layout, path.name

@@ -1,4 +1,4 @@
-"""The push mirror (pages/_push.py) while the class's database is down: it logs the failure once
+"""The push mirror (ui/components/push/__init__.py) while the class's database is down: it logs the failure once
 (not ten lines a second), says when it works again, and writes the push id once it can. The
 mirror runs as a thread of this test process."""
 
@@ -14,7 +14,7 @@ from mnist_viz.classroom.store import DATABASE_URL_ENV_VAR, Store
 
 
 def test_the_mirror_logs_a_failure_once_and_its_recovery(tmp_path, monkeypatch, caplog):
-    from pages import _push
+    from ui.components import push as _push
 
     monkeypatch.setattr(_push, "STATIC", tmp_path)
     monkeypatch.setattr(breaker, "RETRY_S", 0.2)  # the production 10 s, shortened
@@ -30,7 +30,7 @@ def test_the_mirror_logs_a_failure_once_and_its_recovery(tmp_path, monkeypatch, 
 
 
 def test_the_mirror_says_when_it_works_again(tmp_path, monkeypatch, caplog):
-    from pages import _push
+    from ui.components import push as _push
 
     monkeypatch.setattr(_push, "STATIC", tmp_path / "missing")  # not a folder yet: OSError
     monkeypatch.setenv("MNIST_VIZ_DATA_DIR", str(tmp_path / "data"))
@@ -58,7 +58,7 @@ def test_clearing_streamlits_cache_leaves_one_store(tmp_path, monkeypatch):
     so no clearing leaves a store, its threads and its connections behind."""
     import streamlit as st
 
-    from pages import _class
+    from ui import class_session as _class
 
     monkeypatch.setenv("MNIST_VIZ_DATA_DIR", str(tmp_path / "data"))
     first = _class._open_store()
@@ -66,3 +66,31 @@ def test_clearing_streamlits_cache_leaves_one_store(tmp_path, monkeypatch):
     assert _class._open_store() is first
     monkeypatch.setenv("MNIST_VIZ_DATA_DIR", str(tmp_path / "other"))
     assert _class._open_store() is not first  # another database, another store
+
+
+def test_the_mirror_starts_when_the_server_first_opens_the_database(tmp_path, monkeypatch):
+    """Not from a page's sidebar: the first run that opens the class's database (any page, the
+    router's own model choice included) starts the one mirror of the process."""
+    from mnist_viz.classroom.classwork import DEFAULT_CLASS
+    from ui import class_session as _class
+    from ui.components import push as _push
+
+    monkeypatch.setenv("MNIST_VIZ_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(_push, "STATIC", tmp_path / "static")
+    name = f"push-mirror-{DEFAULT_CLASS}"
+    _push._current.pop(DEFAULT_CLASS, None)  # a mirror an earlier test's app started ends
+    for thread in threading.enumerate():
+        if thread.name == name:
+            thread.join(5)
+    _push.start_mirror.clear()
+    _class._store()
+    mirrors = [t for t in threading.enumerate() if t.name == name]
+    assert len(mirrors) == 1 and mirrors[0].is_alive()
+    _class._store()  # again: still one
+    assert [t.name for t in threading.enumerate()].count(name) == 1
+    deadline = time.monotonic() + 5
+    while not _push.push_file(DEFAULT_CLASS).is_file() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert json.loads(_push.push_file(DEFAULT_CLASS).read_text())["id"] == 0
+    _push._current.pop(DEFAULT_CLASS, None)  # ends the mirror
+    _push.start_mirror.clear()

@@ -116,10 +116,10 @@ def test_the_answer_never_waits_for_the_style_reference(tiny_world, monkeypatch)
 
 
 def test_a_failed_style_reference_is_not_asked_for_again_on_every_answer(tiny_world, monkeypatch):
-    import pages._results
+    import ui.results
 
     monkeypatch.setattr(style, "UNSURE_BELOW", 1.01)
-    monkeypatch.setattr(pages._results, "_style_jobs", {})
+    monkeypatch.setattr(ui.results, "_style_jobs", {})
     calls = []
 
     def broken(*args, **kwargs):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import keras
@@ -23,6 +24,7 @@ from mnist_viz.adversarial.attacks import PGD, get_attack, robustness_curve
 from mnist_viz.core.architecture import DEFAULT_ARCH, Architecture, build, preset
 from mnist_viz.core.data import MnistData
 from mnist_viz.core.data_mix import DEFAULT_MIX, DEFAULT_PEN_COPIES, check_mix, training_set
+from mnist_viz.core.limits import adversarial_cost_factor, check_trainable
 from mnist_viz.core.model import class_scorer, evaluate, to_model_input
 from mnist_viz.core.training import ProgressFn, TrainingProgress, TrainingResult, one_cycle_schedule
 
@@ -92,6 +94,16 @@ def _attack_step(scorer: keras.Model, config: AdversarialConfig):
         return tf.stop_gradient(adv)
 
     return attack
+
+
+def recipe(fields: dict | None) -> tuple[AdversarialConfig, Callable[..., TrainingResult]]:
+    """The adversarial twin's recipe for a training child (``core.worker.RECIPES``): its config
+    from a spec's fields (None: the defaults), held to the app's limits, which count each
+    attack step as a forward and backward pass (``ValueError`` beyond them)."""
+    config = AdversarialConfig(**(fields or {}))
+    factor = adversarial_cost_factor(config.attack, config.pgd_steps)
+    check_trainable(config.network(), config.epochs, factor)
+    return config, train_adversarial
 
 
 def train_adversarial(

@@ -11,7 +11,7 @@ import numpy as np
 
 from mnist_viz.adversarial.attacks import FGSM, PGD, get_attack, robustness_curve
 from mnist_viz.core.model import predict_proba, to_model_input
-from mnist_viz.view import render
+from mnist_viz.view import describe, render
 
 GREY_LEVELS = 255  # MNIST stores 0-255; an epsilon of 1/255 is one grey level
 
@@ -38,6 +38,12 @@ class AttackOutcome:
     def l2(self) -> float:
         """The Euclidean length of the change over all 784 pixels."""
         return float(np.sqrt(np.sum(self.perturbation.astype(np.float64) ** 2)))
+
+    @property
+    def relative_l2(self) -> float:
+        """The change's length as a share of the clean image's (0 for a blank image)."""
+        size = float(np.sqrt(np.sum(self.clean.astype(np.float64) ** 2)))
+        return self.l2 / max(size, 1e-9)
 
     @property
     def changed_pixels(self) -> int:
@@ -254,3 +260,36 @@ def layer_changes(
         norm = np.linalg.norm(a)
         out[name] = float(np.linalg.norm(adversarial[name] - a) / norm) if norm > 0 else 0.0
     return out
+
+
+@dataclass(frozen=True)
+class MapChange:
+    """One layer's feature maps for the original and the adversarial digit, and their
+    difference, as PNGs with their text alternatives, all on one scale (the larger maps' peak)."""
+
+    clean_png: bytes
+    clean_alt: str
+    adversarial_png: bytes
+    adversarial_alt: str
+    change_png: bytes
+    change_alt: str
+    change_numbers: str  # the change's size in words and numbers
+
+
+def map_change(layer: str, clean: np.ndarray, adversarial: np.ndarray, scale: int) -> MapChange:
+    """Draw ``layer``'s (height, width, channels) maps before and after the attack, and the
+    change on the maps' own scale, so that a small change looks small beside them."""
+    top = float(max(clean.max(), adversarial.max())) or 1.0
+    columns = render.grid_columns(clean.shape[-1])
+    change = render.colourise(
+        (adversarial - clean).transpose(2, 0, 1), render.DIVERGING_CMAP, -top, top
+    )
+    return MapChange(
+        render.png(render.channel_grid(clean / top, columns, scale)),
+        describe.feature_maps(layer, clean, "the original digit"),
+        render.png(render.channel_grid(adversarial / top, columns, scale)),
+        describe.feature_maps(layer, adversarial, "the adversarial digit"),
+        render.png(render.tile(change, columns, scale)),
+        describe.map_change(layer, clean, adversarial, top),
+        describe.change_numbers(clean, adversarial, top),
+    )

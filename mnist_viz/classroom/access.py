@@ -47,7 +47,7 @@ LOCKOUT_SECONDS = 30.0
 MAX_LOCKOUT_SECONDS = 15 * 60.0
 WINDOW_SECONDS = 15 * 60.0  # failures older than this are forgotten
 # A browser the teacher signed in on stays theirs this long, as long as it keeps the cookie it is
-# known by (pages/_teacher.py: nginx's replica cookie lasts until the browser closes).
+# known by (ui/teacher.py: nginx's replica cookie lasts until the browser closes).
 TRUST_SECONDS = 90 * 86400.0
 LINK_SECONDS = 10 * 60.0  # a one-time sign-in link (make teacher-link) is valid this long
 SPIKE_FAILURES = 10  # the class view warns at this many wrong passwords in the window

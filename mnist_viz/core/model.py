@@ -130,6 +130,13 @@ def predict_proba(model: keras.Model, images: np.ndarray) -> np.ndarray:
     return np.concatenate(out) if out else np.zeros((0, NUM_CLASSES), np.float32)
 
 
+def top_class(probabilities: np.ndarray) -> tuple[int, float]:
+    """The most probable class of one image's (10,) probabilities, and its probability."""
+    probabilities = np.asarray(probabilities).reshape(-1)
+    best = int(np.argmax(probabilities))
+    return best, float(probabilities[best])
+
+
 @dataclass(frozen=True)
 class Evaluation:
     """Accuracy of a model on a labelled set."""
@@ -138,6 +145,18 @@ class Evaluation:
     per_class_accuracy: np.ndarray  # (10,)
     confusion: np.ndarray  # (10, 10) counts, rows = true class, columns = predicted class
     predictions: np.ndarray  # (N,) predicted class of every image
+
+    @property
+    def errors(self) -> int:
+        """How many images were misread (everything off the confusion matrix's diagonal)."""
+        return int(self.confusion.sum() - np.trace(self.confusion))
+
+    @property
+    def most_frequent_mistake(self) -> tuple[int, int, int]:
+        """(true digit, predicted digit, count) of the largest off-diagonal cell."""
+        off_diagonal = self.confusion * (1 - np.eye(len(self.confusion), dtype=np.int64))
+        true, predicted = np.unravel_index(np.argmax(off_diagonal), off_diagonal.shape)
+        return int(true), int(predicted), int(off_diagonal[true, predicted])
 
 
 def evaluate(model: keras.Model, images: np.ndarray, labels: np.ndarray) -> Evaluation:

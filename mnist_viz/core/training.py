@@ -22,6 +22,7 @@ from mnist_viz.core.architecture import DEFAULT_ARCH, PRESETS, Architecture, bui
 from mnist_viz.core.augment import Augmentation, make_distorter
 from mnist_viz.core.data import NUM_CLASSES, MnistData
 from mnist_viz.core.data_mix import DEFAULT_MIX, DEFAULT_PEN_COPIES, Source, check_mix, training_set
+from mnist_viz.core.limits import check_trainable
 from mnist_viz.core.model import evaluate, to_model_input
 
 # Bump whenever the architecture or a default below changes: cached models then retrain.
@@ -219,6 +220,14 @@ def one_cycle_schedule(
         warmup_target=peak_learning_rate,
         warmup_steps=warmup,
     )
+
+
+def recipe(fields: dict | None) -> tuple[TrainConfig, Callable[..., TrainingResult]]:
+    """The standard recipe for a training child (``worker.RECIPES``): its config from a spec's
+    fields (None: the defaults), held to the app's limits (``ValueError`` beyond them)."""
+    config = TrainConfig(**(fields or {}))
+    check_trainable(config.arch, config.epochs)
+    return config, train_model
 
 
 def train_model(

@@ -15,6 +15,7 @@ it as it would any other.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import signal
@@ -31,6 +32,14 @@ from mnist_viz.core.errors import DataError, ImageError, MnistVizError, ModelCac
 ROOT = Path(__file__).resolve().parents[2]  # the project: mnist_viz/core/worker.py
 NICENESS = 10  # below the server (0), so interactive work comes first
 STANDARD, ADVERSARIAL = "standard", "adversarial"
+# Where each recipe a training child may run is defined, as "module:function". The function takes
+# a spec's config fields and returns the config and its trainer, held to the app's limits. Found by
+# name, in the child only: this base layer never imports the groups built on it (the adversarial
+# twin's recipe is the adversarial group's), and a spec can name nothing outside this table.
+RECIPES = {
+    STANDARD: "mnist_viz.core.training:recipe",
+    ADVERSARIAL: "mnist_viz.adversarial.adversarial_training:recipe",
+}
 
 
 class TrainingError(MnistVizError):
@@ -125,26 +134,13 @@ def _emit(message: dict) -> None:
 def _train(spec: TrainSpec) -> dict:
     from mnist_viz.core.cache import ModelCache
     from mnist_viz.core.data import load_mnist
-    from mnist_viz.core.limits import adversarial_cost_factor, check_trainable
 
     # The spec comes from a page, built from what a browser sent: held to the app's limits.
+    if spec.recipe not in RECIPES:
+        raise TrainingError(f"unknown recipe {spec.recipe!r}")
+    module, function = RECIPES[spec.recipe].split(":")
     try:
-        if spec.recipe == ADVERSARIAL:
-            from mnist_viz.adversarial.adversarial_training import (
-                AdversarialConfig,
-                train_adversarial,
-            )
-
-            config, trainer = AdversarialConfig(**(spec.config or {})), train_adversarial
-            factor = adversarial_cost_factor(config.attack, config.pgd_steps)
-            check_trainable(config.network(), config.epochs, factor)
-        elif spec.recipe == STANDARD:
-            from mnist_viz.core.training import TrainConfig, train_model
-
-            config, trainer = TrainConfig(**(spec.config or {})), train_model
-            check_trainable(config.arch, config.epochs)
-        else:
-            raise TrainingError(f"unknown recipe {spec.recipe!r}")
+        config, trainer = getattr(importlib.import_module(module), function)(spec.config)
     except (TypeError, ValueError) as exc:
         raise TrainingError(f"this training is not allowed: {exc}") from None
     cache = ModelCache(spec.models_dir, spec.name)

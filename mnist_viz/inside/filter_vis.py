@@ -95,6 +95,11 @@ class TopImages:
         np.ndarray
     )  # (channels, k, 4) receptive field of the winning unit: top, left, bottom, right
 
+    @property
+    def silent_channels(self) -> int:
+        """Channels that no test image drives above zero (dead filters)."""
+        return int(np.sum(self.activations[:, 0] <= 0))
+
 
 def top_images(
     model: keras.Model, layer: str, images: np.ndarray, k: int = TOP_IMAGES

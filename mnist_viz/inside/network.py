@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import keras
@@ -90,6 +91,13 @@ def kernels_on_input(kernel: np.ndarray, channel: int) -> np.ndarray:
     return np.moveaxis(kernel[:, :, channel, :], -1, 0)
 
 
+def pixel_templates(kernel: np.ndarray, shown: int) -> np.ndarray:
+    """A dense layer's first ``shown`` units on the pixels, (784, units) weights, as
+    (shown, 28, 28) images: one weight per pixel, where that pixel is."""
+    side = math.isqrt(kernel.shape[0])
+    return np.asarray(kernel)[:, :shown].T.reshape(shown, side, side)
+
+
 def shape_text(shape: tuple[int, ...]) -> str:
     return " x ".join(str(d) for d in shape)
 
@@ -140,3 +148,27 @@ def rank_units(activations: np.ndarray) -> UnitRanking:
     activations = np.asarray(activations).ravel()
     order = np.argsort(activations, kind="stable")[::-1]
     return UnitRanking(order, activations[order], int(np.sum(activations > 0)))
+
+
+@dataclass(frozen=True)
+class MapSummary:
+    """What the feature-map view says about one layer's maps (height, width, channels)."""
+
+    low: float  # the smallest activation (0 after a ReLU)
+    peak: float  # the largest activation
+    channel_peaks: np.ndarray  # (channels,) each map's largest activation
+    silent: int  # maps that are zero (or below) everywhere for this digit
+
+    def legend(self, per_channel: bool) -> tuple[float, float]:
+        """The colour scale's ends: each map's own share of its maximum, or one scale for the
+        layer that includes zero (so that a faint map looks faint)."""
+        return (0.0, 1.0) if per_channel else (min(0.0, self.low), self.peak or 1.0)
+
+
+def summarise_maps(maps: np.ndarray) -> MapSummary:
+    """The numbers the feature-map view prints beside a layer's maps."""
+    maps = np.asarray(maps)
+    channel_peaks = maps.max(axis=(0, 1))
+    return MapSummary(
+        float(maps.min()), float(maps.max()), channel_peaks, int(np.sum(channel_peaks <= 0))
+    )

@@ -43,8 +43,13 @@ class ConvUnit:
         return [(int(i), float(self.per_input[i])) for i in order]
 
     @property
+    def summed(self) -> float:
+        """Every product added up (over all input maps), before the bias."""
+        return float(self.products.sum())
+
+    @property
     def before_relu(self) -> float:
-        return float(self.products.sum() + self.bias)
+        return self.summed + self.bias
 
     @property
     def value(self) -> float:

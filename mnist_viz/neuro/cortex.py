@@ -36,6 +36,65 @@ class CortexReport:
         """The layers whose receptive fields were measured, input to output."""
         return list(self.effective_fields)
 
+    @property
+    def gabor_r2(self) -> np.ndarray:
+        """Each first-layer kernel's Gabor fit quality (R²)."""
+        return np.array([f.r2 for f in self.gabor_fits])
+
+    @property
+    def dog_r2(self) -> np.ndarray:
+        """Each first-layer kernel's difference-of-Gaussians fit quality (R²)."""
+        return np.array([d.r2 for d in self.dog_fits])
+
+    @property
+    def median_gabor_r2(self) -> float:
+        return float(np.median(self.gabor_r2))
+
+    @property
+    def median_dog_r2(self) -> float:
+        return float(np.median(self.dog_r2))
+
+    @property
+    def well_fitted(self) -> np.ndarray:
+        """Which kernels a Gabor fits well (R² at least ``GOOD_FIT``)."""
+        return self.gabor_r2 >= GOOD_FIT
+
+    @property
+    def n_well_fitted(self) -> int:
+        return int(self.well_fitted.sum())
+
+    @property
+    def orientations_covered(self) -> int:
+        """How many of the 6 orientation bins hold a well-fitted kernel."""
+        return int(np.count_nonzero(self.orientation_counts))
+
+    @property
+    def best_fitted_kernel(self) -> int:
+        return int(np.argmax(self.gabor_r2))
+
+    @property
+    def orientation_counts(self) -> np.ndarray:
+        """How many well-fitted kernels prefer each of 6 orientation bins (0, 30, ... 150°)."""
+        orientations = np.array([f.orientation for f in self.gabor_fits])
+        return gabor.orientation_histogram(orientations[self.well_fitted])
+
+    @property
+    def centre_surround_wins(self) -> int:
+        """Kernels a difference of Gaussians fits better than a Gabor."""
+        return int(np.sum(self.dog_r2 > self.gabor_r2))
+
+    def kernels_beside_fits(self, index: int | None = None) -> np.ndarray:
+        """Kernel, its Gabor fit, next kernel, its fit, ... (one kernel's pair with ``index``)."""
+        chosen = range(len(self.kernels)) if index is None else [index]
+        return np.array([m for i in chosen for m in (self.kernels[i], self.gabor_fits[i].fitted)])
+
+    def median_selectivity(self, stimulus: str) -> dict[str, float]:
+        """Each tuned layer's median orientation selectivity to ``stimulus``."""
+        return {
+            layer: float(np.median(self.tunings[(layer, stimulus)].selectivity))
+            for layer in self.tuned_layers
+        }
+
 
 def cortex_report(
     model: keras.Model, test_images: np.ndarray, progress: Callable[[float], None] | None = None

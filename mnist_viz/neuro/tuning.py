@@ -11,6 +11,7 @@ unit that responds to a single one. The preferred orientation is half the angle 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -62,6 +63,17 @@ class Tuning:
     @property
     def preferred(self) -> np.ndarray:
         return orientation_selectivity(self.responses, self.orientations)[1]
+
+    @property
+    def most_selective_unit(self) -> int:
+        return int(np.argmax(self.selectivity))
+
+    def selectivity_histogram(self, bins: int = 5) -> tuple[list[str], np.ndarray]:
+        """The units' orientation selectivity counted in ``bins`` equal bins over [0, 1], with
+        each bin's label ("0.0-0.2", ...)."""
+        edges = np.linspace(0, 1, bins + 1)
+        labels = [f"{a:.1f}-{b:.1f}" for a, b in itertools.pairwise(edges)]
+        return labels, np.histogram(self.selectivity, edges)[0]
 
 
 def orientation_selectivity(responses: np.ndarray, orientations) -> tuple[np.ndarray, np.ndarray]:

@@ -28,6 +28,19 @@ def _lut(cmap: str) -> np.ndarray:
     return np.round(colours * 255).astype(np.uint8)
 
 
+def share_of_peak(values: np.ndarray) -> np.ndarray:
+    """``values`` divided by their maximum (unchanged when that is 0): a map drawn for its shape,
+    not its strength."""
+    values = np.asarray(values, dtype=np.float64)
+    return values / (values.max() or 1.0)
+
+
+def log_shade(counts: np.ndarray) -> np.ndarray:
+    """Counts on a log scale, log(1 + n), for a table's shading: a confusion matrix's diagonal
+    is hundreds of times its other cells, so a linear shade would hide every mistake."""
+    return np.log1p(np.asarray(counts, dtype=np.float64))
+
+
 def colourise(values: np.ndarray, cmap: str, vmin: float, vmax: float) -> np.ndarray:
     """Map ``values`` linearly from [vmin, vmax] onto ``cmap``; returns (..., 3) uint8."""
     span = vmax - vmin if vmax > vmin else 1.0
@@ -206,7 +219,7 @@ def pixel_grid_html(image: np.ndarray, cell: int = 20, min_cell: int = 16) -> st
 def phone_answer_html(digit: int, confidence: float) -> str:
     """The answer in one line, for right under the drawing pad: shown on narrow screens, where
     the full answer sits below the fold, and read by screen readers on every screen
-    (pages/_style.css)."""
+    (ui/style.css)."""
     return f'<p class="mv-phone-answer">Prediction: <b>{int(digit)}</b> ({confidence:.0%} sure)</p>'
 
 

@@ -1,9 +1,11 @@
 """The lab's per-digit computations and adversarial training, on tiny models."""
 
+import io
 import re
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from mnist_viz.adversarial import attacks
 from mnist_viz.adversarial.adversarial_training import (
@@ -12,10 +14,17 @@ from mnist_viz.adversarial.adversarial_training import (
     train_adversarial,
 )
 from mnist_viz.adversarial.attacks import FGSM, PGD
-from mnist_viz.adversarial.lab import AttackOutcome, attack_digit, layer_changes, measure_robustness
+from mnist_viz.adversarial.lab import (
+    AttackOutcome,
+    attack_digit,
+    layer_changes,
+    map_change,
+    measure_robustness,
+)
 from mnist_viz.core.cache import ModelCache
 from mnist_viz.core.model import predict_proba
 from mnist_viz.core.training import TrainConfig, train_model
+from mnist_viz.view import render
 
 
 @pytest.fixture(scope="module")
@@ -176,3 +185,28 @@ def test_robustness_curves_say_how_many_images_they_attack(tiny):
     data, model = tiny
     curve = measure_robustness(model, data, PGD)
     assert curve.images == robustness_images(PGD, len(data.x_test))
+
+
+def test_relative_change_is_the_change_over_the_clean_images_length():
+    clean = np.zeros((28, 28), np.float32)
+    clean[0, :2] = 0.6, 0.8  # length 1
+    adv = clean.copy()
+    adv[5, 5] = 0.25
+    outcome = AttackOutcome(clean, adv, np.eye(10)[1], np.eye(10)[1])
+    assert outcome.relative_l2 == pytest.approx(0.25)
+    blank = AttackOutcome(np.zeros((28, 28)), adv - clean, np.eye(10)[1], np.eye(10)[1])
+    assert np.isfinite(blank.relative_l2)
+
+
+def test_map_change_draws_both_maps_and_their_difference_on_one_scale():
+    clean = np.zeros((4, 4, 2), np.float32)
+    clean[0, 0, 0] = 2.0
+    adv = clean.copy()
+    adv[1, 1, 1] = 1.0  # half the peak: drawn at half strength of the diverging scale
+    change = map_change("conv1", clean, adv, scale=2)
+    for png_bytes in (change.clean_png, change.adversarial_png, change.change_png):
+        assert png_bytes.startswith(b"\x89PNG")
+    expected = render.colourise((adv - clean).transpose(2, 0, 1), render.DIVERGING_CMAP, -2.0, 2.0)
+    tiled = np.asarray(Image.open(io.BytesIO(change.change_png)))
+    assert np.array_equal(tiled[..., :3], render.tile(expected, 2, 2)[..., :3])
+    assert "conv1" in change.change_alt and change.change_numbers

@@ -7,11 +7,13 @@ from mnist_viz.core.model import (
     CONV2,
     DENSE,
     LOGITS,
+    Evaluation,
     architecture,
     build_model,
     evaluate,
     predict_proba,
     to_model_input,
+    top_class,
 )
 
 
@@ -108,3 +110,17 @@ def test_evaluate_counts_like_a_hand_computation(model):
             )
         else:
             assert np.isnan(result.per_class_accuracy[digit])
+
+
+def test_errors_and_the_most_frequent_mistake_are_read_off_the_matrix():
+    confusion = np.diag(np.full(10, 100)).astype(np.int64)
+    confusion[4, 9] = 7  # the largest mistake: a 4 read as 9
+    confusion[9, 4] = 6
+    confusion[3, 5] = 2
+    result = Evaluation(0.0, np.zeros(10), confusion, np.zeros(0))
+    assert result.errors == 15
+    assert result.most_frequent_mistake == (4, 9, 7)
+
+
+def test_top_class_is_the_most_probable_and_its_probability():
+    assert top_class(np.array([[0.1, 0.7, 0.2] + [0.0] * 7])) == (1, pytest.approx(0.7))

@@ -43,3 +43,18 @@ def test_a_failure_in_the_child_comes_back_as_one_message(tmp_path, monkeypatch)
         run_training(spec)
     with pytest.raises(TrainingError, match="unknown recipe 'magic'"):
         run_training(TrainSpec(str(tmp_path / "models"), STANDARD_MODEL, "magic"))
+
+
+def test_every_recipe_is_found_by_name_and_held_to_the_limits():
+    import importlib
+
+    from mnist_viz.core.worker import ADVERSARIAL, RECIPES
+
+    assert set(RECIPES) == {STANDARD, ADVERSARIAL}
+    for name, where in RECIPES.items():
+        module, function = where.split(":")
+        recipe = getattr(importlib.import_module(module), function)
+        config, trainer = recipe(None)
+        assert callable(trainer) and config.epochs >= 1, name
+        with pytest.raises(ValueError):  # far beyond what the app may be asked to train
+            recipe({"epochs": 10_000})

@@ -5,7 +5,14 @@ import numpy as np
 import pytest
 
 from mnist_viz.core.model import CONV1, build_model
-from mnist_viz.inside.filter_vis import _centre, centre_box, filter_reports, maximise, top_images
+from mnist_viz.inside.filter_vis import (
+    TopImages,
+    _centre,
+    centre_box,
+    filter_reports,
+    maximise,
+    top_images,
+)
 
 
 def one_filter_model(kernel: np.ndarray) -> keras.Model:
@@ -76,3 +83,9 @@ def test_filter_reports_cover_every_convolution_and_none_for_an_mlp():
     assert filter_reports(mlp, images) == {}
     with pytest.raises(ValueError, match="no convolutions"):
         cortex_report(mlp, images)
+
+
+def test_silent_channels_are_those_no_image_drives_above_zero():
+    activations = np.array([[0.0, 0.0], [0.5, 0.1], [-0.2, -0.3]])  # strongest first
+    tops = TopImages(np.zeros((3, 2), int), activations, np.zeros((3, 2, 4), int))
+    assert tops.silent_channels == 2

@@ -118,3 +118,24 @@ def test_what_feeds_the_dense_layer_is_said_from_the_model():
     assert layer_role(classic.get_layer("pool1")) == "keep the max of each 2x2"
     assert layer_role(classic.get_layer("dense")) == "weighted sums + ReLU"
     assert layer_role(classic.get_layer("logits")) == "weighted sums"
+
+
+def test_map_summary_counts_silent_maps_and_keeps_zero_on_the_scale():
+    maps = np.zeros((3, 3, 3), np.float32)
+    maps[1, 1, 0] = 2.5
+    maps[0, 2, 2] = -0.5  # below zero everywhere else: silent after all
+    summary = network.summarise_maps(maps)
+    assert summary.peak == 2.5 and summary.low == -0.5
+    assert summary.channel_peaks.tolist() == [2.5, 0.0, 0.0]
+    assert summary.silent == 2
+    assert summary.legend(per_channel=False) == (-0.5, 2.5)
+    assert summary.legend(per_channel=True) == (0.0, 1.0)
+    assert network.summarise_maps(np.zeros((2, 2, 1))).legend(False) == (0.0, 1.0)
+
+
+def test_pixel_templates_put_each_weight_where_its_pixel_is():
+    kernel = np.zeros((784, 5), np.float32)
+    kernel[28 * 3 + 7, 2] = 1.0  # unit 2's weight on the pixel at row 3, column 7
+    templates = network.pixel_templates(kernel, 4)
+    assert templates.shape == (4, 28, 28)
+    assert templates[2, 3, 7] == 1.0 and templates.sum() == 1.0

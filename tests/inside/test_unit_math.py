@@ -31,6 +31,7 @@ def test_a_convolution_unit_adds_up_to_its_feature_map_value(setup, layer):
         unit = conv_unit(model, inputs, layer, int(row), int(col), int(ch))
         assert unit.value == pytest.approx(float(acts[layer][row, col, ch]), abs=1e-5)
         assert unit.per_input.sum() + unit.bias == pytest.approx(unit.before_relu, abs=1e-5)
+        assert unit.summed == pytest.approx(float(np.sum(unit.patch * unit.kernel)), abs=1e-5)
         assert unit.patch.shape == unit.kernel.shape == (3, 3, inputs.shape[-1])
 
 

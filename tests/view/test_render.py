@@ -148,3 +148,13 @@ def test_pixel_grid_numbers_keep_wcag_aa_contrast_on_every_grey():
         assert squares[where] == int(value) == image[where]
         lighter, darker = sorted([_luminance(int(value)), _luminance(text[ink])], reverse=True)
         assert (lighter + 0.05) / (darker + 0.05) >= 4.5, (value, ink)
+
+
+def test_log_shade_is_log_one_plus_n():
+    counts = np.array([[0, 9], [99, 999]])
+    assert np.allclose(render.log_shade(counts), [[0, np.log(10)], [np.log(100), np.log(1000)]])
+
+
+def test_share_of_peak_divides_by_the_maximum_and_leaves_zeros():
+    assert np.allclose(render.share_of_peak(np.array([1.0, 4.0, 2.0])), [0.25, 1.0, 0.5])
+    assert np.array_equal(render.share_of_peak(np.zeros(3)), np.zeros(3))

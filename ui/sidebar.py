@@ -1,4 +1,5 @@
-"""The current digit every page works on (kept in session state) and the sidebar that shows it."""
+"""The sidebar every page ends with: the current digit and its prediction, the network this
+session looks at, then the teacher's and the class's panels."""
 
 from __future__ import annotations
 
@@ -8,47 +9,18 @@ from mnist_viz.core.cache import architecture_of, model_label
 from mnist_viz.core.data import DATA_ENV_VAR, SOURCE_SAMPLE
 from mnist_viz.core.data_mix import describe_sources
 from mnist_viz.core.model import predict_proba
-from mnist_viz.inputs.digit import Digit, Verdict, judge
+from mnist_viz.inputs.digit import Verdict, judge
 from mnist_viz.view.render import grey_image, png
-from pages._class import class_sidebar
-from pages._models import (
+from ui.class_session import class_sidebar
+from ui.digit import current_digit, prediction_metric
+from ui.models import (
     SESSION_MODEL,
     available_models,
     get_model,
     session_model_name,
     shared_model_name,
 )
-from pages._teacher import teacher_sidebar
-
-DIGIT_KEY = "current_digit"
-
-
-def current_digit() -> Digit | None:
-    """The digit the user drew, uploaded or picked last, or None before the first one."""
-    return st.session_state.get(DIGIT_KEY)
-
-
-def set_digit(digit: Digit | None) -> None:
-    st.session_state[DIGIT_KEY] = digit
-
-
-def no_digit_prompt(what: str) -> None:
-    """Say that ``what`` needs a digit, with a link to where one is made."""
-    st.info(f"There is no digit yet: draw, upload or pick one to see {what}.")
-    st.page_link("pages/draw.py", label="Draw & predict", icon=":material/draw:")
-
-
-def prediction_metric(
-    label: str, digit_class: int, probability: float, noun: str = "confidence", container=st
-) -> None:
-    """A predicted class as a metric, with its probability in the (uncoloured) delta line."""
-    container.metric(
-        label,
-        str(digit_class),
-        f"{probability:.1%} {noun}",
-        delta_color="off",
-        delta_arrow="off",
-    )
+from ui.teacher import teacher_sidebar
 
 
 def render_sidebar() -> None:

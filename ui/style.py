@@ -1,4 +1,4 @@
-"""The site-wide stylesheet (``_style.css``): readable captions, a visible focus, screen-reader
+"""The site-wide stylesheet (``style.css``): readable captions, a visible focus, screen-reader
 text. The router applies it on every run, before any page draws."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import streamlit as st
 
 @cache
 def _css() -> str:
-    return Path(__file__).with_name("_style.css").read_text(encoding="utf-8")
+    return Path(__file__).with_name("style.css").read_text(encoding="utf-8")
 
 
 def apply_style() -> None:

@@ -15,7 +15,7 @@ from mnist_viz.core.jobs import RUNNING, Job, JobQueue, SharedResults
 from mnist_viz.core.training import TrainingProgress
 from mnist_viz.core.worker import STANDARD, TrainSpec, run_training
 from mnist_viz.view import charts
-from pages._chart import chart
+from ui.chart import chart
 
 POLL_SECONDS = 0.25  # a page waiting for a result it needs checks this often
 

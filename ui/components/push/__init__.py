@@ -1,5 +1,5 @@
 """Following the teacher's pushes: a mirror of the latest push id in a static file that every
-student's page asks for (``_push.js``: four times a second behind nginx, which serves the file
+student's page asks for (``push.js``: four times a second behind nginx, which serves the file
 itself, twice a second from a single server), and the switch to the pushed digit.
 
 Why not ``st.fragment(run_every=...)``: that costs a script run per student and second, and in
@@ -25,7 +25,7 @@ import streamlit as st
 from mnist_viz.classroom.classwork import ClassWork, ask_every_ms
 from mnist_viz.classroom.store import Store, StoreError
 
-STATIC = Path(__file__).resolve().parent.parent / "static"  # served at /app/static/
+STATIC = Path(__file__).resolve().parents[3] / "static"  # served at /app/static/
 MIRROR_EVERY_S = 0.1  # one single-row SELECT: cheap
 # A page hears of a push within 0.6 s (mirror + ask), or 0.35 s behind nginx, which serves the
 # file itself and lets pages ask four times a second; the rest of the second is for 30 pages'
@@ -38,7 +38,7 @@ _follower = st.components.v2.component(
         '<span class="push-follower" aria-hidden="true"></span>'
         '<p class="push-stalled" role="status" style="margin:0;font-size:0.875rem"></p>'
     ),
-    js=(Path(__file__).with_name("_push.js")).read_text(encoding="utf-8"),
+    js=(Path(__file__).with_name("push.js")).read_text(encoding="utf-8"),
 )
 
 

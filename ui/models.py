@@ -30,8 +30,9 @@ from mnist_viz.core.training import Snapshot
 from mnist_viz.core.worker import STANDARD, TrainingError
 from mnist_viz.inputs.pendigits import PenDigits, load_pen_digits, sample_renderings
 from mnist_viz.inside import dataset_stats, timeline
-from pages._jobs import follow_job, submit_training, training_job
-from pages._runtime import settle_heap
+from ui.class_session import served_by_class
+from ui.jobs import follow_job, submit_training, training_job
+from ui.runtime import settle_heap
 
 TIMELINE_TEST_DIGITS = 1000  # test digits each training snapshot is scored on
 
@@ -182,8 +183,6 @@ def served_arch() -> str:
 def shared_model_name() -> str:
     """The cache name of the model every session starts with: the class model when the teacher
     serves it (and it exists), else the served network's."""
-    from pages._class import served_by_class
-
     chosen = served_by_class()
     if chosen is not None and chosen in available_models():
         return chosen

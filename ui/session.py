@@ -10,7 +10,9 @@ import streamlit as st
 
 _MARKER = "session_marker"  # session state: this session's marker
 PARAM = "session"  # the URL's query parameter: the marker of the session the page last had
-STARTED_OVER = "started_over"  # session state: the drawing pad starts empty (pages/_pen.py)
+STARTED_OVER = (
+    "started_over"  # session state: the drawing pad starts empty (ui/components/pen/__init__.py)
+)
 _NOTICE_UNTIL = "started_over_notice_until"  # session state: time.monotonic() to show it until
 NOTICE_S = 60.0
 

@@ -11,8 +11,8 @@ from mnist_viz.core.data_mix import DEFAULT_PEN_COPIES, MIX_MNIST
 from mnist_viz.inputs.pendigits import CITATION
 from mnist_viz.inside import dataset_stats
 from mnist_viz.view import charts, render
-from pages._chart import chart
-from pages._models import (
+from ui.chart import chart
+from ui.models import (
     PEN_SAMPLES_PER_CLASS,
     get_mean_images,
     get_pen_digits,

@@ -1,4 +1,4 @@
-"""The adversarial lab's epsilon slider: a component that answers in the browser (``_sweep.js``).
+"""The adversarial lab's epsilon slider: a component that answers in the browser (``sweep.js``).
 
 A slider move needs no server round trip: the whole sweep (``mnist_viz.adversarial.lab.sweep_view``) is sent
 once per digit, model and attack, and the browser swaps images and numbers as the hand moves.
@@ -13,8 +13,8 @@ import streamlit as st
 _sweep = st.components.v2.component(
     "mnist_viz.epsilon_sweep",
     html='<div class="sw-root"></div>',
-    css=(Path(__file__).with_name("_sweep.css")).read_text(encoding="utf-8"),
-    js=(Path(__file__).with_name("_sweep.js")).read_text(encoding="utf-8"),
+    css=(Path(__file__).with_name("sweep.css")).read_text(encoding="utf-8"),
+    js=(Path(__file__).with_name("sweep.js")).read_text(encoding="utf-8"),
 )
 
 

@@ -13,8 +13,8 @@ from mnist_viz.core.model import predict_proba
 from mnist_viz.inputs import personal, style
 from mnist_viz.inputs.digit import Digit, Verdict
 from mnist_viz.view import render
-from pages._jobs import COMPUTE, follow_job
-from pages._results import get_feature_model, ready_style_reference, submit_teaching
+from ui.jobs import COMPUTE, follow_job
+from ui.results import get_feature_model, ready_style_reference, submit_teaching
 
 EXAMPLES, JOB, RESULT = "teach_examples", "teach_job", "teach_result"
 PROBLEM, OPEN = "teach_problem", "teach_open"

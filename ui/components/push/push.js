@@ -1,6 +1,6 @@
 // Follows the teacher's pushes without costing the server a script run per student and second.
 //
-// Each server keeps the class's latest push id in a small static file (pages/_push.py). This
+// Each server keeps the class's latest push id in a small static file (ui/components/push/__init__.py). This
 // asks for it every data.every_ms (250-500 ms); only when it differs from the one the page last
 // followed does it tell the server, which then makes the pushed digit the student's current
 // digit.

@@ -21,10 +21,10 @@ from mnist_viz.core.model import evaluate
 from mnist_viz.inputs import style
 from mnist_viz.inputs.digit import Digit, random_test_digit
 from mnist_viz.view import render
-from pages._class import class_records, current_student
-from pages._jobs import COMPUTE, follow_job, queue
-from pages._models import get_data
-from pages._results import get_style_reference
+from ui.class_session import class_records, current_student
+from ui.jobs import COMPUTE, follow_job, queue
+from ui.models import get_data
+from ui.results import get_style_reference
 
 REFRESH_SECONDS = 3.0
 state = st.session_state

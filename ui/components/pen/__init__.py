@@ -1,6 +1,6 @@
 """The drawing pad: streamlit-drawable-canvas plus pen tools that make it answer at once.
 
-See ``_pen.js``: each stroke is sent the moment the pen lifts (instead of 200 ms later), and
+See ``pen.js``: each stroke is sent the moment the pen lifts (instead of 200 ms later), and
 "Clear" empties the canvas in the browser, so neither waits for the server; "Undo" takes back
 the last stroke. The canvas's own toolbar is hidden: unseen, it lay over the canvas's top-right
 corner and swallowed strokes begun there.
@@ -21,7 +21,7 @@ from streamlit_drawable_canvas import st_canvas
 
 from mnist_viz.core.errors import ImageError
 from mnist_viz.inputs.image_input import check_canvas_png
-from pages._session import STARTED_OVER
+from ui.session import STARTED_OVER
 
 CANVAS_SIZE = 280  # 10x MNIST's 28 px: room to draw, and a round factor for the eye
 # The pad's picture arrives over the websocket, past the uploader's type filter and nginx's body
@@ -56,7 +56,7 @@ _pen_tools = st.components.v2.component(
     .pen-row button:disabled { cursor: not-allowed; opacity: 0.45; }
     .pen-row button[hidden] { display: none; }
     """,
-    js=(Path(__file__).with_name("_pen.js")).read_text(encoding="utf-8"),
+    js=(Path(__file__).with_name("pen.js")).read_text(encoding="utf-8"),
 )
 
 

@@ -1,4 +1,4 @@
-"""The tab's copy of a joined student's resume code (``_code_keeper.js``), for a page that
+"""The tab's copy of a joined student's resume code (``code_keeper.js``), for a page that
 reconnected to a new session with an address that lost the code (a page switch in the moment a
 replica restarted)."""
 
@@ -14,7 +14,7 @@ KEEPER = "code_keeper"  # the component's key: its state holds the code the tab 
 _keeper = st.components.v2.component(
     "mnist_viz.code_keeper",
     html='<span class="code-keeper" aria-hidden="true"></span>',
-    js=(Path(__file__).with_name("_code_keeper.js")).read_text(encoding="utf-8"),
+    js=(Path(__file__).with_name("code_keeper.js")).read_text(encoding="utf-8"),
 )
 
 

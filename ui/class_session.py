@@ -26,9 +26,10 @@ from mnist_viz.classroom.push_follow import Notice
 from mnist_viz.classroom.retention import start_retention
 from mnist_viz.classroom.store import Store, StoreError, database_url
 from mnist_viz.inputs.digit import DRAWING, UPLOAD, Digit, Verdict, from_push
-from pages._code_keeper import keep_code_in_tab, kept_code
-from pages._push import FOLLOWER, follow_pushes, start_mirror
-from pages._teacher import client_address
+from ui.components.code_keeper import keep_code_in_tab, kept_code
+from ui.components.push import FOLLOWER, follow_pushes, start_mirror
+from ui.digit import current_digit, set_digit
+from ui.teacher import client_address
 
 STUDENT, TOKEN = "class_student", "class_token"  # session state
 OPEN_DRAWING = "class_drawing"  # session state: the OpenDrawing of the latest saved answer
@@ -82,7 +83,11 @@ def _store() -> Store:
     """The class's database, migrated; StoreError at once while it is down (its breaker)."""
     store = _open_store()
     store.ready()
-    start_retention(store)  # once per server process (after the schema is ready): hourly purges
+    # The server's background work, started once per process by whichever run first opens the
+    # database (after the schema is ready), not by any one page: the hourly purges, and the
+    # mirror of the latest push id that every student's page asks for.
+    start_retention(store)
+    start_mirror(store, ClassWork(store).class_id)
     return store
 
 
@@ -433,14 +438,12 @@ def _show_digit_change() -> None:
 
 
 def _back_to_own() -> None:
-    from pages._digit import set_digit
 
     set_digit(push_follow.back_to_own(state))
     _show_digit_change()
 
 
 def _show_pending() -> None:
-    from pages._digit import current_digit, set_digit
 
     set_digit(push_follow.show_pending(state, current_digit()))
     _show_digit_change()
@@ -449,7 +452,6 @@ def _show_pending() -> None:
 def _take_push(work: ClassWork, rerun: bool = True) -> None:
     """The page saw a newer push id: make that push the current digit (keeping the student's
     own to go back to); from the follower's callback, ``rerun`` what shows it."""
-    from pages._digit import current_digit, set_digit
 
     try:
         push = work.current_push()
@@ -466,7 +468,6 @@ def _take_push(work: ClassWork, rerun: bool = True) -> None:
 
 
 def _follow_pushes(work: ClassWork) -> None:
-    start_mirror(work.store, work.class_id)
     if PUSH_SEEN not in state:  # a new session does not jump to an old push, but takes a new one
         try:
             push = work.current_push()
@@ -493,7 +494,6 @@ def catch_up_on_push(work: ClassWork | None) -> None:
 
 @st.fragment(key=PUSH_NOTICE)
 def _push_notice() -> None:
-    from pages._digit import current_digit
 
     digit = current_digit()
     shown = push_follow.notice(state, digit, time.monotonic())

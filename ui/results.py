@@ -32,8 +32,8 @@ from mnist_viz.inputs.digit import Digit
 from mnist_viz.inside.filter_vis import FilterReport, filter_reports
 from mnist_viz.neuro import rsa
 from mnist_viz.neuro.cortex import CortexReport, cortex_report
-from pages._jobs import COMPUTE, computed_once, queue, shared_results, this_session
-from pages._models import get_data, load_data
+from ui.jobs import COMPUTE, computed_once, queue, shared_results, this_session
+from ui.models import get_data, load_data
 
 _log = logging.getLogger(__name__)
 
