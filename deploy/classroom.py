@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mnist_viz.classroom.access import password_setting  # noqa: E402
-from mnist_viz.classroom.classwork import PUSH_ASK_ENV_VAR  # noqa: E402
+from mnist_viz.classroom.pushes import PUSH_ASK_ENV_VAR  # noqa: E402
 
 TEMPLATE = Path(__file__).with_name("nginx.conf.template")
 START_TIMEOUT_S = 120

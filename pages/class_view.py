@@ -5,7 +5,9 @@ import pandas as pd
 import streamlit as st
 
 from mnist_viz.classroom.class_model import CLASS_MODEL
-from mnist_viz.classroom.classwork import ClassError, ClassWork, read_right
+from mnist_viz.classroom.classwork import ClassWork
+from mnist_viz.classroom.drawings import read_right
+from mnist_viz.classroom.records import ClassError
 from mnist_viz.core.data import NUM_CLASSES
 from mnist_viz.inputs.digit import random_test_digit
 from mnist_viz.view import render

@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # the app's pages import as `pages.*`, as under `streamlit run`
+sys.path.insert(
+    0, str(ROOT)
+)  # the app imports `ui.*` and `mnist_viz.*` from here, as under `streamlit run`
 
 from mnist_viz.core.data import IMAGES_MAGIC, LABELS_MAGIC, MnistData  # noqa: E402
 

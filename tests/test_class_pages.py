@@ -17,7 +17,7 @@ from conftest import (
 )
 
 from deploy.teacher_link import teacher_link
-from mnist_viz.classroom import classwork, quotas
+from mnist_viz.classroom import quotas, roster
 from mnist_viz.classroom.access import LEDGER_NAME, SPIKE_FAILURES, FailureLedger
 from mnist_viz.classroom.classwork import ClassWork
 from mnist_viz.classroom.store import DATABASE_URL_ENV_VAR, Store, StoreError
@@ -250,7 +250,7 @@ def test_leave_withdraws_the_code_everywhere_and_keeps_the_work(app):
 
 
 def test_a_new_code_replaces_the_old_one_on_every_device(app, monkeypatch):
-    monkeypatch.setattr(classwork, "CODE_RECHECK_S", 0.0)  # the production 30 s, shortened
+    monkeypatch.setattr(roster, "CODE_RECHECK_S", 0.0)  # the production 30 s, shortened
     phone = join(app().run(), "ada")
     old = phone.query_params["student"]
     laptop = app()  # the same student on another device, through the old code

@@ -228,7 +228,7 @@ def test_nginx_serves_the_push_file_itself_and_pages_ask_more_often_behind_it(em
     # Under a folder closed to others (a private home, a mktemp -d), nginx's workers cannot read
     # the file when nginx runs as root: then a replica serves it and pages ask at the usual rate.
     from deploy.classroom import PUSH_ASK_BEHIND_NGINX_MS, ROOT, nginx_reads_static
-    from mnist_viz.classroom.classwork import PUSH_ASK_MS, ask_every_ms
+    from mnist_viz.classroom.pushes import PUSH_ASK_MS, ask_every_ms
 
     by_nginx = nginx_reads_static()
     name = f"push-test-{os.getpid()}.json"

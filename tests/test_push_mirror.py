@@ -21,7 +21,7 @@ def test_the_mirror_logs_a_failure_once_and_its_recovery(tmp_path, monkeypatch, 
     monkeypatch.setenv(DATABASE_URL_ENV_VAR, "postgresql://nobody@127.0.0.1:1/none")
     down = Store()
     caplog.set_level(logging.WARNING, logger=_push.__name__)
-    _push.start_mirror(down, "lesson")
+    _push.start_mirror(down, "down", "lesson")
     time.sleep(1.5)  # 15 rounds of the mirror
     failures = [r for r in caplog.records if "cannot update the push file" in r.message]
     assert len(failures) == 1 and "lesson" in failures[0].message
@@ -32,7 +32,8 @@ def test_the_mirror_logs_a_failure_once_and_its_recovery(tmp_path, monkeypatch, 
 def test_the_mirror_says_when_it_works_again(tmp_path, monkeypatch, caplog):
     from ui.components import push as _push
 
-    monkeypatch.setattr(_push, "STATIC", tmp_path / "missing")  # not a folder yet: OSError
+    # its parent is not a folder yet: OSError (the mirror makes static/ itself, not its parents)
+    monkeypatch.setattr(_push, "STATIC", tmp_path / "missing" / "static")
     monkeypatch.setenv("MNIST_VIZ_DATA_DIR", str(tmp_path / "data"))
     store = Store()
     store.migrate()
@@ -71,7 +72,7 @@ def test_clearing_streamlits_cache_leaves_one_store(tmp_path, monkeypatch):
 def test_the_mirror_starts_when_the_server_first_opens_the_database(tmp_path, monkeypatch):
     """Not from a page's sidebar: the first run that opens the class's database (any page, the
     router's own model choice included) starts the one mirror of the process."""
-    from mnist_viz.classroom.classwork import DEFAULT_CLASS
+    from mnist_viz.classroom.records import DEFAULT_CLASS
     from ui import class_session as _class
     from ui.components import push as _push
 

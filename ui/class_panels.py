@@ -13,7 +13,8 @@ from mnist_viz.classroom.class_model import (
     fine_tune,
     mnist_check_digits,
 )
-from mnist_viz.classroom.classwork import ClassError, ClassWork
+from mnist_viz.classroom.classwork import ClassWork
+from mnist_viz.classroom.records import ClassError
 from mnist_viz.core.cache import CachedModel, ModelCache, architecture_of
 from mnist_viz.core.errors import ModelCacheError
 from mnist_viz.core.jobs import SHARED

@@ -13,17 +13,14 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from mnist_viz.classroom import push_follow
-from mnist_viz.classroom.classwork import (
-    ClassError,
-    ClassWork,
-    Push,
-    Student,
-    code_check_due,
-    label_of,
-)
+from mnist_viz.classroom.classwork import ClassWork
+from mnist_viz.classroom.drawings import label_of
 from mnist_viz.classroom.labelling import OpenDrawing, drawing_to_update, label_target
 from mnist_viz.classroom.push_follow import Notice
+from mnist_viz.classroom.pushes import Push
+from mnist_viz.classroom.records import ClassError, Student
 from mnist_viz.classroom.retention import start_retention
+from mnist_viz.classroom.roster import code_check_due
 from mnist_viz.classroom.store import Store, StoreError, database_url
 from mnist_viz.inputs.digit import DRAWING, UPLOAD, Digit, Verdict, from_push
 from ui.components.code_keeper import keep_code_in_tab, kept_code
@@ -87,7 +84,7 @@ def _store() -> Store:
     # database (after the schema is ready), not by any one page: the hourly purges, and the
     # mirror of the latest push id that every student's page asks for.
     start_retention(store)
-    start_mirror(store, ClassWork(store).class_id)
+    start_mirror(store, database_url(), ClassWork(store).class_id)
     return store
 
 

@@ -41,7 +41,8 @@ class AttackOutcome:
 
     @property
     def relative_l2(self) -> float:
-        """The change's length as a share of the clean image's (0 for a blank image)."""
+        """The change's length as a share of the clean image's (a blank image, which the app never
+        attacks, is divided by 1e-9 instead of 0)."""
         size = float(np.sqrt(np.sum(self.clean.astype(np.float64) ** 2)))
         return self.l2 / max(size, 1e-9)
 

@@ -1,4 +1,5 @@
-"""Checking a challenge submission on the server, never trusting what the browser claims.
+"""Challenges: the teacher starts one, students submit, the server checks each submission
+(never trusting what the browser claims) and keeps a leaderboard.
 
 Two kinds of challenge on one digit:
 - "fool": change the network's answer with the smallest L-infinity change (the lab's epsilon);
@@ -10,13 +11,118 @@ measures (a forged epsilon). The score kept is the server's own measurement.
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
+
 import numpy as np
 
-from mnist_viz.classroom.classwork import Challenge
+from mnist_viz.classroom import quotas
+from mnist_viz.classroom.records import (
+    ClassError,
+    ClassRecords,
+    QuotaExceeded,
+    as_bytes,
+    from_bytes,
+)
 from mnist_viz.core.errors import MnistVizError
 from mnist_viz.core.model import predict_proba
 
 CLAIM_TOLERANCE = 0.002  # the lab's images are stored as 8-bit pixels: 1/255 = 0.004 apart
+
+
+@dataclass(frozen=True)
+class Challenge:
+    id: int
+    kind: str  # "fool": smallest L-infinity change that changes the answer; "target": make it say
+    image: np.ndarray  # (28, 28) uint8
+    label: int
+    target: int | None
+    model_sha256: str
+
+    def is_on(self, image: np.ndarray) -> bool:
+        """Whether ``image`` (uint8, 28 x 28) is this challenge's digit."""
+        return np.array_equal(np.asarray(image), self.image)
+
+
+class Challenges(ClassRecords):
+    """The class's challenges, their verified submissions and the leaderboard."""
+
+    def start_challenge(
+        self, kind: str, image: np.ndarray, label: int, target: int | None, model_sha256: str
+    ) -> int:
+        """A new challenge (the previous one ends)."""
+        if kind not in ("fool", "target") or (kind == "target") != (target is not None):
+            raise ClassError("a challenge is 'fool' (no target) or 'target' (a target digit)")
+        self.ensure()
+        with self.store.transaction():
+            self.store.execute(
+                "UPDATE challenges SET active = 0 WHERE class_id = ?", (self.class_id,)
+            )
+            row = self.store.one(
+                "INSERT INTO challenges (class_id, kind, image, label, target, model_sha256, "
+                "created) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (
+                    self.class_id,
+                    kind,
+                    as_bytes(image),
+                    int(label),
+                    target,
+                    model_sha256,
+                    time.time(),
+                ),
+            )
+        return int(row[0])
+
+    def stop_challenge(self) -> None:
+        self.store.execute("UPDATE challenges SET active = 0 WHERE class_id = ?", (self.class_id,))
+
+    def active_challenge(self) -> Challenge | None:
+        row = self.store.one(
+            "SELECT id, kind, image, label, target, model_sha256 FROM challenges "
+            "WHERE class_id = ? AND active = 1 ORDER BY id DESC LIMIT 1",
+            (self.class_id,),
+        )
+        if row is None:
+            return None
+        return Challenge(int(row[0]), row[1], from_bytes(row[2]), int(row[3]), row[4], row[5])
+
+    def record_submission(
+        self, challenge_id: int, student_id: int, score: float, image: np.ndarray
+    ) -> None:
+        """Keep a submission the server has verified (see ``mnist_viz.classroom.challenges``)."""
+        with self.store.transaction():  # the count and the insert, one student at a time
+            self._one_at_a_time(student_id)
+            (count,) = self.store.one(
+                "SELECT COUNT(*) FROM submissions WHERE challenge_id = ? AND student_id = ?",
+                (challenge_id, student_id),
+            )
+            if int(count) >= quotas.SUBMISSIONS_PER_CHALLENGE:
+                raise QuotaExceeded(
+                    f"{quotas.SUBMISSIONS_PER_CHALLENGE} submissions to this challenge is the "
+                    "most one student may make: your best one counts"
+                )
+            self.store.execute(
+                "INSERT INTO submissions (challenge_id, student_id, score, image, created) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (challenge_id, student_id, float(score), as_bytes(image), time.time()),
+            )
+
+    def leaderboard(self, challenge_id: int, limit: int = 10) -> list[tuple[str, float]]:
+        """(nickname, best score), best (smallest) first."""
+        rows = self.store.execute(
+            "SELECT s.nickname, MIN(x.score) FROM submissions x JOIN students s "
+            "ON s.id = x.student_id WHERE x.challenge_id = ? GROUP BY s.nickname "
+            f"ORDER BY MIN(x.score), s.nickname LIMIT {int(limit)}",
+            (challenge_id,),
+        )
+        return [(r[0], float(r[1])) for r in rows]
+
+    def leaderboard_names(self) -> dict[int, str]:
+        return dict(
+            self.store.execute(
+                "SELECT id, nickname FROM students WHERE class_id = ?", (self.class_id,)
+            )
+        )
 
 
 class ChallengeRejected(MnistVizError):

@@ -17,7 +17,7 @@ import numpy as np
 
 from mnist_viz.core.model import evaluate
 from mnist_viz.core.training import TrainingResult
-from mnist_viz.inputs.personal import REPLAY_SHARE, private_copy, replay_batches, shifted_versions
+from mnist_viz.inputs.personal import REPLAY_SHARE, fine_tune_copy, shifted_versions
 
 CLASS_MODEL = "mnist_cnn_class"  # its name in the model cache
 MIN_DRAWINGS = 20  # labelled drawings before a class model is worth training
@@ -108,13 +108,8 @@ def fine_tune(
     learn, held = split(len(labels), seed)
     rng = np.random.default_rng(seed)
     own_x, own_y = shifted_versions(images[learn] / 255.0, labels[learn], shift=1)
-    copy = private_copy(model)
     report = progress or (lambda _: None)
-    batches = replay_batches(own_x, own_y, mnist_x, mnist_y, rng, steps=STEPS, batch=BATCH)
-    for step, (x, y) in enumerate(batches):
-        copy.train_on_batch(x, y)
-        if step % 30 == 0:
-            report(step / STEPS)
+    copy = fine_tune_copy(model, own_x, own_y, mnist_x, mnist_y, rng, STEPS, BATCH, report)
     report(1.0)
     result = ClassModelResult(
         model=copy,

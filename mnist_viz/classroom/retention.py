@@ -7,7 +7,8 @@ from __future__ import annotations
 import logging
 import threading
 
-from mnist_viz.classroom.classwork import DEFAULT_CLASS, ClassWork
+from mnist_viz.classroom.classwork import ClassWork
+from mnist_viz.classroom.records import DEFAULT_CLASS
 from mnist_viz.classroom.store import Store, StoreError
 
 PURGE_EVERY_S = 3600.0

@@ -110,6 +110,31 @@ def replay_batches(
         yield to_model_input(x), y.astype(np.int64)
 
 
+def fine_tune_copy(
+    model: keras.Model,
+    own_x: np.ndarray,
+    own_y: np.ndarray,
+    replay_x: np.ndarray | None,
+    replay_y: np.ndarray | None,
+    rng: np.random.Generator,
+    steps: int = STEPS,
+    batch: int = BATCH,
+    progress: Callable[[float], None] | None = None,
+) -> keras.Model:
+    """A private copy of ``model`` trained for ``steps`` batches of the learner's versions
+    ``own_x``/``own_y`` ((N, 28, 28) in [0, 1]), half of each batch replayed from
+    ``replay_x``/``replay_y`` unless they are None. The one fine-tuning routine: "Teach it my
+    handwriting" and the class model (``mnist_viz.classroom.class_model``) both use it."""
+    copy = private_copy(model)
+    for step, (x, y) in enumerate(
+        replay_batches(own_x, own_y, replay_x, replay_y, rng, steps=steps, batch=batch)
+    ):
+        copy.train_on_batch(x, y)
+        if progress is not None and step % 30 == 0:
+            progress(step / steps)
+    return copy
+
+
 def _scores(model, images, labels, check_x, check_y) -> CopyScores:
     predictions = predict_proba(model, images).argmax(axis=1)
     on_mnist = predict_proba(model, check_x).argmax(axis=1)
@@ -145,12 +170,9 @@ def teach(
     report(0.1)
     copies = {}
     for i, replay in enumerate((False, True)):
-        copy = private_copy(model)
-        for x, y in replay_batches(
-            own_x, own_y, mnist_x if replay else None, mnist_y if replay else None, rng
-        ):
-            copy.train_on_batch(x, y)
-        copies[replay] = copy
+        copies[replay] = fine_tune_copy(
+            model, own_x, own_y, mnist_x if replay else None, mnist_y if replay else None, rng
+        )
         report(0.1 + 0.4 * (i + 1))
     naive = _scores(copies[False], images, labels, check_x, check_y)
     replayed = _scores(copies[True], images, labels, check_x, check_y)

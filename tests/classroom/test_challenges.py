@@ -6,8 +6,7 @@ import pytest
 from conftest import tiny_mnist
 
 from mnist_viz.adversarial import attacks
-from mnist_viz.classroom.challenges import ChallengeRejected, change_size, verify
-from mnist_viz.classroom.classwork import Challenge
+from mnist_viz.classroom.challenges import Challenge, ChallengeRejected, change_size, verify
 from mnist_viz.core.cache import ModelCache
 from mnist_viz.core.model import predict_proba
 

@@ -11,9 +11,12 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from mnist_viz.classroom import quotas
-from mnist_viz.classroom.classwork import RECENT_PUSH_S, ClassError, ClassWork, from_bytes
+from mnist_viz.classroom.classwork import ClassWork
+from mnist_viz.classroom.pushes import RECENT_PUSH_S
+from mnist_viz.classroom.records import ClassError, from_bytes
 from mnist_viz.classroom.retention import start_retention, stop_retention
 from mnist_viz.classroom.store import MIGRATIONS, Store, StoreError
 
@@ -255,6 +258,9 @@ def test_export_retention_and_deleting_the_class(store):
     assert rows[0][:3] == ["id", "nickname", "created_utc"] and len(rows) == 3
     with zipfile.ZipFile(io.BytesIO(work.drawings_zip(drawings))) as archive:
         assert sorted(archive.namelist()) == sorted(["drawings.csv", f"{old}.png", f"{new}.png"])
+        for d in drawings:  # each PNG is the saved drawing, pixel for pixel (white on black)
+            png = np.asarray(Image.open(io.BytesIO(archive.read(f"{d.id}.png"))))
+            np.testing.assert_array_equal(png, d.image)
     assert work.settings()["retention_days"] == 30
     assert work.purge() == 1 and [d.id for d in work.all_drawings()] == [new]
     work.set_retention(60)
@@ -301,7 +307,7 @@ def test_many_sessions_share_a_few_connections(store):
 
 
 def test_a_tap_gives_the_predicted_digit_a_digit_or_nothing():
-    from mnist_viz.classroom.classwork import label_of
+    from mnist_viz.classroom.drawings import label_of
 
     assert label_of("right", 4, "right") == 4
     assert label_of("7", 4, "right") == 7

@@ -7,7 +7,8 @@ import threading
 import pytest
 
 from mnist_viz.classroom import nicknames
-from mnist_viz.classroom.classwork import ClassError, ClassWork
+from mnist_viz.classroom.classwork import ClassWork
+from mnist_viz.classroom.records import ClassError
 
 CYRILLIC_O = "\u043e"
 FULL_WIDTH_BOB = "\uff42\uff4f\uff42"

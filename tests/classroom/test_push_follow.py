@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 from mnist_viz.classroom import push_follow as follow
-from mnist_viz.classroom.classwork import Push
 from mnist_viz.classroom.pending_push import GRACE_S
 from mnist_viz.classroom.push_follow import Notice
+from mnist_viz.classroom.pushes import Push
 from mnist_viz.inputs.digit import DRAWING, TEST_SET, Digit, from_push
 
 

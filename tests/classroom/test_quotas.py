@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from mnist_viz.classroom import quotas
-from mnist_viz.classroom.classwork import ClassError, ClassWork, QuotaExceeded
+from mnist_viz.classroom.classwork import ClassWork
+from mnist_viz.classroom.records import ClassError, QuotaExceeded
 
 
 def digit() -> np.ndarray:

@@ -1,6 +1,7 @@
 """Teaching a private copy: the shifted examples, learning the learner's digits, forgetting
 without replay and keeping MNIST with it, and the shared model left untouched."""
 
+import keras
 import numpy as np
 import pytest
 from conftest import tiny_mnist
@@ -101,3 +102,34 @@ def test_an_mlp_is_taught_and_compared_with_mnist_too():
     assert predict_proba(result.model, images).argmax(axis=1).tolist() == [1, 2, 3]
     reference = style.fit_reference(mlp, data.x_train, data.y_train, data.x_test, data.y_test)
     assert reference is not None
+
+
+def test_fine_tuning_takes_the_same_steps_as_a_loop_written_out_by_hand(shared):
+    """The one fine-tuning routine against an independent reference: the same batches (the
+    learner's versions, half of each batch replayed from MNIST's uint8 digits, scaled to [0, 1])
+    through a clone compiled the same way give the same weights."""
+    data, model = shared
+    own_x = data.x_test[:6].astype(np.float32) / 255
+    own_y = np.full(6, 7)
+    replay_x, replay_y = data.x_train, data.y_train
+    keras.utils.set_random_seed(5)  # the same dropout masks in both clones
+    tuned = personal.fine_tune_copy(
+        model, own_x, own_y, replay_x, replay_y, np.random.default_rng(11), steps=3, batch=8
+    )
+
+    rng = np.random.default_rng(11)
+    keras.utils.set_random_seed(5)
+    reference = keras.models.clone_model(model)
+    reference.set_weights(model.get_weights())
+    reference.compile(
+        optimizer=keras.optimizers.Adam(1e-3), loss=keras.losses.SparseCategoricalCrossentropy()
+    )
+    for _ in range(3):
+        mine = rng.integers(0, len(own_x), 4)
+        old = rng.integers(0, len(replay_x), 4)
+        x = np.concatenate([own_x[mine], replay_x[old].astype(np.float32) / 255])
+        y = np.concatenate([own_y[mine], replay_y[old]])
+        reference.train_on_batch(x[..., None], y)
+    for got, want in zip(tuned.get_weights(), reference.get_weights(), strict=True):
+        np.testing.assert_allclose(got, want, atol=1e-5)
+    assert not np.allclose(tuned.get_weights()[-1], model.get_weights()[-1])  # it did learn

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from mnist_viz.classroom.classwork import ClassWork, ask_every_ms
+from mnist_viz.classroom.classwork import ClassWork
+from mnist_viz.classroom.pushes import ask_every_ms
 from mnist_viz.classroom.store import Store, StoreError
 
 STATIC = Path(__file__).resolve().parents[3] / "static"  # served at /app/static/
@@ -72,6 +73,7 @@ def _mirror(store: Store, class_id: str, token: object) -> None:
         try:
             push_id = ClassWork(store, class_id).current_push_id()
             if push_id != written or not path.is_file():
+                path.parent.mkdir(exist_ok=True)  # a full or read-only disk: logged, retried
                 _write_id(path, push_id)
                 written = push_id
         except (StoreError, OSError) as exc:  # back in a moment; pages keep their digit
@@ -84,9 +86,9 @@ def _mirror(store: Store, class_id: str, token: object) -> None:
 
 
 @st.cache_resource(show_spinner=False)
-def start_mirror(_store: Store, class_id: str) -> threading.Thread:
-    """One mirror thread per server process and class."""
-    STATIC.mkdir(exist_ok=True)
+def start_mirror(_store: Store, database: str, class_id: str) -> threading.Thread:
+    """One mirror thread per server process and class, of the class's ``database`` (its URL:
+    another database, as in tests, starts a mirror that replaces the one before)."""
     token = _current[class_id] = object()
     thread = threading.Thread(
         target=_mirror, args=(_store, class_id, token), name=f"push-mirror-{class_id}", daemon=True
