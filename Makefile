@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 MNIST_TEST_DATA ?= $(abspath ../shared/data/mnist)
 export MNIST_TEST_DATA
 
-.PHONY: run test lint bench classroom clean-models teacher-password teacher-link
+.PHONY: run test check lint bench classroom clean-models teacher-password teacher-link
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,14 @@ teacher-link: $(VENV)/.installed
 test: $(VENV)/.dev-installed
 	$(PY) -m ruff check .
 	$(PY) -m pytest
+
+# The quick loop while changing code: lint, and every test that needs no browser, no full
+# training and no process of its own (servers, database clusters, training children), on both
+# cores. `make test` (CI) runs everything.
+check: $(VENV)/.dev-installed
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m pytest -q -n 2 --dist loadscope -m "not browser and not slow and not process"
 
 lint: $(VENV)/.dev-installed
 	$(PY) -m ruff check .

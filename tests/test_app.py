@@ -26,6 +26,7 @@ def test_cached_model_is_loaded_not_retrained(tmp_path, monkeypatch):
     assert not at.sidebar.warning  # trained on a real path, not the sample
 
 
+@pytest.mark.process  # trains in a child process, as the app does
 def test_first_run_trains_with_progress_and_caches(tmp_path, monkeypatch, tiny_idx_folder):
     monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(tmp_path / "models"))
     monkeypatch.setenv("MNIST_DATA", str(tiny_idx_folder))
@@ -58,6 +59,7 @@ def test_missing_data_is_a_message_not_a_traceback(tmp_path, monkeypatch):
     assert "no such file or folder" in at.error[0].value
 
 
+@pytest.mark.process  # trains in a child process, as the app does
 def test_a_corrupt_only_model_is_trained_again_and_the_page_says_so(
     tmp_path, monkeypatch, tiny_idx_folder
 ):

@@ -199,6 +199,7 @@ def test_compare_page_with_one_network_says_how_to_train_another(tiny_models_dir
     assert "Only one network is trained" in at.info[0].value
 
 
+@pytest.mark.process  # trains in a child process, as the app does
 def test_the_robust_twin_of_an_mlp_is_an_mlp(models_dir, tmp_path, monkeypatch, teacher_password):
     import shutil
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from conftest import ROOT
 
 PROBE = """
@@ -36,6 +37,7 @@ def run_pytest(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.process
 def test_missing_mnist_fails_in_ci_instead_of_skipping(tmp_path):
     nowhere = str(tmp_path / "no-mnist")
     locally = run_pytest(tmp_path, "-k", "needs_mnist", MNIST_TEST_DATA=nowhere)
@@ -46,6 +48,7 @@ def test_missing_mnist_fails_in_ci_instead_of_skipping(tmp_path):
     assert in_ci.returncode == 1 and "the official MNIST is not at" in in_ci.stdout
 
 
+@pytest.mark.process
 def test_a_hanging_test_fails_fast(tmp_path):
     start = time.monotonic()
     hung = run_pytest(tmp_path, "-k", "hangs", "-o", "timeout=3")

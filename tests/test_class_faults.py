@@ -30,7 +30,8 @@ from mnist_viz.classroom.store import DATABASE_URL_ENV_VAR, Store
 from mnist_viz.inputs.digit import from_push
 from ui.digit import DIGIT_KEY
 
-pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
+# a tmpfs mounted for a full disk, and a PostgreSQL cluster stopped under the app
+pytestmark = [pytest.mark.usefixtures("fresh_streamlit_caches"), pytest.mark.process]
 
 
 @pytest.fixture

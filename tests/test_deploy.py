@@ -51,6 +51,7 @@ def websocket_handshake(port: int, host: str, origin: str) -> int:
     return status
 
 
+@pytest.mark.process
 def test_a_class_name_with_a_port_passes_the_origin_check_and_others_do_not(empty_models):
     """nginx passes Host with its port ($http_host, not $host): Streamlit compares a websocket's
     Origin with it. server.allowedHosts keeps other names out (DNS rebinding)."""
@@ -84,6 +85,7 @@ def plain_get(port: int, host: str, path: str = "/_stcore/health") -> int:
         connection.close()
 
 
+@pytest.mark.process
 def test_every_answer_carries_the_security_headers(empty_models):
     with Classroom(replicas=1, env=empty_models) as server:
         for path in ["/", "/_stcore/health", "/app/static/push-class.json", "/_stcore/upload_file"]:
@@ -107,6 +109,7 @@ def test_listening_beyond_this_machine_without_tls_is_warned_about():
     assert listen_warning("127.0.0.1", tls=False) is None
 
 
+@pytest.mark.process
 @pytest.mark.skipif(os.geteuid() != 0, reason="nginx drops privileges only when started as root")
 def test_nginx_workers_run_unprivileged(empty_models):
     with Classroom(replicas=1, env=empty_models) as server:
@@ -119,6 +122,7 @@ def test_nginx_workers_run_unprivileged(empty_models):
     assert users and set(users) == {"nobody"}
 
 
+@pytest.mark.process
 def test_https_with_the_teachers_certificate(empty_models, tmp_path):
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
@@ -168,6 +172,7 @@ def test_https_with_the_teachers_certificate(empty_models, tmp_path):
             urllib.request.urlopen(f"http://127.0.0.1:{server.port}/_stcore/health", timeout=5)
 
 
+@pytest.mark.process
 def test_a_flood_of_requests_from_one_address_is_refused_and_a_class_is_not(empty_models):
     with Classroom(replicas=1, env=empty_models) as server:
 
@@ -199,6 +204,7 @@ def test_the_proxy_keeps_no_connection_open_for_a_day():
     assert "proxy_set_header Host $http_host" in text and "proxy_set_header Host $host;" not in text
 
 
+@pytest.mark.process
 def test_stopping_the_class_stops_what_its_servers_started(empty_models, tmp_path):
     """A training child runs in its server's process group; stopping the class ends it too.
     Here the "server" starts a long sleep in the background first, as a training would."""
@@ -224,6 +230,7 @@ def test_stopping_the_class_stops_what_its_servers_started(empty_models, tmp_pat
     pytest.fail("the server's child outlived the class")
 
 
+@pytest.mark.process
 def test_nginx_serves_the_push_file_itself_and_pages_ask_more_often_behind_it(empty_models):
     # Under a folder closed to others (a private home, a mktemp -d), nginx's workers cannot read
     # the file when nginx runs as root: then a replica serves it and pages ask at the usual rate.
@@ -290,6 +297,7 @@ def test_a_folder_closed_to_others_is_named_in_a_warning(open_tmp, monkeypatch):
     assert classroom.static_warning() is None
 
 
+@pytest.mark.process
 def test_a_label_tapped_as_the_server_is_stopped_is_kept(mnist_model_dir, tmp_path):
     """A stop (SIGTERM, as an update or a restart sends) drains first: taps sent in the same
     instant as the signal still reach the database (deploy/serve.py). Several students tap, the

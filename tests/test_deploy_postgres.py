@@ -16,6 +16,8 @@ import pytest
 
 from deploy.postgres import LocalPostgres, binaries
 
+pytestmark = pytest.mark.process  # a PostgreSQL cluster of its own
+
 
 @pytest.fixture(scope="module")
 def server():

@@ -124,6 +124,7 @@ def test_robustness_is_measured_on_request(tiny_app):
     assert {"clean", "FGSM 0.1", "PGD 0.3"} <= set(table.columns)
 
 
+@pytest.mark.process  # trains in a child process, as the app does
 def test_only_the_teacher_trains_the_robust_model(tiny_app, teacher_password):
     data = tiny_mnist()
     tiny_app.session_state["current_digit"] = from_test_set(data.x_test, data.y_test, 0)

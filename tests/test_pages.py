@@ -258,6 +258,7 @@ def test_a_short_teacher_password_switches_teacher_controls_off(retrain_app, mon
     assert not [t for t in at.text_input if t.label == "Teacher password"]
 
 
+@pytest.mark.process  # trains in a child process, as the app does
 def test_the_teacher_retrains_the_shared_model(retrain_app, teacher_password):
     before = ModelCache().read_info()
     at = sign_in_as_teacher(retrain_app.switch_page("pages/training.py").run())

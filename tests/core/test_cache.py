@@ -1,5 +1,6 @@
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -33,12 +34,23 @@ def cache(tmp_path):
     return ModelCache(tmp_path / "models")
 
 
-@pytest.fixture
-def trained(cache):
+@pytest.fixture(scope="module")
+def first_training(tmp_path_factory):
+    """The first call on an empty cache trains (once per module: every test gets a copy)."""
+    folder = tmp_path_factory.mktemp("first") / "models"
     loader = CountingLoader()
-    first = cache.load_or_train(loader, TINY)
+    first = ModelCache(folder).load_or_train(loader, TINY)
     assert loader.calls == 1 and first.trained_now
-    return first
+    return folder
+
+
+@pytest.fixture
+def trained(cache, first_training):
+    """A cache holding the model the first call trained, as that call left it."""
+    shutil.copytree(first_training, cache.directory, dirs_exist_ok=True)
+    loaded = cache.load()
+    assert not loaded.trained_now and loaded.problem is None
+    return loaded
 
 
 def test_first_call_trains_and_writes_model_and_metadata(cache, trained):
@@ -188,6 +200,7 @@ def test_unwritable_folder_is_a_clear_error(tmp_path):
         ModelCache(blocker / "models").load_or_train(CountingLoader(), TINY)
 
 
+@pytest.mark.process
 def test_lock_waits_for_another_process_and_says_so(cache):
     cache.directory.mkdir(parents=True)
     holder = subprocess.Popen(
@@ -239,6 +252,7 @@ WORKER = textwrap.dedent(
 )
 
 
+@pytest.mark.process
 def test_two_processes_starting_together_train_once(tmp_path):
     count = tmp_path / "count.txt"
     script = WORKER.format(
@@ -271,6 +285,7 @@ def test_two_processes_starting_together_train_once(tmp_path):
     ]
 
 
+@pytest.mark.process
 def test_the_lock_gives_up_with_a_message_instead_of_waiting_forever(cache):
     cache.directory.mkdir(parents=True)
     holder = subprocess.Popen(

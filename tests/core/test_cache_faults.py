@@ -32,6 +32,7 @@ def teachers_model(tmp_path, monkeypatch):
     return models, ModelCache(models).read_info().model_sha256
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("step", SAVE_STEPS)
 def test_a_trainer_killed_at_any_step_of_saving_leaves_a_consistent_pair(
     teachers_model, monkeypatch, step

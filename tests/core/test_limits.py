@@ -67,6 +67,7 @@ def test_what_the_app_refuses(arch, epochs, message):
     assert MAX_PARAMETERS == 5_000_000
 
 
+@pytest.mark.process
 def test_a_forged_training_request_is_refused_by_the_worker(tmp_path):
     models = tmp_path / "models"
     from mnist_viz.core.cache import STANDARD_MODEL

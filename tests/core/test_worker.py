@@ -10,6 +10,7 @@ from mnist_viz.core.training import TrainingProgress
 from mnist_viz.core.worker import NICENESS, STANDARD, TrainingError, TrainSpec, run_training
 
 
+@pytest.mark.process
 def test_a_child_process_trains_into_the_cache_at_low_priority(tmp_path, monkeypatch):
     monkeypatch.setenv("MNIST_DATA", str(write_idx_folder(tmp_path / "mnist", tiny_mnist())))
     models = tmp_path / "models"
@@ -28,6 +29,7 @@ def test_a_child_process_trains_into_the_cache_at_low_priority(tmp_path, monkeyp
     assert again == {**done, "trained_now": False}
 
 
+@pytest.mark.process
 def test_the_child_gets_none_of_the_servers_secrets(tiny_models_dir, monkeypatch):
     monkeypatch.setenv("MNIST_VIZ_TEACHER_PASSWORD", "a long teacher passphrase")
     monkeypatch.setenv("teacher_password", "exported by Streamlit from secrets.toml")
@@ -36,6 +38,7 @@ def test_the_child_gets_none_of_the_servers_secrets(tiny_models_dir, monkeypatch
     assert done["secrets_seen"] == []
 
 
+@pytest.mark.process
 def test_a_failure_in_the_child_comes_back_as_one_message(tmp_path, monkeypatch):
     monkeypatch.setenv("MNIST_DATA", str(tmp_path / "nowhere"))
     spec = TrainSpec(str(tmp_path / "models"), STANDARD_MODEL, STANDARD, {"epochs": 1})

@@ -182,6 +182,7 @@ def test_slashed_zeros_get_one_more_stroke_across_the_ring():
 
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs two cores")
+@pytest.mark.process  # a pool of worker processes
 def test_renderings_are_the_same_in_one_process_or_two():
     pen = load_pen_digits().subset(np.arange(30))
     one, _ = render_for_training(pen, copies=1, seed=5, workers=1)

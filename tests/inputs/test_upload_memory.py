@@ -98,6 +98,7 @@ def in_a_child(path) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("kind", list(BAD_FILES))
 def test_each_bad_file_stays_within_200_mb_and_a_second(kind, tmp_path):
     path = tmp_path / "upload"
@@ -145,6 +146,7 @@ def test_at_most_two_large_decodes_at_once_the_others_are_told_to_try_again(monk
     assert read_grey(large).shape == (320, 400)  # free again
 
 
+@pytest.mark.process
 def test_many_large_uploads_at_once_hold_two_decodes_of_memory(tmp_path):
     """Eight sessions sending the same 30 MP PNG at once: at most two decode together, so the
     process's peak stays near two decodes (2 x 120 MB), and the rest wait or are told to try
