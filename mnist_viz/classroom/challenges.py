@@ -25,7 +25,6 @@ from mnist_viz.classroom.records import (
     from_bytes,
 )
 from mnist_viz.core.errors import MnistVizError
-from mnist_viz.core.model import predict_proba
 
 CLAIM_TOLERANCE = 0.002  # the lab's images are stored as 8-bit pixels: 1/255 = 0.004 apart
 
@@ -89,7 +88,7 @@ class Challenges(ClassRecords):
     def record_submission(
         self, challenge_id: int, student_id: int, score: float, image: np.ndarray
     ) -> None:
-        """Keep a submission the server has verified (see ``mnist_viz.classroom.challenges``)."""
+        """Keep a submission the server has verified (``verify``)."""
         with self.store.transaction():  # the count and the insert, one student at a time
             self._one_at_a_time(student_id)
             (count,) = self.store.one(
@@ -151,6 +150,10 @@ def verify(
         raise ChallengeRejected("pixels are between 0 and 1")
     if model_sha256 != challenge.model_sha256:
         raise ChallengeRejected("the challenge is on another network than the one you attacked")
+    # Imported here: the records above serve tools that never load a network (the database's
+    # benches, retention), and TensorFlow costs them seconds to import.
+    from mnist_viz.core.model import predict_proba
+
     answer = int(predict_proba(model, image)[0].argmax())
     if challenge.kind == "fool" and answer == challenge.label:
         raise ChallengeRejected(f"the network still reads it as {challenge.label}")

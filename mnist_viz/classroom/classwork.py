@@ -26,7 +26,7 @@ MAX_RETENTION_DAYS = 365
 
 
 class ClassWork(Roster, Drawings, Pushes, Challenges, Export):
-    """One class in the store (``DEFAULT_CLASS`` unless named), all its records."""
+    """One class in the store (``records.DEFAULT_CLASS`` unless named), all its records."""
 
     def settings(self) -> dict:
         self.ensure()

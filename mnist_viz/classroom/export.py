@@ -57,5 +57,7 @@ class Export:
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             archive.writestr("drawings.csv", Export.drawings_csv(drawings))
             for d in drawings:
-                archive.writestr(f"{d.id}.png", render.png(d.image))  # white on black, as MNIST
+                archive.writestr(
+                    f"{d.id}.png", render.png(d.image, compress_level=6)
+                )  # white on black, as MNIST
         return buffer.getvalue()

@@ -1,6 +1,7 @@
 """How much one student, one address or one class may add, so that a hostile or stuck browser
 cannot fill the class's database or crowd out the others. Each limit sits well above what a
-person does in a lesson, and each refusal is a sentence for the student (``classwork``)."""
+person does in a lesson, and each refusal is a sentence for the student (``roster``, ``drawings``,
+``challenges``)."""
 
 from __future__ import annotations
 

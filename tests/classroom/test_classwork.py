@@ -412,3 +412,18 @@ def test_a_quota_holds_when_one_student_sends_many_at_once(store):
         kept = sum(pool.map(submit, range(20)))
     (count,) = store.one("SELECT COUNT(*) FROM submissions WHERE student_id = ?", (ada.id,))
     assert kept == 5 and int(count) == quotas.SUBMISSIONS_PER_CHALLENGE
+
+
+def test_the_class_records_load_no_network():
+    """Tools that only read and write the class's records (the database benches, retention,
+    deploy's launcher) must not pay for TensorFlow: only a challenge's verification needs it."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    probe = "import sys, mnist_viz.classroom.classwork; print('tensorflow' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "False"
