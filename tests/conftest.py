@@ -254,6 +254,17 @@ def save_tiny_model(
     return Path(models_dir)
 
 
+@pytest.fixture(scope="module")
+def taught_base():
+    """(data, model): a small network trained on synthetic digits (2 epochs, no augmentation),
+    the served network that fine-tuning starts from; one per test module."""
+    from mnist_viz.core.training import TrainConfig, train_model
+
+    data = tiny_mnist(1000, 300)
+    model = train_model(data, TrainConfig(epochs=2, batch_size=64, augment=False)).model
+    return data, model
+
+
 @pytest.fixture(scope="session")
 def tiny_models_dir(tmp_path_factory) -> Path:
     """A cached tiny model, shared by the whole session: read it, or copy it before writing."""

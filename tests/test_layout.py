@@ -24,11 +24,15 @@ ALLOWED = {
 }
 
 
-def _imports(path: Path) -> set[str]:
+def _imports(path: Path, with_names: bool = False) -> set[str]:
+    """The modules ``path`` imports; ``with_names``: also ``package.name`` for each name of a
+    ``from package import name`` (the loop check keeps the longest that is a module)."""
     names = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.module:
             names.add(node.module)
+            if with_names:
+                names.update(f"{node.module}.{alias.name}" for alias in node.names)
         elif isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
     return names
@@ -145,29 +149,6 @@ def test_promises_awaited_in_a_page_go_through_evaluate_and_wait():
     assert not found, f"awaited promises evaluated without evaluate_and_wait: {found}"
 
 
-def _module_imports(path: Path, package: str) -> set[str]:
-    """The modules of ``package`` that ``path`` imports (an import of a name inside a module
-    counts as that module)."""
-    found = set()
-    for name in _imports(path):
-        if name == package or name.startswith(package + "."):
-            found.add(name)
-    return found
-
-
-def _imported_names(path: Path) -> set[str]:
-    """What ``path`` imports, with ``from package import module`` as ``package.module`` (and
-    ``package.name`` for any other name: the loop check keeps the longest that is a module)."""
-    names = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
-            names.update(f"{node.module}.{alias.name}" for alias in node.names)
-        elif isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-    return names
-
-
 def _app_modules() -> dict[str, Path]:
     """Every module of the app's code (the router, pages, ui, mnist_viz) by dotted name."""
     modules = {"app": ROOT / "app.py"}
@@ -202,7 +183,7 @@ def test_no_import_loop_in_the_app():
 
     def targets(name: str) -> set[str]:
         found = set()
-        for imported in _imported_names(modules[name]):
+        for imported in _imports(modules[name], with_names=True):
             # "from ui.digit import x" names ui.digit; "from ui.components import pen" names a
             # package: the longest module that exists is the one imported
             parts = imported.split(".")

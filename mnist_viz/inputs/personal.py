@@ -98,7 +98,7 @@ def replay_batches(
     batch: int = BATCH,
 ):
     """``steps`` batches of the learner's versions, mixed half and half with MNIST when
-    replaying (also the class model's, ``mnist_viz.classroom.class_model``)."""
+    replaying (the batches ``fine_tune_copy`` trains on)."""
     n_own = batch if replay_x is None else batch - int(batch * REPLAY_SHARE)
     for _ in range(steps):
         pick = rng.integers(0, len(own_x), n_own)

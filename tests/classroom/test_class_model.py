@@ -3,22 +3,13 @@
 
 import numpy as np
 import pytest
-from conftest import tiny_mnist
 
 from mnist_viz.classroom import class_model
 from mnist_viz.core.model import evaluate
-from mnist_viz.core.training import TrainConfig, train_model
 
 
-@pytest.fixture(scope="module")
-def shared():
-    data = tiny_mnist(1000, 300)
-    model = train_model(data, TrainConfig(epochs=2, batch_size=64, augment=False)).model
-    return data, model
-
-
-def test_the_class_model_learns_the_class_and_leaves_the_served_model_alone(shared):
-    data, model = shared
+def test_the_class_model_learns_the_class_and_leaves_the_served_model_alone(taught_base):
+    data, model = taught_base
     weights = [w.copy() for w in model.get_weights()]
     # this class writes its 7s the way the training set writes 2s (a planted pattern)
     images = data.x_test[data.y_test == 2][:25]
@@ -40,8 +31,8 @@ def test_the_class_model_learns_the_class_and_leaves_the_served_model_alone(shar
         np.testing.assert_array_equal(old, new)
 
 
-def test_too_few_drawings_are_refused(shared):
-    data, model = shared
+def test_too_few_drawings_are_refused(taught_base):
+    data, model = taught_base
     few = class_model.MIN_DRAWINGS - 1
     with pytest.raises(ValueError, match="at least"):
         class_model.fine_tune(

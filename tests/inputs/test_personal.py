@@ -32,15 +32,8 @@ def test_shifted_versions_match_a_shift_computed_another_way():
             np.testing.assert_array_equal(versions[2 * k + i], expected)
 
 
-@pytest.fixture(scope="module")
-def shared():
-    data = tiny_mnist(1000, 300)
-    model = train_model(data, TrainConfig(epochs=2, batch_size=64, augment=False)).model
-    return data, model
-
-
-def test_replay_learns_the_examples_and_keeps_mnist_where_naive_forgets(shared):
-    data, model = shared
+def test_replay_learns_the_examples_and_keeps_mnist_where_naive_forgets(taught_base):
+    data, model = taught_base
     weights = [w.copy() for w in model.get_weights()]
     # "my handwriting": bars drawn where class 2 puts them, but this writer means 7
     images = data.x_test[data.y_test == 2][:4].astype(np.float32) / 255
@@ -71,8 +64,8 @@ def test_replay_learns_the_examples_and_keeps_mnist_where_naive_forgets(shared):
         np.testing.assert_array_equal(old, new)
 
 
-def test_too_few_examples_are_refused(shared):
-    data, model = shared
+def test_too_few_examples_are_refused(taught_base):
+    data, model = taught_base
     with pytest.raises(ValueError, match="at least 3"):
         personal.teach(
             model,
@@ -104,11 +97,11 @@ def test_an_mlp_is_taught_and_compared_with_mnist_too():
     assert reference is not None
 
 
-def test_fine_tuning_takes_the_same_steps_as_a_loop_written_out_by_hand(shared):
+def test_fine_tuning_takes_the_same_steps_as_a_loop_written_out_by_hand(taught_base):
     """The one fine-tuning routine against an independent reference: the same batches (the
     learner's versions, half of each batch replayed from MNIST's uint8 digits, scaled to [0, 1])
     through a clone compiled the same way give the same weights."""
-    data, model = shared
+    data, model = taught_base
     own_x = data.x_test[:6].astype(np.float32) / 255
     own_y = np.full(6, 7)
     replay_x, replay_y = data.x_train, data.y_train
