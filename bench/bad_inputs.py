@@ -1,6 +1,6 @@
 """Every input must end in a digit or a clear ImageError, within 1 s and 200 MB: measured here.
 
-Runs ``to_mnist`` on the corpus of ``tests/test_bad_inputs.py`` (every format and colour mode,
+Runs ``to_mnist`` on the corpus of ``tests/core/test_bad_inputs.py`` (every format and colour mode,
 odd arrays, broken and hostile files, big images) plus N random mutations of every file format,
 and prints the outcomes, any exception that is not ImageError, and the slowest and hungriest
 inputs (peak resident memory above the starting point, reset before each input).
@@ -22,7 +22,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from inputs.test_bad_inputs import (  # noqa: E402
+from core.test_bad_inputs import (  # noqa: E402
     BROKEN,
     FILES,
     _arrays,
@@ -36,7 +36,7 @@ from inputs.test_bad_inputs import (  # noqa: E402
 )
 
 from mnist_viz.core.errors import BlankImageError, ImageError  # noqa: E402
-from mnist_viz.inputs.preprocess import to_mnist  # noqa: E402
+from mnist_viz.core.preprocess import to_mnist  # noqa: E402
 
 LIMIT_S, LIMIT_MB = 1.0, 200
 RESULTS = Path(__file__).resolve().parent / "results" / "bad_inputs.json"

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from bench.strokes import Drawing, handwriting, render, tablet  # noqa: E402
 from mnist_viz.core.cache import STANDARD_MODEL, ModelCache  # noqa: E402
 from mnist_viz.core.model import Evaluation, evaluate  # noqa: E402
-from mnist_viz.inputs.preprocess import to_mnist  # noqa: E402
+from mnist_viz.core.preprocess import to_mnist  # noqa: E402
 
 WRITERS, PER_DIGIT, SEED = 40, 5, 2026  # 2,000 drawings
 RESULTS = ROOT / "bench" / "results" / "drawn_digits.json"

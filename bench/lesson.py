@@ -219,7 +219,7 @@ async def _lesson(
 ):
     from playwright.async_api import async_playwright
 
-    from mnist_viz.inputs.pendigits import load_pen_digits
+    from mnist_viz.core.pendigits import load_pen_digits
 
     start = time.monotonic()
     deadline = start + seconds

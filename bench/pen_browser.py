@@ -21,8 +21,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.classroom import WAIT_FOR_ANSWER  # noqa: E402
 from deploy.browser import CANVAS, evaluate_and_wait, launch  # noqa: E402
-from mnist_viz.inputs.pendigits import placed  # noqa: E402
-from mnist_viz.inputs.strokes import CANVAS as CANVAS_SIZE  # noqa: E402
+from mnist_viz.core.pendigits import placed  # noqa: E402
+from mnist_viz.core.strokes import CANVAS as CANVAS_SIZE  # noqa: E402
 
 SIDE = 200  # the digit's longer side on the canvas, pixels
 

@@ -1,6 +1,6 @@
 """Real pen-drawn digits by writers the network never saw: the honest check of issue 17.
 
-The 30 writers of the UCI pen-based digits (``mnist_viz.inputs.pendigits``) are dealt into 5 folds of 6.
+The 30 writers of the UCI pen-based digits (``mnist_viz.core.pendigits``) are dealt into 5 folds of 6.
 For each fold, the default recipe trains on MNIST plus the pen digits of the other 24 writers, and
 the fold's 6 writers' digits are drawn on a 280-px canvas as the app draws strokes, in several
 ways a learner could draw them, and read through ``to_mnist`` exactly as the app reads a drawing.
@@ -27,9 +27,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mnist_viz.inputs.pendigits import PenDigits, load_pen_digits, placed, writer_folds  # noqa: E402
-from mnist_viz.inputs.preprocess import to_mnist  # noqa: E402
-from mnist_viz.inputs.strokes import CANVAS, catmull_rom, render_canvas  # noqa: E402
+from mnist_viz.core.pendigits import PenDigits, load_pen_digits, placed, writer_folds  # noqa: E402
+from mnist_viz.core.preprocess import to_mnist  # noqa: E402
+from mnist_viz.core.strokes import CANVAS, catmull_rom, render_canvas  # noqa: E402
 
 # Ways a learner's digit reaches the app: the canvas's brush through the recorded positions
 # (headline), straight lines between them, a dense curve (a mouse's many positions), a thin and a

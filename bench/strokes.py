@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mnist_viz.inputs.strokes import CANVAS, PEN, render_canvas
+from mnist_viz.core.strokes import CANVAS, PEN, render_canvas
 
 Stroke = list[tuple[float, float]]
 
@@ -343,7 +343,7 @@ def stroke_counts(digit: int) -> set[int]:
 
 def render(strokes: list[list[tuple[float, float]]], pen: int = PEN) -> np.ndarray:
     """The canvas as it looks after these strokes: white round-capped pen on opaque black,
-    (280, 280, 4) RGBA like the canvas' own PNG (``mnist_viz.inputs.strokes.render_canvas``)."""
+    (280, 280, 4) RGBA like the canvas' own PNG (``mnist_viz.core.strokes.render_canvas``)."""
     return render_canvas(strokes, pen=pen)
 
 

@@ -30,8 +30,8 @@ from bench.pen_digits import read_as_the_app_does  # noqa: E402
 from mnist_viz.core.cache import ModelCache  # noqa: E402
 from mnist_viz.core.data import load_mnist  # noqa: E402
 from mnist_viz.core.model import predict_proba  # noqa: E402
+from mnist_viz.core.pendigits import load_pen_digits  # noqa: E402
 from mnist_viz.inputs import personal, style  # noqa: E402
-from mnist_viz.inputs.pendigits import load_pen_digits  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "teach.json"
 

@@ -15,7 +15,7 @@ The package never imports Streamlit, so everything here is testable in plain pyt
 Every group builds on ``core``; the other imports between groups are few and declared in
 ``tests/test_layout.py`` (``core`` itself reads the pen digits of ``inputs`` for its training mix
 and starts ``adversarial`` training in its worker). ``python -m mnist_viz`` trains and evaluates
-from the command line. Submodules are imported on demand: ``inputs.preprocess`` and
+from the command line. Submodules are imported on demand: ``core.preprocess`` and
 ``core.data`` work without loading TensorFlow.
 """
 

@@ -42,8 +42,8 @@ def _train(args: argparse.Namespace) -> int:
     from mnist_viz.core.cache import ModelCache, model_name
     from mnist_viz.core.data import load_mnist
     from mnist_viz.core.data_mix import MIX_MNIST_PEN
+    from mnist_viz.core.pendigits import load_pen_digits
     from mnist_viz.core.training import TrainConfig
-    from mnist_viz.inputs.pendigits import load_pen_digits
 
     arch = preset(args.arch)
     data = load_mnist(args.data)

@@ -81,7 +81,7 @@ TINY_PEN_DIGITS = 120
 
 def pen_text_head(digits: int) -> str:
     """The shipped pen-digit file cut after its first ``digits`` digits (real writers' data)."""
-    from mnist_viz.inputs.pendigits import SHIPPED, read_text
+    from mnist_viz.core.pendigits import SHIPPED, read_text
 
     text = read_text(SHIPPED)
     starts = [m.start() for m in re.finditer(r"^\.SEGMENT", text, re.MULTILINE)][: digits + 1]
@@ -100,7 +100,7 @@ def tiny_pen_file(tmp_path_factory) -> Path:
 def _few_pen_digits_for_session_fixtures(tiny_pen_file):
     """The session's shared models (tiny ones, the small real one) learn from the few pen
     digits too: they are built before any test's own settings apply."""
-    from mnist_viz.inputs.pendigits import PEN_DATA_ENV_VAR
+    from mnist_viz.core.pendigits import PEN_DATA_ENV_VAR
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(PEN_DATA_ENV_VAR, str(tiny_pen_file))
@@ -111,7 +111,7 @@ def _few_pen_digits_for_session_fixtures(tiny_pen_file):
 def _no_ambient_config(monkeypatch, tmp_path, tiny_pen_file):
     """Tests never read the developer's MNIST_DATA, Keras cache or models/ folder by accident,
     and train on a few pen digits rather than all 7,494 (the full-training suites ask for them)."""
-    from mnist_viz.inputs.pendigits import PEN_DATA_ENV_VAR
+    from mnist_viz.core.pendigits import PEN_DATA_ENV_VAR
 
     monkeypatch.delenv("MNIST_DATA", raising=False)
     monkeypatch.setenv(PEN_DATA_ENV_VAR, str(tiny_pen_file))

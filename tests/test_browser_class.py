@@ -189,7 +189,7 @@ def pen_digits_in_turn(count: int) -> list[tuple[int, list]]:
     in turn, each with a stroke count different from the one before (so that each answer is told
     from the last by the stroke count it is printed with)."""
     from bench.pen_browser import canvas_positions
-    from mnist_viz.inputs.pendigits import load_pen_digits
+    from mnist_viz.core.pendigits import load_pen_digits
 
     pen = load_pen_digits()
     chosen, previous = [], None

@@ -13,7 +13,7 @@ PACKAGE = ROOT / "mnist_viz"
 GROUPS = ["core", "inputs", "inside", "explain", "adversarial", "neuro", "view", "classroom"]
 # group -> the other groups it may import (besides core, which every group builds on)
 ALLOWED = {
-    "core": {"inputs"},  # the training mix renders the pen digits through the app's input path
+    "core": set(),
     "inputs": {"view"},  # a digit's image as bytes
     "inside": set(),
     "explain": {"inside"},  # the network's layers
@@ -68,6 +68,24 @@ def test_imports_between_groups_are_the_declared_ones_and_none_is_streamlit():
                 if name.startswith("mnist_viz.") and name.split(".")[1] in GROUPS
             } - {group, "core"}
             assert others <= ALLOWED[group], (path, others - ALLOWED[group])
+
+
+def test_the_groups_are_layered_with_no_loop():
+    """Every group may import core and its declared groups; core imports none, and following
+    the declared imports from any group never leads back to it."""
+    assert ALLOWED["core"] == set()
+
+    def reachable(group: str) -> set[str]:
+        seen, todo = set(), list(ALLOWED[group] | ({"core"} - {group}))
+        while todo:
+            other = todo.pop()
+            if other not in seen:
+                seen.add(other)
+                todo.extend(ALLOWED[other])
+        return seen
+
+    for group in GROUPS:
+        assert group not in reachable(group), group
 
 
 def test_tests_follow_the_package_layout():

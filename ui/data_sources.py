@@ -8,7 +8,7 @@ import streamlit as st
 from mnist_viz.core.cache import ModelInfo
 from mnist_viz.core.data import DATA_ENV_VAR, MnistData
 from mnist_viz.core.data_mix import DEFAULT_PEN_COPIES, MIX_MNIST
-from mnist_viz.inputs.pendigits import CITATION
+from mnist_viz.core.pendigits import CITATION
 from mnist_viz.inside import dataset_stats
 from mnist_viz.view import charts, render
 from ui.chart import chart

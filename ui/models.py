@@ -26,9 +26,9 @@ from mnist_viz.core.data import MnistData, load_mnist
 from mnist_viz.core.errors import DataError, ModelCacheError, NoCachedModel
 from mnist_viz.core.jobs import Job
 from mnist_viz.core.model import Evaluation, evaluate, predict_proba
+from mnist_viz.core.pendigits import PenDigits, load_pen_digits, sample_renderings
 from mnist_viz.core.training import Snapshot
 from mnist_viz.core.worker import STANDARD, TrainingError
-from mnist_viz.inputs.pendigits import PenDigits, load_pen_digits, sample_renderings
 from mnist_viz.inside import dataset_stats, timeline
 from ui.class_session import served_by_class
 from ui.jobs import follow_job, submit_training, training_job

@@ -1,8 +1,16 @@
 """The model and what it is made from: data, networks, training, the model cache, background
-jobs. Every page rests on this group. Two things reach outside it: the training mix reads the
-pen digits of ``inputs``, and the worker starts ``adversarial`` training.
+jobs. Every group rests on this one, and it imports none of them: the worker finds the
+adversarial twin's recipe by name (``worker.RECIPES``).
+
+Reading images and bringing them to MNIST's format live here, not in ``inputs``, because the
+training data goes the same way as a learner's drawing: the real pen digits are drawn as the
+canvas draws and read through the app's own preprocessing.
 
 - ``data``: MNIST from any source (a path, the download, the offline sample), saying which.
+- ``pendigits``: real pen trajectories by 30 writers (UCI pen-based digits).
+- ``strokes``: pen strokes drawn as the app's canvas draws them.
+- ``image_input``: read any image safely (bounded memory and time, one error type).
+- ``preprocess``: drawings, photos and scans to MNIST's 28 x 28 format.
 - ``data_mix``: what a network learns from: MNIST alone, or MNIST plus real pen-drawn digits.
 - ``augment``: training digits varied the way handwriting varies.
 - ``architecture``: networks as data (presets, layer specs), layers found from the model.

@@ -21,7 +21,7 @@ and a network trained on MNIST alone misreads them in predictable ways (measured
 
 2, 3 and 4 are one resampling of part of each batch in TensorFlow (in the input pipeline, beside
 training); 1 and 5 are numpy, once per training run (5 takes a few seconds). Since recipe 4 the
-default leaves 5 out: real pen-tablet digits (``mnist_viz.inputs.pendigits``) do its job better.
+default leaves 5 out: real pen-tablet digits (``mnist_viz.core.pendigits``) do its job better.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 MNIST's writers were American census staff and students around 1990; learners draw differently
 (flagged 1s, hooked 9s, open 4s, slashed zeros, the shaky lines of a mouse or a finger). The
 default mix adds ``pen_copies`` renderings of each of the 7,494 UCI pen-drawn digits by 30
-writers (``mnist_viz.inputs.pendigits``), drawn as the app's canvas draws strokes and read through the
-app's own preprocessing, to MNIST's 60,000 training images.
+writers (``pendigits``), drawn as the app's canvas draws strokes and read through the app's own
+preprocessing, to MNIST's 60,000 training images.
 
 Every training recipe (the standard one, the presets, the adversarial twins) takes its images
 from ``training_set``, so they all learn from the same mix.
@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from mnist_viz.core.data import MnistData
-from mnist_viz.inputs.pendigits import PenDigits, load_pen_digits, render_for_training
+from mnist_viz.core.pendigits import PenDigits, load_pen_digits, render_for_training
 
 MIX_MNIST = "mnist"
 MIX_MNIST_PEN = "mnist+pen"

@@ -1,10 +1,9 @@
-"""What a learner gives the network: drawings, photos, test digits and pen data.
+"""What a learner gives the network, once read: their digit, its shape, their handwriting.
 
-- ``image_input``: read any image safely (bounded memory and time, one error type).
-- ``preprocess``: drawings, photos and scans to MNIST's 28 x 28 format.
+Images are read and brought to MNIST's format in ``core`` (``image_input``, ``preprocess``), where
+the training data is read the same way.
+
 - ``digit``: the current digit and what to say about the network's answer.
 - ``style``: how typical a digit's shape is of MNIST.
 - ``personal``: teach a private copy of the model a learner's handwriting.
-- ``pendigits``: real pen trajectories by 30 writers (UCI pen-based digits).
-- ``strokes``: pen strokes drawn as the app's canvas draws them.
 """

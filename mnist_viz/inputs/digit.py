@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mnist_viz.core.data import NUM_CLASSES
-from mnist_viz.inputs.preprocess import PreprocessStages, preprocess
+from mnist_viz.core.preprocess import PreprocessStages, preprocess
 from mnist_viz.view.render import to_bytes
 
 DRAWING, UPLOAD, TEST_SET, PUSHED = "drawing", "upload", "test set", "pushed"

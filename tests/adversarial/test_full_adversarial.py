@@ -17,7 +17,7 @@ from mnist_viz.adversarial.adversarial_training import (
 from mnist_viz.core.cache import ModelCache
 from mnist_viz.core.data import load_mnist
 from mnist_viz.core.model import predict_proba
-from mnist_viz.inputs.pendigits import PEN_DATA_ENV_VAR
+from mnist_viz.core.pendigits import PEN_DATA_ENV_VAR
 
 pytestmark = pytest.mark.slow
 EPSILON = 0.3

@@ -10,7 +10,7 @@ from mnist_viz.core.data_mix import (
     describe_sources,
     training_set,
 )
-from mnist_viz.inputs.pendigits import load_pen_digits
+from mnist_viz.core.pendigits import load_pen_digits
 
 
 def test_mnist_alone_is_mnist_as_it_is(tiny_data):

@@ -11,7 +11,7 @@ from mnist_viz.__main__ import main
 from mnist_viz.core.cache import ModelCache, architecture_of, model_name
 from mnist_viz.core.data import load_mnist
 from mnist_viz.core.model import predict_proba
-from mnist_viz.inputs.pendigits import PEN_DATA_ENV_VAR
+from mnist_viz.core.pendigits import PEN_DATA_ENV_VAR
 
 pytestmark = pytest.mark.slow
 FLOORS = {"small": 0.985, "mlp": 0.97}

@@ -14,9 +14,9 @@ from PIL import Image
 from mnist_viz.core.cache import ModelCache
 from mnist_viz.core.data import load_mnist
 from mnist_viz.core.model import predict_proba
+from mnist_viz.core.pendigits import PEN_DATA_ENV_VAR, SHIPPED, load_pen_digits, writer_folds
+from mnist_viz.core.preprocess import to_mnist
 from mnist_viz.core.training import TrainConfig
-from mnist_viz.inputs.pendigits import PEN_DATA_ENV_VAR, SHIPPED, load_pen_digits, writer_folds
-from mnist_viz.inputs.preprocess import to_mnist
 
 pytestmark = pytest.mark.slow
 CANVAS = 280

@@ -5,8 +5,8 @@ import pytest
 
 from mnist_viz.core.architecture import Architecture, preset
 from mnist_viz.core.data_mix import MIX_MNIST
+from mnist_viz.core.pendigits import load_pen_digits
 from mnist_viz.core.training import TrainConfig, TrainingProgress, train_model
-from mnist_viz.inputs.pendigits import load_pen_digits
 
 TINY = TrainConfig(epochs=2, batch_size=64, augment=False, data_mix=MIX_MNIST)
 

@@ -20,7 +20,7 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from mnist_viz.core.errors import ImageError
-from mnist_viz.inputs.image_input import check_canvas_png
+from mnist_viz.core.image_input import check_canvas_png
 from ui.session import STARTED_OVER
 
 CANVAS_SIZE = 280  # 10x MNIST's 28 px: room to draw, and a round factor for the eye

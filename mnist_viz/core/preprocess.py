@@ -15,7 +15,7 @@ from PIL import Image
 from scipy import ndimage as ndi
 
 from mnist_viz.core.errors import BlankImageError
-from mnist_viz.inputs.image_input import read_grey
+from mnist_viz.core.image_input import read_grey
 
 MNIST_SIZE = 28
 FIT_SIZE = 20  # MNIST digits fill a 20x20 box inside the 28x28 frame

@@ -20,7 +20,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from mnist_viz.core.errors import BlankImageError, ImageError
-from mnist_viz.inputs.preprocess import to_mnist
+from mnist_viz.core.preprocess import to_mnist
 
 # What a learner may be told: each error starts with one of these.
 MESSAGES = re.compile(

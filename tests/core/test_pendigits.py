@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from mnist_viz.core.errors import DataError
-from mnist_viz.inputs.pendigits import (
+from mnist_viz.core.pendigits import (
     SHIPPED,
     load_pen_digits,
     parse,
@@ -164,7 +164,7 @@ def test_training_renderings_are_digits_as_the_app_reads_them():
 
 
 def test_slashed_zeros_get_one_more_stroke_across_the_ring():
-    from mnist_viz.inputs.pendigits import with_slash
+    from mnist_viz.core.pendigits import with_slash
 
     pen = load_pen_digits()
     zero = pen.strokes[int(np.flatnonzero(pen.labels == 0)[0])]
@@ -193,9 +193,9 @@ def test_renderings_are_the_same_in_one_process_or_two():
 def test_drawing_small_reads_like_drawing_at_the_canvas_size():
     """The training renderings are drawn about 96 px tall for speed; to_mnist must read them as it
     reads the same digit drawn on the canvas (200 px tall, pens of 8, 18 and 32 px)."""
-    from mnist_viz.inputs.pendigits import placed
-    from mnist_viz.inputs.preprocess import to_mnist
-    from mnist_viz.inputs.strokes import render_canvas
+    from mnist_viz.core.pendigits import placed
+    from mnist_viz.core.preprocess import to_mnist
+    from mnist_viz.core.strokes import render_canvas
 
     pen = load_pen_digits()
     for width in (8, 18, 32):
@@ -215,8 +215,8 @@ def test_canvas_strokes_have_no_cracks():
     cracks made the app's stroke-width measure (and its thickening) depend on the drawing's size."""
     from scipy import ndimage as ndi
 
-    from mnist_viz.inputs.pendigits import placed
-    from mnist_viz.inputs.strokes import render_canvas
+    from mnist_viz.core.pendigits import placed
+    from mnist_viz.core.strokes import render_canvas
 
     for strokes in load_pen_digits().strokes[:20]:
         ink = render_canvas([s + 30 for s in placed(strokes, 200, 0)], pen=24)[..., 0] > 127

@@ -237,7 +237,7 @@ def render_digit(
     """One pen digit drawn as the canvas would draw it with its longer side ``longer_side``
     pixels and a ``pen``-pixel pen (grey, uint8): on a board just big enough for it, and scaled
     down to about ``WORKING_SIDE`` (see there) with a whole-pixel pen."""
-    from mnist_viz.inputs.strokes import catmull_rom, draw_strokes
+    from mnist_viz.core.strokes import catmull_rom, draw_strokes
 
     small_pen = max(2, round(pen * WORKING_SIDE / longer_side))
     side = longer_side * small_pen / pen
@@ -264,7 +264,7 @@ def with_slash(strokes: list[np.ndarray], rng: np.random.Generator) -> list[np.n
 
 def _render_range(job: tuple) -> np.ndarray:
     strokes, sides, pens, modes, offsets = job
-    from mnist_viz.inputs.preprocess import to_mnist
+    from mnist_viz.core.preprocess import to_mnist
 
     out = np.zeros((len(strokes), 28, 28), np.uint8)
     for k, digit in enumerate(strokes):

@@ -8,7 +8,7 @@ from PIL import Image
 from scipy import ndimage as ndi
 
 from mnist_viz.core.errors import BlankImageError, ImageError
-from mnist_viz.inputs.preprocess import preprocess, to_mnist
+from mnist_viz.core.preprocess import preprocess, to_mnist
 
 
 def canvas(draw) -> np.ndarray:

@@ -19,9 +19,9 @@ import pytest
 from conftest import ROOT
 from PIL import Image, ImageOps
 
+from mnist_viz.core import image_input
 from mnist_viz.core.errors import ImageBusyError, ImageError
-from mnist_viz.inputs import image_input
-from mnist_viz.inputs.image_input import read_grey
+from mnist_viz.core.image_input import read_grey
 
 MAX_EXTRA_MB = 200
 MAX_SECONDS = 1.0
@@ -72,7 +72,7 @@ def peak_mb():
         if line.startswith('VmHWM'):
             return int(line.split()[1]) / 1024
 from mnist_viz.core.errors import ImageError
-from mnist_viz.inputs.preprocess import to_mnist
+from mnist_viz.core.preprocess import to_mnist
 data = open(sys.argv[1], 'rb').read()
 before, start = peak_mb(), time.perf_counter()
 try:
@@ -160,7 +160,7 @@ def peak_mb():
         if line.startswith('VmHWM'):
             return int(line.split()[1]) / 1024
 from mnist_viz.core.errors import ImageBusyError, ImageError
-from mnist_viz.inputs.image_input import read_grey
+from mnist_viz.core.image_input import read_grey
 data = open(sys.argv[1], 'rb').read()
 before, outcomes = peak_mb(), []
 def one():

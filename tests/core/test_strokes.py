@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mnist_viz.inputs.strokes import catmull_rom, draw_strokes, fabric_path, render_canvas
+from mnist_viz.core.strokes import catmull_rom, draw_strokes, fabric_path, render_canvas
 
 
 def test_the_brush_path_runs_through_the_midpoints_bent_towards_each_position():
