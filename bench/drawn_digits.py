@@ -25,6 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.saved import save_to  # noqa: E402
 from bench.strokes import Drawing, handwriting, render, tablet  # noqa: E402
 from mnist_viz.core.cache import STANDARD_MODEL, ModelCache  # noqa: E402
 from mnist_viz.core.model import Evaluation, evaluate  # noqa: E402
@@ -143,9 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     out = {"what": "synthetic writers (bench/strokes.py), not people", **out}
     print(json.dumps(out))
-    if args.out != "-":
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+    save_to(args.out, out)
     return 0
 
 

@@ -27,6 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.saved import save_to  # noqa: E402
 from mnist_viz.core.pendigits import PenDigits, load_pen_digits, placed, writer_folds  # noqa: E402
 from mnist_viz.core.preprocess import to_mnist  # noqa: E402
 from mnist_viz.core.strokes import CANVAS, catmull_rom, render_canvas  # noqa: E402
@@ -143,8 +144,7 @@ def judge_cached(models_dir: str, out_path: str) -> int:
             "confusions": confusions(pen.labels, guess),
         }
     print(json.dumps(out, indent=1))
-    if out_path != "-":
-        Path(out_path).write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+    save_to(out_path, out)
     return 0
 
 
@@ -244,9 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         if out["per_writer"][int(w)] < 0.98
     }
     print(json.dumps({k: v for k, v in out.items() if k != "folds"}, indent=1))
-    if args.out != "-":
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+    save_to(args.out, out)
     return 0
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.saved import save_to  # noqa: E402
 from mnist_viz.core.architecture import PRESETS  # noqa: E402
 from mnist_viz.core.cache import ModelCache, model_name  # noqa: E402
 from mnist_viz.core.data import load_mnist  # noqa: E402
@@ -50,9 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         print(json.dumps(row), flush=True)
         rows.append(row)
-    if args.out != "-":
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+    save_to(args.out, {"rows": rows})
     return 0
 
 

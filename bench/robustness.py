@@ -20,6 +20,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.saved import save_to  # noqa: E402
 from mnist_viz.adversarial import attacks  # noqa: E402
 from mnist_viz.core.cache import ModelCache, model_label  # noqa: E402
 from mnist_viz.core.data import load_mnist  # noqa: E402
@@ -66,9 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(row), flush=True)
         rows.append(row)
     out = {"test_images": len(y), "pgd_images": PGD_IMAGES, "pgd_steps": PGD_STEPS, "rows": rows}
-    if args.out != "-":
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+    save_to(args.out, out)
     return 0
 
 

@@ -39,7 +39,23 @@ def commit() -> str:
 
 def save(name: str, result: dict) -> Path:
     """Write ``result`` (and the commit) as ``bench/results/<name>.json``; its path."""
-    path = RESULTS / f"{name}.json"
-    path.write_text(json.dumps({"commit": commit(), **result}, indent=1) + "\n")
-    print(f"saved {path.relative_to(RESULTS.parent.parent)}")
+    path = save_to(RESULTS / f"{name}.json", result)
+    assert path is not None
+    return path
+
+
+def save_to(out: str | Path, result: dict) -> Path | None:
+    """Write ``result`` (and the commit) to ``out``, a bench's ``--out`` ("-": nowhere); the
+    path written, or None."""
+    if str(out) == "-":
+        return None
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"commit": commit(), **result}, indent=1) + "\n", encoding="utf-8")
+    shown = (
+        path.relative_to(RESULTS.parent.parent)
+        if path.is_relative_to(RESULTS.parent.parent)
+        else path
+    )
+    print(f"saved {shown}")
     return path

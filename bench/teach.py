@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.pen_digits import read_as_the_app_does  # noqa: E402
+from bench.saved import save_to  # noqa: E402
 from mnist_viz.core.cache import ModelCache  # noqa: E402
 from mnist_viz.core.data import load_mnist  # noqa: E402
 from mnist_viz.core.model import predict_proba  # noqa: E402
@@ -88,9 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     out["style_mnist_test"] = style_shares(model, reference, data.x_test / 255.0)
     out["style_pen"] = style_shares(model, reference, images)
     print(json.dumps(out, indent=1))
-    if args.out != "-":
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+    save_to(args.out, out)
     return 0
 
 

@@ -147,7 +147,7 @@ def test_the_opening_claims_are_the_measured_ones():
 
 
 def test_the_presets_table():
-    for preset in result("presets"):
+    for preset in result("presets")["rows"]:
         row = table_row(
             f"`{preset['preset']}` (the default)"
             if preset["preset"] == "classic"
