@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
-from inputs.test_bad_inputs import tiff_with_strip_offsets_type
+from core.test_bad_inputs import tiff_with_strip_offsets_type
 from PIL import Image, ImageDraw
 
 from deploy.browser import CANVAS
