@@ -6,4 +6,8 @@
 - ``receptive_field``: which input pixels a unit of each layer can see.
 - ``timeline``: the network as it learned, from the weight snapshots.
 - ``dataset_stats``: class counts, mean images, confusions of the data set.
+- ``learning_step``: one training step as arithmetic: the loss of one digit, the chain of local
+  derivatives back to one weight with its numbers, a layer's gradient, one SGD step on a copy.
+- ``backprop``: each layer's local derivative in numpy (ReLU gates, pool winners, convolutions),
+  which ``learning_step`` chains together.
 """
