@@ -244,14 +244,35 @@ def save_tiny_model(
     network unless ``arch`` (an ``Architecture``) is given, under ``name`` (default: the cache's
     name for the architecture)."""
     from mnist_viz.core.cache import ModelCache, model_name
-    from mnist_viz.core.training import TrainConfig, train_model
+    from mnist_viz.core.training import TrainConfig
 
     data = data or tiny_mnist()
     config = TrainConfig(epochs=1, batch_size=64, **({"arch": arch} if arch else {}))
     cache = ModelCache(models_dir, name or model_name(config.arch.name))
     with cache.lock():
-        cache.save(train_model(data, config), data)
+        cache.save(_tiny_training(data, config), data)
     return Path(models_dir)
+
+
+_TINY_TRAININGS: dict[tuple, object] = {}
+
+
+def _tiny_training(data: MnistData, config):
+    """``train_model(data, config)``, once per process for the same data, recipe and pen
+    digits: many tests need the same tiny model saved (the save itself runs every time), and
+    each training costs seconds. Callers read the saved files, never the shared result."""
+    import hashlib
+
+    from mnist_viz.core.pendigits import PEN_DATA_ENV_VAR
+    from mnist_viz.core.training import train_model
+
+    digest = hashlib.sha256()
+    for array in (data.x_train, data.y_train, data.x_test, data.y_test):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    key = (digest.hexdigest(), data.describe(), repr(config), os.environ.get(PEN_DATA_ENV_VAR))
+    if key not in _TINY_TRAININGS:
+        _TINY_TRAININGS[key] = train_model(data, config)
+    return _TINY_TRAININGS[key]
 
 
 @pytest.fixture(scope="module")
