@@ -238,16 +238,23 @@ def app_test(timeout: float = APP_TIMEOUT):
 
 
 def save_tiny_model(
-    models_dir: Path, data: MnistData | None = None, arch=None, name: str | None = None
+    models_dir: Path,
+    data: MnistData | None = None,
+    arch=None,
+    name: str | None = None,
+    quick: bool = False,
 ) -> Path:
     """Train a tiny model on synthetic data (1 epoch) and cache it in ``models_dir``: the classic
     network unless ``arch`` (an ``Architecture``) is given, under ``name`` (default: the cache's
-    name for the architecture)."""
+    name for the architecture). ``quick``: on MNIST's images alone, without augmentation, for
+    tests that need a network of that shape, not the default recipe."""
     from mnist_viz.core.cache import ModelCache, model_name
+    from mnist_viz.core.data_mix import MIX_MNIST
     from mnist_viz.core.training import TrainConfig
 
     data = data or tiny_mnist()
-    config = TrainConfig(epochs=1, batch_size=64, **({"arch": arch} if arch else {}))
+    recipe = {"augment": False, "data_mix": MIX_MNIST} if quick else {}
+    config = TrainConfig(epochs=1, batch_size=64, **({"arch": arch} if arch else {}), **recipe)
     cache = ModelCache(models_dir, name or model_name(config.arch.name))
     with cache.lock():
         cache.save(_tiny_training(data, config), data)

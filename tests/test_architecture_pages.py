@@ -27,10 +27,11 @@ THREE_CONVS = Architecture("custom", filters=(4, 6, 8), dense=16)  # 26, 13, 11,
 def models_dir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("arch_models")
     save_tiny_model(folder)  # the classic one, as the shared default
-    save_tiny_model(folder, arch=TINY_MLP)
-    save_tiny_model(folder, arch=THREE_CONVS)
+    # the others' shapes are what these tests are about: trained the quick way
+    save_tiny_model(folder, arch=TINY_MLP, quick=True)
+    save_tiny_model(folder, arch=THREE_CONVS, quick=True)
     for name in ("small", "no-pooling"):  # the other presets, as they are
-        save_tiny_model(folder, arch=preset(name))
+        save_tiny_model(folder, arch=preset(name), quick=True)
     return folder
 
 

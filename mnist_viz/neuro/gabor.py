@@ -10,17 +10,22 @@ orientation of its stripes (the edge or bar it prefers): 0 = horizontal, 90 = ve
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import least_squares
 
 
+@functools.cache
 def centred_grid(size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Pixel coordinates x to the right and y upwards, 0 at the centre of a (size, size) image."""
+    """Pixel coordinates x to the right and y upwards, 0 at the centre of a (size, size) image
+    (read-only: kept once per size, since a fit asks for it at every step)."""
     c = (size - 1) / 2
     rows, cols = np.mgrid[0:size, 0:size]
-    return cols - c, c - rows
+    x, y = cols - c, c - rows
+    x.flags.writeable = y.flags.writeable = False
+    return x, y
 
 
 def across_stripes(x: np.ndarray, y: np.ndarray, orientation: float) -> np.ndarray:
