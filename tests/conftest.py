@@ -166,9 +166,20 @@ def mnist_model_dir(official_mnist_path, tmp_path_factory) -> Path:
         "path",
         "MNIST subset",
     )
-    directory = tmp_path_factory.mktemp("mnist_model")
-    ModelCache(directory).train(lambda: subset, TrainConfig(epochs=1))
+    directory = _shared_across_workers(tmp_path_factory, "mnist_model")
+    # the cache's own lock: under pytest-xdist the first worker trains, the others wait and load
+    ModelCache(directory).load_or_train(lambda: subset, TrainConfig(epochs=1))
     return directory
+
+
+def _shared_across_workers(tmp_path_factory, name: str) -> Path:
+    """A folder for the whole test run: under pytest-xdist, one for every worker (beside their
+    own base folders), so a session fixture's training is done once, not once per worker."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        folder = tmp_path_factory.getbasetemp().parent / name
+        folder.mkdir(exist_ok=True)
+        return folder
+    return tmp_path_factory.mktemp(name)
 
 
 # -- the class's database: SQLite, and a throwaway PostgreSQL ---------------------------------

@@ -1,0 +1,54 @@
+"""How long the quick loop takes: `make check` (lint and every test that needs no browser, no
+full training and no process of its own, on both cores), timed end to end as a developer runs
+it, with its CPU time from /proc (this process's children).
+
+Run it alone on the machine (no other tests, builds or helpers): it is a timing.
+
+    .venv/bin/python bench/check_time.py
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.saved import save  # noqa: E402
+
+TARGET_S = 300  # issue 27: make check within 5 minutes on this machine
+
+
+def main() -> int:
+    make = ["make", "--no-print-directory", "check"]
+    subprocess.run([*make, "-n"], cwd=ROOT, check=True, capture_output=True)  # installed first
+    start = time.perf_counter()
+    run = subprocess.run(make, cwd=ROOT, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(run.stdout[-2000:], run.stderr[-2000:])
+    summary = re.search(r"(\d+) passed(?:, (\d+) \w+)*.* in ([\d.]+)s", run.stdout)
+    if run.returncode != 0 or not summary:
+        print(f"make check failed (exit {run.returncode})")
+        return 1
+    result = {
+        "timer": "wall clock around `make check`, lint included",
+        "tests_passed": int(summary.group(1)),
+        "seconds": round(seconds, 1),
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
+        "cores": os.cpu_count(),
+        "target_s": TARGET_S,
+    }
+    print(result)
+    save("check_time", result)
+    return 0 if seconds <= TARGET_S else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
