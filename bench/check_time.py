@@ -27,7 +27,8 @@ TARGET_S = 300  # issue 27: make check within 5 minutes on this machine
 
 def main() -> int:
     make = ["make", "--no-print-directory", "check"]
-    subprocess.run([*make, "-n"], cwd=ROOT, check=True, capture_output=True)  # installed first
+    # installed first, untimed: the loop being timed is the one a developer repeats
+    subprocess.run(["make", "--no-print-directory", ".venv/.dev-installed"], cwd=ROOT, check=True)
     start = time.perf_counter()
     run = subprocess.run(make, cwd=ROOT, capture_output=True, text=True)
     seconds = time.perf_counter() - start
