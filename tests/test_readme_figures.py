@@ -373,3 +373,13 @@ def test_the_lesson_tables():
     rows = [lesson_rows(run) for run in runs]
     for label in rows[0]:
         assert table_row(label) == [rows[0][label], rows[1][label]], label
+
+
+def test_the_make_check_figure():
+    run = result("check_time")
+    minutes, seconds = divmod(round(run["seconds"]), 60)
+    text = " ".join(README.split())
+    measured = f"{run['tests_passed']} tests in {minutes} min {seconds} s"
+    assert f"{measured} (lint included, `bench/check_time.py`, at {run['commit']})" in text
+    met = "within" if run["seconds"] <= run["target_s"] else "not within"
+    assert f"), {met} the 5-minute target" in text
