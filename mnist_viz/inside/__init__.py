@@ -10,4 +10,6 @@
   derivatives back to one weight with its numbers, a layer's gradient, one SGD step on a copy.
 - ``backprop``: each layer's local derivative in numpy (ReLU gates, pool winners, convolutions),
   which ``learning_step`` chains together.
+- ``feedback_alignment``: backpropagation against feedback alignment (fixed random feedback
+  weights, Lillicrap et al. 2016) on a two-layer network, side by side.
 """
