@@ -383,3 +383,21 @@ def test_the_make_check_figure():
     assert f"{measured} (lint included, `bench/check_time.py`, at {run['commit']})" in text
     met = "within" if run["seconds"] <= run["target_s"] else "not within"
     assert f"), {met} the 5-minute target" in text
+
+
+def test_the_feedback_alignment_figures():
+    run = result("feedback_alignment")
+    s = run["summary"]
+    text = " ".join(README.split())
+    assert (
+        f"after {s['steps']:,} steps, backpropagation reads {percent(s['backprop_test_accuracy'], 2)}%"
+        in text
+    )
+    assert f"feedback alignment {percent(s['feedback_alignment_test_accuracy'], 2)}%" in text
+    assert (
+        f"starts at {s['angle_first_degrees']} degrees (a random direction) and falls to "
+        f"{s['angle_last_degrees']} (lowest {s['angle_min_degrees']})"
+    ) in text
+    curve = run["curves"]["feedback alignment"]
+    assert s["angle_last_degrees"] == round(curve["angle_degrees"][-1], 1)
+    assert s["feedback_alignment_test_accuracy"] == curve["test_accuracy"][-1]
