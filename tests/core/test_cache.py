@@ -245,9 +245,7 @@ WORKER = textwrap.dedent(
     import sys, time
     sys.path.insert(0, {root!r}); sys.path.insert(0, {tests!r})
     from conftest import tiny_mnist
-    from mnist_viz.core.architecture import Architecture
-from mnist_viz.core.cache import ModelCache
-from mnist_viz.core.data_mix import MIX_MNIST
+    from mnist_viz.core.cache import ModelCache
     from mnist_viz.core.training import TrainConfig
 
     def loader():
