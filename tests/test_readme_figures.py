@@ -398,6 +398,14 @@ def test_the_feedback_alignment_figures():
         f"starts at {s['angle_first_degrees']} degrees (a random direction) and falls to "
         f"{s['angle_last_degrees']} (lowest {s['angle_min_degrees']})"
     ) in text
+    settings = run["settings"]
+    assert (
+        f"784 -> {settings['hidden']} ReLU -> 10, plain SGD, batch {settings['batch']}, "
+        f"learning rate {settings['learning_rate']}"
+    ) in text
+    assert f"of the official MNIST, at {run['commit']}: after" in text
     curve = run["curves"]["feedback alignment"]
+    assert s["angle_first_degrees"] == round(curve["angle_degrees"][0], 1)
+    assert s["angle_min_degrees"] == round(min(curve["angle_degrees"]), 1)
     assert s["angle_last_degrees"] == round(curve["angle_degrees"][-1], 1)
     assert s["feedback_alignment_test_accuracy"] == curve["test_accuracy"][-1]

@@ -3,8 +3,8 @@
 Inputs: image file bytes (PNG, JPEG, BMP, GIF, WebP, TIFF, PSD: the formats the upload offers),
 PIL images, and numpy arrays (grey, grey + alpha, RGB, RGBA; bool, any integer or float type).
 
-The rules, each learnt from a bad-input corpus (``tests/test_bad_inputs.py``) or a measured fault
-(``tests/test_upload_memory.py``):
+The rules, each learnt from a bad-input corpus (``tests/core/test_bad_inputs.py``) or a measured fault
+(``tests/core/test_upload_memory.py``):
 - Nothing is decoded before its memory is known, from the header alone, to fit
   ``MAX_DECODE_BYTES``: width x height x bands x bytes, colour conversion included, and for a
   progressive JPEG the decoder's buffer of every DCT coefficient of the whole image (2 bytes per

@@ -212,7 +212,7 @@ PEN_RATIO = (0.045, 0.22)  # pen width / longer side, kept within what people dr
 SAMPLING = {"brush": 0.4, "dense": 0.4, "polyline": 0.2}
 # The app's preprocessing crops to the ink and shrinks its longer side to 20 px, so a digit drawn
 # 200 px tall with an 18-px pen reads almost the same as one drawn 96 px tall with a 9-px pen
-# (tests/test_pendigits.py measures how close): the renderings are drawn about this small, 3x
+# (tests/core/test_pendigits.py measures how close): the renderings are drawn about this small, 3x
 # faster than at the canvas's size. Smaller (64 px) lost up to 10% of the ink.
 WORKING_SIDE = 96.0
 PARALLEL_FROM = 4000  # renderings; fewer are drawn in this process

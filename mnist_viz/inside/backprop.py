@@ -15,10 +15,13 @@ import numpy as np
 
 
 def _activation(layer: keras.layers.Layer) -> str:
-    name = getattr(getattr(layer, "activation", None), "__name__", "linear")
-    if name not in ("relu", "linear"):
-        raise ValueError(f"layer {layer.name!r}: only ReLU or no activation is written out")
-    return name
+    # by identity, not by name: a leaky ReLU or a wrapped function is not written out here
+    activation = getattr(layer, "activation", None)
+    if activation is keras.activations.relu:
+        return "relu"
+    if activation is None or activation is keras.activations.linear:
+        return "linear"
+    raise ValueError(f"layer {layer.name!r}: only ReLU or no activation is written out")
 
 
 def _check(layer: keras.layers.Layer) -> None:
@@ -41,6 +44,8 @@ def _check(layer: keras.layers.Layer) -> None:
             raise ValueError(f"layer {layer.name!r}: only non-overlapping max pooling")
     elif isinstance(layer, keras.layers.Dense):
         _activation(layer)
+        if len(layer.input.shape) != 2:  # a Dense layer on maps works per position
+            raise ValueError(f"layer {layer.name!r}: only Dense layers on a flat input")
         if not layer.use_bias:
             raise ValueError(f"layer {layer.name!r}: only Dense layers with a bias")
     elif not isinstance(layer, keras.layers.Flatten | keras.layers.Dropout):

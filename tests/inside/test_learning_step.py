@@ -357,6 +357,15 @@ def test_bad_images_labels_and_networks_are_refused(tiny, digit):
     same = keras.Model(inputs, keras.layers.Activation("softmax")(logits))
     with pytest.raises(ValueError, match="stride-1"):
         forward(same, digit, LABEL)
+    leaky = keras.layers.Dense(8, activation=keras.layers.LeakyReLU())(
+        keras.layers.Flatten()(inputs)
+    )
+    scores = keras.layers.Activation("softmax")(keras.layers.Dense(10)(leaky))
+    with pytest.raises(ValueError, match="only ReLU"):
+        forward(keras.Model(inputs, scores), digit, LABEL)
+    per_position = keras.layers.Dense(10)(keras.layers.Flatten()(keras.layers.Dense(3)(inputs)))
+    with pytest.raises(ValueError, match="flat input"):
+        forward(keras.Model(inputs, keras.layers.Activation("softmax")(per_position)), digit, LABEL)
 
 
 def test_the_colour_scale_is_symmetric_and_never_zero(classic, digit):
