@@ -219,9 +219,11 @@ def side_by_side(
                 curve.steps.append(step)
                 curve.train_loss.append(float(np.mean(losses[rule])) if losses[rule] else None)
                 curve.test_accuracy.append(accuracy(net, x_test, y_test))
-                mine = update(net, x_train[probe], y_train[probe], rule, feedback)
-                true = update(net, x_train[probe], y_train[probe], BACKPROP, feedback)
-                curve.angle.append(0.0 if rule == BACKPROP else angle_degrees(mine.w1, true.w1))
+                curve.angle.append(
+                    0.0
+                    if rule == BACKPROP
+                    else _angle_to_gradient(net, x_train[probe], y_train[probe], feedback)
+                )
                 losses[rule].clear()
             if progress:
                 progress(step / settings.steps)
@@ -235,7 +237,13 @@ def side_by_side(
     return curves
 
 
+def _angle_to_gradient(net: Net, x: np.ndarray, labels: np.ndarray, feedback) -> float:
+    """Feedback alignment's hidden-layer update against the true gradient at ``net``."""
+    mine = update(net, x, labels, FEEDBACK_ALIGNMENT, feedback)
+    return angle_degrees(mine.w1, update(net, x, labels, BACKPROP, feedback).w1)
+
+
 def _flat(images: np.ndarray) -> np.ndarray:
     x = np.asarray(images)
-    x = x.reshape(len(x), -1).astype(np.float64)
-    return x / 255.0 if np.asarray(images).dtype == np.uint8 else x
+    flat = x.reshape(len(x), -1).astype(np.float64)
+    return flat / 255.0 if x.dtype == np.uint8 else flat
