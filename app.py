@@ -63,6 +63,12 @@ st.navigation(
             url_path="adversarial-lab",
         ),
         st.Page(
+            "pages/how_it_learns.py",
+            title="How it learns",
+            icon=":material/school:",
+            url_path="how-it-learns",
+        ),
+        st.Page(
             "pages/compare.py",
             title="Compare two networks",
             icon=":material/compare:",

@@ -8,7 +8,7 @@ from bench.app_pages import page_titles
 def test_the_page_list_is_the_routers_in_sidebar_order():
     titles = page_titles()
     assert titles[0] == "Draw & predict" and titles[-1] == "The class (teacher)"
-    assert len(titles) == len(set(titles)) == 10
+    assert len(titles) == len(set(titles)) == 11
 
 
 def test_a_page_added_to_the_router_is_in_the_list(tmp_path):

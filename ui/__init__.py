@@ -9,6 +9,7 @@ Streamlit). Pages import from here; nothing here imports a page.
 - ``weights``: learned filters and pixel templates drawn on one signed scale (Inside the network).
 - ``unit_arithmetic``: one unit of a feature map and the arithmetic behind its value.
 - ``timeline``: watch it learn, the network at each training snapshot.
+- ``learning``: How it learns: the private copy, the weight picker, the step, feedback alignment.
 - ``teacher``: the teacher's sign-in and the gate on controls that change what everyone sees.
 - ``class_session``: the class in every page (joining, saving answers, labels, pushes).
 - ``class_panels``: the class view's panels and the lab's challenge submission.

@@ -12,4 +12,6 @@
   which ``learning_step`` chains together.
 - ``feedback_alignment``: backpropagation against feedback alignment (fixed random feedback
   weights, Lillicrap et al. 2016) on a two-layer network, side by side.
+- ``step_table``: the step as a learner reads it: tables of the forward pass, the chain and the
+  step, and the layer's gradient as a grid a click can pick a weight from.
 """

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from mnist_viz.core.data import MnistData
+
 BACKPROP = "backpropagation"
 FEEDBACK_ALIGNMENT = "feedback alignment"
 RULES = (BACKPROP, FEEDBACK_ALIGNMENT)
@@ -247,3 +249,61 @@ def _flat(images: np.ndarray) -> np.ndarray:
     x = np.asarray(images)
     flat = x.reshape(len(x), -1).astype(np.float64)
     return flat / 255.0 if x.dtype == np.uint8 else flat
+
+
+# -- the run a page starts: bounded choices, a slice of the data ---------------------------------
+
+LESSON_STEPS = (1000, 2000)  # the lengths a learner may choose
+LESSON_SEEDS = tuple(range(5))  # the random starts a learner may choose
+LESSON_HIDDEN = 128  # half the benchmark's width: the same story at half the CPU
+LESSON_TRAIN, LESSON_TEST = 12_000, 2_000  # images used: ~75 MB as float64
+
+
+def lesson_settings(steps: object, seed: object) -> Settings:
+    """The settings of a page's run, from a learner's choice of length and random start:
+    ValueError for anything not offered (a value can come from a forged message)."""
+    if steps not in LESSON_STEPS or isinstance(steps, bool):
+        raise ValueError(f"the number of steps is one of {', '.join(map(str, LESSON_STEPS))}")
+    if seed not in LESSON_SEEDS or isinstance(seed, bool):
+        raise ValueError(f"the random start is one of {', '.join(map(str, LESSON_SEEDS))}")
+    return check_settings(
+        Settings(hidden=LESSON_HIDDEN, steps=int(steps), seed=int(seed), checkpoints=20)
+    )
+
+
+def lesson_run(
+    data: MnistData, settings: Settings, progress: Callable[[float], None] | None = None
+) -> dict:
+    """Both rules on the first ``LESSON_TRAIN`` training and ``LESSON_TEST`` test images of
+    ``data``: the curves as dicts (``Curve.to_dict``) and what they were measured on."""
+    train, test = min(LESSON_TRAIN, len(data.x_train)), min(LESSON_TEST, len(data.x_test))
+    curves = side_by_side(
+        data.x_train[:train],
+        data.y_train[:train],
+        data.x_test[:test],
+        data.y_test[:test],
+        settings,
+        progress,
+    )
+    return {
+        "curves": [curves[rule].to_dict() for rule in RULES],
+        "data": data.describe(),
+        "train_images": train,
+        "test_images": test,
+        "settings": settings,
+    }
+
+
+def lesson_summary(run: dict) -> str:
+    """A page's run in one paragraph: both accuracies and how the angle fell."""
+    bp, fb = run["curves"]
+    angles = fb["angle_degrees"]
+    return (
+        f"After {bp['steps'][-1]:,} steps on {run['train_images']:,} training digits "
+        f"({run['data']}): "
+        f"backpropagation reads {bp['test_accuracy'][-1]:.1%} of {run['test_images']:,} test "
+        f"digits right, feedback alignment {fb['test_accuracy'][-1]:.1%}. The angle between "
+        f"feedback alignment's hidden-layer update and the true gradient went from "
+        f"{angles[0]:.1f} degrees at the start to {angles[-1]:.1f} (lowest {min(angles):.1f}): "
+        "below 90 degrees, its updates point downhill."
+    )

@@ -1,0 +1,153 @@
+"""AppTest for "How it learns" (a tiny model, synthetic data): one behaviour per test. The
+numbers themselves are checked against tf.GradientTape in tests/inside/test_learning_step.py;
+here, that the page shows them for the weight chosen, steps only the private copy and runs the
+feedback-alignment job."""
+
+import numpy as np
+import pytest
+from conftest import app_test, tiny_mnist, write_idx_folder
+from streamlit.testing.v1 import AppTest
+
+from mnist_viz.core.cache import ModelCache
+from mnist_viz.inputs.digit import DRAWING, Digit, from_test_set
+from mnist_viz.inside import learning_step
+from ui.learning import COPY
+
+TIMEOUT = 180
+PAGE = "pages/how_it_learns.py"
+pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
+
+
+@pytest.fixture
+def app(tiny_models_dir, tmp_path, monkeypatch) -> AppTest:
+    monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(tiny_models_dir))
+    monkeypatch.setenv("MNIST_DATA", str(write_idx_folder(tmp_path / "mnist", tiny_mnist())))
+    at = app_test(TIMEOUT)
+    data = tiny_mnist()
+    at.session_state["current_digit"] = from_test_set(data.x_test, data.y_test, 0)
+    return at
+
+
+def markdown(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def shared_model(tiny_models_dir):
+    return ModelCache(directory=tiny_models_dir).load()
+
+
+def test_the_forward_pass_and_the_loss_are_shown_for_the_true_label(app):
+    at = app.switch_page(PAGE).run()
+    assert not at.exception
+    assert at.title[0].value == "How it learns"
+    label = tiny_mnist().y_test[0]
+    assert any(f"true label, from MNIST: **{label}**" in c.value for c in at.caption)
+    forward = at.dataframe[0].value
+    assert list(forward["class"]) == [str(k) for k in range(10)]
+    assert list(forward["target y"]).count("1") == 1
+    assert f"L = -log p({label})" in markdown(at)
+
+
+def test_a_drawing_asks_for_its_true_label_first(tiny_models_dir, monkeypatch):
+    monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(tiny_models_dir))
+    at = app_test(TIMEOUT)
+    image = tiny_mnist().x_test[1]
+    at.session_state["current_digit"] = Digit(image, DRAWING, "your drawing")
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert any("Choose the digit's true label" in i.value for i in at.info)
+    assert not at.dataframe  # no loss without the true answer
+    at.selectbox[0].select(3).run()
+    assert not at.exception
+    assert "L = -log p(3)" in markdown(at)
+
+
+def test_the_chain_is_shown_for_the_weight_chosen_by_number(app):
+    at = app.switch_page(PAGE).run()
+    at.selectbox(key="learning_layer").select("conv1").run()
+    for key, value in (
+        ("learning_conv1_row", 1),
+        ("learning_conv1_column", 2),
+        ("learning_conv1_output_channel", 3),
+    ):
+        at.number_input(key=key).set_value(value).run()
+    assert not at.exception
+    assert "conv1: row 1, column 2, input channel 0, output channel 3" in markdown(at)
+    chain = at.dataframe[1].value
+    assert chain["step"].iloc[-1] == "the gradient"
+    assert "dL/dw[1, 2, 0, 3]" in chain["rule"].iloc[-1]
+
+
+def test_a_click_on_the_gradient_map_chooses_the_weight(app):
+    at = app.switch_page(PAGE).run()
+    at.selectbox(key="learning_layer").select("conv1").run()
+    out = at.number_input(key="learning_conv1_output_channel").value
+    pick = f"learning_pick_conv1_0_{out}"
+    at.session_state[pick] = {"selection": {"unit": [{"row": 2, "column": 0}]}}
+    at.run()
+    assert not at.exception
+    assert at.number_input(key="learning_conv1_row").value == 2
+    assert at.number_input(key="learning_conv1_column").value == 0
+    # a forged click outside the kernel changes nothing
+    at.session_state[pick] = {"selection": {"unit": [{"row": 99, "column": -4}]}}
+    at.run()
+    assert not at.exception
+    assert at.number_input(key="learning_conv1_row").value == 2
+
+
+def test_a_step_changes_only_the_private_copy(app, tiny_models_dir):
+    at = app.switch_page(PAGE).run()
+    at.selectbox(key="learning_layer").select("logits").run()
+    before_shared = [w.copy() for w in shared_model(tiny_models_dir).model.get_weights()]
+    copy = at.session_state[COPY][1]
+    kernel_before = copy.get_layer("logits").get_weights()[0].copy()
+    at.button[0].click().run()
+    assert not at.exception
+    assert "Step 1 on this digit" in markdown(at)
+    step_table = next(d.value for d in at.dataframe if "what" in d.value.columns)
+    assert list(step_table["what"]) == ["the weight", "the loss L", "the answer"]
+    kernel_after = copy.get_layer("logits").get_weights()[0]
+    assert not np.array_equal(kernel_before, kernel_after)  # the copy learned
+    for shared, before in zip(
+        shared_model(tiny_models_dir).model.get_weights(), before_shared, strict=True
+    ):
+        np.testing.assert_array_equal(shared, before)  # the shared network did not
+    at.button[0].click().run()
+    assert "Step 2 on this digit" in markdown(at)
+    at.button[1].click().run()  # Reset
+    assert not at.exception
+    assert "No step taken on this digit yet" in "\n".join(c.value for c in at.caption)
+    fresh = at.session_state[COPY][1]
+    np.testing.assert_array_equal(fresh.get_layer("logits").get_weights()[0], kernel_before)
+
+
+def test_an_out_of_range_learning_rate_is_refused_in_the_step(app):
+    at = app.switch_page(PAGE).run()
+    image, label = tiny_mnist().x_test[0], int(tiny_mnist().y_test[0])
+    copy = at.session_state[COPY][1]
+    ref = learning_step.weight_ref(copy, "logits", (0, 0))
+    with pytest.raises(ValueError, match="learning rate"):
+        learning_step.step(copy, image, label, ref, 1e9)
+
+
+def test_feedback_alignment_runs_once_and_shows_both_curves(app):
+    at = app.switch_page(PAGE).run()
+    assert not at.exception
+    start = next(b for b in at.button if b.label == "Train both side by side")
+    start.click().run()
+    assert not at.exception
+    text = markdown(at)
+    assert "backpropagation reads" in text and "feedback alignment" in text
+    assert "angle between" in text
+    # the second visit finds it computed: no button
+    at.run()
+    assert not any(b.label == "Train both side by side" for b in at.button)
+
+
+def test_the_page_without_a_digit_still_offers_feedback_alignment(tiny_models_dir, monkeypatch):
+    monkeypatch.setenv("MNIST_VIZ_MODELS_DIR", str(tiny_models_dir))
+    at = app_test(TIMEOUT)
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert any("There is no digit yet" in i.value for i in at.info)
+    assert any(b.label == "Train both side by side" for b in at.button)

@@ -1,0 +1,46 @@
+"""The charts of "How it learns": signed, on a symmetric scale, padding left out, a click's
+selection named as the picker reads it."""
+
+import numpy as np
+
+from mnist_viz.view import learning_charts, render
+from mnist_viz.view.charts import UNIT_SELECTION, clicked_unit
+
+
+def test_the_picker_is_signed_and_symmetric_and_skips_padding():
+    grid = np.array([[0.5, -0.25], [0.1, np.nan]])
+    spec = learning_charts.signed_picker_chart(grid, (1, 0), 0.5)
+    assert len(spec["data"]["values"]) == 3
+    scale = spec["encoding"]["color"]["scale"]
+    assert scale["domain"] == [-0.5, 0.5] and scale["domainMid"] == 0
+    assert spec["params"][0]["name"] == UNIT_SELECTION
+    assert "datum.row == 1 && datum.column == 0" in str(spec["encoding"]["stroke"])
+    event = {"selection": {UNIT_SELECTION: [{"row": 1, "column": 0, "gradient": 0.1}]}}
+    assert clicked_unit(event) == (1, 0)
+
+
+def test_signed_tiles_put_zero_at_white_and_padding_in_grey():
+    tiles = np.array([[[0.0, 1.0], [-1.0, np.nan]]])
+    image = learning_charts.signed_tiles(tiles, 1, 1.0, 1)
+    white = render.colourise(np.array(0.0), render.DIVERGING_CMAP, -1, 1)
+    inner = image[2:4, 2:4]  # one gap of grid colour around the tile
+    assert inner[0, 0].tolist() == white.tolist()
+    assert inner[1, 1].tolist() == list(render.GRID_COLOUR)
+    assert inner[0, 1, 0] > inner[0, 1, 2]  # positive: red
+    assert inner[1, 0, 2] > inner[1, 0, 0]  # negative: blue
+
+
+def test_the_rule_curves_keep_every_number_and_each_rule():
+    curves = [
+        {"rule": "backpropagation", "steps": [0, 10], "test_accuracy": [0.1, 0.8]},
+        {"rule": "feedback alignment", "steps": [0, 10], "test_accuracy": [0.1, 0.7]},
+    ]
+    spec = learning_charts.rule_curves_chart(curves, "test_accuracy", "test accuracy", True)
+    values = spec["data"]["values"]
+    assert [(v["rule"], v["step"], v["test accuracy"]) for v in values] == [
+        ("backpropagation", 0, 0.1),
+        ("backpropagation", 10, 0.8),
+        ("feedback alignment", 0, 0.1),
+        ("feedback alignment", 10, 0.7),
+    ]
+    assert spec["encoding"]["color"]["scale"]["domain"] == ["backpropagation", "feedback alignment"]
