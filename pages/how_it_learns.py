@@ -66,7 +66,7 @@ if fwd is not None:
     chain = learning_step.backward(model, fwd, ref)
     st.markdown(f"**{ref.describe()}**: its gradient dL/dw = **{step_table.num(chain.gradient)}**")
     if isinstance(chain, learning_step.ConvChain):
-        st.dataframe(step_table.conv_rows(chain), hide_index=True)
+        st.table(step_table.conv_rows(chain), hide_index=True)  # wraps: every number in view
         st.caption(
             "A kernel weight is used at every position of its map, so its gradient adds up "
             "one product per position: the error there times the input the weight touched. "
@@ -77,7 +77,7 @@ if fwd is not None:
             with st.expander("The positions that contribute most"):
                 st.dataframe(terms, hide_index=True)
     else:
-        st.dataframe(step_table.dense_rows(chain), hide_index=True)
+        st.table(step_table.dense_rows(chain), hide_index=True)
         st.caption(
             "The chain rule: the loss's change with the unit's output, times the ReLU's gate "
             "(1 if the unit was on, 0 if not), times the input the weight multiplies."

@@ -73,7 +73,7 @@ def test_the_chain_is_shown_for_the_weight_chosen_by_number(app):
         at.number_input(key=key).set_value(value).run()
     assert not at.exception
     assert "conv1: row 1, column 2, input channel 0, output channel 3" in markdown(at)
-    chain = at.dataframe[1].value
+    chain = at.table[0].value
     assert chain["step"].iloc[-1] == "the gradient"
     assert "dL/dw[1, 2, 0, 3]" in chain["rule"].iloc[-1]
 
@@ -104,7 +104,7 @@ def test_a_step_changes_only_the_private_copy(app, tiny_models_dir):
     at.button[0].click().run()
     assert not at.exception
     assert "Step 1 on this digit" in markdown(at)
-    step_table = next(d.value for d in at.dataframe if "what" in d.value.columns)
+    step_table = next(t.value for t in at.table if "what" in t.value.columns)
     assert list(step_table["what"]) == ["the weight", "the loss L", "the answer"]
     kernel_after = copy.get_layer("logits").get_weights()[0]
     assert not np.array_equal(kernel_before, kernel_after)  # the copy learned

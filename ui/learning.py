@@ -216,7 +216,7 @@ def step_controls(digit: Digit, label: int, ref: learning_step.WeightRef) -> Non
         f"{step_table.num(result.learning_rate)}: every weight and bias of {result.ref.layer} "
         "moved by -learning rate x its own gradient; the other layers did not change."
     )
-    st.dataframe(step_table.step_rows(result), hide_index=True)
+    st.table(step_table.step_rows(result), hide_index=True)
     with st.expander("The ten probabilities before and after this step"):
         st.dataframe(step_table.probability_rows(result), hide_index=True)
 
@@ -240,12 +240,14 @@ def feedback_alignment_run(get_data: Callable[[], MnistData]) -> dict | None:
     results, key = shared_results(), ("feedback alignment", settings)
     if key not in results:
         running = queue(COMPUTE).get(repr(key))
-        if running is None and not st.button("Train both side by side", type="primary"):
+        offer = st.empty()  # the button goes once the run is asked for
+        if running is None and not offer.button("Train both side by side", type="primary"):
             st.caption(
                 f"Trains two {fa.LESSON_HIDDEN}-unit networks from the same start, one step at a "
                 "time on the server (a few seconds; once for everyone who asks)."
             )
             return None
+        offer.empty()
         message = "Training backpropagation and feedback alignment side by side..."
         data = get_data() if running is None else None
         try:

@@ -14,6 +14,7 @@ import numpy as np
 from mnist_viz.view import render
 from mnist_viz.view.charts import UNIT_SELECTION, Spec
 
+AXES_PX = 50  # the axes' labels and titles, beside the cells
 RULE_COLOURS = {"backpropagation": "#4c78a8", "feedback alignment": "#e4572e"}
 
 
@@ -37,8 +38,9 @@ def signed_picker_chart(grid: np.ndarray, selected: tuple[int, int], limit: floa
     cell = max(8, min(48, 300 // max(rows, columns)))
     return {
         "data": {"values": values},
-        "height": cell * rows,
-        "width": cell * columns,
+        # Streamlit fits the whole chart, axes included, into these: room for them on top
+        "height": cell * rows + AXES_PX,
+        "width": cell * columns + AXES_PX,
         "params": [
             {"name": UNIT_SELECTION, "select": {"type": "point", "fields": ["row", "column"]}}
         ],
@@ -55,7 +57,7 @@ def signed_picker_chart(grid: np.ndarray, selected: tuple[int, int], limit: floa
                     "domain": [-limit, limit],
                     "domainMid": 0,
                 },
-                "legend": {"orient": "bottom", "format": ".2e", "title": "gradient"},
+                "legend": None,  # the picture beside it has the scale (a legend would squeeze the map)
             },
             "tooltip": [
                 {"field": "row", "type": "ordinal"},
