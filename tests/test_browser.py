@@ -324,6 +324,55 @@ def test_clicking_a_unit_shows_its_arithmetic(page):
     assert_no_exception(page)
 
 
+def test_how_it_learns_a_step_by_keyboard_and_by_a_click_on_the_gradient(page):
+    """A drawing asks for its true label; the weight is chosen by a click on the gradient map and
+    by the keyboard; a step, another, Reset; then the two learning rules side by side."""
+    draw_zero(page)
+    assert prediction(page) == "0"
+    wait_until_idle(page)
+    open_page(page, "How it learns")
+    main = page.locator("[data-testid='stMain']")
+    main.get_by_text("Choose the digit's true label").wait_for(timeout=SETTLE)
+    page.get_by_role("combobox", name=re.compile("What digit is it really")).click()
+    page.get_by_role("option", name="0", exact=True).click()
+    main.get_by_text("L = -log p(0)").wait_for(timeout=SETTLE)
+    wait_until_idle(page)
+    chart = main.locator("[data-testid='stVegaLiteChart']").first
+    chart.get_by_label(re.compile(r"^column: 2; row: 1;")).click()
+    main.get_by_text(re.compile(r"conv1: row 1, column 2, input channel 0")).wait_for(
+        timeout=SETTLE
+    )
+    wait_until_idle(page)
+    channel = page.get_by_role("spinbutton", name="Output channel")
+    before = int(channel.input_value())
+    channel.focus()
+    page.keyboard.press("ArrowUp" if before < 31 else "ArrowDown")
+    page.keyboard.press("Enter")
+    after = before + 1 if before < 31 else before - 1
+    main.get_by_text(f"output channel {after}: its gradient").wait_for(timeout=SETTLE)
+    wait_until_idle(page)
+    gradient = float(
+        re.search(r"its gradient dL/dw = (\S+)", main.inner_text()).group(1).rstrip(".")
+    )
+    page.get_by_role("button", name="Take one step").click()
+    main.get_by_text("Step 1 on this digit").wait_for(timeout=SETTLE)
+    wait_until_idle(page)
+    table = main.locator("[data-testid='stTable']").filter(has_text="the loss L").inner_text()
+    shown = float(re.search(r"-0\.1 x (\S+) =", table).group(1))
+    assert shown == pytest.approx(gradient, rel=1e-5, abs=1e-9), table  # the chain's gradient
+    page.get_by_role("button", name="Step again").click()
+    main.get_by_text("Step 2 on this digit").wait_for(timeout=SETTLE)
+    wait_until_idle(page)
+    page.get_by_role("button", name="Reset").click()
+    main.get_by_text("No step taken on this digit yet").wait_for(timeout=SETTLE)
+    wait_until_idle(page)
+    page.get_by_role("button", name="Train both side by side").click()
+    main.get_by_text("backpropagation reads").wait_for(timeout=120_000)
+    wait_until_idle(page)
+    assert_no_exception(page)
+    screenshot(page, "how-it-learns")
+
+
 def _png(draw_fn) -> bytes:
     img = Image.new("RGB", (300, 400), (235, 232, 220))  # paper
     draw_fn(ImageDraw.Draw(img))
