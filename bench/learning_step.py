@@ -31,6 +31,7 @@ from deploy.browser import launch, version  # noqa: E402
 from deploy.classroom import Classroom  # noqa: E402
 from mnist_viz.core.cache import ModelCache  # noqa: E402
 from mnist_viz.core.data import load_mnist  # noqa: E402
+from mnist_viz.inside.backprop import weight_layers  # noqa: E402
 
 TARGET_MS = 200
 TIMEOUT_MS = 300_000
@@ -42,7 +43,7 @@ async def _idle(page, title: str) -> None:
     await page.wait_for_function(PAGE_DONE, arg=title, timeout=TIMEOUT_MS)
 
 
-async def _measure(server: Classroom, steps: int) -> dict:
+async def _measure(server: Classroom, layers: list[str], steps: int) -> dict:
     from playwright.async_api import async_playwright
 
     title = "How it learns"
@@ -60,19 +61,12 @@ async def _measure(server: Classroom, steps: int) -> dict:
         idle_start, idle_cpu = time.perf_counter(), server.cpu_seconds()
         await asyncio.sleep(IDLE_S)
         idle_rate = (server.cpu_seconds() - idle_cpu) / (time.perf_counter() - idle_start)
-        layers_box = page.get_by_role("combobox", name="Layer")
-        await layers_box.click()
-        options = page.get_by_role("option")
-        await options.first.wait_for()
-        layers = [
-            (await t).split(" ")[0]
-            for t in [options.nth(i).inner_text() for i in range(await options.count())]
-        ]
-        await page.keyboard.press("Escape")
+        layers_box = page.get_by_role("combobox", name="Layer", exact=True)
         taken, per_layer = 0, {}
         for layer in layers:
             await layers_box.click()
-            await page.get_by_role("option").filter(has_text=f"{layer} (").click()
+            await layers_box.fill(f"{layer} (")  # the keyboard's way: type, then Enter
+            await page.keyboard.press("Enter")
             await page.get_by_text(
                 f"{layer}: row " if "conv" in layer else f"{layer}: input unit"
             ).first.wait_for(timeout=TIMEOUT_MS)
@@ -108,10 +102,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--server-cores", default="0")
     parser.add_argument("--client-cores", default="1")
     args = parser.parse_args(argv)
-    ModelCache().load_or_train(load_mnist)  # the served model, trained once if missing
+    served = ModelCache().load_or_train(load_mnist)  # trained once if missing
+    layers = weight_layers(served.model)
     os.sched_setaffinity(0, {int(c) for c in args.client_cores.split(",")})
     with Classroom(cores=args.server_cores) as server:
-        measured = asyncio.run(_measure(server, args.steps))
+        measured = asyncio.run(_measure(server, layers, args.steps))
     every = [x for layer in measured["layers"].values() for x in layer["server_cpu_ms"]]
     report = {
         "chromium": version(),

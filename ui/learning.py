@@ -146,7 +146,7 @@ def gradient_map(model, ref: learning_step.WeightRef, gradient) -> None:
         )
     with right:
         tiles, columns = step_table.layer_tiles(gradient)
-        scale = learning_charts.tile_scale(max(tiles.shape[1:]))
+        scale = learning_charts.tile_scale(max(tiles.shape[1:]), columns)
         st.image(
             render.png(learning_charts.signed_tiles(tiles, columns, limit, scale)),
             caption=f"The whole layer's gradient ({gradient.size:,} weights), one scale.",

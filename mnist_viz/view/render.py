@@ -19,6 +19,7 @@ from PIL import Image, ImageDraw, ImageFont
 SEQUENTIAL_CMAP = "magma"  # activations: >= 0 after ReLU, dark = silent, bright = strongly active
 DIVERGING_CMAP = "RdBu_r"  # weights: blue negative, white zero, red positive
 GRID_COLOUR = (128, 128, 128)  # mid-grey separates tiles in both the light and the dark theme
+TILE_GAP = 2  # px between tiles
 
 
 @lru_cache(maxsize=8)
@@ -60,7 +61,7 @@ def upscale(image: np.ndarray, factor: int) -> np.ndarray:
 
 
 def tile(
-    tiles: np.ndarray, columns: int, scale: int = 1, gap: int = 2, colour=GRID_COLOUR
+    tiles: np.ndarray, columns: int, scale: int = 1, gap: int = TILE_GAP, colour=GRID_COLOUR
 ) -> np.ndarray:
     """Lay out RGB tiles (N, h, w, 3) in a grid with ``columns`` per row, separated by ``gap`` px.
 

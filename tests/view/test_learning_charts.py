@@ -44,3 +44,11 @@ def test_the_rule_curves_keep_every_number_and_each_rule():
         ("feedback alignment", 10, 0.7),
     ]
     assert spec["encoding"]["color"]["scale"]["domain"] == ["backpropagation", "feedback alignment"]
+
+
+def test_tiles_are_enlarged_but_never_wider_than_a_page():
+    assert learning_charts.tile_scale(3, 8) == 13  # conv1's 32 kernels: readable squares
+    conv2 = learning_charts.tile_scale(3, 64)  # 64 kernels a row
+    assert 64 * (3 * conv2 + 2) <= learning_charts.MAX_WIDTH_PX
+    assert learning_charts.tile_scale(40, 16) == 1
+    assert learning_charts.tile_scale(3, 5000) == 1  # never below one pixel a value
