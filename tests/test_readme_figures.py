@@ -409,3 +409,25 @@ def test_the_feedback_alignment_figures():
     assert s["angle_min_degrees"] == round(min(curve["angle_degrees"]), 1)
     assert s["angle_last_degrees"] == round(curve["angle_degrees"][-1], 1)
     assert s["feedback_alignment_test_accuracy"] == curve["test_accuracy"][-1]
+
+
+def test_the_learning_step_figures():
+    run = result("learning_step")
+    layers = run["layers"]
+    worst = max(layers, key=lambda name: layers[name]["server_cpu_ms_median"])
+    walls = [layer["click_to_shown_ms_median"] for layer in layers.values()]
+    every = [x for layer in layers.values() for x in layer["server_cpu_ms"]]
+    text = " ".join(README.split())
+    assert f"in Chromium ({run['chromium']}) against a real server" in text
+    assert (
+        f"at {run['commit']}: {run['steps_per_layer']} steps on each of the {len(layers)}" in text
+    )
+    assert (
+        f"had a median of {run['server_cpu_ms_median']} ms and a maximum of "
+        f"{run['server_cpu_ms_max']} ms; the costliest layer, {worst}, had a median of "
+        f"{layers[worst]['server_cpu_ms_median']} ms (target: 200 ms)"
+    ) in text
+    assert f"a median of {min(walls):,} to {max(walls):,} ms by layer" in text
+    assert run["server_cpu_ms_max"] == round(max(every), 1)
+    assert all(len(layer["server_cpu_ms"]) == run["steps_per_layer"] for layer in layers.values())
+    assert run["exceptions"] == 0
