@@ -74,6 +74,7 @@ def test_every_page_runs_clean(env, arch, monkeypatch):
         "pages/filters.py",
         "pages/cortex.py",
         "pages/adversarial.py",
+        "pages/how_it_learns.py",
         "pages/compare.py",
     ]:
         at.switch_page(page).run()
@@ -98,6 +99,23 @@ def test_an_mlp_says_what_does_not_apply(env, monkeypatch):
     assert "does not apply" in texts(at)
     at.switch_page("pages/why.py").run()
     assert "Grad-CAM is left out" in texts(at)
+
+
+def test_how_it_learns_follows_an_mlp_weight_from_a_pixel(env, monkeypatch):
+    at = app_with(TINY_MLP, monkeypatch)
+    at.switch_page("pages/how_it_learns.py").run()
+    assert not at.exception
+    layers = at.selectbox(key="learning_layer").options
+    assert [name.split(" ")[0] for name in layers] == ["dense", "logits"]  # found in the model
+    first = "dense"
+    at.number_input(key=f"learning_{first}_input_unit").set_value(407).run()
+    at.number_input(key=f"learning_{first}_output_unit").set_value(5).run()
+    assert not at.exception
+    assert f"{first}: input unit 407, output unit 5" in texts(at)
+    chain = at.table[0].value
+    assert "dL/dw[407, 5] = delta_5 x a_407" in list(chain["rule"])
+    # the pixels' weights into a unit are laid out as the 28 x 28 image
+    assert "28 per row" in texts(at)
 
 
 def test_a_three_convolution_network_shows_its_own_layers(env, monkeypatch):
