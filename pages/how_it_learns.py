@@ -8,9 +8,10 @@ from mnist_viz.inside import learning_step, step_table
 from mnist_viz.view import render
 from ui.digit import current_digit, no_digit_prompt
 from ui.learning import (
+    copy_note,
     feedback_alignment_run,
     gradient_map,
-    private_model,
+    network_for_page,
     rule_curves,
     step_controls,
     true_label,
@@ -30,10 +31,11 @@ digit = current_digit()
 
 st.header("One step of learning, as arithmetic")
 fwd = None
+sha = cached.info.model_sha256
 if digit is None:
     no_digit_prompt("how the network would learn from it")
 else:
-    model = private_model(cached.info.model_sha256, cached.model)
+    model, steps = network_for_page(sha, cached.model)
     picture, asked = st.columns([1, 3])
     picture.image(
         render.png(render.grey_image(digit.image, scale=4)),
@@ -52,7 +54,8 @@ else:
 
 if fwd is not None:
     st.subheader("1. Forward: the scores, the probabilities and the loss")
-    st.dataframe(step_table.forward_rows(fwd), hide_index=True)
+    copy_note(steps)
+    st.table(step_table.forward_rows(fwd), hide_index=True)
     st.markdown(f"The loss for true label {label}: **{step_table.loss_text(fwd)}**")
     st.caption(
         "The last layer gives each class a score z; softmax turns the scores into "
@@ -62,9 +65,12 @@ if fwd is not None:
     )
 
     st.subheader("2. Backward: from the loss to one weight")
+    copy_note(steps)
     ref, gradient = weight_picker(model, fwd)
     chain = learning_step.backward(model, fwd, ref)
-    st.markdown(f"**{ref.describe()}**: its gradient dL/dw = **{step_table.num(chain.gradient)}**")
+    st.markdown(
+        f"**{ref.describe()}**: its gradient now, dL/dw = **{step_table.num(chain.gradient)}**"
+    )
     if isinstance(chain, learning_step.ConvChain):
         st.table(step_table.conv_rows(chain), hide_index=True)  # wraps: every number in view
         st.caption(
@@ -74,8 +80,9 @@ if fwd is not None:
             "two are equal, as TensorFlow does); a ReLU only where its unit was on."
         )
         if terms := step_table.conv_terms(chain):
-            with st.expander("The positions that contribute most"):
-                st.dataframe(terms, hide_index=True)
+            title = step_table.terms_title(chain.delta.size, "positions' products")
+            with st.expander(title):
+                st.table(terms, hide_index=True)
     else:
         st.table(step_table.dense_rows(chain), hide_index=True)
         st.caption(
@@ -83,12 +90,12 @@ if fwd is not None:
             "(1 if the unit was on, 0 if not), times the input the weight multiplies."
         )
         if terms := step_table.dense_terms(chain):
-            with st.expander("The terms of the sum"):
-                st.dataframe(terms, hide_index=True)
-    gradient_map(model, ref, gradient)
+            with st.expander(step_table.terms_title(len(chain.back_terms), "terms of the sum")):
+                st.table(terms, hide_index=True)
+    gradient_map(ref, gradient)
 
     st.subheader("3. One step")
-    step_controls(digit, label, ref)
+    step_controls(digit, label, sha, cached.model)
 
 st.header("Could a brain learn this way?")
 st.markdown(

@@ -112,7 +112,7 @@ def test_how_it_learns_follows_an_mlp_weight_from_a_pixel(env, monkeypatch):
     at.number_input(key=f"learning_{first}_output_unit").set_value(5).run()
     assert not at.exception
     assert f"{first}: input unit 407, output unit 5" in texts(at)
-    chain = at.table[0].value
+    chain = at.table[1].value  # after the forward pass's table
     assert "dL/dw[407, 5] = delta_5 x a_407" in list(chain["rule"])
     # the pixels' weights into a unit are laid out as the 28 x 28 image
     assert "28 per row" in texts(at)
@@ -249,3 +249,13 @@ def test_the_robust_twin_of_an_mlp_is_an_mlp(models_dir, tmp_path, monkeypatch, 
     assert not at.exception
     # the classic network's robust twin was not touched
     assert not ModelCache(models, "mnist_cnn_adversarial").info_path.exists()
+
+
+def test_how_it_learns_shows_a_wide_dense_layer_a_block_at_a_time(env, monkeypatch):
+    """Without pooling, 36,864 inputs feed the Dense layer: its maps show 1,600 at a time."""
+    at = app_with(preset("no-pooling"), monkeypatch)
+    at.switch_page("pages/how_it_learns.py").run()
+    at.selectbox(key="learning_layer").select("dense").run()
+    at.number_input(key="learning_dense_input_unit").set_value(20_000).run()
+    assert not at.exception
+    assert "(inputs 19,200 to 20,799 of 36,864)" in texts(at)

@@ -338,7 +338,7 @@ def test_how_it_learns_a_step_by_keyboard_and_by_a_click_on_the_gradient(page):
     main.get_by_text("L = -log p(0)").wait_for(timeout=SETTLE)
     wait_until_idle(page)
     chart = main.locator("[data-testid='stVegaLiteChart']").first
-    chart.get_by_label(re.compile(r"^column: 2; row: 1;")).click()
+    chart.get_by_label(re.compile(r"^column: 2; row: 1;")).first.click()
     main.get_by_text(re.compile(r"conv1: row 1, column 2, input channel 0")).wait_for(
         timeout=SETTLE
     )
@@ -352,7 +352,7 @@ def test_how_it_learns_a_step_by_keyboard_and_by_a_click_on_the_gradient(page):
     main.get_by_text(f"output channel {after}: its gradient").wait_for(timeout=SETTLE)
     wait_until_idle(page)
     gradient = float(
-        re.search(r"its gradient dL/dw = (\S+)", main.inner_text()).group(1).rstrip(".")
+        re.search(r"its gradient now, dL/dw = (\S+)", main.inner_text()).group(1).rstrip(".")
     )
     page.get_by_role("button", name="Take one step").click()
     main.get_by_text("Step 1 on this digit").wait_for(timeout=SETTLE)
@@ -364,13 +364,16 @@ def test_how_it_learns_a_step_by_keyboard_and_by_a_click_on_the_gradient(page):
     main.get_by_text("Step 2 on this digit").wait_for(timeout=SETTLE)
     wait_until_idle(page)
     page.get_by_role("button", name="Reset").click()
-    main.get_by_text("No step taken on this digit yet").wait_for(timeout=SETTLE)
+    main.get_by_text("No step taken yet").wait_for(timeout=SETTLE)
     wait_until_idle(page)
     page.get_by_role("button", name="Train both side by side").click()
     main.get_by_text("backpropagation reads").wait_for(timeout=120_000)
     wait_until_idle(page)
     assert_no_exception(page)
     screenshot(page, "how-it-learns")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: nothing wider than it
+    page.wait_for_timeout(1500)
+    assert_no_exception(page)
 
 
 def _png(draw_fn) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from mnist_viz.view import chart_text
+from mnist_viz.view.charts import clicked_unit
 
 
 def chart(spec: dict, what: str, table: bool = False, **kwargs):
@@ -15,3 +16,20 @@ def chart(spec: dict, what: str, table: bool = False, **kwargs):
     if table := chart_text.table_html(spec, what, always=table):
         st.html(table)
     return event
+
+
+def new_click(pick: str) -> tuple[int, int] | None:
+    """The (row, column) clicked on the chart keyed ``pick`` (a ``charts.UNIT_SELECTION``), once:
+    None when nothing is selected or this click was already taken. What was taken is forgotten
+    when the selection is (Streamlit drops a chart's selection when the chart changes), so the
+    same cell clicked again later counts."""
+    state = st.session_state
+    taken = f"{pick}_applied"
+    clicked = clicked_unit(state.get(pick))
+    if clicked is None:
+        state.pop(taken, None)
+        return None
+    if clicked == state.get(taken):
+        return None
+    state[taken] = clicked
+    return clicked

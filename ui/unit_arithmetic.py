@@ -9,7 +9,7 @@ import streamlit as st
 from mnist_viz.core.architecture import MapLayer
 from mnist_viz.inside import unit_math
 from mnist_viz.view import charts
-from ui.chart import chart
+from ui.chart import chart, new_click
 
 
 def numbers(values, fmt: str = "{:.2f}") -> list[dict]:
@@ -52,10 +52,8 @@ def follow_click(maps, channel: int, keys: tuple[str, str], pick: str) -> None:
     state = st.session_state
     if keys[0] not in state:
         state[keys[0]], state[keys[1]] = (int(v) for v in unit_math.strongest(maps, channel))
-    clicked = charts.clicked_unit(state.get(pick))
-    if clicked is not None and clicked != state.get(f"{pick}_applied"):
+    if (clicked := new_click(pick)) is not None:
         state[keys[0]], state[keys[1]] = clicked
-        state[f"{pick}_applied"] = clicked
 
 
 def explain_unit(model, digit, acts, layer: MapLayer, channel: int, row: int, col: int) -> None:

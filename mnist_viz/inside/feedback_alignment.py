@@ -305,6 +305,10 @@ def lesson_summary(run: dict) -> str:
         f"backpropagation reads {bp['test_accuracy'][-1]:.1%} of {run['test_images']:,} test "
         f"digits right, feedback alignment {fb['test_accuracy'][-1]:.1%}. The angle between "
         f"feedback alignment's hidden-layer update and the true gradient went from "
-        f"{angles[0]:.1f} degrees at the start to {angles[-1]:.1f} (lowest {min(angles):.1f}): "
-        "below 90 degrees, its updates point downhill."
+        f"{angles[0]:.1f} degrees at the start to {angles[-1]:.1f} (lowest {min(angles):.1f})"
+        + (
+            ": below 90 degrees, its updates point downhill."
+            if angles[-1] < 90
+            else ": not below 90 degrees, so its updates do not yet point downhill."
+        )
     )

@@ -99,16 +99,21 @@ def checked_learning_rate(value: object) -> float:
     return lr
 
 
+def checked_label(value: object) -> int:
+    """``value`` as a true class: a whole number from 0 to 9, else ValueError."""
+    digit = _whole(value, "label")
+    if not 0 <= digit < NUM_CLASSES:
+        raise ValueError(f"the label must be a digit from 0 to {NUM_CLASSES - 1}, got {digit}")
+    return digit
+
+
 def _checked_input(image: np.ndarray, label: object) -> tuple[np.ndarray, int]:
     x = to_model_input(image)
     if x.shape != (1, IMAGE_SIZE, IMAGE_SIZE, 1):
         raise ValueError(f"the image must be one {IMAGE_SIZE} x {IMAGE_SIZE} digit")
     if not np.all(np.isfinite(x)) or x.min() < 0.0 or x.max() > 1.0:
         raise ValueError("the image's pixels must be between 0 and 1")
-    digit = _whole(label, "label")
-    if not 0 <= digit < NUM_CLASSES:
-        raise ValueError(f"the label must be a digit from 0 to {NUM_CLASSES - 1}, got {digit}")
-    return x, digit
+    return x, checked_label(label)
 
 
 # -- forward: the class scores, the probabilities and the loss -----------------------------------

@@ -21,9 +21,13 @@ from mnist_viz.inside.learning_step import (
     Forward,
     StepResult,
     WeightRef,
+    symmetric_scale,
 )
 
-TOP_TERMS = 8  # the largest contributions listed under a sum of many
+TOP_TERMS = 10  # the largest contributions listed under a sum of many
+BLOCK = (
+    1600  # a Dense layer's inputs shown at a time (classic's whole Flatten; 36,864 without pooling)
+)
 
 
 def num(value: float) -> str:
@@ -84,10 +88,14 @@ def dense_rows(chain: DenseChain) -> list[dict[str, str]]:
                 f"{n} terms add up to {num(chain.back_sum)}",
             )
         )
-        state = "on (z > 0): the gradient passes" if chain.gate else "off (z <= 0): it stops"
+        if chain.gate and chain.pre_activation <= 0:  # only a layer without ReLU passes z <= 0
+            step, state = f"unit {j} has no ReLU", "nothing to stop it"
+        else:
+            step = f"the ReLU's gate of unit {j}"
+            state = "on (z > 0): the gradient passes" if chain.gate else "off (z <= 0): it stops"
         rows.append(
             _row(
-                f"the ReLU's gate of unit {j}",
+                step,
                 f"z_{j} = sum_i a_i w[i, {j}] + b_{j}; gate = 1 if z_{j} > 0 else 0",
                 f"z_{j} = {num(chain.pre_activation)}, {state}: gate = {num(chain.gate)}",
             )
@@ -107,7 +115,21 @@ def dense_rows(chain: DenseChain) -> list[dict[str, str]]:
             f"{num(chain.delta)} x {num(chain.input_value)} = {num(chain.gradient)}",
         )
     )
+    rows.append(
+        _row(
+            f"and unit {j}'s bias",
+            f"dL/db_{j} = delta_{j} (a bias multiplies 1)",
+            num(chain.delta),
+        )
+    )
     return rows
+
+
+def terms_title(count: int, what: str) -> str:
+    """The heading of a list of the largest ``what`` of ``count``."""
+    return (
+        f"The {what}" if count <= TOP_TERMS else f"The {TOP_TERMS} largest of the {count:,} {what}"
+    )
 
 
 def dense_terms(chain: DenseChain) -> list[dict[str, str]]:
@@ -116,7 +138,7 @@ def dense_terms(chain: DenseChain) -> list[dict[str, str]]:
     if chain.next_weights is None:
         return []
     terms = chain.back_terms
-    order = np.argsort(-np.abs(terms), kind="stable")[: max(TOP_TERMS, 10)]
+    order = np.argsort(-np.abs(terms), kind="stable")[:TOP_TERMS]
     return [
         {
             "k": str(int(k)),
@@ -176,7 +198,7 @@ def conv_rows(chain: ConvChain) -> list[dict[str, str]]:
     rows.append(
         _row(
             f"what the weight multiplies: input channel {i}, shifted by ({r}, {c})",
-            f"x[y + {r}, x + {c}, {i}] at each position (y, x)",
+            f"input[y + {r}, x + {c}, {i}] at each position (y, x)",
             f"{h} x {w} values, {_spread(chain.inputs)}",
         )
     )
@@ -186,6 +208,13 @@ def conv_rows(chain: ConvChain) -> list[dict[str, str]]:
             f"dL/dw[{r}, {c}, {i}, {o}] = sum over the {h * w} positions of delta x input",
             f"{int(np.count_nonzero(chain.products))} products not zero, adding up to "
             f"{num(chain.gradient)}",
+        )
+    )
+    rows.append(
+        _row(
+            f"and map {o}'s bias",
+            f"dL/db = sum over the {h * w} positions of delta (a bias adds to every one)",
+            num(chain.delta.sum()),
         )
     )
     return rows
@@ -198,7 +227,7 @@ def conv_terms(chain: ConvChain) -> list[dict[str, str]]:
     rows = []
     for position in flat:
         y, x = np.unravel_index(position, products.shape)
-        if products[y, x] == 0:
+        if products[y, x] == 0:  # sorted by size: the rest are zero too
             break
         rows.append(
             {
@@ -267,20 +296,39 @@ def index_names(kernel_shape: tuple[int, ...]) -> tuple[str, ...]:
 
 
 def grid_columns(inputs: int) -> int:
-    """Columns of the picker grid for a Dense layer's inputs: 28 for the 784 pixels (the grid
-    is then the image), otherwise the smallest square that holds them."""
-    return 28 if inputs == 28 * 28 else math.ceil(math.sqrt(inputs))
+    """Columns of the picker grid for a Dense layer with this many inputs: 28 for the 784
+    pixels (the grid is then the image), otherwise the smallest square that holds a block."""
+    return 28 if inputs == 28 * 28 else math.ceil(math.sqrt(min(inputs, BLOCK)))
+
+
+def block(ref: WeightRef, kernel_shape: tuple[int, ...]) -> tuple[int, int]:
+    """The inputs a Dense weight's grid shows: (first, end), at most ``BLOCK`` of them, the
+    block that holds ``ref``'s input (the whole kernel for a convolution: (0, 0))."""
+    if ref.is_conv:
+        return 0, 0
+    first = ref.index[0] // BLOCK * BLOCK
+    return first, min(kernel_shape[0], first + BLOCK)
+
+
+def block_text(ref: WeightRef, kernel_shape: tuple[int, ...]) -> str:
+    """Which inputs the grids show, when not all: e.g. " (inputs 1,600 to 3,199 of 36,864)"."""
+    first, end = block(ref, kernel_shape)
+    if ref.is_conv or (first, end) == (0, kernel_shape[0]):
+        return ""
+    return f" (inputs {first:,} to {end - 1:,} of {kernel_shape[0]:,})"
 
 
 def picker_grid(gradient: np.ndarray, ref: WeightRef) -> np.ndarray:
     """The part of the layer's gradient the chosen weight sits in, as a 2-D grid: for a
-    convolution the k x k kernel of its input and output channel; for a Dense layer every
-    input's weight to its output unit, row by row (NaN where the last row runs out)."""
+    convolution the k x k kernel of its input and output channel; for a Dense layer the weights
+    into its output unit from the ``block`` of inputs it is in, row by row (NaN where the last
+    row runs out)."""
     if ref.is_conv:
         _, _, i, o = ref.index
         return np.asarray(gradient[:, :, i, o], np.float64)
-    column = np.asarray(gradient[:, ref.index[1]], np.float64)
-    width = grid_columns(len(column))
+    first, end = block(ref, gradient.shape)
+    column = np.asarray(gradient[first:end, ref.index[1]], np.float64)
+    width = grid_columns(gradient.shape[0])
     grid = np.full(math.ceil(len(column) / width) * width, np.nan)
     grid[: len(column)] = column
     return grid.reshape(-1, width)
@@ -290,24 +338,25 @@ def grid_cell(ref: WeightRef, kernel_shape: tuple[int, ...]) -> tuple[int, int]:
     """Where ``ref`` sits in ``picker_grid``: (row, column)."""
     if ref.is_conv:
         return ref.index[0], ref.index[1]
-    width = grid_columns(kernel_shape[0])
-    return divmod(ref.index[0], width)
+    first, _ = block(ref, kernel_shape)
+    return divmod(ref.index[0] - first, grid_columns(kernel_shape[0]))
 
 
 def index_at(
     cell: tuple[int, int], ref: WeightRef, kernel_shape: tuple[int, ...]
 ) -> tuple[int, ...] | None:
     """The index of the weight at ``cell`` of ``picker_grid`` (the other numbers kept from
-    ``ref``), or None for a cell outside the kernel (a click can come from a forged message)."""
+    ``ref``), or None for a cell outside the grid (a click can come from a forged message)."""
     row, column = (int(v) for v in cell)
     if ref.is_conv:
         k_rows, k_cols = kernel_shape[:2]
         if 0 <= row < k_rows and 0 <= column < k_cols:
             return (row, column, *ref.index[2:])
         return None
+    first, end = block(ref, kernel_shape)
     width = grid_columns(kernel_shape[0])
-    unit = row * width + column
-    if 0 <= column < width and 0 <= unit < kernel_shape[0] and row >= 0:
+    unit = first + row * width + column
+    if 0 <= column < width and row >= 0 and unit < end:
         return (unit, ref.index[1])
     return None
 
@@ -318,23 +367,25 @@ def strongest(gradient: np.ndarray) -> tuple[int, ...]:
     return tuple(int(v) for v in np.unravel_index(np.argmax(np.abs(gradient)), gradient.shape))
 
 
-def layer_tiles(gradient: np.ndarray) -> tuple[np.ndarray, int]:
+def layer_tiles(gradient: np.ndarray, ref: WeightRef) -> tuple[np.ndarray, int]:
     """The whole layer's gradient as tiles (N, h, w) and tiles per row: a convolution's kernels,
     one row per input channel and one column per output channel (8 per row when it reads one
-    channel); a Dense layer's weights into each output unit, laid out as ``picker_grid``."""
+    channel); a Dense layer's weights into each output unit from ``ref``'s block of inputs,
+    laid out as ``picker_grid``."""
     if gradient.ndim == 4:
         k_rows, k_cols, inputs, outputs = gradient.shape
         tiles = np.transpose(gradient, (2, 3, 0, 1)).reshape(-1, k_rows, k_cols)
         return tiles, (8 if inputs == 1 and outputs <= 32 else outputs)
-    inputs, outputs = gradient.shape
-    width = grid_columns(inputs)
-    rows = math.ceil(inputs / width)
+    first, end = block(ref, gradient.shape)
+    outputs = gradient.shape[1]
+    width = grid_columns(gradient.shape[0])
+    rows = math.ceil((end - first) / width)
     tiles = np.full((outputs, rows * width), np.nan)
-    tiles[:, :inputs] = gradient.T
+    tiles[:, : end - first] = gradient[first:end].T
     return tiles.reshape(outputs, rows, width), (8 if outputs <= 32 else 16)
 
 
-def layer_description(layer: str, gradient: np.ndarray) -> str:
+def layer_description(layer: str, gradient: np.ndarray, ref: WeightRef) -> str:
     """The whole-layer heat map in words: its layout, its scale and its largest values."""
     top = strongest(gradient)
     names = index_names(gradient.shape)
@@ -348,14 +399,15 @@ def layer_description(layer: str, gradient: np.ndarray) -> str:
             f"per output channel ({gradient.shape[3]})"
         )
     else:
+        first, end = block(ref, gradient.shape)
         layout = (
             f"one tile per output unit ({gradient.shape[1]}), each holding the gradients of its "
-            f"{gradient.shape[0]} input weights row by row"
+            f"weights from inputs {first:,} to {end - 1:,} of {gradient.shape[0]:,}, row by row"
         )
+    limit = num(symmetric_scale(gradient))
     return (
-        f"The gradient of every weight of {layer}: {layout}. Blue is negative, red positive, "
-        f"white zero, on a scale from -{num(np.max(np.abs(gradient)))} to "
-        f"+{num(np.max(np.abs(gradient)))}. {positive} weights have a positive gradient, "
-        f"{negative} a negative one, {gradient.size - positive - negative} zero; the largest in "
-        f"size is {num(gradient[top])} ({where})."
+        f"The gradient of {layer}: {layout}. Blue is negative, red positive, white zero, on a "
+        f"scale from -{limit} to +{limit}. In the whole layer, {positive:,} weights have a "
+        f"positive gradient, {negative:,} a negative one, {gradient.size - positive - negative:,} "
+        f"zero; the largest in size is {num(gradient[top])} ({where})."
     )

@@ -553,5 +553,5 @@ def clicked_unit(event: object) -> tuple[int, int] | None:
         points = event["selection"][UNIT_SELECTION]  # type: ignore[index]
         point = points[0]
         return int(point["row"]), int(point["column"])
-    except (KeyError, IndexError, TypeError, ValueError):
+    except (KeyError, IndexError, TypeError, ValueError, OverflowError):  # (int(Infinity))
         return None

@@ -21,7 +21,8 @@ RULE_COLOURS = {"backpropagation": "#4c78a8", "feedback alignment": "#e4572e"}
 def signed_picker_chart(grid: np.ndarray, selected: tuple[int, int], limit: float) -> Spec:
     """A 2-D grid of signed values as a clickable heat map (row 0 at the top): a click selects
     one cell (``UNIT_SELECTION``: row and column, as ``charts.clicked_unit`` reads it);
-    ``selected`` is outlined. NaN cells (padding) are left out."""
+    ``selected`` is outlined in white and black (seen on red, blue and white alike, and without
+    telling red from green). NaN cells (padding) are left out."""
     rows, columns = grid.shape
     values = [
         {"row": r, "column": c, "gradient": float(grid[r, c])}
@@ -35,38 +36,58 @@ def signed_picker_chart(grid: np.ndarray, selected: tuple[int, int], limit: floa
         "type": "ordinal",
         "axis": {"values": list(range(0, max(rows, columns), step)), "labelAngle": 0},
     }
-    cell = max(8, min(48, 300 // max(rows, columns)))
+    position = {"y": {"field": "row", **axis}, "x": {"field": "column", **axis}}
+    cell = max(6, min(48, 300 // max(rows, columns)))  # 40 columns: 290 px, inside a phone
+    outline = [
+        {
+            "transform": [{"filter": chosen}],
+            "mark": {
+                "type": "rect",
+                "filled": False,
+                "stroke": colour,
+                "strokeWidth": width,
+                "aria": False,  # the cell under it is already read out
+            },
+            "encoding": position,
+        }
+        for colour, width in (("white", 5), ("black", 2))
+    ]
     return {
         "data": {"values": values},
         # Streamlit fits the whole chart, axes included, into these: room for them on top
         "height": cell * rows + AXES_PX,
         "width": cell * columns + AXES_PX,
-        "params": [
-            {"name": UNIT_SELECTION, "select": {"type": "point", "fields": ["row", "column"]}}
-        ],
-        "mark": {"type": "rect", "cursor": "pointer"},
-        "encoding": {
-            "y": {"field": "row", **axis},
-            "x": {"field": "column", **axis},
-            "color": {
-                "field": "gradient",
-                "type": "quantitative",
-                "scale": {
-                    "scheme": "redblue",
-                    "reverse": True,  # blue negative, red positive, as the weight pictures
-                    "domain": [-limit, limit],
-                    "domainMid": 0,
+        "layer": [
+            {
+                "params": [
+                    {
+                        "name": UNIT_SELECTION,
+                        "select": {"type": "point", "fields": ["row", "column"]},
+                    }
+                ],
+                "mark": {"type": "rect", "cursor": "pointer"},
+                "encoding": {
+                    **position,
+                    "color": {
+                        "field": "gradient",
+                        "type": "quantitative",
+                        "scale": {
+                            "scheme": "redblue",
+                            "reverse": True,  # blue negative, red positive, as the pictures
+                            "domain": [-limit, limit],
+                            "domainMid": 0,
+                        },
+                        "legend": None,  # the picture beside it has the scale
+                    },
+                    "tooltip": [
+                        {"field": "row", "type": "ordinal"},
+                        {"field": "column", "type": "ordinal"},
+                        {"field": "gradient", "type": "quantitative", "format": ".7g"},
+                    ],
                 },
-                "legend": None,  # the picture beside it has the scale (a legend would squeeze the map)
             },
-            "tooltip": [
-                {"field": "row", "type": "ordinal"},
-                {"field": "column", "type": "ordinal"},
-                {"field": "gradient", "type": "quantitative", "format": ".7g"},
-            ],
-            "stroke": {"condition": {"test": chosen, "value": "#00a000"}, "value": None},
-            "strokeWidth": {"condition": {"test": chosen, "value": 3}, "value": 0},
-        },
+            *outline,
+        ],
     }
 
 

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import synthetic_digits
+from conftest import synthetic_digits, tiny_mnist
 
 from mnist_viz.inside import feedback_alignment as fa
 
@@ -161,3 +161,32 @@ def test_an_unknown_rule_is_refused(toy):
     net, feedback, x, labels = toy
     with pytest.raises(ValueError, match="unknown rule"):
         fa.update(net, x, labels, "hebbian", feedback)
+
+
+# -- the run a page starts ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("steps", "seed"), [(999, 0), (1000, 5), (1000, -1), (True, 0), (1000, True), ("1000", 0)]
+)
+def test_a_page_may_ask_only_for_the_runs_it_offers(steps, seed):
+    with pytest.raises(ValueError):
+        fa.lesson_settings(steps, seed)
+
+
+def test_a_page_run_uses_a_slice_of_the_data_and_says_so_in_its_summary():
+    data = tiny_mnist(600, 150)
+    settings = fa.lesson_settings(fa.LESSON_STEPS[0], 1)
+    assert settings.hidden == fa.LESSON_HIDDEN
+    run = fa.lesson_run(data, settings)
+    assert (run["train_images"], run["test_images"]) == (600, 150)
+    assert run["data"] == "MNIST"  # no folder is named to students
+    bp, fb = run["curves"]
+    assert (bp["rule"], fb["rule"]) == (fa.BACKPROP, fa.FEEDBACK_ALIGNMENT)
+    text = fa.lesson_summary(run)
+    assert f"{bp['test_accuracy'][-1]:.1%}" in text and f"{fb['test_accuracy'][-1]:.1%}" in text
+    assert f"to {fb['angle_degrees'][-1]:.1f}" in text
+    downhill = "below 90 degrees, its updates point downhill" in text
+    assert downhill == (fb["angle_degrees"][-1] < 90)
+    stuck = dict(run, curves=[bp, dict(fb, angle_degrees=[91.0, 95.0])])
+    assert "not below 90 degrees" in fa.lesson_summary(stuck)

@@ -16,6 +16,7 @@ from mnist_viz.inside.learning_step import (
     ConvChain,
     DenseChain,
     backward,
+    checked_label,
     checked_learning_rate,
     forward,
     layer_gradient,
@@ -373,3 +374,13 @@ def test_the_colour_scale_is_symmetric_and_never_zero(classic, digit):
     assert symmetric_scale(np.zeros((3, 3))) == 1.0
     gradient = layer_gradient(classic, forward(classic, digit, LABEL), "conv1")
     assert symmetric_scale(gradient) == np.abs(gradient).max() > 0
+
+
+@pytest.mark.parametrize("value", ["x", "3", 10, -1, True, 3.0, None])
+def test_a_true_label_is_a_digit_from_0_to_9(value):
+    with pytest.raises(ValueError, match="label"):
+        checked_label(value)
+
+
+def test_good_true_labels_pass():
+    assert [checked_label(v) for v in (0, 9, np.int64(4))] == [0, 9, 4]

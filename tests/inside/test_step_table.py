@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import re
 
+import keras
 import numpy as np
 import pytest
-from inside.test_learning_step import _untrained, model_gradients
 
+from inside.test_learning_step import _untrained, model_gradients, tape_reference
 from mnist_viz.core.architecture import preset
 from mnist_viz.inside import step_table
 from mnist_viz.inside.learning_step import (
@@ -61,18 +62,52 @@ def test_the_forward_rows_and_the_loss_are_the_models(network, image):
     assert loss == pytest.approx(-np.log(probabilities[LABEL]), abs=1e-5)
 
 
-def test_the_chains_last_number_is_tensorflows_gradient(network, image):
+def tf_close(expected: float):
+    """What the page's 7 significant digits of a TensorFlow number must match."""
+    return pytest.approx(float(expected), rel=1e-4, abs=1e-7)
+
+
+def row(rows: list[dict], step: str) -> str:
+    return next(r["with the numbers"] for r in rows if r["step"].startswith(step))
+
+
+def test_the_chains_gradient_and_bias_rows_are_tensorflows(network, image):
     fwd = forward(network, image, LABEL)
     for layer in [x.name for x in network.layers if x.get_weights()]:
-        kernel_grad, _ = model_gradients(network, image, LABEL, layer)
+        kernel_grad, bias_grad = model_gradients(network, image, LABEL, layer)
         ref = weight_ref(network, layer, step_table.strongest(kernel_grad))
         chain = backward(network, fwd, ref)
-        rows = (
-            step_table.conv_rows(chain) if ref.is_conv else step_table.dense_rows(chain)
-        )
-        assert rows[-1]["step"] == "the gradient"
-        shown = numbers(rows[-1]["with the numbers"])[-1]
-        assert shown == pytest.approx(kernel_grad[ref.index], abs=1e-5), layer
+        rows = step_table.conv_rows(chain) if ref.is_conv else step_table.dense_rows(chain)
+        shown = numbers(row(rows, "the gradient"))[-1]
+        assert shown == tf_close(kernel_grad[ref.index]), layer
+        unit = ref.index[-1]
+        assert numbers(row(rows, "and "))[-1] == tf_close(bias_grad[unit]), layer
+
+
+def test_every_number_of_a_hidden_dense_chain_is_tensorflows(network, image):
+    fwd = forward(network, image, LABEL)
+    dense = [x.name for x in network.layers if len(x.get_weights()) == 2][-2]
+    _, values, grads = tape_reference(network, image, LABEL, dense)
+    ref = weight_ref(network, dense, step_table.strongest(layer_gradient(network, fwd, dense)))
+    i, j = ref.index
+    rows = step_table.dense_rows(backward(network, fwd, ref))
+    errors = numbers(row(rows, "the class scores' errors"))[1::2]  # "k: value, ..."
+    probabilities = network.predict(image[None, ..., None], verbose=0)[0]
+    assert errors == [tf_close(p - (k == LABEL)) for k, p in enumerate(probabilities)]
+    back = re.search(r"add up to (\S+)$", row(rows, "back through")).group(1)
+    assert float(back) == tf_close(grads[dense][j])  # dL/da_j
+    z = re.search(r"z_\d+ = (\S+),", row(rows, "the ReLU's gate")).group(1)
+    assert float(z) == tf_close(values["z"][j])
+    assert float(row(rows, f"unit {j}'s error").split(" = ")[-1]) == tf_close(grads["z"][j])
+    assert float(row(rows, "what the weight multiplies")) == tf_close(values["input"][i])
+
+
+def test_every_score_of_the_forward_rows_is_tensorflows(network, image):
+    fwd = forward(network, image, LABEL)
+    scores = keras.Model(network.input, network.layers[-2].output)
+    logits = np.asarray(scores(image[None, ..., None], training=False))[0]
+    for k, shown in enumerate(step_table.forward_rows(fwd)):
+        assert float(shown["score z"]) == tf_close(logits[k])
 
 
 def test_a_dense_chain_multiplies_what_it_shows(network, image):
@@ -80,9 +115,9 @@ def test_a_dense_chain_multiplies_what_it_shows(network, image):
     dense = [x.name for x in network.layers if len(x.get_weights()) == 2][-2]  # a hidden layer
     ref = weight_ref(network, dense, step_table.strongest(layer_gradient(network, fwd, dense)))
     rows = step_table.dense_rows(backward(network, fwd, ref))
-    delta, a, gradient = numbers(rows[-1]["with the numbers"])
+    delta, a, gradient = numbers(row(rows, "the gradient"))
     assert delta * a == pytest.approx(gradient, abs=1e-5)
-    gate, back, delta_again = numbers(rows[-3]["with the numbers"])
+    gate, back, delta_again = numbers(row(rows, f"unit {ref.index[1]}'s error"))
     assert gate * back == pytest.approx(delta_again, abs=1e-5)
     terms = step_table.dense_terms(backward(network, fwd, ref))
     assert len(terms) == 10  # the ten class scores' terms, all of them
@@ -140,20 +175,55 @@ def test_a_click_outside_a_dense_layer_chooses_nothing(cell):
 
 def test_the_layer_tiles_hold_every_gradient_once():
     rng = np.random.default_rng(1)
-    for shape in [(3, 3, 1, 32), (3, 3, 32, 64), (1600, 128), (128, 10)]:
+    for shape in [(3, 3, 1, 32), (3, 3, 32, 64), (1600, 128), (128, 10), (784, 24)]:
         gradient = rng.normal(size=shape)
-        tiles, columns = step_table.layer_tiles(gradient)
+        ref = WeightRef("any", (0,) * len(shape))
+        tiles, columns = step_table.layer_tiles(gradient, ref)
         assert np.sort(tiles[np.isfinite(tiles)]).tolist() == np.sort(gradient, axis=None).tolist()
         assert columns >= 1
-    tiles, _ = step_table.layer_tiles(np.arange(3 * 3 * 2 * 4, dtype=float).reshape(3, 3, 2, 4))
-    assert tiles[1 * 4 + 3].tolist() == np.arange(72).reshape(3, 3, 2, 4)[:, :, 1, 3].tolist()
+    kernels = np.arange(3 * 3 * 2 * 4, dtype=float).reshape(3, 3, 2, 4)
+    tiles, _ = step_table.layer_tiles(kernels, WeightRef("conv2", (0, 0, 0, 0)))
+    assert tiles[1 * 4 + 3].tolist() == kernels[:, :, 1, 3].tolist()
+
+
+def test_a_dense_layer_of_many_inputs_is_shown_a_block_at_a_time():
+    """No pooling: 36,864 inputs into 128 units. The grids show the 1,600 inputs around the
+    chosen one, never all (a 192 x 192 map and a 3,000 px picture on every rerun)."""
+    shape = (36_864, 128)
+    gradient = np.random.default_rng(2).normal(size=shape)
+    ref = WeightRef("dense", (20_000, 7))
+    assert step_table.block(ref, shape) == (19_200, 20_800)
+    assert step_table.block_text(ref, shape) == " (inputs 19,200 to 20,799 of 36,864)"
+    grid = step_table.picker_grid(gradient, ref)
+    assert grid.shape == (40, 40)
+    cell = step_table.grid_cell(ref, shape)
+    assert grid[cell] == gradient[20_000, 7]
+    assert step_table.index_at(cell, ref, shape) == (20_000, 7)
+    assert step_table.index_at((0, 0), ref, shape) == (19_200, 7)
+    tiles, columns = step_table.layer_tiles(gradient, ref)
+    assert tiles.shape == (128, 40, 40) and columns == 16
+    np.testing.assert_array_equal(tiles[7].ravel(), gradient[19_200:20_800, 7])
+    last = WeightRef("dense", (36_863, 0))  # the last block is short: 36,864 - 36,800
+    assert np.count_nonzero(np.isfinite(step_table.picker_grid(gradient, last))) == 64
+    assert step_table.index_at((1, 39), last, shape) is None
+    text = step_table.layer_description("dense", gradient, ref)
+    assert "from inputs 19,200 to 20,799 of 36,864" in text
+    assert step_table.block_text(WeightRef("dense", (5, 0)), (1600, 128)) == ""
 
 
 def test_the_layer_description_names_its_scale_and_largest_value():
     gradient = np.zeros((3, 3, 1, 4))
     gradient[1, 2, 0, 3] = -0.25
     gradient[0, 0, 0, 0] = 0.125
-    text = step_table.layer_description("conv1", gradient)
+    ref = WeightRef("conv1", (0, 0, 0, 0))
+    text = step_table.layer_description("conv1", gradient, ref)
     assert "from -0.25 to +0.25" in text
     assert "1 weights have a positive gradient, 1 a negative one, 34 zero" in text
     assert "-0.25 (row 1, column 2, input channel 0, output channel 3)" in text
+    flat = step_table.layer_description("conv1", np.zeros((3, 3, 1, 4)), ref)
+    assert "from -1 to +1" in flat  # the scale the pictures use when all is zero
+
+
+def test_the_list_of_terms_says_when_it_is_not_all_of_them():
+    assert step_table.terms_title(10, "terms of the sum") == "The terms of the sum"
+    assert step_table.terms_title(676, "products") == "The 10 largest of the 676 products"

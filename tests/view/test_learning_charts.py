@@ -11,10 +11,14 @@ def test_the_picker_is_signed_and_symmetric_and_skips_padding():
     grid = np.array([[0.5, -0.25], [0.1, np.nan]])
     spec = learning_charts.signed_picker_chart(grid, (1, 0), 0.5)
     assert len(spec["data"]["values"]) == 3
-    scale = spec["encoding"]["color"]["scale"]
+    base, *outline = spec["layer"]
+    scale = base["encoding"]["color"]["scale"]
     assert scale["domain"] == [-0.5, 0.5] and scale["domainMid"] == 0
-    assert spec["params"][0]["name"] == UNIT_SELECTION
-    assert "datum.row == 1 && datum.column == 0" in str(spec["encoding"]["stroke"])
+    assert base["params"][0]["name"] == UNIT_SELECTION
+    assert [o["mark"]["stroke"] for o in outline] == ["white", "black"]
+    assert all(
+        o["transform"] == [{"filter": "datum.row == 1 && datum.column == 0"}] for o in outline
+    )
     event = {"selection": {UNIT_SELECTION: [{"row": 1, "column": 0, "gradient": 0.1}]}}
     assert clicked_unit(event) == (1, 0)
 
