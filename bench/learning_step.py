@@ -71,7 +71,7 @@ async def _measure(server: Classroom, layers: list[str], steps: int) -> dict:
                 f"{layer}: row " if "conv" in layer else f"{layer}: input unit"
             ).first.wait_for(timeout=TIMEOUT_MS)
             await _idle(page, title)
-            cpu_ms, wall_ms = [], []
+            cpu_ms, raw_ms, wall_ms = [], [], []
             for i in range(steps + 1):
                 button = page.get_by_role("button", name="Step again" if taken else "Take one step")
                 cpu, start = server.cpu_seconds(), time.perf_counter()
@@ -80,15 +80,17 @@ async def _measure(server: Classroom, layers: list[str], steps: int) -> dict:
                 await page.get_by_text(f"Step {taken} on this digit").wait_for(timeout=TIMEOUT_MS)
                 await _idle(page, title)
                 wall = time.perf_counter() - start
-                used = server.cpu_seconds() - cpu - idle_rate * wall
+                raw = server.cpu_seconds() - cpu
                 if i:  # the first step on a layer builds its charts' caches: not counted
-                    cpu_ms.append(used * 1000)
+                    raw_ms.append(raw * 1000)
+                    cpu_ms.append((raw - idle_rate * wall) * 1000)
                     wall_ms.append(wall * 1000)
             per_layer[layer] = {
                 "server_cpu_ms_median": round(statistics.median(cpu_ms), 1),
                 "server_cpu_ms_max": round(max(cpu_ms), 1),
                 "click_to_shown_ms_median": round(statistics.median(wall_ms)),
                 "server_cpu_ms": [round(x, 1) for x in cpu_ms],
+                "server_cpu_ms_with_idle": [round(x, 1) for x in raw_ms],
             }
             print(layer, per_layer[layer])
         errors = await page.locator("[data-testid='stException']").count()
@@ -114,6 +116,12 @@ def main(argv: list[str] | None = None) -> int:
         "steps_per_layer": args.steps,
         "server_cpu_ms_median": round(statistics.median(every), 1),
         "server_cpu_ms_max": round(max(every), 1),
+        "server_cpu_ms_with_idle_median": round(
+            statistics.median(
+                x for layer in measured["layers"].values() for x in layer["server_cpu_ms_with_idle"]
+            ),
+            1,
+        ),
         "target_ms": TARGET_MS,
         **measured,
     }
