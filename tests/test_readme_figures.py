@@ -428,6 +428,11 @@ def test_the_learning_step_figures():
         f"{layers[worst]['server_cpu_ms_median']} ms (target: 200 ms)"
     ) in text
     assert f"a median of {min(walls):,} to {max(walls):,} ms by layer" in text
+    with_idle = [x for layer in layers.values() for x in layer["server_cpu_ms_with_idle"]]
+    assert (
+        f"({run['idle_cpu_per_s']} of a core in that run), the median was "
+        f"{run['server_cpu_ms_with_idle_median']} ms and the largest step {max(with_idle)} ms"
+    ) in text
     assert run["server_cpu_ms_max"] == round(max(every), 1)
     assert all(len(layer["server_cpu_ms"]) == run["steps_per_layer"] for layer in layers.values())
     assert run["exceptions"] == 0
