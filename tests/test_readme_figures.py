@@ -430,7 +430,7 @@ def test_the_learning_step_figures():
     assert f"a median of {min(walls):,} to {max(walls):,} ms by layer" in text
     with_idle = [x for layer in layers.values() for x in layer["server_cpu_ms_with_idle"]]
     assert (
-        f"({run['idle_cpu_per_s']} of a core in that run), the median was "
+        f"housekeeping, {run['idle_cpu_per_s']} of a core in that run), the median was "
         f"{run['server_cpu_ms_with_idle_median']} ms and the largest step {max(with_idle)} ms"
     ) in text
     assert run["server_cpu_ms_max"] == round(max(every), 1)
