@@ -311,15 +311,21 @@ def tiny_models_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def fresh_streamlit_caches():
+def fresh_streamlit_caches(monkeypatch):
     """Streamlit's caches outlive an AppTest: empty them around each test, once the background
     jobs the test started (style reference, reports, teaching) have finished, so that none of
-    them is still using TensorFlow while the next test loads, trains and frees its models."""
+    them is still using TensorFlow while the next test loads, trains and frees its models.
+
+    The model loader's heap settling is left out here: it is a full collection of the whole
+    process (about a second in a test process), and every AppTest loads its models afresh, which
+    made it 70 s of CPU in a `make check`. What it does is tested in tests/test_runtime.py, and
+    the browser tests' real servers run it."""
     import streamlit as st
 
     from mnist_viz.classroom.retention import stop_every_retention
     from mnist_viz.core.jobs import wait_for_every_queue
 
+    monkeypatch.setattr("ui.models.settle_heap", lambda: None)
     st.cache_resource.clear()
     st.cache_data.clear()
     yield
@@ -383,3 +389,13 @@ def browser():
         b = launch(p, executable)
         yield b
         b.close()
+
+
+def pytest_collection_finish(session) -> None:
+    """Once every test module is imported (TensorFlow, Keras, Streamlit), move what lives into
+    the collector's permanent generation, as the app's model loader does: the collector's
+    automatic full passes then walk only what tests create, not those ~500,000 objects."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
