@@ -1,5 +1,6 @@
 """The site-wide stylesheet (``style.css``): readable captions, a visible focus, screen-reader
-text. The router applies it on every run, before any page draws."""
+text; and one guard against a memory leak in Streamlit's frontend. The router applies both on
+every run, before any page draws."""
 
 from __future__ import annotations
 
@@ -8,6 +9,22 @@ from pathlib import Path
 
 import streamlit as st
 
+GUARD_KEY = "mv-page-guard"  # its container is hidden by style.css (.st-key-mv-page-guard)
+# React Aria, in Streamlit 1.67's frontend, keeps each element whose CSS transition starts in a
+# module-level Map until the transition ends or is cancelled. An element removed in the middle of
+# a transition of several properties (an expander's four border colours, a text input's) stays in
+# it for good, and with it the whole detached answer it belonged to: measured on the Draw page,
+# 390 detached DOM nodes after eight drawings, and a tab's JS heap growing through a lesson
+# (react-spectrum issue 7326). Stopping `transitionrun` on its way to the document keeps that
+# Map empty; the transitions themselves still run, and React Aria's after-transition callbacks
+# (a focus move) run at once instead of after an animation.
+_GUARD = """<script>
+if (!window.__mvTransitionGuard) {
+  window.__mvTransitionGuard = true;
+  window.addEventListener("transitionrun", (event) => event.stopPropagation(), true);
+}
+</script>"""
+
 
 @cache
 def _css() -> str:
@@ -15,5 +32,8 @@ def _css() -> str:
 
 
 def apply_style() -> None:
-    """Add the stylesheet to the page (st.html of a lone <style> takes no space)."""
+    """Add the stylesheet (st.html of a lone <style> takes no space) and the guard (in a hidden
+    container) to the page."""
     st.html(f"<style>{_css()}</style>")
+    with st.container(key=GUARD_KEY):
+        st.html(_GUARD, unsafe_allow_javascript=True)
