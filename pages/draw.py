@@ -176,6 +176,9 @@ def answer() -> None:
     except StreamlitInvalidLayoutContextError:
         _log.warning("The answer had no place outside its fragment: the whole page runs again")
         st.rerun()
+    # A stroke whose callback was lost (its request merged into another run) is read here, as a
+    # push is caught up with: whatever reruns the answer answers the drawing on the pad.
+    _read_drawing()
     catch_up_on_push(work)  # a push whose callback was lost shows with this answer
     upload, outcome = state.get("upload"), state.get("upload_outcome")
     if upload is not None and outcome and outcome[0] == upload.file_id and outcome[1]:
