@@ -28,6 +28,9 @@ SHOTS = os.environ.get("LESSON_SHOTS")  # a folder for screenshots of what went 
 TIMEOUT_MS = 60_000
 ANSWER_TIMEOUT_MS = 20_000
 OTHER_PAGES = ("Inside the network", "Adversarial lab")
+# UCI pendigits' tablet sampled the pen every 100 ms: a stroke is drawn at its writer's speed
+# (a digit takes 4 s on average), not as a burst of moves no hand makes.
+PEN_POINT_S = 0.1
 
 # In the page: the first moment each push notice is in view (wall clock, ms), kept until read.
 INSTRUMENT = """() => {
@@ -113,7 +116,10 @@ async def draw(page, positions: list[list[tuple[float, float]]]) -> None:
     for stroke in positions:
         await page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
         await page.mouse.down()
-        for x, y in stroke[1:]:
+        started = time.monotonic()
+        for i, (x, y) in enumerate(stroke[1:], 1):
+            # at the writer's own speed: the tablet recorded a point every PEN_POINT_S
+            await asyncio.sleep(max(0.0, started + i * PEN_POINT_S - time.monotonic()))
             await page.mouse.move(box["x"] + x, box["y"] + y)
         await page.mouse.up()
         await asyncio.sleep(0.15)  # a pen lifts and comes down again
