@@ -6,7 +6,8 @@ students, through nginx to two replicas, with the teacher's class view open thro
   truthfully with one tap, share some, Undo a stray stroke, Clear, visit other pages, reload once.
   After every answer each page is checked as a person sees it; each tap is read back from the
   database; each push notice's first appearance is recorded; the JS heap is sampled every 30 s, after a
-  full garbage collection (what the page keeps, not what it has yet to collect).
+  full garbage collection (what the page keeps, not what it has yet to collect), and judged from
+  the end of each load's tour of the pages to the next load (``settled_windows``).
 - Protocol students (``bench/class_work.py``'s, named as what they are: clients that send what
   a browser sends but render nothing): joined, drawing and labelling.
 - The teacher, in Chromium, signed in to the class view: pushes a test digit ``--pushes`` times
@@ -345,6 +346,21 @@ def memory_windows(warm: float, record) -> list[tuple[float, float]]:
     return [(warm, began), (done + WARM_UP_S, float("inf"))]
 
 
+def settled_windows(
+    loads: list[float], toured: list[float], warm: float
+) -> list[tuple[float, float]]:
+    """When a tab's JS heap is judged: from the end of each load's tour of the pages (and the
+    warm-up) until the next load. Before a tour the tab has not yet loaded every page's code;
+    a reload empties it. (No tour recorded: from the warm-up on, as before tours.)"""
+    if not toured:
+        return [(warm, float("inf"))]
+    windows = []
+    for settled in toured:
+        later = [t for t in loads if t > settled]
+        windows.append((max(settled, warm), min(later) if later else float("inf")))
+    return windows
+
+
 def max_growth(samples: list[tuple[float, float]], windows) -> float | None:
     """The largest ``growth`` of (time, MB) samples within any of ``windows``; None when no window
     has enough samples to judge."""
@@ -364,7 +380,10 @@ def report(students, run, record, check, started: float) -> dict:
     lost = [t for t in unlanded if t not in with_server]  # silently: nothing on the page said so
     push_delays = push_arrivals(record["pushes"], students)
     reached = sorted(d for d in push_delays if d != float("inf"))
-    heap = {me.nickname: growth([mb for t, mb in me.heap_mb if t >= warm]) for me in students}
+    heap = {
+        me.nickname: max_growth(me.heap_mb, settled_windows(me.loads, me.toured, warm))
+        for me in students
+    }
     rss = [
         max_growth(
             [(t, mbs[i]) for t, mbs in record["rss_mb"] if len(mbs) > i],

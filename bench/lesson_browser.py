@@ -1,6 +1,7 @@
 """A student in a real Chromium page during ``bench/lesson.py``: joins under a nickname, draws real
 pen-drawn digits (UCI pendigits) on the canvas, labels each truthfully with one tap, shares some,
 takes back a stray stroke with Undo, clears, visits other pages and comes back, and reloads once.
+After each load (the first, the reload, a reload after a failed step) it tours the pages once.
 
 After every answer the page is checked as a person would see it (``PAGE_CHECK``): exactly one
 Prediction, for the drawing on the pad (its caption's stroke count is the strokes drawn); at most
@@ -93,6 +94,8 @@ class BrowserStudent:
     reloads: int = 0
     notices: list[tuple[float, str, str]] = field(default_factory=list)  # (wall s, text, page)
     heap_mb: list[tuple[float, float]] = field(default_factory=list)  # (wall s, used MB)
+    loads: list[float] = field(default_factory=list)  # when the page was (re)loaded (wall s)
+    toured: list[float] = field(default_factory=list)  # when a load's tour of the pages ended
     log: list[str] = field(default_factory=list)  # what happened, with times, for finding causes
     latencies_ms: list[float] = field(default_factory=list)  # pen-up to answer on screen
     errors: list[str] = field(default_factory=list)
@@ -129,6 +132,18 @@ async def open_page(page, title: str) -> None:
     await page.locator("[data-testid='stSidebarNav'] a").filter(has_text=title).click()
     await page.get_by_role("heading", name=title).first.wait_for(timeout=TIMEOUT_MS)
     await page.evaluate(INSTRUMENT)
+
+
+async def tour(page, me: BrowserStudent) -> None:
+    """After a page load, every page the lesson visits, once, then back to Draw. A page's first
+    visit loads its code into the tab (a step in the JS heap, not growth): memory is judged from
+    the end of a tour until the next load (``bench.lesson.settled_windows``)."""
+    for title in OTHER_PAGES:
+        await open_page(page, title)
+        await asyncio.sleep(1.0)
+    await open_page(page, "Draw & predict")
+    await ready(page)
+    me.toured.append(time.time())
 
 
 async def ready(page) -> None:
@@ -326,6 +341,7 @@ async def _lesson_of(page, cdp, url: str, me: BrowserStudent, lesson: Lesson, rn
     """Join, then draw until the deadline. A step that fails is recorded as an error, and the
     student carries on as a person would: the page reloaded at their own link (a second failure
     in a row ends their lesson)."""
+    me.loads.append(time.time())
     await page.goto(url, timeout=180_000)
     await ready(page)
     sidebar = page.locator("[data-testid='stSidebar']")
@@ -335,6 +351,7 @@ async def _lesson_of(page, cdp, url: str, me: BrowserStudent, lesson: Lesson, rn
     await sidebar.get_by_text(f"You are {me.nickname} in this class").wait_for(timeout=TIMEOUT_MS)
     student_id = (await asyncio.to_thread(lesson.work.resume, _token(page.url))).id
     me.student_id = student_id
+    await tour(page, me)
     own_link, failed_before, previous, last_heap = page.url, False, None, 0.0
     while time.monotonic() < lesson.deadline:
         if time.time() - last_heap >= 30:
@@ -352,8 +369,10 @@ async def _lesson_of(page, cdp, url: str, me: BrowserStudent, lesson: Lesson, rn
             if failed_before:
                 raise
             failed_before = True
+            me.loads.append(time.time())
             await page.goto(own_link, timeout=180_000)
             await ready(page)
+            await tour(page, me)
 
 
 async def _one_drawing(page, me, lesson, rng, student_id: int, previous, reload_at: int) -> int:
@@ -389,9 +408,11 @@ async def _one_drawing(page, me, lesson, rng, student_id: int, previous, reload_
     await _take_notices(page, me)
     await asyncio.sleep(rng.uniform(0.5, 1.0))
     if me.drawings == reload_at:
+        me.loads.append(time.time())
         await page.reload(timeout=180_000)
         await ready(page)
         me.reloads += 1
+        await tour(page, me)
     elif rng.random() < 0.15:
         await open_page(page, OTHER_PAGES[int(rng.integers(len(OTHER_PAGES)))])
         await asyncio.sleep(rng.uniform(2, 5))  # looking around there

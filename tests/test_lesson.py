@@ -91,3 +91,18 @@ def test_memory_is_judged_before_the_restart_and_a_warm_up_after_it():
     assert max_growth(flat + taken_over + leaking, windows) > 1.2
     assert max_growth(flat[:3], windows) is None  # too few samples to judge: not "flat"
     assert memory_windows(100.0, {}) == [(100.0, float("inf"))]  # no restart (a full disk)
+
+
+def test_a_tabs_heap_is_judged_from_each_tour_of_the_pages_to_the_next_load():
+    from bench.lesson import max_growth, settled_windows
+
+    # loaded at 0, toured by 40; reloaded at 400, toured by 450; the warm-up ends at 180
+    windows = settled_windows([0.0, 400.0], [40.0, 450.0], 180.0)
+    assert windows == [(180.0, 400.0), (450.0, float("inf"))]
+    before = [(t, 30.0) for t in range(180, 400, 30)]  # every page's code loaded: a plateau
+    reloaded = [(t, 14.0) for t in range(400, 450, 10)]  # emptied by the reload, then the tour
+    after = [(t, 29.0) for t in range(450, 1200, 30)]
+    assert max_growth(before + reloaded + after, windows) < 1.1  # a step at a load is not growth
+    leaking = [(t, 29.0 + (t - 450) / 20) for t, _ in after]
+    assert max_growth(before + reloaded + leaking, windows) > 1.2  # growth after a tour is
+    assert settled_windows([0.0], [], 180.0) == [(180.0, float("inf"))]  # no tour recorded
