@@ -254,7 +254,7 @@ def detached_dom_nodes(page) -> int:
 
 def test_answers_drawn_and_cleared_leave_no_detached_pages_behind(page):
     # Without ui/style.py's guard, React Aria kept every answer whose expander was removed in
-    # the middle of its border transition: ~57 detached nodes per drawing (390 after eight).
+    # the middle of its border transition: 257 detached nodes after these six drawings.
     for i in range(6):
         (draw_zero if i % 2 else draw_one)(page)
         prediction(page)
