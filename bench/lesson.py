@@ -357,7 +357,9 @@ def settled_windows(
     windows = []
     for settled in toured:
         later = [t for t in loads if t > settled]
-        windows.append((max(settled, warm), min(later) if later else float("inf")))
+        start, end = max(settled, warm), min(later) if later else float("inf")
+        if start < end:  # (a load during the warm-up ends its window before the warm-up does)
+            windows.append((start, end))
     return windows
 
 
@@ -380,8 +382,19 @@ def report(students, run, record, check, started: float) -> dict:
     lost = [t for t in unlanded if t not in with_server]  # silently: nothing on the page said so
     push_delays = push_arrivals(record["pushes"], students)
     reached = sorted(d for d in push_delays if d != float("inf"))
-    heap = {
-        me.nickname: max_growth(me.heap_mb, settled_windows(me.loads, me.toured, warm))
+    heap_windows = {me.nickname: settled_windows(me.loads, me.toured, warm) for me in students}
+    heap = {me.nickname: max_growth(me.heap_mb, heap_windows[me.nickname]) for me in students}
+    # every window, judged or not (fewer than 6 samples), for the reader to check the verdict
+    judged = {
+        me.nickname: [
+            {
+                "from_s": round(a - started, 1),
+                "to_s": None if b == float("inf") else round(b - started, 1),
+                "samples": sum(a <= t < b for t, _ in me.heap_mb),
+                "growth": growth([mb for t, mb in me.heap_mb if a <= t < b]),
+            }
+            for a, b in heap_windows[me.nickname]
+        ]
         for me in students
     }
     rss = [
@@ -419,6 +432,7 @@ def report(students, run, record, check, started: float) -> dict:
             "p95_ms": _p95(_all(students, "latencies_ms")),
             "errors": [e for me in students for e in me.errors],
             "heap_growth": heap,
+            "heap_windows": judged,
             "heap_mb_first_last": {
                 me.nickname: [me.heap_mb[0][1], me.heap_mb[-1][1]] if me.heap_mb else None
                 for me in students

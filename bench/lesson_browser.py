@@ -351,8 +351,8 @@ async def _lesson_of(page, cdp, url: str, me: BrowserStudent, lesson: Lesson, rn
     await sidebar.get_by_text(f"You are {me.nickname} in this class").wait_for(timeout=TIMEOUT_MS)
     student_id = (await asyncio.to_thread(lesson.work.resume, _token(page.url))).id
     me.student_id = student_id
-    await tour(page, me)
     own_link, failed_before, previous, last_heap = page.url, False, None, 0.0
+    needs_tour = True  # after each load; a failed tour is a failed step like any other
     while time.monotonic() < lesson.deadline:
         if time.time() - last_heap >= 30:
             # What the page keeps, not what it has yet to collect: a full collection first.
@@ -361,6 +361,9 @@ async def _lesson_of(page, cdp, url: str, me: BrowserStudent, lesson: Lesson, rn
             me.heap_mb.append((time.time(), round(used / 2**20, 2)))
             last_heap = time.time()
         try:
+            if needs_tour:
+                await tour(page, me)
+                needs_tour = False
             previous = await _one_drawing(page, me, lesson, rng, student_id, previous, reload_at)
             failed_before = False
         except Exception as exc:
@@ -372,7 +375,7 @@ async def _lesson_of(page, cdp, url: str, me: BrowserStudent, lesson: Lesson, rn
             me.loads.append(time.time())
             await page.goto(own_link, timeout=180_000)
             await ready(page)
-            await tour(page, me)
+            needs_tour = True
 
 
 async def _one_drawing(page, me, lesson, rng, student_id: int, previous, reload_at: int) -> int:

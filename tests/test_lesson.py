@@ -106,3 +106,5 @@ def test_a_tabs_heap_is_judged_from_each_tour_of_the_pages_to_the_next_load():
     leaking = [(t, 29.0 + (t - 450) / 20) for t, _ in after]
     assert max_growth(before + reloaded + leaking, windows) > 1.2  # growth after a tour is
     assert settled_windows([0.0], [], 180.0) == [(180.0, float("inf"))]  # no tour recorded
+    # reloaded during the warm-up: the first load's window is empty, and left out
+    assert settled_windows([0.0, 140.0], [40.0, 170.0], 180.0) == [(180.0, float("inf"))]
