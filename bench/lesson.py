@@ -363,6 +363,17 @@ def settled_windows(
     return windows
 
 
+def _heap_window(samples: list[tuple[float, float]], a: float, b: float, started: float) -> dict:
+    """One heap window of a tab, for the report: its bounds (s from the start), samples, growth."""
+    inside = [mb for t, mb in samples if a <= t < b]
+    return {
+        "from_s": round(a - started, 1),
+        "to_s": None if b == float("inf") else round(b - started, 1),
+        "samples": len(inside),
+        "growth": growth(inside),
+    }
+
+
 def max_growth(samples: list[tuple[float, float]], windows) -> float | None:
     """The largest ``growth`` of (time, MB) samples within any of ``windows``; None when no window
     has enough samples to judge."""
@@ -382,20 +393,18 @@ def report(students, run, record, check, started: float) -> dict:
     lost = [t for t in unlanded if t not in with_server]  # silently: nothing on the page said so
     push_delays = push_arrivals(record["pushes"], students)
     reached = sorted(d for d in push_delays if d != float("inf"))
-    heap_windows = {me.nickname: settled_windows(me.loads, me.toured, warm) for me in students}
-    heap = {me.nickname: max_growth(me.heap_mb, heap_windows[me.nickname]) for me in students}
-    # every window, judged or not (fewer than 6 samples), for the reader to check the verdict
+    # every window, judged or not (fewer than 6 samples), for the reader to check the verdict;
+    # a tab's growth is its largest judged window's (as max_growth)
     judged = {
         me.nickname: [
-            {
-                "from_s": round(a - started, 1),
-                "to_s": None if b == float("inf") else round(b - started, 1),
-                "samples": sum(a <= t < b for t, _ in me.heap_mb),
-                "growth": growth([mb for t, mb in me.heap_mb if a <= t < b]),
-            }
-            for a, b in heap_windows[me.nickname]
+            _heap_window(me.heap_mb, a, b, started)
+            for a, b in settled_windows(me.loads, me.toured, warm)
         ]
         for me in students
+    }
+    heap = {
+        name: max((w["growth"] for w in windows if w["growth"] is not None), default=None)
+        for name, windows in judged.items()
     }
     rss = [
         max_growth(

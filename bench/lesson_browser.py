@@ -352,7 +352,6 @@ async def _lesson_of(page, cdp, url: str, me: BrowserStudent, lesson: Lesson, rn
     student_id = (await asyncio.to_thread(lesson.work.resume, _token(page.url))).id
     me.student_id = student_id
     own_link, failed_before, previous, last_heap = page.url, False, None, 0.0
-    needs_tour = True  # after each load; a failed tour is a failed step like any other
     while time.monotonic() < lesson.deadline:
         if time.time() - last_heap >= 30:
             # What the page keeps, not what it has yet to collect: a full collection first.
@@ -361,9 +360,8 @@ async def _lesson_of(page, cdp, url: str, me: BrowserStudent, lesson: Lesson, rn
             me.heap_mb.append((time.time(), round(used / 2**20, 2)))
             last_heap = time.time()
         try:
-            if needs_tour:
+            if not me.toured or me.toured[-1] < me.loads[-1]:  # the last load is not toured yet
                 await tour(page, me)
-                needs_tour = False
             previous = await _one_drawing(page, me, lesson, rng, student_id, previous, reload_at)
             failed_before = False
         except Exception as exc:
@@ -375,7 +373,6 @@ async def _lesson_of(page, cdp, url: str, me: BrowserStudent, lesson: Lesson, rn
             me.loads.append(time.time())
             await page.goto(own_link, timeout=180_000)
             await ready(page)
-            needs_tour = True
 
 
 async def _one_drawing(page, me, lesson, rng, student_id: int, previous, reload_at: int) -> int:
@@ -414,8 +411,7 @@ async def _one_drawing(page, me, lesson, rng, student_id: int, previous, reload_
         me.loads.append(time.time())
         await page.reload(timeout=180_000)
         await ready(page)
-        me.reloads += 1
-        await tour(page, me)
+        me.reloads += 1  # (toured at the next step, as after every load)
     elif rng.random() < 0.15:
         await open_page(page, OTHER_PAGES[int(rng.integers(len(OTHER_PAGES)))])
         await asyncio.sleep(rng.uniform(2, 5))  # looking around there
