@@ -479,3 +479,28 @@ def test_a_new_drawing_never_overwrites_the_last_one_when_its_clear_was_not_seen
     )
     at.run()
     assert len(records().all_drawings()) == 2
+
+
+def test_clearing_the_pad_under_an_upload_does_not_save_the_upload_again(app):
+    # The photo's answer is in view and labelled; a Clear of the pad (which never held the photo)
+    # left it "not open", and the next run saved the same photo again as a new, unlabelled one.
+    import io
+
+    from PIL import Image
+
+    from mnist_viz.inputs.digit import UPLOAD, from_image
+
+    at = draw(join(app().run(), "ada"), "1")
+    png = io.BytesIO()
+    Image.fromarray(canvas_drawing("0")).save(png, format="PNG")
+    at.session_state[DIGIT_KEY] = from_image(png.getvalue(), UPLOAD, "a photo of a zero")
+    at.run()
+    assert len(records().all_drawings()) == 2  # the drawing, then the photo
+    at.pills(key="class_label").set_value("0").run()
+    at.session_state["canvas"] = canvas_state(canvas_drawing("1", width=0))  # the pad cleared
+    at.run()
+    assert not at.exception
+    rows = records().all_drawings()
+    assert len(rows) == 2, [(d.id, d.source, d.label) for d in rows]
+    assert sorted(d.label for d in rows if d.label is not None) == [0]
+    assert at.pills(key="class_label").value == "0"  # the photo's panel, with its tap kept

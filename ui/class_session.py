@@ -15,7 +15,12 @@ from streamlit.errors import StreamlitAPIException
 from mnist_viz.classroom import push_follow
 from mnist_viz.classroom.classwork import ClassWork
 from mnist_viz.classroom.drawings import label_of
-from mnist_viz.classroom.labelling import OpenDrawing, drawing_to_update, label_target
+from mnist_viz.classroom.labelling import (
+    OpenDrawing,
+    drawing_to_update,
+    label_target,
+    open_after_clear,
+)
 from mnist_viz.classroom.push_follow import Notice
 from mnist_viz.classroom.pushes import Push
 from mnist_viz.classroom.records import ClassError, Student
@@ -306,8 +311,10 @@ def class_sidebar() -> None:
 
 
 def forget_open_drawing() -> None:
-    """The canvas was cleared: the next stroke starts a new saved drawing."""
-    state.pop(OPEN_DRAWING, None)
+    """The canvas was cleared, or holds another drawing: the next stroke starts a new saved
+    drawing (an open upload stays open: ``open_after_clear``)."""
+    if open_after_clear(state.get(OPEN_DRAWING)) is None:
+        state.pop(OPEN_DRAWING, None)
 
 
 def record_answer(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from mnist_viz.inputs.digit import DRAWING, PUSHED, UPLOAD
 
-__all__ = ["LabelTarget", "OpenDrawing", "drawing_to_update", "label_target"]
+__all__ = ["LabelTarget", "OpenDrawing", "drawing_to_update", "label_target", "open_after_clear"]
 
 
 @dataclass(frozen=True)
@@ -59,3 +59,11 @@ def drawing_to_update(opened: OpenDrawing | None, source: str) -> int | None:
     if source == DRAWING and opened is not None and opened.source == DRAWING:
         return opened.drawing_id
     return None
+
+
+def open_after_clear(opened: OpenDrawing | None) -> OpenDrawing | None:
+    """What stays open when the pad is cleared (or holds another drawing): an upload, which the
+    pad never held and whose answer may still be the one in view (closing it saved the same
+    photo again as a new drawing, its label reset); a drawing is closed, so the next stroke
+    starts a new saved drawing."""
+    return opened if opened is not None and opened.source != DRAWING else None

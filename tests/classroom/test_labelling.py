@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from mnist_viz.classroom.labelling import LabelTarget, OpenDrawing, drawing_to_update, label_target
+from mnist_viz.classroom.labelling import (
+    LabelTarget,
+    OpenDrawing,
+    drawing_to_update,
+    label_target,
+    open_after_clear,
+)
 from mnist_viz.inputs.digit import DRAWING, PUSHED, TEST_SET, UPLOAD
 
 OPEN = OpenDrawing(key="abc", drawing_id=41, predicted=7)
@@ -33,3 +39,11 @@ def test_a_stroke_updates_the_open_drawing_but_never_an_upload():
     assert drawing_to_update(photo, DRAWING) is None  # a stroke after an upload: a new drawing
     assert drawing_to_update(drawing, UPLOAD) is None  # every upload is a new one
     assert drawing_to_update(None, DRAWING) is None  # after Clear
+
+
+def test_a_clear_closes_the_open_drawing_but_not_an_upload():
+    drawing = OpenDrawing(key="d", drawing_id=5, predicted=1, source=DRAWING)
+    photo = OpenDrawing(key="u", drawing_id=6, predicted=2, source=UPLOAD)
+    assert open_after_clear(drawing) is None  # the next stroke starts a new drawing
+    assert open_after_clear(photo) == photo  # the photo in view is not saved a second time
+    assert open_after_clear(None) is None
