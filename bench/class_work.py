@@ -105,6 +105,19 @@ async def _reconnect(url: str, query: str, old: ProtocolStudent, run: ClassRun):
 ASK_EVERY_S = 0.25
 
 
+@dataclass(frozen=True)
+class Pace:
+    """How long a student pauses (a range in seconds, drawn uniformly): reading an answer before
+    the tap, and between Clear and the next digit."""
+
+    reading: tuple[float, float]
+    between: tuple[float, float]
+
+
+# The class benchmarks' stress: a drawing about every 3 s per student, far above a class's pace.
+STRESS = Pace(reading=(0.3, 0.8), between=(0.2, 0.5))
+
+
 async def _latest_push_id(url: str, class_id: str) -> int | None:
     """GET the static push file (asyncio, not a thread each: 30 pages ask twice a second)."""
     host, port = urllib.parse.urlsplit(url).hostname, urllib.parse.urlsplit(url).port
@@ -162,6 +175,7 @@ async def _student(
     run: ClassRun,
     ready: list,
     labels: bool = True,
+    pace: Pace = STRESS,
 ) -> None:
     rng = np.random.default_rng(900 + index)
     query = f"student={token}" if token else ""
@@ -198,7 +212,7 @@ async def _student(
             answered_at = time.time() if took is not None else None
             if took is not None:
                 shown = student.shown_pushes
-                await asyncio.sleep(rng.uniform(0.3, 0.8))  # reading the answer, then one tap
+                await asyncio.sleep(rng.uniform(*pace.reading))  # reading the answer, one tap
                 # a push that arrived meanwhile replaced the answer and its pills: no tap
                 tap = token and labels and student.shown_pushes == shown
                 try:
@@ -226,7 +240,7 @@ async def _student(
                 await student.clear()
             except Exception:
                 continue
-            await asyncio.sleep(rng.uniform(0.2, 0.5))
+            await asyncio.sleep(rng.uniform(*pace.between))
     finally:
         follower.cancel()
         if box.follower_errors:

@@ -1,7 +1,8 @@
 """A student in a real Chromium page during ``bench/lesson.py``: joins under a nickname, draws real
 pen-drawn digits (UCI pendigits) on the canvas, labels each truthfully with one tap, shares some,
 takes back a stray stroke with Undo, clears, visits other pages and comes back, and reloads once.
-After each load (the first, the reload, a reload after a failed step) it tours the pages once.
+After each load (the first, the reload, a reload after a failed step) it tours the pages once, with
+its first drawing since the load answered (so each page shows a digit, as it will all lesson).
 
 After every answer the page is checked as a person would see it (``PAGE_CHECK``): exactly one
 Prediction, for the drawing on the pad (its caption's stroke count is the strokes drawn); at most
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bench.class_work import Pace
 from bench.classroom import ON_SCREEN, WAIT_FOR_ANSWER
 from bench.pen_browser import canvas_positions
 from deploy.browser import CANVAS, evaluate_and_wait
@@ -135,9 +137,10 @@ async def open_page(page, title: str) -> None:
 
 
 async def tour(page, me: BrowserStudent) -> None:
-    """After a page load, every page the lesson visits, once, then back to Draw. A page's first
-    visit loads its code into the tab (a step in the JS heap, not growth): memory is judged from
-    the end of a tour until the next load (``bench.lesson.settled_windows``)."""
+    """After a page load and its first answer, every page the lesson visits, once, then back to
+    Draw. A page's first visit loads its code into the tab, and its first visit with a digit
+    the code that draws one (a step in the JS heap, not growth): memory is judged from the end
+    of a tour until the next load (``bench.lesson.settled_windows``)."""
     for title in OTHER_PAGES:
         await open_page(page, title)
         await asyncio.sleep(1.0)
@@ -161,10 +164,11 @@ async def ready(page) -> None:
 
 
 class Lesson:
-    """What the students share: the database (to read taps back), the deadline, the pen digits."""
+    """What the students share: the database (to read taps back), the deadline, the pen digits,
+    and the pace of a student's pauses."""
 
-    def __init__(self, work, pen, deadline: float):
-        self.work, self.pen, self.deadline = work, pen, deadline
+    def __init__(self, work, pen, deadline: float, pace: Pace):
+        self.work, self.pen, self.deadline, self.pace = work, pen, deadline, pace
 
     def newest_label(self, student_id: int) -> int | None:
         rows = self.work.student_drawings(student_id, limit=1)
@@ -360,9 +364,10 @@ async def _lesson_of(page, cdp, url: str, me: BrowserStudent, lesson: Lesson, rn
             me.heap_mb.append((time.time(), round(used / 2**20, 2)))
             last_heap = time.time()
         try:
-            if not me.toured or me.toured[-1] < me.loads[-1]:  # the last load is not toured yet
-                await tour(page, me)
-            previous = await _one_drawing(page, me, lesson, rng, student_id, previous, reload_at)
+            owed = not me.toured or me.toured[-1] < me.loads[-1]  # the last load is not toured
+            previous = await _one_drawing(
+                page, me, lesson, rng, student_id, previous, reload_at, owed
+            )
             failed_before = False
         except Exception as exc:
             me.errors.append(f"{type(exc).__name__}: {str(exc)[:300]}")
@@ -375,10 +380,12 @@ async def _lesson_of(page, cdp, url: str, me: BrowserStudent, lesson: Lesson, rn
             await ready(page)
 
 
-async def _one_drawing(page, me, lesson, rng, student_id: int, previous, reload_at: int) -> int:
+async def _one_drawing(
+    page, me, lesson, rng, student_id: int, previous, reload_at: int, tour_owed: bool
+) -> int:
     """One drawing: draw (sometimes a stray stroke, undone), read the answer, tap its label,
-    share some; then perhaps a reload or a visit to another page; then Clear. Returns its
-    stroke count."""
+    share some; then the tour of the pages if one is owed, and perhaps a reload or a visit to
+    another page; then Clear. Returns its stroke count."""
     truth, positions = next_digit(lesson.pen, rng, previous)
     strokes = len(positions)
     me.drawings += 1
@@ -396,7 +403,7 @@ async def _one_drawing(page, me, lesson, rng, student_id: int, previous, reload_
     read = await _answer(page, me, strokes)
     if read is not None:
         me.answered += 1
-        await asyncio.sleep(rng.uniform(0.8, 1.6))  # reading the answer
+        await asyncio.sleep(rng.uniform(*lesson.pace.reading))  # reading the answer
         await _tap(page, me, lesson, student_id, truth, read)
         share = page.get_by_text("Share this drawing with the class")
         if rng.random() < 0.3 and await share.is_visible():  # (a push may have come)
@@ -407,6 +414,8 @@ async def _one_drawing(page, me, lesson, rng, student_id: int, previous, reload_
                 me.share_missed += 1  # page reconnected): a person moves on; counted
     await _take_notices(page, me)
     await asyncio.sleep(rng.uniform(0.5, 1.0))
+    if tour_owed:  # (a tour is a step like the others: one that fails is retried after a reload)
+        await tour(page, me)
     if me.drawings == reload_at:
         me.loads.append(time.time())
         await page.reload(timeout=180_000)
@@ -420,7 +429,7 @@ async def _one_drawing(page, me, lesson, rng, student_id: int, previous, reload_
         await ready(page)
         me.page_switches += 1
     await press(me, page.get_by_role("button", name="Clear", exact=True), "Clear")
-    await asyncio.sleep(rng.uniform(0.3, 0.7))
+    await asyncio.sleep(rng.uniform(*lesson.pace.between))
     return strokes
 
 

@@ -31,6 +31,7 @@ def test_a_short_lesson_in_real_browsers(mnist_model_dir, official_mnist_path):
         pushes=3,
         models_dir=str(mnist_model_dir),
         mnist_data=str(official_mnist_path),
+        pace="stress",  # enough answers in 3 minutes to check the pages many times
     )
     chromium = result["chromium"]
     print({k: v for k, v in chromium.items() if k not in ("heap_growth", "heap_mb_first_last")})
