@@ -436,3 +436,19 @@ def test_the_learning_step_figures():
     assert run["server_cpu_ms_max"] == round(max(every), 1)
     assert all(len(layer["server_cpu_ms"]) == run["steps_per_layer"] for layer in layers.values())
     assert run["exceptions"] == 0
+
+
+def test_the_jsma_figures():
+    run = result("jsma")
+    text = " ".join(README.split())
+    assert (
+        f"`bench/jsma.py` at {run['commit']} attacked the first {run['digits']} test digits" in text
+    )
+    assert f"with at most {run['budget_pixels']} pixels (10% of the image)" in text
+    flipped = f"({run['digits_flipped']} of {run['digits']})"
+    assert flipped in text
+    assert f"a median of {run['cheapest_pixels_median']:g} pixels for its" in text
+    assert f"cheapest target (at most {run['cheapest_pixels_max']})" in text
+    reached = f"{run['targets_reached']} of the {run['targets_tried']} (digit, target) pairs"
+    assert f"{reached} were reached ({percent(run['targets_reached_share'])}%)" in text
+    assert f"median of {run['cpu_s_per_attack_median']} s of CPU per attack" in text
