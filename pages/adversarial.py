@@ -5,11 +5,18 @@ import streamlit as st
 from mnist_viz.adversarial.adversarial_training import AdversarialConfig
 from mnist_viz.adversarial.attacks import ATTACKS, FGSM, PGD
 from mnist_viz.adversarial.lab import (
-    SLIDER_EPSILONS,
+    DEFAULT_SETTING,
+    EPSILON,
+    LAB_ATTACKS,
     MapChange,
+    axis_of,
+    claimed_epsilon,
+    flip_methods,
     layer_changes,
     map_change,
     robustness_method_text,
+    setting_text,
+    sweep_index,
 )
 from mnist_viz.core.activations import layer_activations
 from mnist_viz.core.architecture import hidden_dense_layers, map_layers
@@ -37,9 +44,8 @@ from ui.teacher import teacher_only
 
 ROBUST = "adversarially trained"
 UNTARGETED = "any wrong answer"
-MAX_EPSILON = SLIDER_EPSILONS[-1]
-DEFAULT_EPSILON = 0.1
 TABLE_EPSILONS = (0.1, 0.2, 0.3)
+SLIDER_KEYS = {EPSILON: "lab_sweep"}  # one slider per axis: a setting never crosses axes
 
 
 def session_label(info: ModelInfo) -> str:
@@ -75,7 +81,8 @@ st.caption(
     "pixel should move to make its answer worse, then moves every pixel by the same small amount "
     "epsilon in that direction. PGD (Madry et al. 2018) takes many smaller such steps, never "
     "leaving the epsilon limit. Pixels are 0 (black) to 1 (white): epsilon 0.1 is 25 of 255 grey "
-    "levels."
+    "levels. JSMA (Papernot et al. 2016) does the opposite: it turns a few pixels all the way to "
+    "white, two at a time, those that push the network hardest towards its goal."
 )
 standard = get_model()
 slot = robust_slot()
@@ -100,7 +107,7 @@ else:
         chosen = STANDARD
         c1.caption(f"Model under attack: {STANDARD} (train a robust one below to compare).")
     cached = models[chosen or STANDARD]
-    method = c2.segmented_control("Attack", ATTACKS, default=FGSM, key="lab_attack") or FGSM
+    method = c2.segmented_control("Attack", LAB_ATTACKS, default=FGSM, key="lab_attack") or FGSM
     goal = c3.selectbox(
         "Goal",
         [UNTARGETED, *range(10)],
@@ -114,20 +121,31 @@ else:
 
     @st.fragment
     def attack_view() -> None:
-        flips = {m: get_minimal_epsilon(cached, digit, m, target) for m in ATTACKS}
+        flips = {m: get_minimal_epsilon(cached, digit, m, target) for m in flip_methods(method)}
         view = get_sweep_view(cached, digit, method, target, flips)
-        epsilon = epsilon_sweep(view, DEFAULT_EPSILON, key="lab_sweep")
-        if flips[method] is None:
-            st.caption(
-                f"{method} does not fool this model on this digit up to epsilon {MAX_EPSILON}."
-            )
+        axis = axis_of(method)
+        setting = epsilon_sweep(
+            view, DEFAULT_SETTING[axis], key=SLIDER_KEYS.get(axis, f"lab_{axis}")
+        )
+        if method not in view["flips"]:
+            most = setting_text(method, view["epsilons"][-1])
+            st.caption(f"{method} does not fool this model on this digit up to {most}.")
         outcome = get_sweep(cached, digit, method, target).outcome(
-            SLIDER_EPSILONS.index(round(epsilon, 2))
+            sweep_index(view["epsilons"], setting)
         )
 
-        challenge_submission(class_work(), digit, outcome.adversarial, epsilon, outcome.l2, cached)
-        st.subheader(f"How the change travels through the network (epsilon {epsilon:.2f})")
-        st.caption("Release the slider above to follow another epsilon here.")
+        challenge_submission(
+            class_work(),
+            digit,
+            outcome.adversarial,
+            claimed_epsilon(method, setting, outcome),
+            outcome.l2,
+            cached,
+        )
+        st.subheader(
+            f"How the change travels through the network ({setting_text(method, setting)})"
+        )
+        st.caption("Release the slider above to follow another setting here.")
         activation_model = get_activation_model(cached)
         clean_acts = layer_activations(activation_model, outcome.clean)
         adv_acts = layer_activations(activation_model, outcome.adversarial)

@@ -109,6 +109,41 @@ def test_no_setting_raises(tiny_app):
         assert not at.exception
 
 
+def test_jsma_slides_over_pixels_changed_outlined_and_checked_against_its_path(tiny_app):
+    from mnist_viz.adversarial.jsma import jsma
+    from mnist_viz.adversarial.lab import OUTLINE_SCALE, PIXEL_STEPS
+
+    data = tiny_mnist()
+    tiny_app.session_state["current_digit"] = from_test_set(data.x_test, data.y_test, 0)
+    at = tiny_app.switch_page(LAB).run()
+    at.segmented_control(key="lab_attack").set_value("JSMA").run()
+    at.selectbox(key="lab_target").select(3).run()
+    assert not at.exception
+    view = sweep_view(at)
+    assert view["method"] == "JSMA" and view["axis"] == "pixels"
+    assert view["epsilons"] == list(PIXEL_STEPS)
+    # the page's path is JSMA's, computed here independently of the page's caches
+    model = ModelCache().load().model
+    path = jsma(model, data.x_test[0], 3, stop_at_target=False)
+    for k, step in zip(view["epsilons"], view["steps"], strict=True):
+        shown = decoded(step["img"])  # enlarged, each changed pixel outlined
+        assert shown.shape[:2] == (28 * OUTLINE_SCALE, 28 * OUTLINE_SCALE)
+        inside = shown[1::OUTLINE_SCALE, 1::OUTLINE_SCALE, 0]  # a pixel's inside, not its frame
+        np.testing.assert_allclose(inside, path.image(k), atol=1 / 255)
+        assert step["changed"] == int(path.changed_mask(k).sum())
+        assert step["fooled"] == (step["cls"] == 3)
+    fooled = [k for k, step in zip(view["epsilons"], view["steps"], strict=True) if step["fooled"]]
+    assert view["flips"] == ({"JSMA": fooled[0]} if fooled else {})
+    # a released slider drives the rest of the page; a forged value lands on a real setting
+    for sent, shown_as in ((10, "(10 pixels"), (11.2, "(12 pixels"), ("x", "(0 pixels")):
+        at.session_state["lab_pixels"] = {"epsilon": sent}
+        at.run()
+        assert not at.exception, sent
+        assert any(shown_as in h.value for h in at.subheader), [h.value for h in at.subheader]
+    at.selectbox(key="lab_target").select("any wrong answer").run()
+    assert not at.exception and sweep_view(at)["method"] == "JSMA"
+
+
 def test_robustness_is_measured_on_request(tiny_app):
     data = tiny_mnist()
     tiny_app.session_state["current_digit"] = from_test_set(data.x_test, data.y_test, 0)

@@ -18,6 +18,7 @@ from mnist_viz.adversarial.lab import (
     Sweep,
     attack_sweep,
     measure_robustness,
+    prepare_for_sweep,
     sweep_view,
 )
 from mnist_viz.core.cache import (
@@ -108,8 +109,7 @@ def _prepared(
 ) -> np.ndarray | None:
     """What ``method`` shares across epsilons for this digit (FGSM: sign(grad)), once per
     (model, digit, attack, target)."""
-    x = to_model_input(_image)[0, ..., 0]
-    return attacks.get_attack(method).prepare(_model, x, None, target)
+    return prepare_for_sweep(_model, _image, method, target)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -127,7 +127,7 @@ def _minimal_epsilon(
     return attacks.get_attack(method).minimal_epsilon(_model, x, target=target, prepared=prepared)
 
 
-@st.cache_data(max_entries=64, show_spinner="Attacking this digit at every epsilon...")
+@st.cache_data(max_entries=64, show_spinner="Attacking this digit at every setting of the slider...")
 def _sweep(
     model_sha256: str,
     digit_key: str,

@@ -102,13 +102,13 @@ class JsmaPath:
     def image(self, pixels: int) -> np.ndarray:
         """The digit with the first ``pixels`` of ``order`` changed, (28, 28)."""
         x = self.clean.reshape(-1).copy()
-        x[list(self.order[: max(0, pixels)])] = CHANGED_VALUE
+        x[list(self.order[: max(0, int(pixels))])] = CHANGED_VALUE
         return x.reshape(self.clean.shape)
 
     def changed_mask(self, pixels: int) -> np.ndarray:
         """Which pixels the first ``pixels`` steps changed, (28, 28) bool."""
         mask = np.zeros(PIXELS, bool)
-        mask[list(self.order[: max(0, pixels)])] = True
+        mask[list(self.order[: max(0, int(pixels))])] = True
         return mask.reshape(self.clean.shape)
 
 

@@ -1,5 +1,9 @@
 """What the adversarial lab shows for one digit: the attacked image, the change, both predictions,
-and how the change travels through the layers."""
+and how the change travels through the layers.
+
+The slider's axis depends on the attack: epsilon for FGSM and PGD (how far any pixel may move),
+the number of pixels changed for JSMA (``mnist_viz.adversarial.jsma``), which changes few pixels
+a lot instead of every pixel a little."""
 
 from __future__ import annotations
 
@@ -9,7 +13,8 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from mnist_viz.adversarial.attacks import FGSM, PGD, get_attack, robustness_curve
+from mnist_viz.adversarial.attacks import ATTACKS, FGSM, PGD, get_attack, robustness_curve
+from mnist_viz.adversarial.jsma import MAX_PIXELS, jsma
 from mnist_viz.core.model import predict_proba, to_model_input
 from mnist_viz.view import describe, render
 
@@ -91,6 +96,47 @@ def attack_digit(
 
 SLIDER_STEP = 0.01
 SLIDER_EPSILONS = tuple(round(SLIDER_STEP * i, 2) for i in range(51))  # 0.00, 0.01, ..., 0.50
+JSMA = "JSMA"
+LAB_ATTACKS = (*ATTACKS, JSMA)  # what the lab offers: the epsilon attacks, then JSMA
+EPSILON, PIXELS = "epsilon", "pixels"  # a sweep's axis
+PIXEL_STEPS = tuple(range(0, MAX_PIXELS + 1, 2))  # JSMA changes two pixels per step: 0, 2, ..., 78
+DEFAULT_SETTING = {EPSILON: 0.1, PIXELS: 20}
+
+
+def axis_of(method: str) -> str:
+    """The slider's axis for ``method``: PIXELS for JSMA, EPSILON for the others."""
+    return PIXELS if method == JSMA else EPSILON
+
+
+def flip_methods(method: str) -> tuple[str, ...]:
+    """The attacks whose smallest flipping setting is marked on ``method``'s slider (those on the
+    same axis; JSMA's comes with its sweep)."""
+    return () if axis_of(method) == PIXELS else ATTACKS
+
+
+def sweep_index(values, sent) -> int:
+    """The index of the slider setting nearest to ``sent`` (a value from the browser: anything
+    that is not a number gives the first setting)."""
+    try:
+        wanted = float(sent)
+    except (TypeError, ValueError):
+        return 0
+    if wanted != wanted:  # NaN
+        return 0
+    return min(range(len(values)), key=lambda i: abs(values[i] - wanted))
+
+
+def claimed_epsilon(method: str, setting: float, outcome: AttackOutcome) -> float:
+    """The epsilon a class challenge is told for the attack shown: the slider's, or for JSMA the
+    largest change of any pixel it made (the server measures the image itself either way)."""
+    return outcome.linf if axis_of(method) == PIXELS else setting
+
+
+def setting_text(method: str, value: float) -> str:
+    """The slider's setting in words: "epsilon 0.10", or "20 pixels changed"."""
+    if axis_of(method) == PIXELS:
+        return f"{int(value)} pixel{'s' if int(value) != 1 else ''} changed"
+    return f"epsilon {value:.2f}"
 
 
 @dataclass(frozen=True)
@@ -105,6 +151,7 @@ class Sweep:
     clean_probabilities: np.ndarray  # (10,)
     adversarial: np.ndarray  # (n, 28, 28) in [0, 1]
     probabilities: np.ndarray  # (n, 10)
+    axis: str = EPSILON  # what ``epsilons`` are: epsilons, or numbers of pixels changed (JSMA)
 
     @property
     def classes(self) -> np.ndarray:
@@ -127,7 +174,9 @@ def attack_sweep(
     pgd_steps: int = 20,
 ) -> Sweep:
     """``attack_digit`` at every epsilon in one batch, one copy of the digit per epsilon: FGSM
-    reuses one direction, PGD runs all the radii side by side."""
+    reuses one direction, PGD runs all the radii side by side. JSMA: ``jsma_sweep``."""
+    if axis_of(method) == PIXELS:
+        return jsma_sweep(model, image, target)
     attack = get_attack(method)
     clean = to_model_input(image)[0, ..., 0]
     eps = np.asarray(epsilons, np.float32)
@@ -153,19 +202,70 @@ def attack_sweep(
     )
 
 
+def prepare_for_sweep(model: keras.Model, image: np.ndarray, method: str, target: int | None):
+    """What an epsilon attack shares across epsilons for this digit (``Attack.prepare``); None
+    for JSMA, whose path is its own."""
+    if axis_of(method) == PIXELS:
+        return None
+    x = to_model_input(image)[0, ..., 0]
+    return get_attack(method).prepare(model, x, None, target)
+
+
+def jsma_goal(clean_probabilities: np.ndarray, target: int | None) -> int:
+    """JSMA is targeted: the goal is ``target``, or for "any wrong answer" the runner-up class
+    (the network's second choice: one attack, not nine)."""
+    if target is not None:
+        return int(target)
+    return int(np.argsort(clean_probabilities)[-2])
+
+
+def jsma_sweep(model: keras.Model, image: np.ndarray, target: int | None = None) -> Sweep:
+    """JSMA on one digit through the whole budget (``PIXEL_STEPS``): the image and the network's
+    answer after every pair of pixels."""
+    clean = to_model_input(image)[0, ..., 0]
+    clean_probabilities = predict_proba(model, clean)[0]
+    path = jsma(model, clean, jsma_goal(clean_probabilities, target), stop_at_target=False)
+    adversarial = np.stack([path.image(k) for k in PIXEL_STEPS]).astype(np.float32)
+    return Sweep(
+        JSMA,
+        target,
+        tuple(float(k) for k in PIXEL_STEPS),
+        clean,
+        clean_probabilities,
+        adversarial,
+        predict_proba(model, adversarial),
+        axis=PIXELS,
+    )
+
+
+OUTLINE_SCALE = 4  # JSMA's image is sent 4x larger, to outline each changed pixel
+OUTLINE_COLOUR = (230, 159, 0)  # orange: seen on white ink and on black
+
+
+def outlined(image: np.ndarray, changed: np.ndarray) -> np.ndarray:
+    """``image`` enlarged OUTLINE_SCALE times, each pixel of ``changed`` (28, 28 bool) outlined."""
+    rgb = render.grey_image(image, OUTLINE_SCALE)
+    for row, column in zip(*np.nonzero(changed), strict=True):
+        rgb = render.outline(rgb, (row, column, row, column), OUTLINE_SCALE, OUTLINE_COLOUR)
+    return rgb
+
+
 def sweep_view(sweep: Sweep, flips: dict[str, float | None]) -> dict:
     """Everything the slider component shows, as JSON: per epsilon, the adversarial image, the
     change (blue darker, red brighter, on a scale of +/- epsilon so it stays visible), the answer
     and its confidence, the ten probabilities and the size of the change."""
     steps = []
+    pixels = sweep.axis == PIXELS
     for i, eps in enumerate(sweep.epsilons):
         outcome = sweep.outcome(i)
-        limit = max(eps, 1 / GREY_LEVELS)
+        # the change on a scale of +/- epsilon (JSMA: +/- 1, the most a pixel can move)
+        limit = 1.0 if pixels else max(eps, 1 / GREY_LEVELS)
         change = render.colourise(outcome.perturbation, render.DIVERGING_CMAP, -limit, limit)
         p = sweep.probabilities[i]
+        shown = outlined(outcome.adversarial, outcome.perturbation != 0) if pixels else None
         steps.append(
             {
-                "img": render.data_url(outcome.adversarial),
+                "img": render.data_url(outcome.adversarial if shown is None else shown),
                 "chg": render.data_url(change),
                 "cls": int(p.argmax()),
                 "p": round(float(p.max()), 4),
@@ -177,8 +277,14 @@ def sweep_view(sweep: Sweep, flips: dict[str, float | None]) -> dict:
             }
         )
     q = sweep.clean_probabilities
+    goal = {}
+    if pixels:  # JSMA's own flip, on its own axis: the fewest pixels that fool it on the slider
+        fooled = [e for e, step in zip(sweep.epsilons, steps, strict=True) if step["fooled"]]
+        flips = {sweep.method: fooled[0] if fooled else None}
+        goal = {"goal": jsma_goal(q, sweep.target)}  # the digit JSMA pushes towards
     return {
         "method": sweep.method,
+        "axis": sweep.axis,
         "target": sweep.target,
         "epsilons": list(sweep.epsilons),
         "clean": {
@@ -190,7 +296,7 @@ def sweep_view(sweep: Sweep, flips: dict[str, float | None]) -> dict:
         "steps": steps,
         "flips": {m: e for m, e in flips.items() if e is not None},
         "grey_levels": GREY_LEVELS,
-    }
+    } | goal
 
 
 ROBUSTNESS_EPSILONS = tuple(round(0.05 * i, 2) for i in range(11))  # 0.00, 0.05, ..., 0.50

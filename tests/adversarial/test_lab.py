@@ -210,3 +210,33 @@ def test_map_change_draws_both_maps_and_their_difference_on_one_scale():
     tiled = np.asarray(Image.open(io.BytesIO(change.change_png)))
     assert np.array_equal(tiled[..., :3], render.tile(expected, 2, 2)[..., :3])
     assert "conv1" in change.change_alt and change.change_numbers
+
+
+def test_a_setting_from_the_browser_lands_on_the_slider():
+    from mnist_viz.adversarial.lab import PIXEL_STEPS, SLIDER_EPSILONS, sweep_index
+
+    assert sweep_index(SLIDER_EPSILONS, 0.1) == 10
+    assert sweep_index(SLIDER_EPSILONS, 0.104) == 10
+    assert sweep_index(SLIDER_EPSILONS, 99) == len(SLIDER_EPSILONS) - 1
+    assert sweep_index(SLIDER_EPSILONS, -3) == 0
+    for forged in ("x", None, float("nan"), [1]):
+        assert sweep_index(SLIDER_EPSILONS, forged) == 0
+    assert PIXEL_STEPS[sweep_index(PIXEL_STEPS, 13)] in (12, 14)
+
+
+def test_the_slider_reads_in_epsilon_or_in_pixels():
+    from mnist_viz.adversarial.lab import EPSILON, PIXELS, axis_of, flip_methods, setting_text
+
+    assert axis_of("FGSM") == axis_of("PGD") == EPSILON and axis_of("JSMA") == PIXELS
+    assert setting_text("FGSM", 0.1) == "epsilon 0.10"
+    assert setting_text("JSMA", 20.0) == "20 pixels changed"
+    assert setting_text("JSMA", 1) == "1 pixel changed"
+    assert flip_methods("JSMA") == () and "FGSM" in flip_methods("PGD")
+
+
+def test_jsma_goes_to_the_runner_up_when_any_wrong_answer_will_do():
+    from mnist_viz.adversarial.lab import jsma_goal
+
+    p = np.array([0.05, 0.6, 0.02, 0.3, 0, 0, 0, 0, 0, 0.03])
+    assert jsma_goal(p, None) == 3
+    assert jsma_goal(p, 7) == 7

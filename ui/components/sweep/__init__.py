@@ -1,4 +1,5 @@
-"""The adversarial lab's epsilon slider: a component that answers in the browser (``sweep.js``).
+"""The adversarial lab's slider (epsilon, or JSMA's pixels changed): a component that answers in
+the browser (``sweep.js``).
 
 A slider move needs no server round trip: the whole sweep (``mnist_viz.adversarial.lab.sweep_view``) is sent
 once per digit, model and attack, and the browser swaps images and numbers as the hand moves.
@@ -10,6 +11,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from mnist_viz.adversarial.lab import sweep_index
+
 _sweep = st.components.v2.component(
     "mnist_viz.epsilon_sweep",
     html='<div class="sw-root"></div>',
@@ -19,9 +22,11 @@ _sweep = st.components.v2.component(
 
 
 def epsilon_sweep(view: dict, epsilon: float, key: str = "sweep") -> float:
-    """Show ``view`` starting at ``epsilon``; returns the epsilon the slider was last released at."""
+    """Show ``view`` starting at the setting nearest ``epsilon`` (an epsilon, or for JSMA a number
+    of pixels); returns the setting the slider was last released at: one of ``view``'s, whatever
+    the browser sent."""
     epsilons = view["epsilons"]
-    index = min(range(len(epsilons)), key=lambda i: abs(epsilons[i] - epsilon))
+    index = sweep_index(epsilons, epsilon)
     result = _sweep(
         data=view | {"index": index},
         key=key,
@@ -30,4 +35,4 @@ def epsilon_sweep(view: dict, epsilon: float, key: str = "sweep") -> float:
         width="stretch",
         height="content",
     )
-    return float(result.get("epsilon", epsilons[index]))
+    return float(epsilons[sweep_index(epsilons, result.get("epsilon", epsilons[index]))])

@@ -1,4 +1,5 @@
-// The epsilon slider of the adversarial lab, answered in the browser.
+// The slider of the adversarial lab, answered in the browser: epsilon for FGSM and PGD, the
+// number of pixels changed for JSMA (data.axis, "epsilon" or "pixels").
 //
 // The server sends the whole sweep once per digit and attack: for every epsilon on the slider,
 // the adversarial image, the change, the network's answer, its ten probabilities and the size of
@@ -9,22 +10,46 @@
 const pct = (p) => `${Math.round(100 * p)}%`;
 const state = new WeakMap();
 
+// What the slider's axis is called, and how a setting reads, on either axis.
+const AXES = {
+  epsilon: {
+    label: "epsilon",
+    hint: () => "how far any pixel may move (0 = black, 1 = white)",
+    value: (v) => v.toFixed(2),
+    at: (v) => `at epsilon ${v.toFixed(2)}`,
+    fooled: (s) => `though no pixel moved more than ${s.linf.toFixed(2)}`,
+    flip: (v) => v.toFixed(3),
+    change: "The change, scaled to be seen:",
+  },
+  pixels: {
+    label: "pixels changed",
+    hint: (data) =>
+      `JSMA whitens two pixels at a time, those that push hardest towards ${data.goal}` +
+      (data.target === null ? ", the network's second choice" : "") + " (outlined)",
+    value: (v) => String(v),
+    at: (v) => `with ${v} of 784 pixels changed`,
+    fooled: (s) => `with ${s.changed} of 784 pixels changed`,
+    flip: (v) => `${v} pixels`,
+    change: "The change, on its full scale (a pixel moves by up to 1):",
+  },
+};
+
 function build(root) {
   root.innerHTML = `
     <div class="sw">
       <div class="sw-head">
-        <label for="sw-range">epsilon <output class="sw-eps"></output></label>
-        <span class="sw-hint">how far any pixel may move (0 = black, 1 = white)</span>
+        <label for="sw-range"><span class="sw-axis">epsilon</span> <output class="sw-eps"></output></label>
+        <span class="sw-hint"></span>
       </div>
       <div class="sw-track">
-        <input id="sw-range" class="sw-range" type="range" min="0" step="1" aria-label="epsilon">
+        <input id="sw-range" class="sw-range" type="range" min="0" step="1">
         <div class="sw-marks"></div>
       </div>
       <div class="sw-row">
         <figure><img class="sw-clean" alt="original digit">
           <figcaption>Original: <b class="sw-clean-cls"></b> <span class="sw-clean-p"></span></figcaption></figure>
         <figure><img class="sw-chg" alt="the change">
-          <figcaption>The change, scaled to be seen: <span class="sw-blue">darker</span> /
+          <figcaption><span class="sw-chg-cap">The change, scaled to be seen:</span> <span class="sw-blue">darker</span> /
           <span class="sw-red">brighter</span></figcaption></figure>
         <figure><img class="sw-adv" alt="adversarial digit">
           <figcaption>Adversarial: <b class="sw-adv-cls"></b> <span class="sw-adv-p"></span></figcaption></figure>
@@ -51,6 +76,7 @@ function build(root) {
   }
   return {
     range: q(".sw-range"), eps: q(".sw-eps"), marks: q(".sw-marks"),
+    axis: q(".sw-axis"), hint: q(".sw-hint"), chgCap: q(".sw-chg-cap"),
     clean: q(".sw-clean"), cleanCls: q(".sw-clean-cls"), cleanP: q(".sw-clean-p"),
     chg: q(".sw-chg"), adv: q(".sw-adv"), advCls: q(".sw-adv-cls"), advP: q(".sw-adv-p"),
     verdict: q(".sw-verdict"), linf: q(".sw-linf"), levels: q(".sw-levels"), l2: q(".sw-l2"),
@@ -59,13 +85,15 @@ function build(root) {
 }
 
 function show(ui, data, index) {
+  const axis = AXES[data.axis] || AXES.epsilon;
   const eps = data.epsilons[index];
   const s = data.steps[index];
-  ui.eps.textContent = eps.toFixed(2);
-  // the range's own value is a step number: screen readers announce the epsilon instead
-  ui.range.setAttribute("aria-valuetext", `epsilon ${eps.toFixed(2)}: read as ${s.cls}`);
-  ui.adv.alt = `The adversarial digit at epsilon ${eps.toFixed(2)}: the network reads it as ${s.cls}, ${pct(s.p)} sure.`;
-  ui.chg.alt = `The change at epsilon ${eps.toFixed(2)}: ${s.changed} of 784 pixels moved, none by more than ${s.linf.toFixed(3)}.`;
+  ui.eps.textContent = axis.value(eps);
+  // the range's own value is a step number: screen readers announce the setting instead
+  ui.range.setAttribute("aria-valuetext", `${axis.label} ${axis.value(eps)}: read as ${s.cls}`);
+  const outlined = data.axis === "pixels" ? " The changed pixels are outlined." : "";
+  ui.adv.alt = `The adversarial digit ${axis.at(eps)}: the network reads it as ${s.cls}, ${pct(s.p)} sure.${outlined}`;
+  ui.chg.alt = `The change ${axis.at(eps)}: ${s.changed} of 784 pixels moved, none by more than ${s.linf.toFixed(3)}.`;
   ui.adv.src = s.img;
   ui.chg.src = s.chg;
   ui.advCls.textContent = String(s.cls);
@@ -76,13 +104,13 @@ function show(ui, data, index) {
   ui.changed.textContent = String(s.changed);
   if (eps === 0) {
     ui.verdict.className = "sw-verdict";
-    ui.verdict.textContent = "Epsilon 0: nothing changes. Move the slider.";
+    ui.verdict.textContent = `${axis.label[0].toUpperCase()}${axis.label.slice(1)} 0: nothing changes. Move the slider.`;
   } else if (s.fooled) {
     ui.verdict.className = "sw-verdict sw-bad";
-    ui.verdict.textContent = `Fooled. The network now says ${s.cls} (${pct(s.p)} sure), though no pixel moved more than ${s.linf.toFixed(2)}.`;
+    ui.verdict.textContent = `Fooled. The network now says ${s.cls} (${pct(s.p)} sure), ${axis.fooled(s)}.`;
   } else {
     ui.verdict.className = "sw-verdict sw-good";
-    ui.verdict.textContent = `Not fooled yet at epsilon ${eps.toFixed(2)}: still ${s.cls}.`;
+    ui.verdict.textContent = `Not fooled yet ${axis.at(eps)}: still ${s.cls}.`;
   }
   for (let d = 0; d < 10; d++) {
     ui.rows[d].clean.style.width = pct(data.clean_probs[d]);
@@ -108,10 +136,15 @@ export default function ({ parentElement, data, setStateValue }) {
   root.classList.toggle("sw-on-dark", text.slice(0, 3).reduce((a, c) => a + Number(c), 0) > 384);
   const ui = st.ui;
   const key = `${data.method}|${data.target}|${data.clean.img}`;
+  const axis = AXES[data.axis] || AXES.epsilon;
   const last = data.epsilons.length - 1;
   if (st.key !== key) { // a new digit, model or attack: start where the page says
     st.key = key;
     ui.range.max = String(last);
+    ui.range.setAttribute("aria-label", axis.label);
+    ui.axis.textContent = axis.label;
+    ui.hint.textContent = axis.hint(data);
+    ui.chgCap.textContent = axis.change;
     ui.range.value = String(Math.max(0, Math.min(last, data.index)));
     ui.clean.src = data.clean.img;
     ui.cleanCls.textContent = String(data.clean.cls);
@@ -123,7 +156,7 @@ export default function ({ parentElement, data, setStateValue }) {
       const mark = document.createElement("span");
       mark.className = "sw-mark";
       mark.style.left = `${(100 * eps) / top}%`;
-      mark.textContent = `${method} flips at ${eps.toFixed(3)}`;
+      mark.textContent = `${method} flips at ${axis.flip(eps)}`;
       ui.marks.appendChild(mark);
     }
   }
