@@ -127,7 +127,9 @@ def _minimal_epsilon(
     return attacks.get_attack(method).minimal_epsilon(_model, x, target=target, prepared=prepared)
 
 
-@st.cache_data(max_entries=64, show_spinner="Attacking this digit at every setting of the slider...")
+@st.cache_data(
+    max_entries=64, show_spinner="Attacking this digit at every setting of the slider..."
+)
 def _sweep(
     model_sha256: str,
     digit_key: str,
