@@ -8,12 +8,10 @@ from mnist_viz.adversarial.lab import (
     DEFAULT_SETTING,
     EPSILON,
     LAB_ATTACKS,
-    MapChange,
     axis_of,
     claimed_epsilon,
     flip_methods,
     layer_changes,
-    map_change,
     robustness_method_text,
     setting_text,
     sweep_index,
@@ -31,6 +29,7 @@ from ui.class_session import class_work
 from ui.components.sweep import epsilon_sweep
 from ui.digit import current_digit, no_digit_prompt
 from ui.jobs import watch_training
+from ui.lab_maps import feature_map_change
 from ui.models import get_activation_model, get_model, robust_slot
 from ui.results import (
     compute_robustness,
@@ -52,27 +51,6 @@ def session_label(info: ModelInfo) -> str:
     """The session's network for the lab: its name, and how it was trained."""
     label = model_label(info)
     return label if "attack" in info.config else f"{label}, standard training"
-
-
-def feature_map_change(spatial, clean_acts, adv_acts) -> MapChange:
-    """One layer's feature maps for the original and the adversarial digit; returns their
-    difference, for the caller to place."""
-    names = list(spatial)
-    layer = (
-        st.segmented_control(
-            "Layer",
-            names,
-            default=names[0],
-            format_func=lambda n: spatial[n].label,
-            key="lab_layer",
-        )
-        or names[0]
-    )
-    change = map_change(layer, clean_acts[layer], adv_acts[layer], spatial[layer].tile_scale)
-    g1, g2 = st.columns(2)
-    g1.image(change.clean_png, caption=f"{layer}, original", alt=change.clean_alt)
-    g2.image(change.adversarial_png, caption=f"{layer}, adversarial", alt=change.adversarial_alt)
-    return change
 
 
 st.title("Adversarial lab")

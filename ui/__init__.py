@@ -13,6 +13,7 @@ Streamlit). Pages import from here; nothing here imports a page.
 - ``teacher``: the teacher's sign-in and the gate on controls that change what everyone sees.
 - ``class_session``: the class in every page (joining, saving answers, labels, pushes).
 - ``class_panels``: the class view's panels and the lab's challenge submission.
+- ``lab_maps``: the adversarial lab's layer picker and its feature maps, before and after.
 - ``teach``: feedback on a learner's handwriting, and teaching it a private copy.
 - ``data_sources``: the training page's section on what the network learned from.
 - ``chart``: every chart with its numbers in text.
