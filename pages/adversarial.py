@@ -118,6 +118,7 @@ else:
             outcome.adversarial,
             claimed_epsilon(method, setting, outcome),
             outcome.l2,
+            outcome.changed_pixels,
             cached,
         )
         st.subheader(

@@ -423,6 +423,37 @@ def test_a_challenge_is_started_submitted_to_verified_and_ranked(app, teacher_pa
     assert records().active_challenge() is None
 
 
+def test_a_fewest_pixels_challenge_takes_a_jsma_submission(app, teacher_password):
+    teacher = app().run()
+    teacher.switch_page("pages/class_view.py").run()
+    teacher = sign_in_as_teacher(teacher)
+    next(r for r in teacher.radio if r.label == "Challenge").set_value("pixels")
+    teacher = button(teacher, "Start the challenge").click().run()
+    assert not teacher.exception
+    challenge = records().active_challenge()
+    assert challenge.kind == "pixels" and challenge.target == 3
+    assert "make it say 3 changing the fewest pixels" in texts(teacher)
+    time.sleep(0.6)
+    student = join(app().run(), "ada")
+    student.session_state[DIGIT_KEY] = from_push(challenge.image, challenge.label, "challenge")
+    student.switch_page("pages/adversarial.py").run()
+    student.segmented_control(key="lab_attack").set_value("JSMA").run()
+    student.selectbox(key="lab_target").select(3).run()
+    student.session_state["lab_pixels"] = {"epsilon": 78}  # the whole budget
+    student.run()
+    submit = button(student, "Submit to the class challenge")
+    assert "pixels changed)" in submit.label
+    submit.click().run()
+    assert not student.exception
+    shown = texts(student)
+    if "Accepted, checked by the server" in shown:
+        (name, score), *_ = records().leaderboard(challenge.id)
+        assert name == "ada" and 0 < score <= 78 and score == int(score)
+    else:  # JSMA did not make the tiny network say 3: refused with the server's reason
+        assert "Not accepted: the network reads it as" in shown
+        assert records().leaderboard(challenge.id) == []
+
+
 def test_deleting_the_class_needs_the_typed_confirmation(app, teacher_password):
     draw(join(app().run(), "ada"), "1")
     at = app().run()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from mnist_viz.classroom.challenges import ChallengeRejected, verify
+from mnist_viz.classroom.challenges import KINDS, ChallengeRejected, claimed_size, verify
 from mnist_viz.classroom.class_model import (
     CHECK_DIGITS,
     MIN_DRAWINGS,
@@ -29,10 +29,6 @@ from ui.results import get_style_reference
 
 REFRESH_SECONDS = 3.0
 state = st.session_state
-KINDS = {
-    "fool": "Fool the network on this digit with the smallest epsilon (L-infinity change)",
-    "target": "Make it say a digit with the smallest L2 change",
-}
 
 
 @class_records("The challenge")
@@ -42,7 +38,7 @@ def challenge_panel(work: ClassWork, cached: CachedModel) -> None:
     active = work.active_challenge()
     if active is None:
         with st.form("challenge"):
-            kind = st.radio("Challenge", list(KINDS), format_func=KINDS.get)
+            kind = st.radio("Challenge", list(KINDS), format_func=lambda k: KINDS[k].title)
             target = st.selectbox("Target digit (for 'make it say')", range(10), index=3)
             wanted = st.selectbox("On a test digit of class", ["any", *range(10)], index=8)
             if st.form_submit_button("Start the challenge and push its digit to everyone"):
@@ -50,7 +46,7 @@ def challenge_panel(work: ClassWork, cached: CachedModel) -> None:
                 _, digit = random_test_digit(
                     data.x_test, data.y_test, None if wanted == "any" else int(wanted)
                 )
-                target_digit = int(target) if kind == "target" else None
+                target_digit = int(target) if KINDS[kind].targeted else None
                 work.start_challenge(
                     kind, digit.image, int(digit.label), target_digit, cached.info.model_sha256
                 )
@@ -62,11 +58,7 @@ def challenge_panel(work: ClassWork, cached: CachedModel) -> None:
                 work.push(digit.image, digit.label, f"Challenge: {what} (Adversarial lab)")
                 st.rerun()
         return
-    aim = (
-        f"make it say {active.target} with the smallest L2 change"
-        if active.kind == "target"
-        else "change the network's answer with the smallest epsilon"
-    )
+    aim = KINDS[active.kind].aim(active.target)
     st.markdown(
         f"**Running:** on this {active.label}, {aim}. Students submit from the Adversarial lab."
     )
@@ -81,7 +73,7 @@ def challenge_panel(work: ClassWork, cached: CachedModel) -> None:
     def board() -> None:
         rows = work.leaderboard(active.id)
         if rows:
-            measure = "epsilon" if active.kind == "fool" else "L2 change"
+            measure = KINDS[active.kind].measure
             st.dataframe(
                 [
                     {"rank": i + 1, "nickname": n, measure: round(s, 4)}
@@ -106,6 +98,7 @@ def challenge_submission(
     adversarial: np.ndarray,
     epsilon: float,
     l2: float,
+    pixels: int,
     cached: CachedModel,
 ) -> None:
     """In the lab: when the current digit is the challenge's, submit the attack shown."""
@@ -113,8 +106,8 @@ def challenge_submission(
     active = work.active_challenge() if work is not None else None
     if student is None or active is None or not active.is_on(digit.image):
         return
-    claimed = epsilon if active.kind == "fool" else l2
-    measure = f"epsilon {epsilon:.2f}" if active.kind == "fool" else f"L2 change {l2:.2f}"
+    claimed = claimed_size(active.kind, epsilon, l2, pixels)
+    measure = KINDS[active.kind].claim_text(claimed)
     if st.button(f"Submit to the class challenge ({measure})", icon=":material/emoji_events:"):
         try:
             score = verify(active, adversarial, claimed, cached.model, cached.info.model_sha256)

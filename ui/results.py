@@ -127,8 +127,10 @@ def _minimal_epsilon(
     return attacks.get_attack(method).minimal_epsilon(_model, x, target=target, prepared=prepared)
 
 
+# A class's digits x attacks x goals x models: 256 of each (a sweep and its view are about
+# 0.1-0.2 MB together), so a slider release finds its sweep still there.
 @st.cache_data(
-    max_entries=64, show_spinner="Attacking this digit at every setting of the slider..."
+    max_entries=256, show_spinner="Attacking this digit at every setting of the slider..."
 )
 def _sweep(
     model_sha256: str,
@@ -143,7 +145,7 @@ def _sweep(
     return attack_sweep(_model, _image, method, target, prepared=prepared)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=256, show_spinner=False)
 def _sweep_view(
     model_sha256: str,
     digit_key: str,
@@ -155,7 +157,7 @@ def _sweep_view(
 ) -> dict:
     """What the slider component shows for that sweep (images as data URLs): sent once."""
     sweep = _sweep(model_sha256, digit_key, method, target, _model, _image)
-    return sweep_view(sweep, flips)
+    return sweep_view(sweep, flips) | {"model": model_sha256}  # a new model resets the slider
 
 
 def _robustness_key(method: str) -> str:

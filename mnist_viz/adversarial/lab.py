@@ -15,7 +15,7 @@ import numpy as np
 
 from mnist_viz.adversarial.attacks import ATTACKS, FGSM, PGD, get_attack, robustness_curve
 from mnist_viz.adversarial.jsma import MAX_PIXELS, jsma
-from mnist_viz.core.model import predict_proba, to_model_input
+from mnist_viz.core.model import class_scorer, predict_proba, to_model_input
 from mnist_viz.view import describe, render
 
 GREY_LEVELS = 255  # MNIST stores 0-255; an epsilon of 1/255 is one grey level
@@ -119,7 +119,7 @@ def sweep_index(values, sent) -> int:
     that is not a number gives the first setting)."""
     try:
         wanted = float(sent)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return 0
     if wanted != wanted:  # NaN
         return 0
@@ -152,6 +152,7 @@ class Sweep:
     adversarial: np.ndarray  # (n, 28, 28) in [0, 1]
     probabilities: np.ndarray  # (n, 10)
     axis: str = EPSILON  # what ``epsilons`` are: epsilons, or numbers of pixels changed (JSMA)
+    goal: int | None = None  # JSMA: the digit it pushes towards (the target, or the runner-up)
 
     @property
     def classes(self) -> np.ndarray:
@@ -211,30 +212,38 @@ def prepare_for_sweep(model: keras.Model, image: np.ndarray, method: str, target
     return get_attack(method).prepare(model, x, None, target)
 
 
-def jsma_goal(clean_probabilities: np.ndarray, target: int | None) -> int:
+def jsma_goal(scores: np.ndarray, target: int | None) -> int:
     """JSMA is targeted: the goal is ``target``, or for "any wrong answer" the runner-up class
-    (the network's second choice: one attack, not nine)."""
+    (the network's second choice: one attack, not nine), from its class ``scores`` (the logits:
+    a saturated softmax rounds the runners-up to the same 0). Ties go to the lower class."""
     if target is not None:
         return int(target)
-    return int(np.argsort(clean_probabilities)[-2])
+    scores = np.asarray(scores, np.float64).reshape(-1)
+    answer = int(np.argmax(scores))
+    ranked = np.argsort(-scores, kind="stable")
+    return int(next(c for c in ranked if c != answer))
 
 
 def jsma_sweep(model: keras.Model, image: np.ndarray, target: int | None = None) -> Sweep:
     """JSMA on one digit through the whole budget (``PIXEL_STEPS``): the image and the network's
     answer after every pair of pixels."""
     clean = to_model_input(image)[0, ..., 0]
-    clean_probabilities = predict_proba(model, clean)[0]
-    path = jsma(model, clean, jsma_goal(clean_probabilities, target), stop_at_target=False)
-    adversarial = np.stack([path.image(k) for k in PIXEL_STEPS]).astype(np.float32)
+    scorer, _ = class_scorer(model)
+    goal = jsma_goal(scorer(clean[None, ..., None], training=False).numpy()[0], target)
+    path = jsma(model, clean, goal, stop_at_target=False)
+    # the slider ends where the path does: JSMA stops early when no pair of pixels helps
+    steps = [k for k in PIXEL_STEPS if k <= len(path.order)]
+    adversarial = np.stack([path.image(k) for k in steps]).astype(np.float32)
     return Sweep(
         JSMA,
         target,
-        tuple(float(k) for k in PIXEL_STEPS),
+        tuple(float(k) for k in steps),
         clean,
-        clean_probabilities,
+        predict_proba(model, clean)[0],
         adversarial,
         predict_proba(model, adversarial),
         axis=PIXELS,
+        goal=goal,
     )
 
 
@@ -245,8 +254,10 @@ OUTLINE_COLOUR = (230, 159, 0)  # orange: seen on white ink and on black
 def outlined(image: np.ndarray, changed: np.ndarray) -> np.ndarray:
     """``image`` enlarged OUTLINE_SCALE times, each pixel of ``changed`` (28, 28 bool) outlined."""
     rgb = render.grey_image(image, OUTLINE_SCALE)
-    for row, column in zip(*np.nonzero(changed), strict=True):
-        rgb = render.outline(rgb, (row, column, row, column), OUTLINE_SCALE, OUTLINE_COLOUR)
+    inside = np.zeros((OUTLINE_SCALE, OUTLINE_SCALE), bool)
+    inside[1:-1, 1:-1] = True  # each changed pixel's square keeps its inside, its edge is drawn
+    edge = np.kron(np.asarray(changed, bool), ~inside)
+    rgb[edge] = OUTLINE_COLOUR
     return rgb
 
 
@@ -281,7 +292,7 @@ def sweep_view(sweep: Sweep, flips: dict[str, float | None]) -> dict:
     if pixels:  # JSMA's own flip, on its own axis: the fewest pixels that fool it on the slider
         fooled = [e for e, step in zip(sweep.epsilons, steps, strict=True) if step["fooled"]]
         flips = {sweep.method: fooled[0] if fooled else None}
-        goal = {"goal": jsma_goal(q, sweep.target)}  # the digit JSMA pushes towards
+        goal = {"goal": sweep.goal}  # the digit JSMA pushes towards
     return {
         "method": sweep.method,
         "axis": sweep.axis,

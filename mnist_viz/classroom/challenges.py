@@ -1,9 +1,10 @@
 """Challenges: the teacher starts one, students submit, the server checks each submission
 (never trusting what the browser claims) and keeps a leaderboard.
 
-Two kinds of challenge on one digit:
+Three kinds of challenge on one digit (``KINDS``):
 - "fool": change the network's answer with the smallest L-infinity change (the lab's epsilon);
-- "target": make the network say a chosen digit with the smallest L2 change.
+- "target": make the network say a chosen digit with the smallest L2 change;
+- "pixels": make the network say a chosen digit changing the fewest pixels (L0, JSMA's measure).
 The server re-runs the model on the submitted image, measures the change itself, and refuses a
 submission whose answer is not what the challenge asks, or whose claimed size is not the size it
 measures (a forged epsilon). The score kept is the server's own measurement.
@@ -27,12 +28,56 @@ from mnist_viz.classroom.records import (
 from mnist_viz.core.errors import MnistVizError
 
 CLAIM_TOLERANCE = 0.002  # the lab's images are stored as 8-bit pixels: 1/255 = 0.004 apart
+CHANGED = 0.5 / 255  # a pixel counts as changed when it moved by at least half a grey level
+
+
+@dataclass(frozen=True)
+class ChallengeKind:
+    """One kind of challenge: how the teacher's form names it, what the students aim at, and the
+    measure of the change (the leaderboard's column; smallest wins)."""
+
+    title: str
+    measure: str
+    targeted: bool  # whether the network must say a chosen digit (else: anything but the label)
+
+    def aim(self, target: int | None) -> str:
+        """What the students are asked, in words."""
+        if not self.targeted:
+            return f"change the network's answer with the smallest {self.measure}"
+        fewest = "changing the fewest pixels" if self.measure == PIXELS_CHANGED else ""
+        return f"make it say {target} " + (fewest or f"with the smallest {self.measure}")
+
+    def claim_text(self, value: float) -> str:
+        """A submission's size in words: "epsilon 0.10", "L2 change 1.23", "12 pixels changed"."""
+        if self.measure == PIXELS_CHANGED:
+            return f"{int(value)} pixels changed"
+        return f"{self.measure} {value:.2f}"
+
+
+PIXELS_CHANGED = "pixels changed"
+KINDS = {
+    "fool": ChallengeKind(
+        "Fool the network on this digit with the smallest epsilon (L-infinity change)",
+        "epsilon",
+        targeted=False,
+    ),
+    "target": ChallengeKind("Make it say a digit with the smallest L2 change", "L2 change", True),
+    "pixels": ChallengeKind(
+        "Make it say a digit changing the fewest pixels (JSMA's measure)", PIXELS_CHANGED, True
+    ),
+}
+
+
+def claimed_size(kind: str, epsilon: float, l2: float, pixels: int) -> float:
+    """What a submission claims by ``kind``'s measure, from the lab's numbers for the attack in
+    view (the server measures it again: ``verify``)."""
+    return {"fool": epsilon, "target": l2, "pixels": float(pixels)}[kind]
 
 
 @dataclass(frozen=True)
 class Challenge:
     id: int
-    kind: str  # "fool": smallest L-infinity change that changes the answer; "target": make it say
+    kind: str  # a key of KINDS
     image: np.ndarray  # (28, 28) uint8
     label: int
     target: int | None
@@ -50,8 +95,10 @@ class Challenges(ClassRecords):
         self, kind: str, image: np.ndarray, label: int, target: int | None, model_sha256: str
     ) -> int:
         """A new challenge (the previous one ends)."""
-        if kind not in ("fool", "target") or (kind == "target") != (target is not None):
-            raise ClassError("a challenge is 'fool' (no target) or 'target' (a target digit)")
+        if kind not in KINDS or KINDS[kind].targeted != (target is not None):
+            raise ClassError(
+                "a challenge is 'fool' (no target), or 'target' or 'pixels' (a target digit)"
+            )
         self.ensure()
         with self.store.transaction():
             self.store.execute(
@@ -130,11 +177,14 @@ class ChallengeRejected(MnistVizError):
 
 def change_size(challenge: Challenge, image: np.ndarray) -> float:
     """How big the change is, by the challenge's measure: L-infinity for "fool", L2 for
-    "target", on pixels in [0, 1]."""
+    "target", the number of pixels changed (by half a grey level or more) for "pixels", on
+    pixels in [0, 1]."""
     original = challenge.image.astype(np.float64) / 255.0
     difference = np.asarray(image, np.float64) - original
     if challenge.kind == "fool":
         return float(np.max(np.abs(difference)))
+    if challenge.kind == "pixels":
+        return float(np.count_nonzero(np.abs(difference) >= CHANGED))
     return float(np.sqrt(np.sum(difference**2)))
 
 
@@ -155,9 +205,10 @@ def verify(
     from mnist_viz.core.model import predict_proba
 
     answer = int(predict_proba(model, image)[0].argmax())
-    if challenge.kind == "fool" and answer == challenge.label:
+    targeted = KINDS[challenge.kind].targeted
+    if not targeted and answer == challenge.label:
         raise ChallengeRejected(f"the network still reads it as {challenge.label}")
-    if challenge.kind == "target" and answer != challenge.target:
+    if targeted and answer != challenge.target:
         raise ChallengeRejected(f"the network reads it as {answer}, not {challenge.target}")
     measured = change_size(challenge, image)
     # A claim may be larger than the change (clipped pixels move less than epsilon), never smaller.

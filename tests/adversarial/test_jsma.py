@@ -109,3 +109,29 @@ def test_a_target_outside_the_classes_is_refused(digit):
     model, _, _ = linear_model()
     with pytest.raises(ValueError, match="class 0-9"):
         jsma(model, digit, 10)
+
+
+def test_each_row_of_the_jacobian_is_one_class_scores_gradient_on_a_conv_net():
+    # on a linear model the Jacobian is constant; here it changes with the image (ReLU)
+    import keras
+    import tensorflow as tf
+
+    from mnist_viz.adversarial.jsma import _jacobian_fn
+    from mnist_viz.core.model import LOGITS, PROBABILITIES
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((28, 28, 1))
+    hidden = keras.layers.Flatten()(keras.layers.Conv2D(4, 3, activation="relu")(inputs))
+    logits = keras.layers.Dense(10, name=LOGITS)(hidden)
+    outputs = keras.layers.Activation("softmax", name=PROBABILITIES)(logits)
+    model = keras.Model(inputs, outputs)
+    scorer = keras.Model(inputs, logits)
+    for seed in (1, 2):
+        x = tf.constant(np.random.default_rng(seed).uniform(0, 1, (1, 28, 28, 1)), tf.float32)
+        scores, jacobian = _jacobian_fn(model)(x)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            z = scorer(x, training=False)[0]
+        expected = tape.jacobian(z, x).numpy().reshape(10, 784)
+        np.testing.assert_allclose(jacobian.numpy(), expected, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(scores.numpy(), z.numpy(), rtol=1e-5, atol=1e-6)

@@ -237,6 +237,8 @@ def test_the_slider_reads_in_epsilon_or_in_pixels():
 def test_jsma_goes_to_the_runner_up_when_any_wrong_answer_will_do():
     from mnist_viz.adversarial.lab import jsma_goal
 
-    p = np.array([0.05, 0.6, 0.02, 0.3, 0, 0, 0, 0, 0, 0.03])
-    assert jsma_goal(p, None) == 3
-    assert jsma_goal(p, 7) == 7
+    logits = np.array([0.05, 0.6, 0.02, 0.3, 0, 0, 0, 0, 0, 0.03])
+    assert jsma_goal(logits, None) == 3
+    assert jsma_goal(logits, 7) == 7
+    assert jsma_goal(np.array([5.0, 5.0, 1, 1, 1, 1, 1, 1, 1, 1]), None) == 1  # never the answer
+    assert jsma_goal(np.array([1.0, 1, 1, 9, 1, 1, 1, 1, 1, 1]), None) == 0  # ties: lowest class

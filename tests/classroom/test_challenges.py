@@ -70,3 +70,44 @@ def test_a_target_challenge_is_scored_by_l2(model):
     assert verify(challenge, adv, l2, model.model, model.info.model_sha256) == pytest.approx(l2)
     with pytest.raises(ChallengeRejected, match=f"not {target}"):
         verify(challenge, image / 255.0, 0.0, model.model, model.info.model_sha256)
+
+
+def test_a_pixels_challenge_is_scored_by_the_pixels_jsma_changed(model):
+    from mnist_viz.adversarial.jsma import jsma
+
+    data = tiny_mnist()
+    sha = model.info.model_sha256
+    for index in range(20):  # a digit the tiny model can be made to say the target with JSMA
+        image = data.x_test[index]
+        label = int(predict_proba(model.model, image / 255.0)[0].argmax())
+        target = (label + 1) % 10
+        path = jsma(model.model, image, target)
+        if path.fooled:
+            break
+    else:
+        pytest.skip("JSMA could not make the tiny model say a target")
+    challenge = Challenge(3, "pixels", image, label, target, sha)
+    adv = path.image(path.pixels_to_flip)
+    changed = path.pixels_to_flip
+    # counted by the server itself: the pixels JSMA whitened, nothing else
+    assert change_size(challenge, adv) == changed
+    assert verify(challenge, adv, changed, model.model, sha) == changed
+    with pytest.raises(ChallengeRejected, match="smaller than the one the server measures"):
+        verify(challenge, adv, changed - 2, model.model, sha)  # fewer pixels than it took
+    with pytest.raises(ChallengeRejected, match=f"not {target}"):
+        verify(challenge, image / 255.0, 0, model.model, sha)
+    # a change of less than half a grey level is no change
+    assert change_size(challenge, image / 255.0 + 0.4 / 255) == 0
+
+
+def test_a_challenges_kind_says_its_aim_and_its_measure():
+    from mnist_viz.classroom.challenges import KINDS, claimed_size
+
+    assert KINDS["fool"].aim(None) == "change the network's answer with the smallest epsilon"
+    assert KINDS["target"].aim(3) == "make it say 3 with the smallest L2 change"
+    assert KINDS["pixels"].aim(3) == "make it say 3 changing the fewest pixels"
+    assert KINDS["pixels"].claim_text(12.0) == "12 pixels changed"
+    assert KINDS["fool"].claim_text(0.1) == "epsilon 0.10"
+    assert claimed_size("pixels", 0.9, 3.2, 12) == 12.0
+    assert claimed_size("fool", 0.1, 3.2, 12) == 0.1
+    assert claimed_size("target", 0.1, 3.2, 12) == 3.2

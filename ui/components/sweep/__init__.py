@@ -26,7 +26,10 @@ def epsilon_sweep(view: dict, epsilon: float, key: str = "sweep") -> float:
     of pixels); returns the setting the slider was last released at: one of ``view``'s, whatever
     the browser sent."""
     epsilons = view["epsilons"]
-    index = sweep_index(epsilons, epsilon)
+    # where this slider was last released, if it was: the page below shows that setting, so
+    # the slider starts there too (a new digit, goal or model keeps the setting in view)
+    released = (st.session_state.get(key) or {}).get("epsilon", epsilon)
+    index = sweep_index(epsilons, released)
     result = _sweep(
         data=view | {"index": index},
         key=key,

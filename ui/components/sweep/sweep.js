@@ -24,8 +24,8 @@ const AXES = {
   pixels: {
     label: "pixels changed",
     hint: (data) =>
-      `JSMA whitens two pixels at a time, those that push hardest towards ${data.goal}` +
-      (data.target === null ? ", the network's second choice" : "") + " (outlined)",
+      "JSMA whitens two pixels at a time (outlined), those that push hardest towards " +
+      `${data.goal}` + (data.target === null ? ", the network's second choice" : ""),
     value: (v) => String(v),
     at: (v) => `with ${v} of 784 pixels changed`,
     fooled: (s) => `with ${s.changed} of 784 pixels changed`,
@@ -93,7 +93,9 @@ function show(ui, data, index) {
   ui.range.setAttribute("aria-valuetext", `${axis.label} ${axis.value(eps)}: read as ${s.cls}`);
   const outlined = data.axis === "pixels" ? " The changed pixels are outlined." : "";
   ui.adv.alt = `The adversarial digit ${axis.at(eps)}: the network reads it as ${s.cls}, ${pct(s.p)} sure.${outlined}`;
-  ui.chg.alt = `The change ${axis.at(eps)}: ${s.changed} of 784 pixels moved, none by more than ${s.linf.toFixed(3)}.`;
+  ui.chg.alt = data.axis === "pixels"
+    ? `The change: ${s.changed} of 784 pixels made brighter, none by more than ${s.linf.toFixed(3)}.`
+    : `The change ${axis.at(eps)}: ${s.changed} of 784 pixels moved, none by more than ${s.linf.toFixed(3)}.`;
   ui.adv.src = s.img;
   ui.chg.src = s.chg;
   ui.advCls.textContent = String(s.cls);
@@ -135,7 +137,7 @@ export default function ({ parentElement, data, setStateValue }) {
   const text = getComputedStyle(root).color.match(/\d+/g) || ["0", "0", "0"];
   root.classList.toggle("sw-on-dark", text.slice(0, 3).reduce((a, c) => a + Number(c), 0) > 384);
   const ui = st.ui;
-  const key = `${data.method}|${data.target}|${data.clean.img}`;
+  const key = `${data.model}|${data.method}|${data.target}|${data.clean.img}`;
   const axis = AXES[data.axis] || AXES.epsilon;
   const last = data.epsilons.length - 1;
   if (st.key !== key) { // a new digit, model or attack: start where the page says
