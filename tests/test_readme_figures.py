@@ -452,3 +452,23 @@ def test_the_jsma_figures():
     reached = f"{run['targets_reached']} of the {run['targets_tried']} (digit, target) pairs"
     assert f"{reached} were reached ({percent(run['targets_reached_share'])}%)" in text
     assert f"median of {run['cpu_s_per_attack_median']} s of CPU per attack" in text
+
+
+def test_the_lab_slider_figures():
+    run = result("lab_slider")
+    text = " ".join(README.split())
+    pixels, epsilon = run["pixels changed"], run["epsilon"]
+    assert (
+        f"`bench/lab_slider.py` at {run['commit']}, one Chromium page alone ({run['chromium']})"
+        in text
+    )
+    assert f"{run['moves']} moves each" in text
+    assert (
+        f"JSMA's slider (pixels changed) a median of {pixels['median_ms']:.1f} ms "
+        f"(at most {pixels['max_ms']:.1f})" in text
+    )
+    assert (
+        f"FGSM's (epsilon) a median of {epsilon['median_ms']:.1f} ms (at most {epsilon['max_ms']:.1f})"
+        in text
+    )
+    assert f"a target of {run['target_median_ms']} ms" in text
