@@ -20,36 +20,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.under_load import ARM_SLIDER  # noqa: E402
-from deploy.browser import evaluate_and_wait, launch, version  # noqa: E402
+from bench.under_load import SLIDER_AXES, slider_moves  # noqa: E402
+from deploy.browser import launch, version  # noqa: E402
 from deploy.classroom import Classroom  # noqa: E402
 
 MOVES = 20
 TARGET_MS = 50
 TIMEOUT_MS = 300_000
-AXES = {  # attack: (the slider's accessible name, the text it shows after i key presses)
-    "FGSM": ("epsilon", lambda i: f"{i / 100:.2f}"),
-    "JSMA": ("pixels changed", lambda i: str(2 * i)),
-}
-
-
-async def _moves(page, attack: str) -> list[float]:
-    name, shown_after = AXES[attack]
-    await page.get_by_role("radio", name=attack).click()
-    await page.get_by_role("slider", name=name).wait_for(timeout=TIMEOUT_MS)
-    await page.evaluate(ARM_SLIDER)
-    await page.keyboard.press("Home")
-    await evaluate_and_wait(page, "(w) => window.__shown(w)", shown_after(0))
-    times = []
-    for i in range(1, MOVES + 1):
-        shown = asyncio.ensure_future(
-            evaluate_and_wait(page, "(w) => window.__shown(w)", shown_after(i))
-        )
-        await asyncio.sleep(0.05)  # the page is waiting for the new view before the key goes
-        await page.keyboard.press("ArrowRight")
-        times.append(await shown)
-        await asyncio.sleep(0.3)
-    return times
 
 
 async def _measure(url: str) -> dict[str, list[float]]:
@@ -67,7 +44,7 @@ async def _measure(url: str) -> dict[str, list[float]]:
             .filter(has_text="Adversarial lab")
             .click()
         )
-        times = {attack: await _moves(page, attack) for attack in AXES}
+        times = {attack: await slider_moves(page, attack, MOVES) for attack in SLIDER_AXES}
         await browser.close()
     return times
 
@@ -86,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         with Classroom(cores=args.server_cores, env=env) as server:
             times = asyncio.run(_measure(server.url))
     report = {"chromium": version(), "moves": MOVES, "target_median_ms": TARGET_MS}
-    for attack, (name, _) in AXES.items():
+    for attack, (name, _) in SLIDER_AXES.items():
         t = times[attack]
         report[name] = {
             "attack": attack,
@@ -99,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         from bench.saved import save
 
         save("lab_slider", report)
-    return 0 if all(report[n]["median_ms"] <= TARGET_MS for n, _ in AXES.values()) else 1
+    return 0 if all(report[n]["median_ms"] <= TARGET_MS for n, _ in SLIDER_AXES.values()) else 1
 
 
 if __name__ == "__main__":

@@ -92,44 +92,42 @@ async def _probe(page) -> dict[str, list[float]]:
         await _visit(page, title)
     switches = [await _visit(page, title) for _ in range(ROUNDS) for title in PAGES]
     await _visit(page, "Adversarial lab")
-    await page.get_by_role("slider", name="epsilon").wait_for(timeout=TIMEOUT_MS)
-    await page.evaluate(ARM_SLIDER)
-    await page.keyboard.press("Home")
-    await evaluate_and_wait(page, "(w) => window.__shown(w)", "0.00")
-    moves = []
-    for i in range(1, SLIDER_MOVES + 1):
-        shown = asyncio.ensure_future(
-            evaluate_and_wait(page, "(w) => window.__shown(w)", f"{i / 100:.2f}")
-        )
-        await asyncio.sleep(0.05)  # the page is waiting for the new view before the key goes
-        await page.keyboard.press("ArrowRight")
-        moves.append(await shown)
-        await asyncio.sleep(0.3)
-    return {"page switch": switches, "epsilon slider": moves, JSMA_SLIDER: await _jsma_moves(page)}
+    epsilon = await slider_moves(page, "FGSM", SLIDER_MOVES)
+    jsma = await slider_moves(page, "JSMA", SLIDER_MOVES)
+    await page.get_by_role("radio", name="FGSM").click()  # the next pass starts as the first
+    return {"page switch": switches, "epsilon slider": epsilon, JSMA_SLIDER: jsma}
 
 
 JSMA_SLIDER = "JSMA slider"
+# attack: (its slider's accessible name, the text the slider shows after i presses from Home)
+SLIDER_AXES = {
+    "FGSM": ("epsilon", lambda i: f"{i / 100:.2f}"),
+    "JSMA": ("pixels changed", lambda i: str(2 * i)),  # JSMA changes two pixels per step
+}
 
 
-async def _jsma_moves(page) -> list[float]:
-    """The same key presses on JSMA's slider (pixels changed, two per step): its images are
-    4x larger, each changed pixel outlined."""
-    await page.get_by_role("radio", name="JSMA").click()
-    await page.get_by_role("slider", name="pixels changed").wait_for(timeout=TIMEOUT_MS)
+async def slider_moves(page, attack: str, moves: int) -> list[float]:
+    """In the lab, choose ``attack`` and time ``moves`` key presses on its slider (ms, in the
+    page's clock: key press to the first frame after the new view). JSMA's images are 4x
+    larger, each changed pixel outlined."""
+    name, shown_after = SLIDER_AXES[attack]
+    choice = page.get_by_role("radio", name=attack)
+    if await choice.get_attribute("aria-checked") != "true":  # a click on it would unselect it
+        await choice.click()
+    await page.get_by_role("slider", name=name).wait_for(timeout=TIMEOUT_MS)
     await page.evaluate(ARM_SLIDER)
     await page.keyboard.press("Home")
-    await evaluate_and_wait(page, "(w) => window.__shown(w)", "0")
-    moves = []
-    for i in range(1, SLIDER_MOVES + 1):
+    await evaluate_and_wait(page, "(w) => window.__shown(w)", shown_after(0))
+    times = []
+    for i in range(1, moves + 1):
         shown = asyncio.ensure_future(
-            evaluate_and_wait(page, "(w) => window.__shown(w)", str(2 * i))
+            evaluate_and_wait(page, "(w) => window.__shown(w)", shown_after(i))
         )
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.05)  # the page is waiting for the new view before the key goes
         await page.keyboard.press("ArrowRight")
-        moves.append(await shown)
+        times.append(await shown)
         await asyncio.sleep(0.3)
-    await page.get_by_role("radio", name="FGSM").click()  # the next pass starts as the first
-    return moves
+    return times
 
 
 async def _measure(url: str, students: int) -> dict[str, list[float]]:

@@ -8,6 +8,7 @@ from mnist_viz.adversarial.lab import (
     DEFAULT_SETTING,
     EPSILON,
     LAB_ATTACKS,
+    PIXELS,
     axis_of,
     claimed_epsilon,
     flip_methods,
@@ -44,7 +45,7 @@ from ui.teacher import teacher_only
 ROBUST = "adversarially trained"
 UNTARGETED = "any wrong answer"
 TABLE_EPSILONS = (0.1, 0.2, 0.3)
-SLIDER_KEYS = {EPSILON: "lab_sweep"}  # one slider per axis: a setting never crosses axes
+SLIDER_KEYS = {EPSILON: "lab_sweep", PIXELS: "lab_pixels"}  # a setting never crosses axes
 
 
 def session_label(info: ModelInfo) -> str:
@@ -102,9 +103,7 @@ else:
         flips = {m: get_minimal_epsilon(cached, digit, m, target) for m in flip_methods(method)}
         view = get_sweep_view(cached, digit, method, target, flips)
         axis = axis_of(method)
-        setting = epsilon_sweep(
-            view, DEFAULT_SETTING[axis], key=SLIDER_KEYS.get(axis, f"lab_{axis}")
-        )
+        setting = epsilon_sweep(view, DEFAULT_SETTING[axis], key=SLIDER_KEYS[axis])
         if method not in view["flips"]:
             most = setting_text(method, view["epsilons"][-1])
             st.caption(f"{method} does not fool this model on this digit up to {most}.")

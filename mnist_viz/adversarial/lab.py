@@ -234,14 +234,15 @@ def jsma_sweep(model: keras.Model, image: np.ndarray, target: int | None = None)
     # the slider ends where the path does: JSMA stops early when no pair of pixels helps
     steps = [k for k in PIXEL_STEPS if k <= len(path.order)]
     adversarial = np.stack([path.image(k) for k in steps]).astype(np.float32)
+    probabilities = predict_proba(model, adversarial)  # its first image, 0 pixels: the clean one
     return Sweep(
         JSMA,
         target,
         tuple(float(k) for k in steps),
         clean,
-        predict_proba(model, clean)[0],
+        probabilities[0],
         adversarial,
-        predict_proba(model, adversarial),
+        probabilities,
         axis=PIXELS,
         goal=goal,
     )

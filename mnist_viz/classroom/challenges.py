@@ -38,32 +38,42 @@ class ChallengeKind:
 
     title: str
     measure: str
+    how: str  # how the aim is scored, in words
+    claim: str  # a submission's size in words, a format of its value
     targeted: bool  # whether the network must say a chosen digit (else: anything but the label)
 
     def aim(self, target: int | None) -> str:
         """What the students are asked, in words."""
         if not self.targeted:
-            return f"change the network's answer with the smallest {self.measure}"
-        fewest = "changing the fewest pixels" if self.measure == PIXELS_CHANGED else ""
-        return f"make it say {target} " + (fewest or f"with the smallest {self.measure}")
+            return f"change the network's answer {self.how}"
+        return f"make it say {target} {self.how}"
 
     def claim_text(self, value: float) -> str:
         """A submission's size in words: "epsilon 0.10", "L2 change 1.23", "12 pixels changed"."""
-        if self.measure == PIXELS_CHANGED:
-            return f"{int(value)} pixels changed"
-        return f"{self.measure} {value:.2f}"
+        return self.claim.format(value)
 
 
-PIXELS_CHANGED = "pixels changed"
 KINDS = {
     "fool": ChallengeKind(
         "Fool the network on this digit with the smallest epsilon (L-infinity change)",
         "epsilon",
+        "with the smallest epsilon",
+        "epsilon {:.2f}",
         targeted=False,
     ),
-    "target": ChallengeKind("Make it say a digit with the smallest L2 change", "L2 change", True),
+    "target": ChallengeKind(
+        "Make it say a digit with the smallest L2 change",
+        "L2 change",
+        "with the smallest L2 change",
+        "L2 change {:.2f}",
+        targeted=True,
+    ),
     "pixels": ChallengeKind(
-        "Make it say a digit changing the fewest pixels (JSMA's measure)", PIXELS_CHANGED, True
+        "Make it say a digit changing the fewest pixels (JSMA's measure)",
+        "pixels changed",
+        "changing the fewest pixels",
+        "{:.0f} pixels changed",  # a count: claimed and measured are whole numbers
+        targeted=True,
     ),
 }
 
